@@ -1,0 +1,21 @@
+/**
+ * `batch`: writes inside commit at once (reads see them), propagation runs once at the end of the
+ * outermost batch, so every observer re-runs at most once per batch.
+ * @module
+ */
+import { batch as preactBatch } from "@preact/signals-core";
+import { G } from "./globals.js";
+
+/** Run `fn` with propagation deferred to the end of the outermost batch. Returns `fn`'s value. */
+export function batch<T>(fn: () => T): T {
+  G.batchDepth++;
+  try {
+    return preactBatch(fn);
+  } finally {
+    if (--G.batchDepth === 0 && G.pendingDrain.size > 0) {
+      const ctxs = [...G.pendingDrain];
+      G.pendingDrain.clear();
+      for (const c of ctxs) c._drainSoon();
+    }
+  }
+}

@@ -1,0 +1,751 @@
+/**
+ * Execution contexts: all state (signal values, spin results and logs, primitive state, timers,
+ * the drain queue) lives here. Roots are created with {@link createContext}; `ctx.fork()` makes an
+ * O(1) copy-on-write child that reads through to its parent until it writes.
+ * @module
+ */
+import { type Clock, createClock, type TimerHandle } from "./clock.js";
+import {
+  abortNode,
+  cancelNode,
+  flushReady,
+  isReady,
+  markStale,
+  prune,
+  refresh,
+  rerunNode,
+  whenReady,
+} from "./engine.js";
+import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
+import { watchHandle } from "./gc.js";
+import { G, nextVersion } from "./globals.js";
+import { Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
+import { type Cell, createCell, Signal, setDefaultFactory } from "./signal.js";
+import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
+import { Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory, spinById } from "./spin.js";
+
+/** Options of {@link createContext}. */
+export interface ContextOptions {
+  /** `"real"` (default), `"virtual"` (advance with `ctx.advanceTime`), or a custom {@link Clock}. */
+  clock?: "real" | "virtual" | Clock;
+  /** Debug name. */
+  name?: string;
+  /** Where errors nobody handles go (observer callbacks that threw, spawned spins without `onError`). Default: `console.error`. */
+  onError?: (error: unknown, source: string) => void;
+}
+
+/** Options of `ctx.fork()`. */
+export interface ForkOptions {
+  /** Debug name. */
+  name?: string;
+}
+
+/** Options of `ctx.spawn()`. */
+export interface SpawnOptions {
+  /** Called with every error result of the spawned spin. */
+  onError?: (error: unknown) => void;
+  /** Called with every successful result. */
+  onValue?: (value: unknown) => void;
+}
+
+/**
+ * Fork-aware per-context state of a primitive (deferred, mailbox, semaphore...). A fork gets
+ * `forked()` of its parent's state on first access; snapshots take `snapshot()`.
+ */
+export interface PrimitiveState {
+  /** A copy for a fork: same data, waiters re-created lazily in the fork. */
+  forked(): PrimitiveState;
+  /** A frozen copy for a snapshot (data only). */
+  snapshot(): PrimitiveState;
+  /** Release waiters and timers when the context is disposed. */
+  dispose?(): void;
+}
+
+const MAX_DRAIN = 1_000_000;
+
+/** An execution context. All state lives here; handles (signals, spins) are just addresses. */
+export class Context {
+  /** Parent context (forks only). */
+  readonly parent: Context | null;
+  /** Root of this fork tree. */
+  readonly root: Context;
+  /** Debug name. */
+  readonly name: string | undefined;
+  /** The clock every timer of this context goes through (shared by a fork tree). */
+  readonly clock: Clock;
+  /** @internal signal cells owned by this context */
+  readonly cells = new Map<string, Cell>();
+  /** @internal spin nodes owned by this context */
+  readonly nodes = new Map<string, SpinNode>();
+  /** @internal fork only: observers of inherited signal cells */
+  private extSig: Map<string, Set<SpinNode>> | null = null;
+  /** @internal fork only: observers of inherited spin nodes */
+  private extSpin: Map<string, Set<SpinNode>> | null = null;
+  /** @internal primitive state owned by this context */
+  readonly states = new Map<object, PrimitiveState>();
+  private queue: SpinNode[] = [];
+  private qi = 0;
+  private draining = false;
+  private busyCount = 0;
+  private settleWaiters: (() => void)[] | null = null;
+  private disposedFlag = false;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly onError: (error: unknown, source: string) => void;
+  private readonly pinned = new Map<Spin<unknown>, number>();
+  private readonly orphans = new Set<string>();
+  /** @internal */
+  readonly weak: WeakRef<Context>;
+
+  /**
+   * Use {@link createContext} or `ctx.fork()`.
+   * @param opts options
+   * @param parent parent (forks)
+   */
+  constructor(opts?: ContextOptions, parent?: Context) {
+    this.parent = parent ?? null;
+    this.root = parent?.root ?? this;
+    this.name = opts?.name;
+    this.weak = new WeakRef(this);
+    if (parent !== undefined) {
+      this.clock = parent.clock;
+      this.onError = parent.onError;
+    } else {
+      const c = opts?.clock ?? "real";
+      if (c !== "real" && c !== "virtual" && (typeof c !== "object" || c === null || typeof c.setTimer !== "function"))
+        invalidArgument(`createContext: clock must be "real", "virtual" or a Clock, got ${String(c)}`);
+      this.clock = typeof c === "string" ? createClock(c) : c;
+      this.onError =
+        opts?.onError ??
+        ((error, source) => {
+          console.error(`[spindel] unhandled error from ${source}:`, error);
+        });
+    }
+  }
+
+  /** True once `dispose()` was called on this context or an ancestor. */
+  get disposed(): boolean {
+    for (let c: Context | null = this; c !== null; c = c.parent) if (c.disposedFlag) return true;
+    return false;
+  }
+
+  /** @internal throw if disposed */
+  _check(what: string): void {
+    if (this.disposedFlag || (this.parent !== null && this.disposed)) throw new ContextDisposedError(what);
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  /** Read a signal (untracked). */
+  get<T>(sig: Signal<T>): T {
+    this._check("read a signal");
+    if (!(sig instanceof Signal)) invalidArgument(`ctx.get expects a Signal, got ${String(sig)}`);
+    return this._cellForRead(sig).p.peek() as T;
+  }
+
+  /**
+   * Write a signal in this context. Equal values (by the signal's `equals`) are a no-op.
+   * @param deltas optional description of the change, delivered by `$.interval`
+   */
+  set<T>(sig: Signal<T>, value: T, deltas?: unknown): void {
+    this._check("write a signal");
+    if (!(sig instanceof Signal)) invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
+    const cell = (sig._ctx === this ? sig._cell : this._cellForWrite(sig)) as Cell<T>;
+    const old = cell.p.peek();
+    if (sig.equals(old, value)) return;
+    cell.prev = old;
+    cell.prevVersion = cell.version;
+    cell.version = nextVersion();
+    cell.deltas = deltas;
+    cell.p.value = value;
+    const obs = cell.observers;
+    if (obs !== null && obs.size > 0) {
+      for (const o of obs) markStale(o);
+      this._drainSoon();
+    }
+    if (this.parent !== null) this.forkInvalidate(sig.id);
+  }
+
+  /** Write `fn(current)`. */
+  update<T>(sig: Signal<T>, fn: (current: T) => T): void {
+    this.set(sig, fn(this.get(sig)));
+  }
+
+  /** Write `next` iff the current value is `Object.is`-equal to `expected`; returns whether it did. */
+  compareAndSet<T>(sig: Signal<T>, expected: T, next: T): boolean {
+    if (!Object.is(this.get(sig), expected)) return false;
+    this.set(sig, next);
+    return true;
+  }
+
+  /** Make this context current for the synchronous extent of `fn` (so `sig.value` reads/writes it). */
+  run<T>(fn: () => T): T {
+    this._check("run");
+    const prev = G.current;
+    G.current = this;
+    try {
+      return fn();
+    } finally {
+      G.current = prev;
+    }
+  }
+
+  // ---------------------------------------------------------------- spins
+
+  /** The spin's value in this context: served from cache, or run (lazily) and awaited. */
+  value<T>(s: Spin<T>): Promise<T> {
+    try {
+      this._check("read a spin");
+      if (!(s instanceof Spin)) invalidArgument(`ctx.value expects a Spin, got ${String(s)}`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const n = this._nodeFor(s);
+    refresh(n);
+    if (isReady(n)) return n.status === 1 ? Promise.resolve(n.result as T) : Promise.reject(n.result);
+    n.holds++;
+    return new Promise<T>((resolve, reject) => {
+      whenReady(n, (m) => {
+        m.holds--;
+        if (m.status === 1) resolve(m.result as T);
+        else reject(m.result);
+      });
+    });
+  }
+
+  /**
+   * Keep the spin live and eager: it re-runs in the drain whenever an input changes, and
+   * `onValue` (or `onError`) gets every new result, starting with the current one.
+   * @returns a function that stops observing
+   */
+  observe<T>(s: Spin<T>, onValue: (value: T) => void, onError?: (error: unknown) => void): () => void {
+    this._check("observe a spin");
+    if (!(s instanceof Spin)) invalidArgument(`ctx.observe expects a Spin, got ${String(s)}`);
+    if (typeof onValue !== "function") invalidArgument("ctx.observe expects an onValue callback");
+    const n = this._ownNode(s);
+    const sub: Subscriber = { onValue: onValue as (v: unknown) => void, onError, seen: 0 };
+    (n.subs ??= []).push(sub);
+    this.pin(s);
+    refresh(n);
+    flushReady(n);
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      const subs = n.subs;
+      if (subs !== null) {
+        const i = subs.indexOf(sub);
+        if (i >= 0) subs.splice(i, 1);
+        if (subs.length === 0) n.subs = null;
+      }
+      this.unpin(s);
+    };
+  }
+
+  /**
+   * Fire and forget: run the spin, keep it live (pinned against GC) until the returned function is
+   * called. Errors go to `onError` (default: the context's `onError`).
+   */
+  spawn<T>(s: Spin<T>, opts?: SpawnOptions): () => void {
+    return this.observe(
+      s,
+      (v) => opts?.onValue?.(v),
+      opts?.onError ?? ((err) => this.onError(err, `spawned ${s.name ?? s.id}`)),
+    );
+  }
+
+  /** Cancel the spin in this context (see {@link Cancelled}). */
+  cancel(s: Spin<unknown>): void {
+    this._check("cancel a spin");
+    if (!(s instanceof Spin)) invalidArgument(`cancel expects a Spin, got ${String(s)}`);
+    cancelNode(this._ownNode(s));
+    this._drainSoon();
+  }
+
+  /** Re-run the spin from scratch now (also clears a cancellation). */
+  rerun(s: Spin<unknown>): void {
+    this._check("re-run a spin");
+    if (!(s instanceof Spin)) invalidArgument(`rerun expects a Spin, got ${String(s)}`);
+    rerunNode(this._ownNode(s));
+    this._drainSoon();
+  }
+
+  /**
+   * Resolves when no event is queued and no spin is running. Spins parked on an external wait
+   * (timer, deferred, mailbox, promise, remote call) do not count.
+   */
+  settled(): Promise<void> {
+    if (this.idle()) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.settleWaiters ??= []).push(resolve);
+    });
+  }
+
+  private idle(): boolean {
+    return this.busyCount === 0 && !this.draining && this.qi >= this.queue.length;
+  }
+
+  // ---------------------------------------------------------------- fork, time, dispose
+
+  /** An O(1) copy-on-write child context. */
+  fork(opts?: ForkOptions): Context {
+    this._check("fork");
+    return new Context({ name: opts?.name }, this);
+  }
+
+  /** A frozen full copy of this context (its state merged over its ancestors'). */
+  snapshot(): ContextSnapshot {
+    this._check("snapshot");
+    return takeSnapshot(this);
+  }
+
+  /** CBOR bytes of this context's state (values must be CBOR-encodable); see `deserializeContext`. */
+  serialize(): Uint8Array {
+    this._check("serialize");
+    return serializeContext(this);
+  }
+
+  /** Milliseconds on this context's clock. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Virtual clocks: advance time by `ms`, firing due timers in order. */
+  advanceTime(ms: number): void {
+    this._check("advance time");
+    this.clock.advance(ms);
+  }
+
+  /** Arm a timer through the context's clock; disposing the context disarms it. */
+  setTimer(ms: number, fn: () => void): TimerHandle {
+    this._check("arm a timer");
+    const timers = this.timers;
+    const inner = this.clock.setTimer(ms, () => {
+      timers.delete(handle);
+      fn();
+    });
+    const handle: TimerHandle = {
+      cancel(): boolean {
+        timers.delete(handle);
+        return inner.cancel();
+      },
+    };
+    timers.add(handle);
+    return handle;
+  }
+
+  /** Cancel timers and running spins; fail pending reads. Later use throws {@link ContextDisposedError}. */
+  dispose(): void {
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    for (const t of [...this.timers]) t.cancel();
+    this.timers.clear();
+    const err = new ContextDisposedError("wait for a spin");
+    for (const n of this.nodes.values()) abortNode(n, err);
+    for (const st of this.states.values()) st.dispose?.();
+    this.pinned.clear();
+    this.queue.length = 0;
+    this.qi = 0;
+    const ws = this.settleWaiters;
+    this.settleWaiters = null;
+    if (ws !== null) for (const w of ws) w();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @internal */
+  _report(source: string, error: unknown): void {
+    try {
+      this.onError(error, source);
+    } catch {
+      // an onError hook that throws must not break the drain
+    }
+  }
+
+  private pin(s: Spin<unknown>): void {
+    this.pinned.set(s, (this.pinned.get(s) ?? 0) + 1);
+  }
+
+  private unpin(s: Spin<unknown>): void {
+    const k = (this.pinned.get(s) ?? 1) - 1;
+    if (k <= 0) this.pinned.delete(s);
+    else this.pinned.set(s, k);
+  }
+
+  /** @internal */
+  _busy(d: number): void {
+    this.busyCount += d;
+    if (this.busyCount === 0) this._maybeSettle();
+  }
+
+  /** @internal */
+  _schedule(n: SpinNode): void {
+    if ((n.flags & QUEUED) !== 0) return;
+    n.flags |= QUEUED;
+    this.queue.push(n);
+  }
+
+  /** @internal run the drain now unless already draining or inside a batch */
+  _drainSoon(): void {
+    if (this.draining) return;
+    if (G.batchDepth > 0) {
+      G.pendingDrain.add(this);
+      return;
+    }
+    if (this.qi >= this.queue.length) return;
+    this.draining = true;
+    let count = 0;
+    try {
+      while (this.qi < this.queue.length) {
+        const n = this.queue[this.qi++]!;
+        n.flags &= ~QUEUED;
+        if (++count > MAX_DRAIN)
+          throw new SpindelError("ERR_CYCLE", "drain did not settle: a spin keeps invalidating itself (cycle?)");
+        if (!this.disposedFlag) refresh(n);
+      }
+    } finally {
+      for (let i = this.qi; i < this.queue.length; i++) this.queue[i]!.flags &= ~QUEUED;
+      this.queue.length = 0;
+      this.qi = 0;
+      this.draining = false;
+    }
+    this._maybeSettle();
+  }
+
+  /** @internal */
+  _maybeSettle(): void {
+    if (!this.idle()) return;
+    if (this.orphans.size > 0) this.sweepOrphans();
+    const ws = this.settleWaiters;
+    if (ws === null) return;
+    this.settleWaiters = null;
+    for (const w of ws) w();
+  }
+
+  /** @internal read for `sig.value` outside the fast path */
+  _readSignal<T>(sig: Signal<T>, tracked: boolean): T {
+    this._check("read a signal");
+    const cell = this._cellForRead(sig) as Cell<T>;
+    return tracked ? cell.p.value : cell.p.peek();
+  }
+
+  /** @internal the cell visible in this context (created in the root on first touch) */
+  _cellForRead(sig: Signal<unknown>): Cell {
+    if (sig._ctx === this) return sig._cell!;
+    for (let c: Context | null = this; c !== null; c = c.parent) {
+      const cell = c.cells.get(sig.id);
+      if (cell !== undefined) return cell;
+    }
+    const root = this.root;
+    const cell = createCell(sig.init, 0, sig.init);
+    root.cells.set(sig.id, cell);
+    if (sig._ctx === null) {
+      sig._ctx = root;
+      sig._cell = cell;
+    }
+    return cell;
+  }
+
+  /** @internal version of a signal visible here (0: never written) */
+  _versionOf(id: string): number {
+    for (let c: Context | null = this; c !== null; c = c.parent) {
+      const cell = c.cells.get(id);
+      if (cell !== undefined) return cell.version;
+    }
+    return 0;
+  }
+
+  private _cellForWrite(sig: Signal<unknown>): Cell {
+    const own = this.cells.get(sig.id);
+    if (own !== undefined) return own;
+    if (this.parent === null) return this._cellForRead(sig);
+    const inh = this.parent._cellForRead(sig);
+    const cell = createCell(inh.p.peek(), inh.version, inh.prev);
+    cell.prevVersion = inh.prevVersion;
+    cell.deltas = inh.deltas;
+    const ext = this.extSig?.get(sig.id);
+    if (ext !== undefined) {
+      cell.observers = ext;
+      this.extSig!.delete(sig.id);
+    }
+    this.cells.set(sig.id, cell);
+    return cell;
+  }
+
+  /** @internal subscribe `observer` to a signal; returns the visible cell */
+  _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
+    let cell: Cell | undefined;
+    if (sig._ctx === this) cell = sig._cell!;
+    else cell = this.cells.get(sig.id);
+    if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
+    if (cell !== undefined) {
+      (cell.observers ??= new Set()).add(observer);
+      return cell;
+    }
+    addExt((this.extSig ??= new Map()), sig.id, observer);
+    return this._cellForRead(sig);
+  }
+
+  /** @internal subscribe `observer` to a spin; returns the visible node */
+  _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode {
+    const n = this._nodeFor(s);
+    if (n.ctx === this) (n.observers ??= new Set()).add(observer);
+    else addExt((this.extSpin ??= new Map()), s.id, observer);
+    return n;
+  }
+
+  /** @internal */
+  _unsubscribe(kind: Kind, id: string, observer: SpinNode): void {
+    if (kind === Kind.Signal) {
+      const cell = this.cells.get(id);
+      if (cell !== undefined) cell.observers?.delete(observer);
+      else this.extSig?.get(id)?.delete(observer);
+    } else {
+      const n = this.nodes.get(id);
+      if (n !== undefined) n.observers?.delete(observer);
+      else this.extSpin?.get(id)?.delete(observer);
+    }
+  }
+
+  /** @internal the node for a handle: own, inherited from an ancestor (fork, if still valid here), or new */
+  _nodeFor(s: Spin<unknown>): SpinNode {
+    if (s._ctx === this) return s._node!;
+    return this._node(s.id, s, false)!;
+  }
+
+  /** @internal like `_nodeFor` but always a node owned by this context (copy-on-write in forks) */
+  _ownNode(s: Spin<unknown>): SpinNode {
+    if (s._ctx === this) return s._node!;
+    return this._node(s.id, s, true)!;
+  }
+
+  /** @internal nearest node with this id in this context or its ancestors (no creation) */
+  _findNode(id: string): SpinNode | undefined {
+    for (let c: Context | null = this; c !== null; c = c.parent) {
+      const n = c.nodes.get(id);
+      if (n !== undefined) return n;
+    }
+    return undefined;
+  }
+
+  /** @internal resolve a node by id (and handle, when known) */
+  _node(id: string, handle: Spin<unknown> | undefined, own: boolean): SpinNode | undefined {
+    const mine = this.nodes.get(id);
+    if (mine !== undefined) {
+      if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
+      return mine;
+    }
+    const inh = this.parent?._findNode(id);
+    if (inh !== undefined && !own && this.inheritable(inh)) return inh;
+    const h = handle ?? spinById(id);
+    if (h === undefined && inh === undefined) return undefined;
+    const n = new SpinNode(
+      id,
+      this,
+      (inh?.body ?? h?.body ?? null) as SpinBody<unknown> | null,
+      inh?.equals ?? (h?.equals as (a: unknown, b: unknown) => boolean) ?? Object.is,
+      inh !== undefined ? inh.deps : h?.deps,
+      inh?.name ?? h?.name,
+    );
+    if (inh !== undefined) {
+      n.status = inh.status;
+      n.result = inh.result;
+      n.version = inh.version;
+      n.log = inh.log;
+      n.sync = inh.sync;
+      n.flags = (inh.flags & ~(QUEUED | 4)) | STALE;
+      if (inh.children !== null) n.children = new Map(inh.children);
+      if (inh.run !== null) n.adopt = inh.run.log.slice();
+      else if (inh.adopt !== null) n.adopt = inh.adopt;
+      for (const e of n.log) this.resubscribe(e.kind, e.id, n);
+    }
+    this.nodes.set(id, n);
+    const ext = this.extSpin?.get(id);
+    if (ext !== undefined) {
+      n.observers = ext;
+      this.extSpin!.delete(id);
+    }
+    if (h !== undefined) {
+      if (this.parent === null && h._ctx === null) {
+        h._ctx = this;
+        h._node = n;
+      }
+      watchHandle(h, this.weak, id);
+    }
+    return n;
+  }
+
+  private resubscribe(kind: Kind, id: string, observer: SpinNode): void {
+    if (kind === Kind.Signal) {
+      const cell = this.cells.get(id);
+      if (cell !== undefined) (cell.observers ??= new Set()).add(observer);
+      else if (this.parent !== null) addExt((this.extSig ??= new Map()), id, observer);
+    } else if (kind === Kind.Spin) {
+      const n = this.nodes.get(id);
+      if (n !== undefined) (n.observers ??= new Set()).add(observer);
+      else if (this.parent !== null) addExt((this.extSpin ??= new Map()), id, observer);
+    }
+  }
+
+  /** Whether an ancestor's node can serve this fork: ready, and every input has the same version here. */
+  private inheritable(n: SpinNode): boolean {
+    if (!isReady(n)) return false;
+    for (const e of n.log) {
+      if (e.kind === Kind.Signal) {
+        if (this._versionOf(e.id) !== e.version) return false;
+      } else if (e.kind === Kind.Spin) {
+        const c = this._node(e.id, undefined, false);
+        if (c === undefined || c.ctx !== n.ctx || !isReady(c) || c.version !== e.version) {
+          if (c === undefined || !isReady(c) || c.version !== e.version) return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Fork write: mark this fork's nodes that depend on the signal through inherited nodes. */
+  private forkInvalidate(sigId: string): void {
+    const extSpin = this.extSpin;
+    if (extSpin === null || extSpin.size === 0) return;
+    const seen = new Set<string>();
+    const todo: [Kind, string][] = [[Kind.Signal, sigId]];
+    while (todo.length > 0) {
+      const [kind, id] = todo.pop()!;
+      for (let a = this.parent; a !== null; a = a.parent) {
+        const obs =
+          kind === Kind.Signal
+            ? (a.cells.get(id)?.observers ?? a.extSig?.get(id))
+            : (a.nodes.get(id)?.observers ?? a.extSpin?.get(id));
+        if (obs === undefined || obs === null) continue;
+        for (const o of obs) {
+          if (seen.has(o.id) || this.nodes.has(o.id)) continue;
+          seen.add(o.id);
+          const mine = extSpin.get(o.id);
+          if (mine !== undefined) for (const m of mine) markStale(m);
+          todo.push([Kind.Spin, o.id]);
+        }
+      }
+    }
+    this._drainSoon();
+  }
+
+  /** @internal nested spin creation with stable identity and the capture gate */
+  _nestedSpin<T>(
+    parent: SpinNode,
+    body: SpinBody<T>,
+    opts: SpinOptions<T> | undefined,
+    addr: string,
+    inPrefix: boolean,
+  ): Spin<T> {
+    const children = (parent.children ??= new Map());
+    const existing = children.get(addr) as Spin<T> | undefined;
+    if (existing === undefined) {
+      const h = new Spin(body, opts, `${parent.id}/${addr}`);
+      children.set(addr, h as Spin<unknown>);
+      const restored = this.nodes.get(h.id);
+      if (restored !== undefined && restored.body === null) restored.body = body as SpinBody<unknown>;
+      return h;
+    }
+    const node = this.nodes.get(existing.id) ?? this._findNode(existing.id);
+    const prevDeps = node !== undefined ? node.deps : existing.deps;
+    const changed = opts?.deps !== undefined ? !sameDeps(prevDeps, opts.deps) : !inPrefix;
+    if (changed) {
+      existing.body = body;
+      existing.deps = opts?.deps;
+      if (node !== undefined) {
+        const own = node.ctx === this ? node : this._ownNode(existing as Spin<unknown>);
+        own.body = body as SpinBody<unknown>;
+        own.deps = opts?.deps;
+        markStale(own);
+      }
+    }
+    return existing;
+  }
+
+  /** @internal fork-aware primitive state: own, or a fork of the nearest ancestor's, or fresh */
+  _state<S extends PrimitiveState>(key: object, create: () => S): S {
+    const own = this.states.get(key);
+    if (own !== undefined) return own as S;
+    let inh: PrimitiveState | undefined;
+    for (let c = this.parent; c !== null && inh === undefined; c = c.parent) inh = c.states.get(key);
+    const st = (inh !== undefined ? inh.forked() : create()) as S;
+    this.states.set(key, st);
+    return st;
+  }
+
+  /** @internal the handle of a spin was collected: drop its node when quiescent */
+  _reap(id: string): void {
+    const n = this.nodes.get(id);
+    if (n === undefined) return;
+    if (quiescent(n)) this.drop(n);
+    else this.orphans.add(id);
+  }
+
+  private sweepOrphans(): void {
+    for (const id of this.orphans) {
+      const n = this.nodes.get(id);
+      if (n === undefined) this.orphans.delete(id);
+      else if (quiescent(n) && spinById(id) === undefined) {
+        this.orphans.delete(id);
+        this.drop(n);
+      }
+    }
+  }
+
+  private drop(n: SpinNode): void {
+    prune(n, n.log, []);
+    this.nodes.delete(n.id);
+  }
+
+  /** @internal number of spin nodes owned (tests, diagnostics) */
+  get _nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Debug representation. */
+  toString(): string {
+    return `Context(${this.name ?? (this.parent === null ? "root" : "fork")})`;
+  }
+}
+
+function quiescent(n: SpinNode): boolean {
+  return (
+    n.run === null &&
+    !n.eager &&
+    n.waiters === null &&
+    n.holds <= 0 &&
+    (n.observers === null || n.observers.size === 0)
+  );
+}
+
+function addExt(map: Map<string, Set<SpinNode>>, id: string, n: SpinNode): void {
+  let set = map.get(id);
+  if (set === undefined) map.set(id, (set = new Set()));
+  set.add(n);
+}
+
+function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
+}
+
+/** Create a new root execution context. */
+export function createContext(opts?: ContextOptions): Context {
+  return new Context(opts);
+}
+
+/** The default context, used by `sig.value`, `await spinHandle` and the top-level helpers. */
+export function defaultContext(): Context {
+  if (G.defaultContext === null || G.defaultContext.disposed) G.defaultContext = new Context({ name: "default" });
+  return G.defaultContext;
+}
+
+setDefaultFactory(defaultContext);
+setSpinDefaultFactory(defaultContext);
+
+/** Cancel a spin in the current context (the default one outside `ctx.run`). */
+export function cancel(s: Spin<unknown>): void {
+  (G.current ?? defaultContext()).cancel(s);
+}
+
+export { Cancelled };

@@ -1,0 +1,301 @@
+/**
+ * The propagation engine: freshness checks (finding the point of change in a run's effect log),
+ * starting and superseding runs, committing results, staleness marking and cancellation. Internal.
+ * @module
+ */
+import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { G, nextVersion } from "./globals.js";
+import { CANCELLED, CHECKING, type Entry, Kind, type NodeWaiter, type SpinNode, STALE } from "./node.js";
+import { Run } from "./run.js";
+
+const WAITING = -2;
+
+/** Settled with a result, nothing in flight, nothing pending. */
+export function isReady(n: SpinNode): boolean {
+  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
+}
+
+/** Run `fn` once `n` is ready (now if it already is). */
+export function whenReady(n: SpinNode, fn: NodeWaiter): void {
+  if (isReady(n)) fn(n);
+  else (n.waiters ??= []).push(fn);
+}
+
+/** Deliver the result to waiters and subscribers if the node is ready. */
+export function flushReady(n: SpinNode): void {
+  if (!isReady(n)) return;
+  const ws = n.waiters;
+  if (ws !== null) {
+    n.waiters = null;
+    for (const w of ws) w(n);
+  }
+  const subs = n.subs;
+  if (subs !== null) {
+    for (const s of subs.length === 1 ? subs : subs.slice()) {
+      if (s.seen === n.version) continue;
+      s.seen = n.version;
+      try {
+        if (n.status === 1) s.onValue?.(n.result);
+        else if (s.onError !== undefined) s.onError(n.result);
+        else n.ctx._report(n.label, n.result);
+      } catch (err) {
+        n.ctx._report(n.label, err);
+      }
+    }
+  }
+}
+
+/**
+ * Bring `n` up to date: if an input changed, start a run that replays the effect log up to the
+ * point of change. Returns at once; callers check {@link isReady} or wait with {@link whenReady}.
+ */
+export function refresh(n: SpinNode): void {
+  const run = n.run;
+  if (run !== null) {
+    if ((n.flags & STALE) === 0 || (n.flags & CHECKING) !== 0) return;
+    n.flags &= ~STALE;
+    const p = changePoint(n, run.log);
+    if (p >= 0) restart(n, run.log, p);
+    return;
+  }
+  const flags = n.flags;
+  if ((flags & CHECKING) !== 0) return;
+  if (n.status !== 0 && (flags & STALE) === 0 && ((flags & CANCELLED) !== 0 || n.ctx.parent === null)) return;
+  n.flags = flags & ~STALE;
+  if (n.adopt !== null) {
+    const log = n.adopt;
+    n.adopt = null;
+    const p = changePoint(n, log);
+    if (p === WAITING) {
+      n.adopt = log;
+      return;
+    }
+    startRun(n, log, p >= 0 ? p : firstUnsettled(log));
+    return;
+  }
+  if (n.status === 0) {
+    startRun(n, null, 0);
+    return;
+  }
+  const p = changePoint(n, n.log);
+  if (p === WAITING) return;
+  if (p < 0) {
+    flushReady(n);
+    return;
+  }
+  if ((flags & CANCELLED) !== 0) {
+    n.flags &= ~CANCELLED;
+    startRun(n, null, 0); // a cancelled computation starts over
+    return;
+  }
+  startRun(n, n.log, p);
+}
+
+function firstUnsettled(log: readonly Entry[]): number {
+  for (let i = 0; i < log.length; i++) if (!log[i]!.settled) return i;
+  return log.length;
+}
+
+/**
+ * The first log entry whose source changed, -1 if none, or WAITING when an async dependency has
+ * to settle first (the node is then CHECKING and is refreshed again when it does).
+ */
+function changePoint(n: SpinNode, log: readonly Entry[]): number {
+  const ctx = n.ctx;
+  for (let i = 0; i < log.length; i++) {
+    const e = log[i]!;
+    if (!e.settled) return -1;
+    if (e.kind === Kind.Signal) {
+      if (ctx._versionOf(e.id) !== e.version) return i;
+    } else if (e.kind === Kind.Spin) {
+      const child = ctx._node(e.id, undefined, false);
+      if (child === undefined) return i;
+      if (child.ctx === ctx) refresh(child);
+      if (!isReady(child)) {
+        n.flags |= CHECKING;
+        whenReady(child, () => {
+          n.flags = (n.flags & ~CHECKING) | STALE;
+          refresh(n);
+        });
+        return WAITING;
+      }
+      if (child.version !== e.version) return i;
+    }
+  }
+  return -1;
+}
+
+/** Supersede the run in flight and start a new one replaying `[0, p)` of its log. */
+function restart(n: SpinNode, log: Entry[], p: number): void {
+  const old = n.run!;
+  n.run = null;
+  releaseChild(old.kill(SUPERSEDE_REASON, p));
+  startRun(n, log, p);
+}
+
+function releaseChild(child: SpinNode | null): void {
+  if (child !== null) child.holds--;
+}
+
+/** Start a run of `n`, replaying `replay[0, p)`. */
+export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
+  const ctx = n.ctx;
+  const body = n.body;
+  const run = new Run(n, ctx, replay, p);
+  n.run = run;
+  run.busy = true;
+  ctx._busy(1);
+  if (body === null) {
+    finish(
+      run,
+      false,
+      new SpindelError("ERR_NO_BODY", `spin ${n.label} was restored without its body: create its handle first`),
+    );
+    return;
+  }
+  const prevRun = G.run;
+  const prevCur = G.current;
+  G.run = run;
+  G.current = ctx;
+  let out: unknown;
+  try {
+    out = body(run);
+  } catch (err) {
+    G.run = prevRun;
+    G.current = prevCur;
+    finish(run, false, err);
+    return;
+  }
+  G.run = prevRun;
+  G.current = prevCur;
+  if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
+    n.sync = false;
+    (out as PromiseLike<unknown>).then(
+      (v) => finish(run, true, v),
+      (err) => finish(run, false, err),
+    );
+  } else {
+    n.sync = true;
+    finish(run, true, out);
+  }
+}
+
+function finish(run: Run, ok: boolean, value: unknown): void {
+  const n = run.node;
+  if (run.dead === null && n.run === run) commit(n, run, ok, value);
+  if (run.busy) {
+    run.busy = false;
+    run.ctx._busy(-1);
+  }
+}
+
+function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
+  const log = run.log;
+  if (log.length > 0) log[log.length - 1]!.consumed = true;
+  n.run = null;
+  prune(n, n.log, log);
+  n.log = log;
+  let changed = true;
+  if (n.status !== 0) {
+    try {
+      changed = ok ? n.status !== 1 || !n.equals(n.result, value) : n.status !== 2 || !Object.is(n.result, value);
+    } catch {
+      changed = true;
+    }
+  }
+  if (changed) {
+    n.status = ok ? 1 : 2;
+    n.result = value;
+    n.version = nextVersion();
+  }
+  if ((n.flags & STALE) !== 0) refresh(n);
+  flushReady(n);
+}
+
+/** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */
+export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): void {
+  if (oldLog === newLog || oldLog.length === 0) return;
+  const big = newLog.length > 16;
+  const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
+  for (const e of oldLog) {
+    if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
+    const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e.kind, e.id);
+    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n);
+  }
+}
+
+function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {
+  for (const e of log) if (e.kind === kind && e.id === id) return true;
+  return false;
+}
+
+/** Mark `start` and everything depending on it stale; schedule the live ones in their drain. */
+export function markStale(start: SpinNode): void {
+  if ((start.flags & STALE) !== 0) return;
+  const stack: SpinNode[] = [start];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if ((n.flags & STALE) !== 0) continue;
+    n.flags |= STALE;
+    if (n.run !== null || n.waiters !== null || n.eager) n.ctx._schedule(n);
+    const obs = n.observers;
+    if (obs !== null) for (const o of obs) if ((o.flags & STALE) === 0) stack.push(o);
+  }
+}
+
+/**
+ * Cancel `n`: the run in flight rejects at its pending effect with {@link Cancelled} (so `finally`
+ * runs), the awaited child is cancelled too unless someone else waits on it, and the node caches
+ * the cancellation until an input changes or it is re-run.
+ */
+export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin ${n.label} cancelled`)): void {
+  const run = n.run;
+  if (run !== null) {
+    n.run = null;
+    prune(n, n.log, run.log);
+    n.log = run.log;
+    const child = run.kill(CANCEL_REASON, 0);
+    if (child !== null) {
+      child.holds--;
+      if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
+    }
+  }
+  n.flags = (n.flags | CANCELLED) & ~(STALE | CHECKING);
+  n.adopt = null;
+  n.status = 2;
+  n.result = error;
+  n.version = nextVersion();
+  const obs = n.observers;
+  if (obs !== null) for (const o of obs) markStale(o);
+  flushReady(n);
+}
+
+/** Start `n` over from scratch (explicit re-run); clears a cancellation. */
+export function rerunNode(n: SpinNode): void {
+  n.flags &= ~(CANCELLED | STALE);
+  n.adopt = null;
+  const run = n.run;
+  if (run !== null) {
+    n.run = null;
+    releaseChild(run.kill(SUPERSEDE_REASON, 0));
+  }
+  startRun(n, null, 0);
+  const obs = n.observers;
+  if (obs !== null) for (const o of obs) markStale(o);
+}
+
+/** Kill the run in flight of a node being disposed and fail its waiters with `error`. */
+export function abortNode(n: SpinNode, error: unknown): void {
+  const run = n.run;
+  if (run !== null) {
+    n.run = null;
+    run.kill(CANCEL_REASON, 0);
+  }
+  n.flags &= ~(STALE | CHECKING);
+  if (n.waiters !== null) {
+    n.status = 2;
+    n.result = error;
+    n.version = nextVersion();
+    flushReady(n);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Process-wide mutable state shared by the core modules: the current context and run, the
+ * global version counter and the batch depth. Internal.
+ * @module
+ */
+import type { Context } from "./context.js";
+import type { Run } from "./run.js";
+
+/** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
+export const G: {
+  /** Context made current by `ctx.run` or by a running body (null: the default context). */
+  current: Context | null;
+  /** The run whose body is executing synchronously right now (for nested `spin()` addressing). */
+  run: Run | null;
+  /** Monotone version counter shared by signal cells and spin results. */
+  version: number;
+  /** Depth of nested `batch` calls. */
+  batchDepth: number;
+  /** Contexts that need a drain when the outermost batch ends. */
+  pendingDrain: Set<Context>;
+  /** Lazily created default context. */
+  defaultContext: Context | null;
+} = {
+  current: null,
+  run: null,
+  version: 0,
+  batchDepth: 0,
+  pendingDrain: new Set(),
+  defaultContext: null,
+};
+
+/** Next global version number. */
+export function nextVersion(): number {
+  return ++G.version;
+}

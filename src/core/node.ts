@@ -1,0 +1,127 @@
+/**
+ * Per-context state of one spin: cached result, effect log of the last run, the run in flight,
+ * observers and subscribers. Internal.
+ * @module
+ */
+import type { Context } from "./context.js";
+import type { Run } from "./run.js";
+import type { Spin, SpinBody } from "./spin.js";
+
+/** Effect kinds recorded in a run's log. */
+export const enum Kind {
+  /** `$.track(signal)` / `$.interval(signal)`: reactive dependency on a signal. */
+  Signal = 1,
+  /** `$.track(spin)` / `$.await(spin)`: reactive dependency on a spin. */
+  Spin = 2,
+  /** A one-shot external wait (promise, thunk, deferred, mailbox, timer, remote call): replayed, never redone. */
+  Once = 3,
+  /** `$.set(signal, v)`: a write, skipped on replay. */
+  Set = 4,
+}
+
+/** One recorded effect. Entries are immutable once the effect settled. Internal. */
+export interface Entry {
+  /** Effect kind. */
+  readonly kind: Kind;
+  /** Source id: signal id, spin id, or "" for one-shot waits. */
+  readonly id: string;
+  /** Version of the source observed (signals and spins); 0 while pending. */
+  version: number;
+  /** Settled value (or error when `ok` is false). */
+  value: unknown;
+  /** False if the effect settled with an error. */
+  ok: boolean;
+  /** False while the effect is still pending. */
+  settled: boolean;
+  /** True once the body continued past this effect. */
+  consumed: boolean;
+  /** For one-shot waits: undoes a hand-off whose body never continued (e.g. re-posts a mailbox message). */
+  undo: (() => void) | null;
+}
+
+/** Node flags. */
+export const STALE = 1;
+/** The node is cancelled and stays so until an input changes or it is re-run explicitly. */
+export const CANCELLED = 2;
+
+/** The node is waiting for an async dependency before deciding whether it changed. */
+export const CHECKING = 4;
+/** The node sits in its context's drain queue. */
+export const QUEUED = 8;
+
+/** Observe subscription. */
+export interface Subscriber<T = unknown> {
+  /** Called with every new successful result. */
+  readonly onValue: ((value: T) => void) | undefined;
+  /** Called with every new error result. */
+  readonly onError: ((error: unknown) => void) | undefined;
+  /** Result version last delivered. */
+  seen: number;
+}
+
+/** A callback run once the node is ready (settled, clean). */
+export type NodeWaiter = (node: SpinNode) => void;
+
+/** Per-context state of one spin. */
+export class SpinNode {
+  /** Flags: {@link STALE}, {@link CANCELLED}. */
+  flags = 0;
+  /** 0: no result yet, 1: ok, 2: error. */
+  status: 0 | 1 | 2 = 0;
+  /** Cached value or error. */
+  result: unknown = undefined;
+  /** Global version of the cached result (0: none). */
+  version = 0;
+  /** Effect log of the last committed run. */
+  log: Entry[] = [];
+  /** The run in flight, if any. */
+  run: Run | null = null;
+  /** Nodes of the same context that depend on this one. */
+  observers: Set<SpinNode> | null = null;
+  /** `ctx.observe` subscribers. */
+  subs: Subscriber[] | null = null;
+  /** `ctx.spawn` pins. */
+  pins = 0;
+  /** Waiters for the next clean result (ctx.value callers, parent awaits). */
+  waiters: NodeWaiter[] | null = null;
+  /** Stable handles of nested spins created by this node's body, by address. */
+  children: Map<string, Spin<unknown>> | null = null;
+  /** Whether the body completed synchronously last time (a "computed"). */
+  sync = false;
+  /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
+  holds = 0;
+  /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
+  adopt: Entry[] | null = null;
+
+  /**
+   * @param id the spin id
+   * @param ctx the owning context
+   * @param body the body to run (null after deserialization until a handle supplies it)
+   * @param equals result equality
+   * @param deps capture-gate deps of a nested spin
+   * @param name debug name
+   */
+  constructor(
+    readonly id: string,
+    readonly ctx: Context,
+    public body: SpinBody<unknown> | null,
+    public equals: (a: unknown, b: unknown) => boolean,
+    public deps: readonly unknown[] | undefined,
+    readonly name: string | undefined,
+  ) {}
+
+  /** Whether something keeps this node live (eager re-runs in the drain). */
+  get eager(): boolean {
+    return this.pins > 0 || (this.subs !== null && this.subs.length > 0);
+  }
+
+  /** Debug label. */
+  get label(): string {
+    return this.name ?? this.id;
+  }
+}
+
+/** Create a log entry. */
+export function entry(kind: Kind, id: string): Entry {
+  return { kind, id, version: 0, value: undefined, ok: true, settled: false, consumed: false, undo: null };
+}

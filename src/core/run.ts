@@ -1,0 +1,326 @@
+/**
+ * One execution of a spin body: the scope `$`, its effect log and its replay of a previous log.
+ * @module
+ */
+import { isOnceSource, type Waiter, WAIT } from "./awaitable.js";
+import type { Context } from "./context.js";
+import { isReady, refresh, whenReady } from "./engine.js";
+import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
+import { type Entry, entry, Kind, type SpinNode } from "./node.js";
+import { Signal } from "./signal.js";
+import { type Awaitable, type Interval, Spin, type SpinBody, type SpinOptions, type SpinScope } from "./spin.js";
+
+interface Parked {
+  readonly entry: Entry;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: unknown) => void;
+  abandon: (() => void)[] | null;
+  /** The spin awaited, when parked on a spin. */
+  readonly child: SpinNode | null;
+}
+
+const resolved = <T>(v: T): Promise<T> => Promise.resolve(v);
+
+/** One run of a spin body. Implements the scope `$`. Internal. */
+export class Run implements SpinScope {
+  /** Effect log of this run. */
+  readonly log: Entry[] = [];
+  /** Next effect ordinal. */
+  private i = 0;
+  /** Next nested-spin ordinal. */
+  private ordinal = 0;
+  /** Set when the run was cancelled or superseded. */
+  dead: Cancelled | null = null;
+  /** The effect this run is parked on. */
+  parked: Parked | null = null;
+  /** Whether this run counts toward the context's busy count. */
+  busy = false;
+  private ac: AbortController | null = null;
+
+  /**
+   * @param node the spin node
+   * @param ctx the context
+   * @param replay log of the previous run to replay from
+   * @param replayUntil replay entries `[0, replayUntil)`
+   */
+  constructor(
+    readonly node: SpinNode,
+    readonly ctx: Context,
+    private readonly replay: readonly Entry[] | null,
+    private replayUntil: number,
+  ) {}
+
+  /** The context this run executes in. */
+  get context(): Context {
+    return this.ctx;
+  }
+
+  /** Lazily created `AbortSignal`, aborted with a preallocated reason on cancel/supersede. */
+  get signal(): AbortSignal {
+    if (this.ac === null) {
+      this.ac = new AbortController();
+      if (this.dead !== null) this.ac.abort(this.dead);
+    }
+    return this.ac.signal;
+  }
+
+  /** Abort the signal if one was handed out. */
+  abortSignal(reason: Cancelled): void {
+    if (this.ac !== null && !this.ac.signal.aborted) this.ac.abort(reason);
+  }
+
+  /** Every effect starts here: refuse if dead, mark the previous effect consumed, take an ordinal. */
+  private enter(kind: Kind): number {
+    if (this.dead !== null) throw this.dead;
+    const log = this.log;
+    if (log.length > 0) log[log.length - 1]!.consumed = true;
+    const i = this.i++;
+    if (this.replay !== null && i < this.replayUntil) {
+      const r = this.replay[i];
+      if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
+    }
+    return i;
+  }
+
+  private replaying(i: number): Entry | null {
+    return this.replay !== null && i < this.replayUntil ? this.replay[i]! : null;
+  }
+
+  track<T>(source: Signal<T> | Spin<T>): T {
+    if (source instanceof Signal) {
+      this.enter(Kind.Signal);
+      const cell = this.ctx._trackSignal(source, this.node);
+      const e = entry(Kind.Signal, source.id);
+      e.version = cell.version;
+      e.value = cell.p.peek();
+      e.settled = true;
+      this.log.push(e);
+      return e.value as T;
+    }
+    if (source instanceof Spin) {
+      this.enter(Kind.Spin);
+      const child = this.ctx._trackSpin(source, this.node);
+      const e = entry(Kind.Spin, source.id);
+      this.log.push(e);
+      refresh(child);
+      if (!isReady(child)) {
+        throw new SpindelError(
+          "ERR_NOT_SETTLED",
+          `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
+        );
+      }
+      e.version = child.version;
+      e.ok = child.status === 1;
+      e.value = child.result;
+      e.settled = true;
+      if (!e.ok) throw child.result;
+      return child.result as T;
+    }
+    return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
+  }
+
+  interval<T>(source: Signal<T>): Interval<T> {
+    if (!(source instanceof Signal)) invalidArgument(`$.interval expects a Signal, got ${describe(source)}`);
+    const i = this.i; // ordinal this call will take
+    const prevRun = this.node.log[i];
+    const now = this.track(source);
+    const cell = this.ctx._cellForRead(source);
+    if (prevRun !== undefined && prevRun.kind === Kind.Signal && prevRun.id === source.id) {
+      if (prevRun.version === cell.version) return { new: now, old: now, deltas: undefined };
+      const single = cell.version > prevRun.version && cell.prevVersion === prevRun.version;
+      return { new: now, old: prevRun.value as T, deltas: single ? cell.deltas : undefined };
+    }
+    return { new: now, old: cell.version === 0 ? now : (cell.prev as T), deltas: cell.deltas };
+  }
+
+  peek<T>(source: Signal<T>): T {
+    if (!(source instanceof Signal)) invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
+    if (this.dead !== null) throw this.dead;
+    return this.ctx._cellForRead(source).p.peek() as T;
+  }
+
+  set<T>(source: Signal<T>, value: T): void {
+    if (!(source instanceof Signal)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
+    const i = this.enter(Kind.Set);
+    const e = entry(Kind.Set, source.id);
+    e.value = value;
+    e.settled = true;
+    this.log.push(e);
+    if (this.replaying(i) !== null) return; // already written by the run being replayed
+    this.ctx.set(source, value);
+  }
+
+  spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
+    if (this.dead !== null) throw this.dead;
+    return this.ctx._nestedSpin(this.node, body, opts, opts?.key !== undefined ? `k:${opts.key}` : `#${this.ordinal++}`, this.i < this.replayUntil);
+  }
+
+  await<T>(x: Awaitable<T>): Promise<T> {
+    if (x instanceof Spin) return this.awaitSpin(x);
+    if (x === null || x === undefined || x instanceof Signal) {
+      return Promise.reject(
+        new SpindelError(
+          "ERR_INVALID_ARGUMENT",
+          x instanceof Signal
+            ? "$.await does not take a Signal: use $.track(signal)"
+            : `$.await expects a Spin, promise, thunk or one-shot source, got ${String(x)}`,
+        ),
+      );
+    }
+    let i: number;
+    try {
+      i = this.enter(Kind.Once);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const e = entry(Kind.Once, "");
+    this.log.push(e);
+    const r = this.replaying(i);
+    if (r !== null) {
+      e.value = r.value;
+      e.ok = r.ok;
+      e.settled = true;
+      return r.ok ? resolved(r.value as T) : Promise.reject(r.value);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const parked: Parked = { entry: e, resolve: resolve as (v: unknown) => void, reject, abandon: null, child: null };
+      this.park(parked);
+      const waiter = this.waiterFor(parked);
+      try {
+        if (isOnceSource(x)) {
+          x[WAIT](this.ctx, waiter as Waiter<unknown>);
+        } else if (typeof x === "function") {
+          const fn = x as (signal: AbortSignal) => PromiseLike<T> | T;
+          const out = fn.length > 0 ? fn(this.signal) : (fn as () => PromiseLike<T> | T)();
+          settleFrom(out, waiter);
+        } else if (typeof (x as PromiseLike<T>).then === "function") {
+          settleFrom(x as PromiseLike<T>, waiter);
+        } else {
+          waiter.reject(
+            new SpindelError(
+              "ERR_INVALID_ARGUMENT",
+              `$.await expects a Spin, promise, thunk or one-shot source, got ${describe(x)}`,
+            ),
+          );
+        }
+      } catch (err) {
+        waiter.reject(err);
+      }
+    });
+  }
+
+  private awaitSpin<T>(source: Spin<T>): Promise<T> {
+    try {
+      this.enter(Kind.Spin);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const child = this.ctx._trackSpin(source, this.node);
+    const e = entry(Kind.Spin, source.id);
+    this.log.push(e);
+    refresh(child);
+    if (isReady(child)) {
+      e.version = child.version;
+      e.ok = child.status === 1;
+      e.value = child.result;
+      e.settled = true;
+      return e.ok ? resolved(child.result as T) : Promise.reject(child.result);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const parked: Parked = { entry: e, resolve: resolve as (v: unknown) => void, reject, abandon: null, child };
+      this.park(parked);
+      child.holds++;
+      whenReady(child, (n) => {
+        if (this.parked !== parked) return;
+        e.version = n.version;
+        this.settle(parked, n.status === 1, n.result);
+      });
+    });
+  }
+
+  private park(p: Parked): void {
+    this.parked = p;
+    if (this.busy) {
+      this.busy = false;
+      this.ctx._busy(-1);
+    }
+  }
+
+  /** Settle the parked effect and resume the body. */
+  private settle(p: Parked, ok: boolean, value: unknown): boolean {
+    if (this.dead !== null || this.parked !== p) return false;
+    this.parked = null;
+    if (p.child !== null) p.child.holds--;
+    p.entry.value = value;
+    p.entry.ok = ok;
+    p.entry.settled = true;
+    this.busy = true;
+    this.ctx._busy(1);
+    if (ok) p.resolve(value);
+    else p.reject(value);
+    return true;
+  }
+
+  private waiterFor(p: Parked): Waiter<unknown> {
+    const run = this;
+    return {
+      get alive(): boolean {
+        return run.dead === null && run.parked === p;
+      },
+      resolve: (value: unknown, undo?: () => void): boolean => {
+        if (!this.settle(p, true, value)) return false;
+        if (undo !== undefined) p.entry.undo = undo;
+        return true;
+      },
+      reject: (error: unknown): boolean => this.settle(p, false, error),
+      onAbandon: (fn: () => void): void => {
+        if (this.parked !== p) return;
+        (p.abandon ??= []).push(fn);
+      },
+    };
+  }
+
+  /**
+   * End this run: reject the parked effect with `reason` (the body unwinds through its finally
+   * blocks), abandon the wait, undo hand-offs the body never consumed (from ordinal `keepBefore` on).
+   */
+  kill(reason: Cancelled, keepBefore: number): SpinNode | null {
+    if (this.dead !== null) return null;
+    this.dead = reason;
+    this.abortSignal(reason);
+    const log = this.log;
+    for (let k = keepBefore; k < log.length; k++) {
+      const en = log[k]!;
+      if (en.undo !== null && en.settled && !en.consumed) {
+        const undo = en.undo;
+        en.undo = null;
+        undo();
+      }
+    }
+    const p = this.parked;
+    if (p === null) return null;
+    this.parked = null;
+    if (p.abandon !== null) for (const fn of p.abandon) fn();
+    this.busy = true; // the body now unwinds
+    this.ctx._busy(1);
+    p.reject(reason);
+    return p.child;
+  }
+}
+
+function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {
+  if (out !== null && typeof out === "object" && typeof (out as PromiseLike<T>).then === "function") {
+    (out as PromiseLike<T>).then(
+      (v) => waiter.resolve(v),
+      (err) => waiter.reject(err),
+    );
+  } else {
+    waiter.resolve(out);
+  }
+}
+
+function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (typeof x === "object") return (x as object).constructor?.name ?? "object";
+  return typeof x;
+}

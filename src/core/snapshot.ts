@@ -1,0 +1,330 @@
+/**
+ * Snapshots (frozen full copies), restore (a new live root from a snapshot) and CBOR
+ * serialization of contexts.
+ * @module
+ */
+import { decodeCbor, encodeCbor } from "./codec.js";
+import { Context, type ContextOptions, type PrimitiveState } from "./context.js";
+import { watchHandle } from "./gc.js";
+import { Cancelled, SpindelError } from "./errors.js";
+import { G } from "./globals.js";
+import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
+import { createCell, type Signal } from "./signal.js";
+import { type Spin, type SpinBody, spinById } from "./spin.js";
+
+/** A signal's state in a snapshot. */
+export interface SignalRecord {
+  /** Value. */
+  readonly value: unknown;
+  /** Global version of the last write. */
+  readonly version: number;
+  /** Value before the last write. */
+  readonly prev: unknown;
+  /** Version before the last write. */
+  readonly prevVersion: number;
+}
+
+/** A spin's state in a snapshot. */
+export interface SpinRecord {
+  /** 0: no result, 1: ok, 2: error. */
+  readonly status: 0 | 1 | 2;
+  /** Value or error. */
+  readonly result: unknown;
+  /** Result version. */
+  readonly version: number;
+  /** Effect log of the last committed run. */
+  readonly log: readonly Entry[];
+  /** Log of the run that was in flight (replayed when the spin is next read after restore). */
+  readonly inflight: readonly Entry[] | null;
+  /** Needs a re-check (an input changed, or a run was in flight). */
+  readonly stale: boolean;
+  /** Cancelled. */
+  readonly cancelled: boolean;
+  /** Body (in-memory snapshots only). */
+  readonly body: SpinBody<unknown> | null;
+  /** Result equality. */
+  readonly equals: (a: unknown, b: unknown) => boolean;
+  /** Capture-gate deps. */
+  readonly deps: readonly unknown[] | undefined;
+  /** Debug name. */
+  readonly name: string | undefined;
+  /** Nested spin handles by address. */
+  readonly children: ReadonlyMap<string, Spin<unknown>> | null;
+}
+
+/** A frozen, read-only full copy of a context (its own state merged over its ancestors'). */
+export class ContextSnapshot {
+  /**
+   * @param signals signal records by id
+   * @param spins spin records by id
+   * @param states primitive states
+   * @param time clock time when taken
+   */
+  constructor(
+    readonly signals: ReadonlyMap<string, SignalRecord>,
+    readonly spins: ReadonlyMap<string, SpinRecord>,
+    readonly states: ReadonlyMap<object, PrimitiveState>,
+    readonly time: number,
+  ) {
+    Object.freeze(this);
+  }
+
+  /** The signal's value in the snapshot. */
+  get<T>(sig: Signal<T>): T {
+    const r = this.signals.get(sig.id);
+    return (r === undefined ? sig.init : r.value) as T;
+  }
+
+  /** The spin's cached result in the snapshot (`status: "none"` if it never completed). */
+  peek<T>(
+    s: Spin<T>,
+  ): { status: "ok"; value: T } | { status: "error"; error: unknown } | { status: "none" } {
+    const r = this.spins.get(s.id);
+    if (r === undefined || r.status === 0) return { status: "none" };
+    return r.status === 1 ? { status: "ok", value: r.result as T } : { status: "error", error: r.result };
+  }
+
+  /** Snapshots are read-only: always throws `ERR_READONLY`. */
+  set(_sig: Signal<unknown>, _value: unknown): never {
+    throw new SpindelError("ERR_READONLY", "a snapshot is read-only: restoreSnapshot(snap) gives a live context");
+  }
+}
+
+function copyEntry(e: Entry): Entry {
+  return { ...e, undo: null };
+}
+
+/** Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`. */
+export function takeSnapshot(ctx: Context): ContextSnapshot {
+  const chain: Context[] = [];
+  for (let c: Context | null = ctx; c !== null; c = c.parent) chain.unshift(c);
+  const signals = new Map<string, SignalRecord>();
+  const spins = new Map<string, SpinRecord>();
+  const states = new Map<object, PrimitiveState>();
+  for (const c of chain) {
+    for (const [id, cell] of c.cells)
+      signals.set(id, { value: cell.p.peek(), version: cell.version, prev: cell.prev, prevVersion: cell.prevVersion });
+    for (const [id, n] of c.nodes) {
+      spins.set(id, {
+        status: n.status,
+        result: n.result,
+        version: n.version,
+        log: n.log.filter((e) => e.settled).map(copyEntry),
+        inflight: n.run !== null ? n.run.log.map(copyEntry) : n.adopt !== null ? n.adopt.map(copyEntry) : null,
+        stale: (n.flags & (STALE | 4)) !== 0 || n.run !== null,
+        cancelled: (n.flags & CANCELLED) !== 0,
+        body: n.body,
+        equals: n.equals,
+        deps: n.deps,
+        name: n.name,
+        children: n.children === null ? null : new Map(n.children),
+      });
+    }
+    for (const [k, st] of c.states) states.set(k, st.snapshot());
+  }
+  return new ContextSnapshot(signals, spins, states, ctx.now());
+}
+
+/** A new live root context from a snapshot. Cached results are served; in-flight runs resume when read. */
+export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): Context {
+  if (!(snap instanceof ContextSnapshot))
+    throw new SpindelError("ERR_INVALID_ARGUMENT", "restoreSnapshot expects a snapshot from ctx.snapshot()");
+  const ctx = new Context(opts);
+  let maxVersion = 0;
+  for (const [id, r] of snap.signals) {
+    const cell = createCell(r.value, r.version, r.prev);
+    cell.prevVersion = r.prevVersion;
+    ctx.cells.set(id, cell);
+    maxVersion = Math.max(maxVersion, r.version);
+  }
+  for (const [id, r] of snap.spins) {
+    const h = spinById(id);
+    const n = new SpinNode(id, ctx, r.body ?? (h?.body as SpinBody<unknown>) ?? null, r.equals, r.deps, r.name);
+    n.status = r.status;
+    n.result = r.result;
+    n.version = r.version;
+    n.log = r.log.map(copyEntry);
+    n.adopt = r.inflight !== null ? r.inflight.map(copyEntry) : null;
+    n.flags = (r.stale ? STALE : 0) | (r.cancelled ? CANCELLED : 0);
+    if (r.children !== null) n.children = new Map(r.children);
+    ctx.nodes.set(id, n);
+    if (h !== undefined) watchHandle(h, ctx.weak, id);
+    maxVersion = Math.max(maxVersion, r.version);
+  }
+  for (const n of ctx.nodes.values()) {
+    for (const e of n.log) {
+      if (e.kind === Kind.Signal) {
+        const cell = ctx.cells.get(e.id);
+        if (cell !== undefined) (cell.observers ??= new Set()).add(n);
+      } else if (e.kind === Kind.Spin) {
+        const c = ctx.nodes.get(e.id);
+        if (c !== undefined) (c.observers ??= new Set()).add(n);
+      }
+      maxVersion = Math.max(maxVersion, e.version);
+    }
+  }
+  for (const [k, st] of snap.states) ctx.states.set(k, st.forked());
+  if (G.version < maxVersion) G.version = maxVersion;
+  return ctx;
+}
+
+const FORMAT = "spindel-context";
+
+interface EncodedError {
+  $error: { name: string; message: string; code?: string; data?: unknown };
+}
+
+function encodeResult(status: number, result: unknown): unknown {
+  if (status !== 2) return result;
+  const e = result as { name?: unknown; message?: unknown; code?: unknown; data?: unknown } | null;
+  const out: EncodedError = {
+    $error: {
+      name: typeof e?.name === "string" ? e.name : "Error",
+      message: typeof e?.message === "string" ? e.message : String(result),
+    },
+  };
+  if (typeof e?.code === "string") out.$error.code = e.code;
+  if (e?.data !== undefined) out.$error.data = e.data;
+  return out;
+}
+
+function decodeError(x: unknown): unknown {
+  const r = (x as EncodedError | null)?.$error;
+  if (r === undefined) return x;
+  if (r.code === "ERR_CANCELLED") return new Cancelled(r.message);
+  const err = r.code !== undefined ? new SpindelError(r.code, r.message, r.data) : new Error(r.message);
+  err.name = r.name;
+  return err;
+}
+
+function encodeEntry(e: Entry): unknown[] {
+  return [e.kind, e.id, e.version, e.ok, e.ok ? e.value : encodeResult(2, e.value), e.settled];
+}
+
+/** Serialize a context to CBOR bytes. Internal: use `ctx.serialize()`. */
+export function serializeContext(ctx: Context): Uint8Array {
+  const snap = takeSnapshot(ctx);
+  const signals: unknown[] = [];
+  for (const [id, r] of snap.signals) signals.push([id, r.value, r.version, r.prev, r.prevVersion]);
+  const spins: unknown[] = [];
+  for (const [id, r] of snap.spins) {
+    spins.push([
+      id,
+      r.status,
+      encodeResult(r.status, r.result),
+      r.version,
+      (r.stale ? 1 : 0) | (r.cancelled ? 2 : 0),
+      r.log.map(encodeEntry),
+      r.inflight === null ? null : r.inflight.filter((e) => e.settled).map(encodeEntry),
+    ]);
+  }
+  if (snap.states.size > 0) {
+    throw new SpindelError(
+      "ERR_NOT_SERIALIZABLE",
+      `context holds state of ${snap.states.size} primitive(s) (deferred, mailbox, semaphore...), which serialize() cannot carry yet; use ctx.snapshot() for an in-memory copy`,
+    );
+  }
+  const doc = { format: FORMAT, v: 1, time: snap.time, signals, spins };
+  try {
+    return encodeCbor(doc);
+  } catch (err) {
+    for (const s of signals) {
+      try {
+        encodeCbor(s);
+      } catch {
+        throw new SpindelError(
+          "ERR_NOT_SERIALIZABLE",
+          `signal ${String((s as unknown[])[0])} holds a value CBOR cannot encode`,
+          { signal: (s as unknown[])[0] },
+        );
+      }
+    }
+    for (const s of spins) {
+      try {
+        encodeCbor(s);
+      } catch {
+        throw new SpindelError(
+          "ERR_NOT_SERIALIZABLE",
+          `spin ${String((s as unknown[])[0])} holds a result or log value CBOR cannot encode`,
+          { spin: (s as unknown[])[0] },
+        );
+      }
+    }
+    throw new SpindelError("ERR_NOT_SERIALIZABLE", `context could not be encoded: ${String(err)}`);
+  }
+}
+
+function fail(why: string): never {
+  throw new SpindelError("ERR_DESERIALIZE", `deserializeContext: ${why}`);
+}
+
+function decodeEntry(x: unknown): Entry {
+  if (!Array.isArray(x) || x.length !== 6) fail("malformed log entry");
+  const [kind, id, version, ok, value, settled] = x as [number, string, number, boolean, unknown, boolean];
+  if (kind !== Kind.Signal && kind !== Kind.Spin && kind !== Kind.Once && kind !== Kind.Set)
+    fail(`unknown log entry kind ${String(kind)}`);
+  if (typeof id !== "string" || typeof version !== "number") fail("malformed log entry");
+  return {
+    kind,
+    id,
+    version,
+    ok: ok === true,
+    value: ok === true ? value : decodeError(value),
+    settled: settled !== false,
+    consumed: true,
+    undo: null,
+  };
+}
+
+/**
+ * A live root context from bytes made by `ctx.serialize()`. Spin bodies are taken from the spin
+ * handles of this process (matched by id); results are served from cache and re-run when inputs change.
+ */
+export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Context {
+  if (!(bytes instanceof Uint8Array)) fail("expects a Uint8Array");
+  let doc: unknown;
+  try {
+    doc = decodeCbor(bytes);
+  } catch (err) {
+    fail(`not CBOR (${String(err)})`);
+  }
+  const d = doc as { format?: unknown; v?: unknown; time?: unknown; signals?: unknown; spins?: unknown } | null;
+  if (d === null || typeof d !== "object" || d.format !== FORMAT) fail("not a serialized spindel context");
+  if (d.v !== 1) fail(`unsupported format version ${String(d.v)}`);
+  if (!Array.isArray(d.signals) || !Array.isArray(d.spins)) fail("missing signals or spins");
+  const signals = new Map<string, SignalRecord>();
+  for (const s of d.signals) {
+    if (!Array.isArray(s) || s.length !== 5 || typeof s[0] !== "string") fail("malformed signal record");
+    signals.set(s[0], { value: s[1], version: s[2], prev: s[3], prevVersion: s[4] });
+  }
+  const spins = new Map<string, SpinRecord>();
+  for (const s of d.spins) {
+    if (!Array.isArray(s) || s.length !== 7 || typeof s[0] !== "string") fail("malformed spin record");
+    const [id, status, result, version, flags, log, inflight] = s as [
+      string,
+      0 | 1 | 2,
+      unknown,
+      number,
+      number,
+      unknown[],
+      unknown[] | null,
+    ];
+    if (!Array.isArray(log)) fail("malformed spin log");
+    const h = spinById(id);
+    spins.set(id, {
+      status,
+      result: status === 2 ? decodeError(result) : result,
+      version,
+      log: log.map(decodeEntry),
+      inflight: inflight === null ? null : inflight.map(decodeEntry),
+      stale: (flags & 1) !== 0,
+      cancelled: (flags & 2) !== 0,
+      body: (h?.body as SpinBody<unknown>) ?? null,
+      equals: (h?.equals as (a: unknown, b: unknown) => boolean) ?? Object.is,
+      deps: h?.deps,
+      name: h?.name,
+      children: null,
+    });
+  }
+  return restoreSnapshot(new ContextSnapshot(signals, spins, new Map(), 0), opts);
+}

@@ -1,0 +1,146 @@
+/**
+ * Spin handles. A {@link Spin} is a handle: its cached result and effect log live per context.
+ * @module
+ */
+import type { OnceSource } from "./awaitable.js";
+import type { Context } from "./context.js";
+import { invalidArgument } from "./errors.js";
+import { G } from "./globals.js";
+import type { SpinNode } from "./node.js";
+import type { Equality, Signal } from "./signal.js";
+
+/** What `$.interval(sig)` returns: the new value, the value this spin saw at this call last run, and deltas. */
+export interface Interval<T> {
+  /** Current value. */
+  readonly new: T;
+  /** Value seen by this spin at the same call in its previous run (first run: the value before the most recent write). */
+  readonly old: T;
+  /** Deltas attached to the write (`ctx.set(sig, v, deltas)`) if exactly one write happened since; otherwise undefined (unknown). */
+  readonly deltas: unknown;
+}
+
+/** Anything `$.await` accepts. A function is called with the run's `AbortSignal` (only if it declares a parameter). */
+export type Awaitable<T> = Spin<T> | PromiseLike<T> | OnceSource<T> | ((signal: AbortSignal) => PromiseLike<T> | T);
+
+/** The scope `$` passed to a spin body. Only effects through `$` create dependencies. */
+export interface SpinScope {
+  /** Synchronous tracked read of a signal, or of a spin that is settled or completes synchronously. */
+  track<T>(source: Signal<T> | Spin<T>): T;
+  /** Tracked read returning `{ new, old, deltas }`. */
+  interval<T>(source: Signal<T>): Interval<T>;
+  /** Suspend until `x` settles: a spin (reactive), or a one-shot wait (promise, thunk, deferred, mailbox...). */
+  await<T>(x: Awaitable<T>): Promise<T>;
+  /** Untracked read in the spin's context. */
+  peek<T>(source: Signal<T>): T;
+  /** Write a signal in the spin's context (skipped when replayed). */
+  set<T>(source: Signal<T>, value: T): void;
+  /** Create a nested spin addressed by this spin (stable identity across re-runs; `deps` gate re-runs). */
+  spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T>;
+  /** An `AbortSignal` aborted when this run is cancelled or superseded (created lazily). */
+  readonly signal: AbortSignal;
+  /** The context this run executes in. */
+  readonly context: Context;
+}
+
+/** A spin body: synchronous (a fork-aware computed) or async. */
+export type SpinBody<T> = ($: SpinScope) => T | Promise<T>;
+
+/** Options of {@link spin}. */
+export interface SpinOptions<T> {
+  /** Debug name. */
+  name?: string;
+  /** Stable key: top-level spins use it as their id; nested spins use it instead of the call ordinal. */
+  key?: string;
+  /** Capture gate for nested spins: the spin re-runs on re-creation only when a dep changed (`Object.is`). */
+  deps?: readonly unknown[];
+  /** Result equality for the cut-off (default `Object.is`). */
+  equals?: (a: T, b: T) => boolean;
+}
+
+let nextId = 0;
+const byId = new Map<string, WeakRef<Spin<unknown>>>();
+const cleanup = new FinalizationRegistry<string>((id) => {
+  const ref = byId.get(id);
+  if (ref !== undefined && ref.deref() === undefined) byId.delete(id);
+});
+
+/** Find a live spin handle by id (used by deserialization). Internal. */
+export function spinById(id: string): Spin<unknown> | undefined {
+  return byId.get(id)?.deref();
+}
+
+/**
+ * A cached, reactive, cancellable computation handle. `await spinHandle` (PromiseLike) reads it
+ * in the default context; use `ctx.value(spin)` for other contexts.
+ */
+export class Spin<T> implements PromiseLike<T> {
+  /** Stable address. */
+  readonly id: string;
+  /** Latest body (per-context nodes keep their own copy). */
+  body: SpinBody<T>;
+  /** Debug name. */
+  readonly name: string | undefined;
+  /** Result equality. */
+  readonly equals: Equality<T>;
+  /** Capture-gate deps. */
+  deps: readonly unknown[] | undefined;
+  /** @internal fast path: first root context that created a node for this spin. */
+  _ctx: Context | null = null;
+  /** @internal */
+  _node: SpinNode | null = null;
+
+  /**
+   * Use {@link spin} instead.
+   * @param body the body
+   * @param opts options
+   * @param id explicit id (nested addressing)
+   */
+  constructor(body: SpinBody<T>, opts: SpinOptions<T> | undefined, id: string) {
+    if (typeof body !== "function") invalidArgument(`spin expects a body function, got ${typeof body}`);
+    this.body = body;
+    this.name = opts?.name;
+    this.equals = opts?.equals ?? Object.is;
+    this.deps = opts?.deps;
+    this.id = id;
+    byId.set(id, new WeakRef(this as Spin<unknown>));
+    cleanup.register(this, id);
+  }
+
+  /** PromiseLike: resolves with the spin's value in the default context. */
+  // biome-ignore lint/suspicious/noThenProperty: spins are PromiseLike by contract (API.md)
+  then<A = T, B = never>(
+    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return defaultContextRef!().value(this).then(onfulfilled, onrejected);
+  }
+
+  /** Debug representation. */
+  toString(): string {
+    return `Spin(${this.name ?? this.id})`;
+  }
+}
+
+let defaultContextRef: (() => Context) | null = null;
+/** @internal */
+export function setSpinDefaultFactory(f: () => Context): void {
+  defaultContextRef = f;
+}
+
+/**
+ * Create a spin: a cached, reactive, cancellable computation. The body does not run at creation.
+ * Inside another spin's body (synchronous part), the new spin is addressed by its parent (stable
+ * identity across re-runs); after an `await`, use `$.spin` for that.
+ *
+ * ```ts
+ * const doubled = spin(($) => 2 * $.track(count));
+ * const plus = spin(async ($) => (await $.await(doubled)) + 1);
+ * ```
+ */
+export function spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
+  const run = G.run;
+  if (run !== null) return run.spin(body, opts);
+  if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
+    invalidArgument("spin key must be a non-empty string");
+  return new Spin(body, opts, opts?.key ?? `spin${++nextId}`);
+}

@@ -1,9 +1,21 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
+
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^spindel$/, replacement: src("index.ts") },
+      { find: /^spindel\/distributed$/, replacement: src("distributed/index.ts") },
+      { find: /^spindel\/transform$/, replacement: src("transform/index.ts") },
+      { find: /^spindel\/vite$/, replacement: src("transform/vite.ts") },
+    ],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    execArgv: ["--expose-gc"],
   },
 });

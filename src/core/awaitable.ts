@@ -17,6 +17,8 @@ export const WAIT: unique symbol = Symbol.for("spindel.wait");
 export interface Waiter<T> {
   /** Whether the waiting run is still alive and parked on this wait. */
   readonly alive: boolean;
+  /** Id of the waiting spin (a fork can re-create the wait in its own world with `ctx._adopt(id)`). */
+  readonly spinId: string;
   /**
    * Hand `value` to the waiter. `undo` is called if the run dies before its body continued past the
    * wait (a message handed off in flight goes back to its queue).

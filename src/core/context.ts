@@ -672,6 +672,17 @@ export class Context {
     return st;
   }
 
+  /**
+   * @internal fork: re-create in this context a wait that an ancestor's spin `id` is parked on,
+   * by replaying its in-flight log here (the wait then exists in both worlds).
+   */
+  _adopt(id: string): void {
+    if (this.nodes.has(id)) return;
+    const inh = this.parent?._findNode(id);
+    if (inh === undefined || inh.run === null) return;
+    refresh(this._node(id, undefined, true)!);
+  }
+
   /** @internal the handle of a spin was collected: drop its node when quiescent */
   _reap(id: string): void {
     const n = this.nodes.get(id);

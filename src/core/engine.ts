@@ -129,12 +129,12 @@ function changePoint(n: SpinNode, log: readonly Entry[]): number {
 function restart(n: SpinNode, log: Entry[], p: number): void {
   const old = n.run!;
   n.run = null;
-  releaseChild(old.kill(SUPERSEDE_REASON, p));
+  releaseChildren(old.kill(SUPERSEDE_REASON, p));
   startRun(n, log, p);
 }
 
-function releaseChild(child: SpinNode | null): void {
-  if (child !== null) child.holds--;
+function releaseChildren(children: SpinNode[]): void {
+  for (const c of children) c.holds--;
 }
 
 /** Start a run of `n`, replaying `replay[0, p)`. */
@@ -191,7 +191,7 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   const log = run.log;
-  if (log.length > 0) log[log.length - 1]!.consumed = true;
+  for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--) if (log[i]!.settled) log[i]!.consumed = true;
   n.run = null;
   prune(n, n.log, log);
   n.log = log;
@@ -254,8 +254,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
     n.run = null;
     prune(n, n.log, run.log);
     n.log = run.log;
-    const child = run.kill(CANCEL_REASON, 0);
-    if (child !== null) {
+    for (const child of run.kill(CANCEL_REASON, 0)) {
       child.holds--;
       if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
     }
@@ -277,7 +276,7 @@ export function rerunNode(n: SpinNode): void {
   const run = n.run;
   if (run !== null) {
     n.run = null;
-    releaseChild(run.kill(SUPERSEDE_REASON, 0));
+    releaseChildren(run.kill(SUPERSEDE_REASON, 0));
   }
   startRun(n, null, 0);
   const obs = n.observers;
@@ -289,7 +288,7 @@ export function abortNode(n: SpinNode, error: unknown): void {
   const run = n.run;
   if (run !== null) {
     n.run = null;
-    run.kill(CANCEL_REASON, 0);
+    releaseChildren(run.kill(CANCEL_REASON, 0));
   }
   n.flags &= ~(STALE | CHECKING);
   if (n.waiters !== null) {

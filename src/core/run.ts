@@ -17,6 +17,8 @@ interface Parked {
   abandon: (() => void)[] | null;
   /** The spin awaited, when parked on a spin. */
   readonly child: SpinNode | null;
+  /** Settled or abandoned. */
+  done: boolean;
 }
 
 const resolved = <T>(v: T): Promise<T> => Promise.resolve(v);
@@ -31,8 +33,8 @@ export class Run implements SpinScope {
   private ordinal = 0;
   /** Set when the run was cancelled or superseded. */
   dead: Cancelled | null = null;
-  /** The effect this run is parked on. */
-  parked: Parked | null = null;
+  /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
+  private parks: Parked[] = [];
   /** Whether this run counts toward the context's busy count. */
   busy = false;
   private ac: AbortController | null = null;
@@ -73,7 +75,10 @@ export class Run implements SpinScope {
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.dead;
     const log = this.log;
-    if (log.length > 0) log[log.length - 1]!.consumed = true;
+    if (log.length > 0) {
+      const last = log[log.length - 1]!;
+      if (last.settled) last.consumed = true;
+    }
     const i = this.i++;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
@@ -183,7 +188,14 @@ export class Run implements SpinScope {
       return r.ok ? resolved(r.value as T) : Promise.reject(r.value);
     }
     return new Promise<T>((resolve, reject) => {
-      const parked: Parked = { entry: e, resolve: resolve as (v: unknown) => void, reject, abandon: null, child: null };
+      const parked: Parked = {
+        entry: e,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        abandon: null,
+        child: null,
+        done: false,
+      };
       this.park(parked);
       const waiter = this.waiterFor(parked);
       try {
@@ -227,11 +239,18 @@ export class Run implements SpinScope {
       return e.ok ? resolved(child.result as T) : Promise.reject(child.result);
     }
     return new Promise<T>((resolve, reject) => {
-      const parked: Parked = { entry: e, resolve: resolve as (v: unknown) => void, reject, abandon: null, child };
+      const parked: Parked = {
+        entry: e,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        abandon: null,
+        child,
+        done: false,
+      };
       this.park(parked);
       child.holds++;
       whenReady(child, (n) => {
-        if (this.parked !== parked) return;
+        if (parked.done) return;
         e.version = n.version;
         this.settle(parked, n.status === 1, n.result);
       });
@@ -239,23 +258,27 @@ export class Run implements SpinScope {
   }
 
   private park(p: Parked): void {
-    this.parked = p;
+    this.parks.push(p);
     if (this.busy) {
       this.busy = false;
       this.ctx._busy(-1);
     }
   }
 
-  /** Settle the parked effect and resume the body. */
+  /** Settle a pending effect and resume the body (busy again once nothing else is pending). */
   private settle(p: Parked, ok: boolean, value: unknown): boolean {
-    if (this.dead !== null || this.parked !== p) return false;
-    this.parked = null;
+    if (this.dead !== null || p.done) return false;
+    p.done = true;
+    const parks = this.parks;
+    parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
     p.entry.value = value;
     p.entry.ok = ok;
     p.entry.settled = true;
-    this.busy = true;
-    this.ctx._busy(1);
+    if (parks.length === 0 && !this.busy) {
+      this.busy = true;
+      this.ctx._busy(1);
+    }
     if (ok) p.resolve(value);
     else p.reject(value);
     return true;
@@ -265,8 +288,9 @@ export class Run implements SpinScope {
     const run = this;
     return {
       get alive(): boolean {
-        return run.dead === null && run.parked === p;
+        return run.dead === null && !p.done;
       },
+      spinId: this.node.id,
       resolve: (value: unknown, undo?: () => void): boolean => {
         if (!this.settle(p, true, value)) return false;
         if (undo !== undefined) p.entry.undo = undo;
@@ -274,18 +298,19 @@ export class Run implements SpinScope {
       },
       reject: (error: unknown): boolean => this.settle(p, false, error),
       onAbandon: (fn: () => void): void => {
-        if (this.parked !== p) return;
+        if (p.done) return;
         (p.abandon ??= []).push(fn);
       },
     };
   }
 
   /**
-   * End this run: reject the parked effect with `reason` (the body unwinds through its finally
-   * blocks), abandon the wait, undo hand-offs the body never consumed (from ordinal `keepBefore` on).
+   * End this run: reject the pending effects with `reason` (the body unwinds through its finally
+   * blocks), abandon the waits, undo hand-offs the body never consumed (from ordinal `keepBefore` on).
+   * Returns the spins it was waiting on (their holds are the caller's to release).
    */
-  kill(reason: Cancelled, keepBefore: number): SpinNode | null {
-    if (this.dead !== null) return null;
+  kill(reason: Cancelled, keepBefore: number): SpinNode[] {
+    if (this.dead !== null) return [];
     this.dead = reason;
     this.abortSignal(reason);
     const log = this.log;
@@ -297,14 +322,21 @@ export class Run implements SpinScope {
         undo();
       }
     }
-    const p = this.parked;
-    if (p === null) return null;
-    this.parked = null;
-    if (p.abandon !== null) for (const fn of p.abandon) fn();
-    this.busy = true; // the body now unwinds
-    this.ctx._busy(1);
-    p.reject(reason);
-    return p.child;
+    const parks = this.parks;
+    if (parks.length === 0) return [];
+    this.parks = [];
+    const children: SpinNode[] = [];
+    if (!this.busy) {
+      this.busy = true; // the body now unwinds
+      this.ctx._busy(1);
+    }
+    for (const p of parks) {
+      p.done = true;
+      if (p.child !== null) children.push(p.child);
+      if (p.abandon !== null) for (const fn of p.abandon) fn();
+      p.reject(reason);
+    }
+    return children;
   }
 }
 

@@ -1,0 +1,47 @@
+/** Test helpers: a controllable promise and a one-shot source that counts how often it is waited on. */
+import { type Context, type OnceSource, WAIT, type Waiter } from "spindel";
+
+/** A promise with its resolve/reject exposed. */
+export interface Gate<T> {
+  readonly promise: Promise<T>;
+  resolve(v: T): void;
+  reject(e: unknown): void;
+}
+
+/** Create a {@link Gate}. */
+export function gate<T = void>(): Gate<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** A one-shot source that hands out 1, 2, 3... and counts waits, hand-offs and abandoned waits. */
+export class Ticket implements OnceSource<number> {
+  waits = 0;
+  handed = 0;
+  abandoned = 0;
+  pending: Waiter<number>[] = [];
+  [WAIT](_ctx: Context, w: Waiter<number>): void {
+    this.waits++;
+    this.pending.push(w);
+    w.onAbandon(() => {
+      this.abandoned++;
+      this.pending.splice(this.pending.indexOf(w), 1);
+    });
+  }
+  /** Settle every pending wait with the next numbers. */
+  release(): number {
+    const ws = this.pending.splice(0);
+    for (const w of ws) if (w.resolve(++this.handed)) continue;
+    return ws.length;
+  }
+}
+
+/** Resolve after all queued microtasks and one macrotask turn. */
+export function tick(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}

@@ -21,7 +21,9 @@ if (files.length === 0) {
 let failed = 0;
 for (const f of files) {
   console.log(`\n=== ${f}`);
-  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, f)], { stdio: "inherit" });
+  const r = spawnSync(process.execPath, ["--expose-gc", "--import", "tsx", join(here, f)], {
+    stdio: "inherit",
+  });
   if (r.status !== 0) {
     failed++;
     console.error(`${f} failed with exit code ${r.status}`);

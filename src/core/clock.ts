@@ -59,7 +59,10 @@ class RealClock implements Clock {
     return t;
   }
   advance(): void {
-    throw new SpindelError("ERR_VIRTUAL_CLOCK", "advanceTime needs a virtual clock: createContext({ clock: 'virtual' })");
+    throw new SpindelError(
+      "ERR_VIRTUAL_CLOCK",
+      "advanceTime needs a virtual clock: createContext({ clock: 'virtual' })",
+    );
   }
   cancelAll(): void {
     for (const t of [...this.timers]) t.cancel();
@@ -106,7 +109,10 @@ class VirtualClock implements Clock {
     for (;;) {
       let next: VirtualTimer | undefined;
       for (const t of this.timers) {
-        if (t.due <= target && (next === undefined || t.due < next.due || (t.due === next.due && t.seq < next.seq)))
+        if (
+          t.due <= target &&
+          (next === undefined || t.due < next.due || (t.due === next.due && t.seq < next.seq))
+        )
           next = t;
       }
       if (next === undefined) break;

@@ -4,6 +4,12 @@
  * O(1) copy-on-write child that reads through to its parent until it writes.
  * @module
  */
+import {
+  type Signal as PreactSignal,
+  computed as preactComputed,
+  signal as preactSignal,
+  type ReadonlySignal,
+} from "@preact/signals-core";
 import { type Clock, createClock, type TimerHandle } from "./clock.js";
 import {
   abortNode,
@@ -19,7 +25,7 @@ import {
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { watchHandle } from "./gc.js";
 import { G, nextVersion } from "./globals.js";
-import { Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
+import { DIRTY, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
 import { type Cell, createCell, Signal, setDefaultFactory } from "./signal.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
 import { Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory, spinById } from "./spin.js";
@@ -81,6 +87,8 @@ export class Context {
   private extSig: Map<string, Set<SpinNode>> | null = null;
   /** @internal fork only: observers of inherited spin nodes */
   private extSpin: Map<string, Set<SpinNode>> | null = null;
+  /** @internal fork only: bumped when a shadow cell is created (for `toPreact` views) */
+  private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
   readonly states = new Map<object, PrimitiveState>();
   private queue: SpinNode[] = [];
@@ -111,7 +119,11 @@ export class Context {
       this.onError = parent.onError;
     } else {
       const c = opts?.clock ?? "real";
-      if (c !== "real" && c !== "virtual" && (typeof c !== "object" || c === null || typeof c.setTimer !== "function"))
+      if (
+        c !== "real" &&
+        c !== "virtual" &&
+        (typeof c !== "object" || c === null || typeof c.setTimer !== "function")
+      )
         invalidArgument(`createContext: clock must be "real", "virtual" or a Clock, got ${String(c)}`);
       this.clock = typeof c === "string" ? createClock(c) : c;
       this.onError =
@@ -177,6 +189,22 @@ export class Context {
     return true;
   }
 
+  /**
+   * A preact `ReadonlySignal` view of `sig` in this context, for preact's `effect`/`computed` and
+   * UI bindings. In a root it is the real preact signal holding the value; in a fork a read-through
+   * computed that follows the parent until the fork writes.
+   */
+  toPreact<T>(sig: Signal<T>): ReadonlySignal<T> {
+    this._check("bind a signal");
+    if (!(sig instanceof Signal)) invalidArgument(`ctx.toPreact expects a Signal, got ${String(sig)}`);
+    if (this.parent === null) return this._cellForRead(sig).p as ReadonlySignal<T>;
+    const shape = (this.shape ??= preactSignal(0));
+    return preactComputed(() => {
+      void shape.value;
+      return this._cellForRead(sig).p.value as T;
+    });
+  }
+
   /** Make this context current for the synchronous extent of `fn` (so `sig.value` reads/writes it). */
   run<T>(fn: () => T): T {
     this._check("run");
@@ -227,17 +255,20 @@ export class Context {
     this.pin(s);
     refresh(n);
     flushReady(n);
-    let active = true;
+    // the stop function must not keep the spin alive once called: hold it in mutable slots
+    let handle: Spin<unknown> | null = s;
+    let node: SpinNode | null = n;
     return () => {
-      if (!active) return;
-      active = false;
-      const subs = n.subs;
+      if (handle === null || node === null) return;
+      const subs = node.subs;
       if (subs !== null) {
         const i = subs.indexOf(sub);
         if (i >= 0) subs.splice(i, 1);
-        if (subs.length === 0) n.subs = null;
+        if (subs.length === 0) node.subs = null;
       }
-      this.unpin(s);
+      this.unpin(handle);
+      handle = null;
+      node = null;
     };
   }
 
@@ -399,7 +430,10 @@ export class Context {
         const n = this.queue[this.qi++]!;
         n.flags &= ~QUEUED;
         if (++count > MAX_DRAIN)
-          throw new SpindelError("ERR_CYCLE", "drain did not settle: a spin keeps invalidating itself (cycle?)");
+          throw new SpindelError(
+            "ERR_CYCLE",
+            "drain did not settle: a spin keeps invalidating itself (cycle?)",
+          );
         if (!this.disposedFlag) refresh(n);
       }
     } finally {
@@ -468,6 +502,7 @@ export class Context {
       this.extSig!.delete(sig.id);
     }
     this.cells.set(sig.id, cell);
+    if (this.shape !== null) this.shape.value++;
     return cell;
   }
 
@@ -655,6 +690,7 @@ export class Context {
         const own = node.ctx === this ? node : this._ownNode(existing as Spin<unknown>);
         own.body = body as SpinBody<unknown>;
         own.deps = opts?.deps;
+        own.flags |= DIRTY;
         markStale(own);
       }
     }
@@ -747,7 +783,8 @@ export function createContext(opts?: ContextOptions): Context {
 
 /** The default context, used by `sig.value`, `await spinHandle` and the top-level helpers. */
 export function defaultContext(): Context {
-  if (G.defaultContext === null || G.defaultContext.disposed) G.defaultContext = new Context({ name: "default" });
+  if (G.defaultContext === null || G.defaultContext.disposed)
+    G.defaultContext = new Context({ name: "default" });
   return G.defaultContext;
 }
 

@@ -5,7 +5,16 @@
  */
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { G, nextVersion } from "./globals.js";
-import { CANCELLED, CHECKING, type Entry, Kind, type NodeWaiter, type SpinNode, STALE } from "./node.js";
+import {
+  CANCELLED,
+  CHECKING,
+  DIRTY,
+  type Entry,
+  Kind,
+  type NodeWaiter,
+  type SpinNode,
+  STALE,
+} from "./node.js";
 import { Run } from "./run.js";
 
 const WAITING = -2;
@@ -54,6 +63,11 @@ export function refresh(n: SpinNode): void {
   if (run !== null) {
     if ((n.flags & STALE) === 0 || (n.flags & CHECKING) !== 0) return;
     n.flags &= ~STALE;
+    if ((n.flags & DIRTY) !== 0) {
+      n.flags &= ~DIRTY;
+      restart(n, run.log, 0);
+      return;
+    }
     const p = changePoint(n, run.log);
     if (p >= 0) restart(n, run.log, p);
     return;
@@ -73,7 +87,8 @@ export function refresh(n: SpinNode): void {
     startRun(n, log, p >= 0 ? p : firstUnsettled(log));
     return;
   }
-  if (n.status === 0) {
+  if (n.status === 0 || (flags & DIRTY) !== 0) {
+    n.flags &= ~(DIRTY | CANCELLED);
     startRun(n, null, 0);
     return;
   }
@@ -149,7 +164,10 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     finish(
       run,
       false,
-      new SpindelError("ERR_NO_BODY", `spin ${n.label} was restored without its body: create its handle first`),
+      new SpindelError(
+        "ERR_NO_BODY",
+        `spin ${n.label} was restored without its body: create its handle first`,
+      ),
     );
     return;
   }
@@ -198,7 +216,9 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   let changed = true;
   if (n.status !== 0) {
     try {
-      changed = ok ? n.status !== 1 || !n.equals(n.result, value) : n.status !== 2 || !Object.is(n.result, value);
+      changed = ok
+        ? n.status !== 1 || !n.equals(n.result, value)
+        : n.status !== 2 || !Object.is(n.result, value);
     } catch {
       changed = true;
     }

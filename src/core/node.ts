@@ -8,7 +8,7 @@ import type { Run } from "./run.js";
 import type { Spin, SpinBody } from "./spin.js";
 
 /** Effect kinds recorded in a run's log. */
-export const enum Kind {
+export enum Kind {
   /** `$.track(signal)` / `$.interval(signal)`: reactive dependency on a signal. */
   Signal = 1,
   /** `$.track(spin)` / `$.await(spin)`: reactive dependency on a spin. */
@@ -48,6 +48,8 @@ export const CANCELLED = 2;
 export const CHECKING = 4;
 /** The node sits in its context's drain queue. */
 export const QUEUED = 8;
+/** The body itself changed (nested spin re-created with new captures): re-run from scratch. */
+export const DIRTY = 16;
 
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {

@@ -2,13 +2,20 @@
  * One execution of a spin body: the scope `$`, its effect log and its replay of a previous log.
  * @module
  */
-import { isOnceSource, type Waiter, WAIT } from "./awaitable.js";
+import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context } from "./context.js";
 import { isReady, refresh, whenReady } from "./engine.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { type Entry, entry, Kind, type SpinNode } from "./node.js";
 import { Signal } from "./signal.js";
-import { type Awaitable, type Interval, Spin, type SpinBody, type SpinOptions, type SpinScope } from "./spin.js";
+import {
+  type Awaitable,
+  type Interval,
+  Spin,
+  type SpinBody,
+  type SpinOptions,
+  type SpinScope,
+} from "./spin.js";
 
 interface Parked {
   readonly entry: Entry;
@@ -157,7 +164,13 @@ export class Run implements SpinScope {
 
   spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
     if (this.dead !== null) throw this.dead;
-    return this.ctx._nestedSpin(this.node, body, opts, opts?.key !== undefined ? `k:${opts.key}` : `#${this.ordinal++}`, this.i < this.replayUntil);
+    return this.ctx._nestedSpin(
+      this.node,
+      body,
+      opts,
+      opts?.key !== undefined ? `k:${opts.key}` : `#${this.ordinal++}`,
+      this.i < this.replayUntil,
+    );
   }
 
   await<T>(x: Awaitable<T>): Promise<T> {

@@ -81,7 +81,8 @@ export class Signal<T> {
     this.name = opts?.name;
     this.id = opts?.key ?? `sig${++nextId}`;
     if (opts?.key !== undefined) {
-      if (typeof opts.key !== "string" || opts.key === "") invalidArgument("signal key must be a non-empty string");
+      if (typeof opts.key !== "string" || opts.key === "")
+        invalidArgument("signal key must be a non-empty string");
     }
     byId.set(this.id, new WeakRef(this as Signal<unknown>));
   }

@@ -5,8 +5,8 @@
  */
 import { decodeCbor, encodeCbor } from "./codec.js";
 import { Context, type ContextOptions, type PrimitiveState } from "./context.js";
-import { watchHandle } from "./gc.js";
 import { Cancelled, SpindelError } from "./errors.js";
+import { watchHandle } from "./gc.js";
 import { G } from "./globals.js";
 import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
 import { createCell, type Signal } from "./signal.js";
@@ -76,9 +76,7 @@ export class ContextSnapshot {
   }
 
   /** The spin's cached result in the snapshot (`status: "none"` if it never completed). */
-  peek<T>(
-    s: Spin<T>,
-  ): { status: "ok"; value: T } | { status: "error"; error: unknown } | { status: "none" } {
+  peek<T>(s: Spin<T>): { status: "ok"; value: T } | { status: "error"; error: unknown } | { status: "none" } {
     const r = this.spins.get(s.id);
     if (r === undefined || r.status === 0) return { status: "none" };
     return r.status === 1 ? { status: "ok", value: r.result as T } : { status: "error", error: r.result };
@@ -86,7 +84,10 @@ export class ContextSnapshot {
 
   /** Snapshots are read-only: always throws `ERR_READONLY`. */
   set(_sig: Signal<unknown>, _value: unknown): never {
-    throw new SpindelError("ERR_READONLY", "a snapshot is read-only: restoreSnapshot(snap) gives a live context");
+    throw new SpindelError(
+      "ERR_READONLY",
+      "a snapshot is read-only: restoreSnapshot(snap) gives a live context",
+    );
   }
 }
 
@@ -103,14 +104,20 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
   const states = new Map<object, PrimitiveState>();
   for (const c of chain) {
     for (const [id, cell] of c.cells)
-      signals.set(id, { value: cell.p.peek(), version: cell.version, prev: cell.prev, prevVersion: cell.prevVersion });
+      signals.set(id, {
+        value: cell.p.peek(),
+        version: cell.version,
+        prev: cell.prev,
+        prevVersion: cell.prevVersion,
+      });
     for (const [id, n] of c.nodes) {
       spins.set(id, {
         status: n.status,
         result: n.result,
         version: n.version,
         log: n.log.filter((e) => e.settled).map(copyEntry),
-        inflight: n.run !== null ? n.run.log.map(copyEntry) : n.adopt !== null ? n.adopt.map(copyEntry) : null,
+        inflight:
+          n.run !== null ? n.run.log.map(copyEntry) : n.adopt !== null ? n.adopt.map(copyEntry) : null,
         stale: (n.flags & (STALE | 4)) !== 0 || n.run !== null,
         cancelled: (n.flags & CANCELLED) !== 0,
         body: n.body,
@@ -139,7 +146,14 @@ export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): C
   }
   for (const [id, r] of snap.spins) {
     const h = spinById(id);
-    const n = new SpinNode(id, ctx, r.body ?? (h?.body as SpinBody<unknown>) ?? null, r.equals, r.deps, r.name);
+    const n = new SpinNode(
+      id,
+      ctx,
+      r.body ?? (h?.body as SpinBody<unknown>) ?? null,
+      r.equals,
+      r.deps,
+      r.name,
+    );
     n.status = r.status;
     n.result = r.result;
     n.version = r.version;
@@ -288,7 +302,13 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
   } catch (err) {
     fail(`not CBOR (${String(err)})`);
   }
-  const d = doc as { format?: unknown; v?: unknown; time?: unknown; signals?: unknown; spins?: unknown } | null;
+  const d = doc as {
+    format?: unknown;
+    v?: unknown;
+    time?: unknown;
+    signals?: unknown;
+    spins?: unknown;
+  } | null;
   if (d === null || typeof d !== "object" || d.format !== FORMAT) fail("not a serialized spindel context");
   if (d.v !== 1) fail(`unsupported format version ${String(d.v)}`);
   if (!Array.isArray(d.signals) || !Array.isArray(d.spins)) fail("missing signals or spins");

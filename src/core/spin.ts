@@ -20,7 +20,11 @@ export interface Interval<T> {
 }
 
 /** Anything `$.await` accepts. A function is called with the run's `AbortSignal` (only if it declares a parameter). */
-export type Awaitable<T> = Spin<T> | PromiseLike<T> | OnceSource<T> | ((signal: AbortSignal) => PromiseLike<T> | T);
+export type Awaitable<T> =
+  | Spin<T>
+  | PromiseLike<T>
+  | OnceSource<T>
+  | ((signal: AbortSignal) => PromiseLike<T> | T);
 
 /** The scope `$` passed to a spin body. Only effects through `$` create dependencies. */
 export interface SpinScope {

@@ -1,5 +1,5 @@
-import { expect, test } from "vitest";
 import { createContext, signal, spin } from "spindel";
+import { expect, test } from "vitest";
 
 test("the package name resolves to the sources (self-import used by docs examples)", async () => {
   const ctx = createContext();

@@ -1,0 +1,47 @@
+import { createContext, signal, spin } from "spindel";
+import { expect, test } from "vitest";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function collectUntil(cond: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 50 && !cond(); i++) {
+    gc!();
+    await new Promise((r) => setImmediate(r));
+  }
+  return cond();
+}
+
+test.runIf(gc !== undefined)(
+  "a spin nobody references or observes is collected even if it tracks signals",
+  async () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const before = ctx._nodeCount;
+    await (async () => {
+      for (let i = 0; i < 100; i++) await ctx.value(spin(($) => $.track(s) + i));
+    })();
+    expect(ctx._nodeCount).toBe(before + 100);
+    expect(await collectUntil(() => ctx._nodeCount === before)).toBe(true);
+    ctx.set(s, 2); // nothing left to re-run
+    expect(ctx._nodeCount).toBe(before);
+  },
+);
+
+test.runIf(gc !== undefined)("an observed spin is not collected while observed", async () => {
+  const ctx = createContext();
+  const s = signal(1);
+  const seen: number[] = [];
+  const stop = ctx.observe(
+    spin(($) => $.track(s)),
+    (v) => seen.push(v),
+  );
+  await collectUntil(() => false);
+  ctx.set(s, 2);
+  expect(seen).toEqual([1, 2]);
+  stop();
+  expect(await collectUntil(() => ctx._nodeCount === 0)).toBe(true);
+});
+
+test("the test runner exposes gc (so the GC tests above really run)", () => {
+  expect(typeof gc).toBe("function");
+});

@@ -26,9 +26,9 @@ import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "
 import { watchHandle } from "./gc.js";
 import { G, nextVersion } from "./globals.js";
 import { DIRTY, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
-import { type Cell, createCell, Signal, setDefaultFactory } from "./signal.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
-import { Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory, spinById } from "./spin.js";
+import { Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory } from "./spin.js";
 
 /** Options of {@link createContext}. */
 export interface ContextOptions {
@@ -68,6 +68,8 @@ export interface PrimitiveState {
 }
 
 const MAX_DRAIN = 1_000_000;
+const DEFAULT_NAME = "default";
+let creatingDefault = false;
 
 /** An execution context. All state lives here; handles (signals, spins) are just addresses. */
 export class Context {
@@ -101,8 +103,9 @@ export class Context {
   private readonly onError: (error: unknown, source: string) => void;
   private readonly pinned = new Map<Spin<unknown>, number>();
   private readonly orphans = new Set<string>();
-  /** @internal */
-  readonly weak: WeakRef<Context>;
+  /** True for the default context (its signal cells are the handles themselves). */
+  readonly isDefault: boolean;
+  private weakRef: WeakRef<Context> | null = null;
 
   /**
    * Use {@link createContext} or `ctx.fork()`.
@@ -113,7 +116,8 @@ export class Context {
     this.parent = parent ?? null;
     this.root = parent?.root ?? this;
     this.name = opts?.name;
-    this.weak = new WeakRef(this);
+    this.isDefault = creatingDefault;
+    creatingDefault = false;
     if (parent !== undefined) {
       this.clock = parent.clock;
       this.onError = parent.onError;
@@ -134,6 +138,11 @@ export class Context {
     }
   }
 
+  /** @internal a weak reference to this context (for GC bookkeeping), created on first use */
+  get weak(): WeakRef<Context> {
+    return (this.weakRef ??= new WeakRef(this));
+  }
+
   /** True once `dispose()` was called on this context or an ancestor. */
   get disposed(): boolean {
     for (let c: Context | null = this; c !== null; c = c.parent) if (c.disposedFlag) return true;
@@ -151,7 +160,7 @@ export class Context {
   get<T>(sig: Signal<T>): T {
     this._check("read a signal");
     if (!(sig instanceof Signal)) invalidArgument(`ctx.get expects a Signal, got ${String(sig)}`);
-    return this._cellForRead(sig).p.peek() as T;
+    return cellPeek(this._cellForRead(sig)) as T;
   }
 
   /**
@@ -161,19 +170,16 @@ export class Context {
   set<T>(sig: Signal<T>, value: T, deltas?: unknown): void {
     this._check("write a signal");
     if (!(sig instanceof Signal)) invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
-    const cell = (sig._ctx === this ? sig._cell : this._cellForWrite(sig)) as Cell<T>;
-    const old = cell.p.peek();
+    const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
+    const old = cellPeek(cell);
     if (sig.equals(old, value)) return;
     cell.prev = old;
     cell.prevVersion = cell.version;
     cell.version = nextVersion();
     cell.deltas = deltas;
-    cell.p.value = value;
+    cellWrite(cell, value);
     const obs = cell.observers;
-    if (obs !== null && obs.size > 0) {
-      for (const o of obs) markStale(o);
-      this._drainSoon();
-    }
+    if (obs !== null && obs.size > 0) this._notify(obs);
     if (this.parent !== null) this.forkInvalidate(sig.id);
   }
 
@@ -197,11 +203,11 @@ export class Context {
   toPreact<T>(sig: Signal<T>): ReadonlySignal<T> {
     this._check("bind a signal");
     if (!(sig instanceof Signal)) invalidArgument(`ctx.toPreact expects a Signal, got ${String(sig)}`);
-    if (this.parent === null) return this._cellForRead(sig).p as ReadonlySignal<T>;
+    if (this.parent === null) return this._cellForRead(sig) as ReadonlySignal<T>;
     const shape = (this.shape ??= preactSignal(0));
     return preactComputed(() => {
       void shape.value;
-      return this._cellForRead(sig).p.value as T;
+      return cellRead(this._cellForRead(sig)) as T;
     });
   }
 
@@ -459,24 +465,39 @@ export class Context {
   _readSignal<T>(sig: Signal<T>, tracked: boolean): T {
     this._check("read a signal");
     const cell = this._cellForRead(sig) as Cell<T>;
-    return tracked ? cell.p.value : cell.p.peek();
+    return tracked ? cellRead(cell) : cellPeek(cell);
   }
 
   /** @internal the cell visible in this context (created in the root on first touch) */
   _cellForRead(sig: Signal<unknown>): Cell {
-    if (sig._ctx === this) return sig._cell!;
+    if (this.isDefault) {
+      if (!sig._reg) this._register(sig);
+      return sig;
+    }
     for (let c: Context | null = this; c !== null; c = c.parent) {
       const cell = c.cells.get(sig.id);
       if (cell !== undefined) return cell;
     }
     const root = this.root;
+    if (root.isDefault) {
+      root._register(sig);
+      return sig;
+    }
     const cell = createCell(sig.init, 0, sig.init);
     root.cells.set(sig.id, cell);
-    if (sig._ctx === null) {
-      sig._ctx = root;
-      sig._cell = cell;
-    }
     return cell;
+  }
+
+  /** @internal the default context's cell of a signal is the handle itself */
+  _register(sig: Signal<unknown>): void {
+    sig._reg = true;
+    this.cells.set(sig.id, sig);
+  }
+
+  /** @internal a cell changed: mark its observers stale and drain */
+  _notify(obs: Set<SpinNode>): void {
+    for (const o of obs) markStale(o);
+    this._drainSoon();
   }
 
   /** @internal version of a signal visible here (0: never written) */
@@ -493,7 +514,7 @@ export class Context {
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellForRead(sig);
-    const cell = createCell(inh.p.peek(), inh.version, inh.prev);
+    const cell = createCell(cellPeek(inh), inh.version, inh.prev);
     cell.prevVersion = inh.prevVersion;
     cell.deltas = inh.deltas;
     const ext = this.extSig?.get(sig.id);
@@ -509,7 +530,7 @@ export class Context {
   /** @internal subscribe `observer` to a signal; returns the visible cell */
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
     let cell: Cell | undefined;
-    if (sig._ctx === this) cell = sig._cell!;
+    if (this.isDefault) cell = this._cellForRead(sig);
     else cell = this.cells.get(sig.id);
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
@@ -571,7 +592,7 @@ export class Context {
     }
     const inh = this.parent?._findNode(id);
     if (inh !== undefined && !own && this.inheritable(inh)) return inh;
-    const h = handle ?? spinById(id);
+    const h = handle;
     if (h === undefined && inh === undefined) return undefined;
     const n = new SpinNode(
       id,
@@ -731,7 +752,7 @@ export class Context {
     for (const id of this.orphans) {
       const n = this.nodes.get(id);
       if (n === undefined) this.orphans.delete(id);
-      else if (quiescent(n) && spinById(id) === undefined) {
+      else if (quiescent(n)) {
         this.orphans.delete(id);
         this.drop(n);
       }

@@ -16,6 +16,7 @@ import {
   STALE,
 } from "./node.js";
 import { Run } from "./run.js";
+import type { Cell } from "./signal.js";
 
 const WAITING = -2;
 
@@ -117,13 +118,15 @@ function firstUnsettled(log: readonly Entry[]): number {
  */
 function changePoint(n: SpinNode, log: readonly Entry[]): number {
   const ctx = n.ctx;
+  const root = ctx.parent === null;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
     if (!e.settled) return -1;
     if (e.kind === Kind.Signal) {
-      if (ctx._versionOf(e.id) !== e.version) return i;
+      const v = root && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
+      if (v !== e.version) return i;
     } else if (e.kind === Kind.Spin) {
-      const child = ctx._node(e.id, undefined, false);
+      const child = root && e.ref !== null ? (e.ref as SpinNode) : ctx._node(e.id, undefined, false);
       if (child === undefined) return i;
       if (child.ctx === ctx) refresh(child);
       if (!isReady(child)) {
@@ -158,8 +161,8 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const body = n.body;
   const run = new Run(n, ctx, replay, p);
   n.run = run;
-  run.busy = true;
-  ctx._busy(1);
+  // no busy bookkeeping while the body runs synchronously: nothing can observe it; an async
+  // body counts as busy from the moment it returns a promise until it parks or settles
   if (body === null) {
     finish(
       run,
@@ -188,6 +191,10 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   G.current = prevCur;
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     n.sync = false;
+    if (!run.busy && !run.parked && run.dead === null && n.run === run) {
+      run.busy = true;
+      ctx._busy(1);
+    }
     (out as PromiseLike<unknown>).then(
       (v) => finish(run, true, v),
       (err) => finish(run, false, err),
@@ -250,10 +257,14 @@ function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {
 }
 
 /** Mark `start` and everything depending on it stale; schedule the live ones in their drain. */
+const staleStack: SpinNode[] = [];
+
 export function markStale(start: SpinNode): void {
   if ((start.flags & STALE) !== 0) return;
-  const stack: SpinNode[] = [start];
-  while (stack.length > 0) {
+  const stack = staleStack;
+  const base = stack.length; // re-entrant: a nested call only pops what it pushed
+  stack.push(start);
+  while (stack.length > base) {
     const n = stack.pop()!;
     if ((n.flags & STALE) !== 0) continue;
     n.flags |= STALE;

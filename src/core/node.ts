@@ -37,6 +37,8 @@ export interface Entry {
   consumed: boolean;
   /** For one-shot waits: undoes a hand-off whose body never continued (e.g. re-posts a mailbox message). */
   undo: (() => void) | null;
+  /** The source object when known (a root's cell or node): O(1) change checks. */
+  ref: object | null;
 }
 
 /** Node flags. */
@@ -125,5 +127,15 @@ export class SpinNode {
 
 /** Create a log entry. */
 export function entry(kind: Kind, id: string): Entry {
-  return { kind, id, version: 0, value: undefined, ok: true, settled: false, consumed: false, undo: null };
+  return {
+    kind,
+    id,
+    version: 0,
+    value: undefined,
+    ok: true,
+    settled: false,
+    consumed: false,
+    undo: null,
+    ref: null,
+  };
 }

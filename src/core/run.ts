@@ -7,7 +7,7 @@ import type { Context } from "./context.js";
 import { isReady, refresh, whenReady } from "./engine.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { type Entry, entry, Kind, type SpinNode } from "./node.js";
-import { Signal } from "./signal.js";
+import { cellPeek, Signal } from "./signal.js";
 import {
   type Awaitable,
   type Interval,
@@ -41,7 +41,7 @@ export class Run implements SpinScope {
   /** Set when the run was cancelled or superseded. */
   dead: Cancelled | null = null;
   /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
-  private parks: Parked[] = [];
+  private parks: Parked[] | null = null;
   /** Whether this run counts toward the context's busy count. */
   busy = false;
   private ac: AbortController | null = null;
@@ -104,7 +104,8 @@ export class Run implements SpinScope {
       const cell = this.ctx._trackSignal(source, this.node);
       const e = entry(Kind.Signal, source.id);
       e.version = cell.version;
-      e.value = cell.p.peek();
+      e.value = cellPeek(cell);
+      e.ref = cell;
       e.settled = true;
       this.log.push(e);
       return e.value as T;
@@ -113,6 +114,7 @@ export class Run implements SpinScope {
       this.enter(Kind.Spin);
       const child = this.ctx._trackSpin(source, this.node);
       const e = entry(Kind.Spin, source.id);
+      e.ref = child;
       this.log.push(e);
       refresh(child);
       if (!isReady(child)) {
@@ -148,7 +150,7 @@ export class Run implements SpinScope {
   peek<T>(source: Signal<T>): T {
     if (!(source instanceof Signal)) invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
     if (this.dead !== null) throw this.dead;
-    return this.ctx._cellForRead(source).p.peek() as T;
+    return cellPeek(this.ctx._cellForRead(source)) as T;
   }
 
   set<T>(source: Signal<T>, value: T): void {
@@ -242,6 +244,7 @@ export class Run implements SpinScope {
     }
     const child = this.ctx._trackSpin(source, this.node);
     const e = entry(Kind.Spin, source.id);
+    e.ref = child;
     this.log.push(e);
     refresh(child);
     if (isReady(child)) {
@@ -270,8 +273,13 @@ export class Run implements SpinScope {
     });
   }
 
+  /** Whether the run waits on at least one effect. */
+  get parked(): boolean {
+    return this.parks !== null && this.parks.length > 0;
+  }
+
   private park(p: Parked): void {
-    this.parks.push(p);
+    (this.parks ??= []).push(p);
     if (this.busy) {
       this.busy = false;
       this.ctx._busy(-1);
@@ -282,7 +290,7 @@ export class Run implements SpinScope {
   private settle(p: Parked, ok: boolean, value: unknown): boolean {
     if (this.dead !== null || p.done) return false;
     p.done = true;
-    const parks = this.parks;
+    const parks = this.parks!;
     parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
     p.entry.value = value;
@@ -336,8 +344,8 @@ export class Run implements SpinScope {
       }
     }
     const parks = this.parks;
-    if (parks.length === 0) return [];
-    this.parks = [];
+    if (parks === null || parks.length === 0) return [];
+    this.parks = null;
     const children: SpinNode[] = [];
     if (!this.busy) {
       this.busy = true; // the body now unwinds

@@ -1,10 +1,11 @@
 /**
- * Signal handles. A {@link Signal} is a handle: its value lives per context in a {@link Cell}.
- * In a root context the cell wraps a real `@preact/signals-core` signal, so preact's
- * `effect`/`computed` react to spindel signals read through `sig.value`.
+ * Signal handles and cells. A {@link Signal} is a handle whose value lives per context in a
+ * {@link Cell}. Every cell is a real `@preact/signals-core` signal; the handle itself is the cell of
+ * the default context, so `sig.value` there costs what a preact read costs and preact's
+ * `effect`/`computed` react to it.
  * @module
  */
-import { type Signal as PreactSignal, signal as preactSignal } from "@preact/signals-core";
+import { Signal as PreactSignal } from "@preact/signals-core";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { G } from "./globals.js";
@@ -23,94 +24,60 @@ export interface SignalOptions<T> {
   key?: string;
 }
 
-/** Per-context storage of one signal. Internal. */
-export interface Cell<T = unknown> {
-  /** The preact signal holding the value. */
-  readonly p: PreactSignal<T>;
-  /** Global version of the last write (0: never written in any context). */
-  version: number;
+const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
+const pget = valueDesc.get! as (this: PreactSignal<unknown>) => unknown;
+const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) => void;
+const ppeek = PreactSignal.prototype.peek as (this: PreactSignal<unknown>) => unknown;
+
+/**
+ * Per-context storage of one signal: a preact signal plus versioning and the spin nodes that
+ * track it. Always accessed through {@link cellPeek}/{@link cellRead}/{@link cellWrite}. Internal.
+ */
+export class Cell<T = unknown> extends PreactSignal<T> {
+  /** Global version of the last write (0: never written). */
+  version = 0;
   /** Value before the most recent write. */
   prev: T;
   /** Version before the most recent write. */
-  prevVersion: number;
+  prevVersion = 0;
   /** Deltas attached to the most recent write (undefined: unknown). */
-  deltas: unknown;
+  deltas: unknown = undefined;
   /** Spin nodes of the owning context that track this cell. */
-  observers: Set<SpinNode> | null;
+  observers: Set<SpinNode> | null = null;
+
+  /**
+   * @param value initial value
+   * @param prev value before the last write
+   */
+  constructor(value: T, prev: T) {
+    super(value);
+    this.prev = prev;
+  }
 }
 
-/** Create a cell. Internal. */
+/** Untracked read of a cell. */
+export function cellPeek<T>(c: Cell<T>): T {
+  return ppeek.call(c as PreactSignal<unknown>) as T;
+}
+
+/** Preact-tracked read of a cell. */
+export function cellRead<T>(c: Cell<T>): T {
+  return pget.call(c as PreactSignal<unknown>) as T;
+}
+
+/** Raw write (no equality check, no versioning): use `ctx.set`. */
+export function cellWrite<T>(c: Cell<T>, v: T): void {
+  pset.call(c as PreactSignal<unknown>, v);
+}
+
+/** Create a cell for a context that is not the default one. */
 export function createCell<T>(value: T, version: number, prev: T): Cell<T> {
-  return { p: preactSignal(value), version, prev, prevVersion: 0, deltas: undefined, observers: null };
+  const c = new Cell(value, prev);
+  c.version = version;
+  return c;
 }
 
 let nextId = 0;
-const byId = new Map<string, WeakRef<Signal<unknown>>>();
-
-/** Find a live signal handle by id (used by deserialization). Internal. */
-export function signalById(id: string): Signal<unknown> | undefined {
-  return byId.get(id)?.deref();
-}
-
-/**
- * A reactive cell handle. `sig.value` reads/writes the current context (the default context unless
- * inside `ctx.run` or a spin body). Inside spins use `$.track(sig)` to subscribe.
- */
-export class Signal<T> {
-  /** Stable address of this signal. */
-  readonly id: string;
-  /** Initial value, used by every context that has not written the signal. */
-  readonly init: T;
-  /** Equality for the write cut-off. */
-  readonly equals: Equality<T>;
-  /** Debug name. */
-  readonly name: string | undefined;
-  /** @internal fast path: the first root context that touched this signal and its cell there. */
-  _ctx: Context | null = null;
-  /** @internal */
-  _cell: Cell<T> | null = null;
-
-  /**
-   * Use {@link signal} instead.
-   * @param init initial value
-   * @param opts options
-   */
-  constructor(init: T, opts?: SignalOptions<T>) {
-    this.init = init;
-    this.equals = opts?.equals ?? Object.is;
-    this.name = opts?.name;
-    this.id = opts?.key ?? `sig${++nextId}`;
-    if (opts?.key !== undefined) {
-      if (typeof opts.key !== "string" || opts.key === "")
-        invalidArgument("signal key must be a non-empty string");
-    }
-    byId.set(this.id, new WeakRef(this as Signal<unknown>));
-  }
-
-  /** The value in the current context (reactive for preact in root contexts; not tracked by spins). */
-  get value(): T {
-    const c = G.current ?? defaultCtx();
-    if (c === this._ctx) return this._cell!.p.value;
-    return c._readSignal(this, true);
-  }
-
-  set value(v: T) {
-    (G.current ?? defaultCtx()).set(this, v);
-  }
-
-  /** The value in the current context without subscribing anything (preact or spin). */
-  peek(): T {
-    const c = G.current ?? defaultCtx();
-    if (c === this._ctx) return this._cell!.p.peek();
-    return c._readSignal(this, false);
-  }
-
-  /** Debug representation. */
-  toString(): string {
-    return `Signal(${this.name ?? this.id})`;
-  }
-}
-
 let defaultFactory: (() => Context) | null = null;
 /** @internal wire the default-context factory (set by context.ts, avoiding an import cycle at load). */
 export function setDefaultFactory(f: () => Context): void {
@@ -118,6 +85,76 @@ export function setDefaultFactory(f: () => Context): void {
 }
 function defaultCtx(): Context {
   return G.defaultContext ?? defaultFactory!();
+}
+
+/**
+ * A reactive cell handle. `sig.value` reads/writes the current context (the default context unless
+ * inside `ctx.run` or a spin body). Inside spins use `$.track(sig)` to subscribe.
+ */
+export class Signal<T> extends Cell<T> {
+  /** Stable address of this signal. */
+  readonly id: string;
+  /** Initial value, used by every context that has not written the signal. */
+  readonly init: T;
+  /** Equality for the write cut-off. */
+  readonly equals: Equality<T>;
+  /** Debug name. */
+  override readonly name: string | undefined;
+  /** @internal registered as the default context's cell */
+  _reg = false;
+
+  /**
+   * Use {@link signal} instead.
+   * @param init initial value
+   * @param opts options
+   */
+  constructor(init: T, opts?: SignalOptions<T>) {
+    super(init, init);
+    if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
+      invalidArgument("signal key must be a non-empty string");
+    this.init = init;
+    this.equals = opts?.equals ?? Object.is;
+    this.name = opts?.name;
+    this.id = opts?.key ?? `sig${++nextId}`;
+  }
+
+  /** The value in the current context (reactive for preact; not tracked by spins). */
+  override get value(): T {
+    const c = G.current;
+    return c === null ? (pget.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, true);
+  }
+
+  override set value(v: T) {
+    const c = G.current;
+    if (c === null) writeDefault(this, v);
+    else c.set(this, v);
+  }
+
+  /** The value in the current context without subscribing anything (preact or spin). */
+  override peek(): T {
+    const c = G.current;
+    return c === null ? (ppeek.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, false);
+  }
+
+  /** Debug representation. */
+  override toString(): string {
+    return `Signal(${this.name ?? this.id})`;
+  }
+}
+
+/** The default context's write path, kept small for the hot path of `sig.value = v`. */
+function writeDefault<T>(sig: Signal<T>, v: T): void {
+  const old = ppeek.call(sig as PreactSignal<unknown>) as T;
+  const eq = sig.equals;
+  if (eq === Object.is ? Object.is(old, v) : eq(old, v)) return;
+  if (!sig._reg) defaultCtx()._register(sig);
+  sig.prev = old;
+  sig.prevVersion = sig.version;
+  sig.version = ++G.version;
+  if (sig.deltas !== undefined) sig.deltas = undefined;
+  pset.call(sig as PreactSignal<unknown>, v);
+  const obs = sig.observers;
+  if (obs !== null && obs.size > 0) defaultCtx()._notify(obs);
 }
 
 /**

@@ -6,11 +6,10 @@
 import { decodeCbor, encodeCbor } from "./codec.js";
 import { Context, type ContextOptions, type PrimitiveState } from "./context.js";
 import { Cancelled, SpindelError } from "./errors.js";
-import { watchHandle } from "./gc.js";
 import { G } from "./globals.js";
 import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
-import { createCell, type Signal } from "./signal.js";
-import { type Spin, type SpinBody, spinById } from "./spin.js";
+import { cellPeek, createCell, type Signal } from "./signal.js";
+import type { Spin, SpinBody } from "./spin.js";
 
 /** A signal's state in a snapshot. */
 export interface SignalRecord {
@@ -92,7 +91,7 @@ export class ContextSnapshot {
 }
 
 function copyEntry(e: Entry): Entry {
-  return { ...e, undo: null };
+  return { ...e, undo: null, ref: null };
 }
 
 /** Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`. */
@@ -105,7 +104,7 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
   for (const c of chain) {
     for (const [id, cell] of c.cells)
       signals.set(id, {
-        value: cell.p.peek(),
+        value: cellPeek(cell),
         version: cell.version,
         prev: cell.prev,
         prevVersion: cell.prevVersion,
@@ -145,15 +144,7 @@ export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): C
     maxVersion = Math.max(maxVersion, r.version);
   }
   for (const [id, r] of snap.spins) {
-    const h = spinById(id);
-    const n = new SpinNode(
-      id,
-      ctx,
-      r.body ?? (h?.body as SpinBody<unknown>) ?? null,
-      r.equals,
-      r.deps,
-      r.name,
-    );
+    const n = new SpinNode(id, ctx, r.body, r.equals, r.deps, r.name);
     n.status = r.status;
     n.result = r.result;
     n.version = r.version;
@@ -162,7 +153,6 @@ export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): C
     n.flags = (r.stale ? STALE : 0) | (r.cancelled ? CANCELLED : 0);
     if (r.children !== null) n.children = new Map(r.children);
     ctx.nodes.set(id, n);
-    if (h !== undefined) watchHandle(h, ctx.weak, id);
     maxVersion = Math.max(maxVersion, r.version);
   }
   for (const n of ctx.nodes.values()) {
@@ -287,6 +277,7 @@ function decodeEntry(x: unknown): Entry {
     settled: settled !== false,
     consumed: true,
     undo: null,
+    ref: null,
   };
 }
 
@@ -330,7 +321,6 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
       unknown[] | null,
     ];
     if (!Array.isArray(log)) fail("malformed spin log");
-    const h = spinById(id);
     spins.set(id, {
       status,
       result: status === 2 ? decodeError(result) : result,
@@ -339,10 +329,10 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
       inflight: inflight === null ? null : inflight.map(decodeEntry),
       stale: (flags & 1) !== 0,
       cancelled: (flags & 2) !== 0,
-      body: (h?.body as SpinBody<unknown>) ?? null,
-      equals: (h?.equals as (a: unknown, b: unknown) => boolean) ?? Object.is,
-      deps: h?.deps,
-      name: h?.name,
+      body: null,
+      equals: Object.is,
+      deps: undefined,
+      name: undefined,
       children: null,
     });
   }

@@ -62,17 +62,6 @@ export interface SpinOptions<T> {
 }
 
 let nextId = 0;
-const byId = new Map<string, WeakRef<Spin<unknown>>>();
-const cleanup = new FinalizationRegistry<string>((id) => {
-  const ref = byId.get(id);
-  if (ref !== undefined && ref.deref() === undefined) byId.delete(id);
-});
-
-/** Find a live spin handle by id (used by deserialization). Internal. */
-export function spinById(id: string): Spin<unknown> | undefined {
-  return byId.get(id)?.deref();
-}
-
 /**
  * A cached, reactive, cancellable computation handle. `await spinHandle` (PromiseLike) reads it
  * in the default context; use `ctx.value(spin)` for other contexts.
@@ -106,8 +95,6 @@ export class Spin<T> implements PromiseLike<T> {
     this.equals = opts?.equals ?? Object.is;
     this.deps = opts?.deps;
     this.id = id;
-    byId.set(id, new WeakRef(this as Spin<unknown>));
-    cleanup.register(this, id);
   }
 
   /** PromiseLike: resolves with the spin's value in the default context. */

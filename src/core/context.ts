@@ -67,7 +67,8 @@ export interface PrimitiveState {
   dispose?(): void;
 }
 
-const MAX_DRAIN = 1_000_000;
+const MAX_RERUNS = 1000;
+let drainGeneration = 0;
 const DEFAULT_NAME = "default";
 let creatingDefault = false;
 
@@ -424,21 +425,26 @@ export class Context {
   /** @internal run the drain now unless already draining or inside a batch */
   _drainSoon(): void {
     if (this.draining) return;
-    if (G.batchDepth > 0) {
+    if (G.batchDepth > 0 || G.run !== null) {
+      // inside a batch, or a body running synchronously: drain when it ends
       G.pendingDrain.add(this);
       return;
     }
     if (this.qi >= this.queue.length) return;
     this.draining = true;
-    let count = 0;
+    const gen = ++drainGeneration;
     try {
       while (this.qi < this.queue.length) {
         const n = this.queue[this.qi++]!;
         n.flags &= ~QUEUED;
-        if (++count > MAX_DRAIN)
+        if (n.drainGen !== gen) {
+          n.drainGen = gen;
+          n.drainHits = 0;
+        }
+        if (++n.drainHits > MAX_RERUNS)
           throw new SpindelError(
             "ERR_CYCLE",
-            "drain did not settle: a spin keeps invalidating itself (cycle?)",
+            `spin ${n.label} re-ran ${MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
           );
         if (!this.disposedFlag) refresh(n);
       }

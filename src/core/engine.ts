@@ -3,6 +3,8 @@
  * starting and superseding runs, committing results, staleness marking and cancellation. Internal.
  * @module
  */
+
+import { flushPendingDrains } from "./batch.js";
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { G, nextVersion } from "./globals.js";
 import {
@@ -185,10 +187,12 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     G.run = prevRun;
     G.current = prevCur;
     finish(run, false, err);
+    if (prevRun === null) flushPendingDrains();
     return;
   }
   G.run = prevRun;
   G.current = prevCur;
+  if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     n.sync = false;
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
@@ -235,7 +239,15 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     n.result = value;
     n.version = nextVersion();
   }
-  if ((n.flags & STALE) !== 0) refresh(n);
+  if ((n.flags & STALE) !== 0) {
+    // an input changed while the run was in flight: re-check through the drain (which bounds
+    // self-invalidating loops) if anyone needs the result, otherwise stay lazily stale
+    if (n.eager || n.waiters !== null) {
+      n.ctx._schedule(n);
+      n.ctx._drainSoon();
+    }
+    return;
+  }
   flushReady(n);
 }
 

@@ -94,6 +94,10 @@ export class SpinNode {
   sync = false;
   /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
   holds = 0;
+  /** Drain bookkeeping for cycle detection. */
+  drainGen = 0;
+  /** Re-runs in the current drain. */
+  drainHits = 0;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
 

@@ -148,7 +148,7 @@ describe("laws (property tests)", () => {
       fc.boolean(),
       fc.constant(null),
       fc.bigInt(),
-      fc.date({ noInvalidDate: true }),
+      fc.date({ noInvalidDate: true, min: new Date("0001-01-01"), max: new Date("9999-12-31") }),
       fc.uint8Array({ maxLength: 8 }),
       fc.array(tie("value"), { maxLength: 4 }),
       fc.dictionary(

@@ -1,0 +1,167 @@
+/**
+ * `mailbox<T>()`: a FIFO queue of messages; each `$.await(mb)` receives exactly one. State lives
+ * per context (a fork has its own copy of the queue).
+ * @module
+ */
+import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
+import type { Context, PrimitiveState } from "./context.js";
+import { adoptWaiter, contextFor, Deque, type PrimitiveOptions, parkedIds } from "./prim.js";
+import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
+
+class MailboxState implements PrimitiveState, SerializableState {
+  readonly queue: Deque<unknown>;
+  readonly waiters = new Deque<Waiter<unknown>>();
+  /** Spins parked on the mailbox when this copy was made (fork/restore): adopted on the next post. */
+  inherited: string[] | null = null;
+
+  constructor(
+    readonly id: string,
+    queue?: Deque<unknown>,
+  ) {
+    this.queue = queue ?? new Deque();
+  }
+
+  forked(): MailboxState {
+    const s = new MailboxState(this.id, this.queue.clone());
+    const ids = parkedIds(this.waiters.toArray(), this.inherited);
+    if (ids.length > 0) s.inherited = ids;
+    return s;
+  }
+
+  snapshot(): MailboxState {
+    return this.forked();
+  }
+
+  dispose(): void {
+    this.waiters.clear();
+    this.inherited = null;
+  }
+
+  serialize(): { id: string; data: unknown } {
+    return {
+      id: this.id,
+      data: { queue: this.queue.toArray(), waiting: parkedIds(this.waiters.toArray(), this.inherited) },
+    };
+  }
+
+  /** Hand queued messages to live waiters, oldest first. */
+  dispatch(): void {
+    const q = this.queue;
+    const ws = this.waiters;
+    while (q.length > 0 && ws.length > 0) {
+      const w = ws.shift()!;
+      if (!w.alive) continue;
+      this.handOff(w, q.shift());
+    }
+  }
+
+  /** Give `msg` to `w`; if `w`'s run dies before its body continued, the message comes back first in line. */
+  handOff(w: Waiter<unknown>, msg: unknown): boolean {
+    if (w.resolve(msg, () => this.requeue(msg))) return true;
+    this.queue.unshift(msg);
+    return false;
+  }
+
+  private requeue(msg: unknown): void {
+    this.queue.unshift(msg);
+    this.dispatch();
+  }
+}
+
+/**
+ * A FIFO mailbox. `mb.post(msg)` appends a message; `$.await(mb)` in a spin receives the oldest
+ * one (waiting if there is none). Each message goes to exactly one live waiter, in the order the
+ * waiters arrived; a cancelled or superseded waiter never takes a message, and a message handed to a
+ * run that dies before its body continued goes back to the head of the queue.
+ *
+ * ```ts
+ * const inbox = mailbox<string>();
+ * const worker = spin(async ($) => `handled ${await $.await(inbox)}`);
+ * const p = ctx.value(worker);
+ * inbox.post("job-1", ctx);
+ * await p; // "handled job-1"
+ * ```
+ *
+ * A message is consumed once the body continued past `$.await(mb)`; a run cancelled in the instant
+ * between the hand-off and that point gives it back, so do side effects through `$` (which throws
+ * in a dead run) or check `$.signal.aborted` first.
+ */
+export class Mailbox<T> implements OnceSource<T>, Revivable {
+  /** Stable id (the `key` option or a process-local counter). */
+  readonly id: string;
+  /** Debug name. */
+  readonly name: string | undefined;
+
+  /** Use {@link mailbox}. @param opts options */
+  constructor(opts?: PrimitiveOptions) {
+    this.id = primitiveId("mailbox", opts?.key);
+    this.name = opts?.name;
+    registerPrimitive(this);
+  }
+
+  private state(ctx: Context): MailboxState {
+    return ctx._state(this, () => new MailboxState(this.id));
+  }
+
+  /** Append `msg` in `ctx` (default: the current context); the oldest live waiter receives it. */
+  post(msg: T, ctx?: Context): void {
+    const c = contextFor(ctx, "post to a mailbox");
+    const st = this.state(c);
+    const inherited = st.inherited;
+    st.inherited = null;
+    if (inherited !== null) for (const id of inherited) adoptWaiter(c, id);
+    st.queue.push(msg);
+    st.dispatch();
+  }
+
+  /** Number of messages queued in `ctx` (not yet received). */
+  size(ctx?: Context): number {
+    return this.state(contextFor(ctx, "read a mailbox")).queue.length;
+  }
+
+  /** The queued messages in `ctx`, oldest first (a copy). */
+  messages(ctx?: Context): T[] {
+    return this.state(contextFor(ctx, "read a mailbox")).queue.toArray() as T[];
+  }
+
+  /** Number of spins waiting in `ctx`. */
+  waiting(ctx?: Context): number {
+    let k = 0;
+    for (const w of this.state(contextFor(ctx, "read a mailbox")).waiters.toArray()) if (w.alive) k++;
+    return k;
+  }
+
+  /** @internal the one-shot wait behind `$.await(mailbox)`: receive one message */
+  [WAIT](ctx: Context, waiter: Waiter<T>): void {
+    const st = this.state(ctx);
+    const w = waiter as Waiter<unknown>;
+    if (st.queue.length > 0) {
+      st.handOff(w, st.queue.shift());
+      return;
+    }
+    st.waiters.push(w);
+    waiter.onAbandon(() => {
+      st.waiters.remove(w);
+    });
+  }
+
+  /** @internal state rebuilt from serialized data */
+  _revive(data: unknown): PrimitiveState {
+    const d = data as { queue: unknown[]; waiting?: string[] };
+    const q = new Deque<unknown>();
+    for (const m of d.queue) q.push(m);
+    const s = new MailboxState(this.id, q);
+    if (Array.isArray(d.waiting) && d.waiting.length > 0) s.inherited = d.waiting.slice();
+    return s;
+  }
+
+  /** Debug representation. */
+  toString(): string {
+    return `Mailbox(${this.name ?? this.id})`;
+  }
+}
+
+/** Create a FIFO {@link Mailbox}: `mb.post(msg)` to send, `$.await(mb)` to receive one message. */
+export function mailbox<T>(opts?: PrimitiveOptions): Mailbox<T> {
+  return new Mailbox<T>(opts);
+}

@@ -1,0 +1,150 @@
+/**
+ * Internal helpers shared by the synchronization primitives and combinators: context resolution,
+ * a FIFO deque, re-creating parked waits in forks and restored contexts, and "revival" of spins a
+ * combinator cancelled. Internal.
+ * @module
+ */
+import type { Waiter } from "./awaitable.js";
+import { Context, defaultContext } from "./context.js";
+import { refresh, rerunNode } from "./engine.js";
+import { Cancelled, invalidArgument } from "./errors.js";
+import { G } from "./globals.js";
+import { CANCELLED } from "./node.js";
+import type { Spin } from "./spin.js";
+
+/** Options shared by `deferred`, `mailbox` and `semaphore`. */
+export interface PrimitiveOptions {
+  /** Debug name. */
+  name?: string;
+  /**
+   * Stable id, used to find the primitive again when a serialized context is read back
+   * (`deserializeContext`). Default: a process-local counter.
+   */
+  key?: string;
+}
+
+/**
+ * The context an operation on a primitive applies to: the one given, else the current one
+ * (inside `ctx.run` or the synchronous part of a spin body), else the default context.
+ */
+export function contextFor(ctx: Context | undefined, what: string): Context {
+  const c = ctx ?? G.current ?? defaultContext();
+  if (!(c instanceof Context)) invalidArgument(`${what}: expected a Context, got ${String(c)}`);
+  c._check(what);
+  return c;
+}
+
+/**
+ * Re-create, in `ctx`, the wait that spin `id` had parked when this context's copy of a primitive's
+ * state was made (a fork, or a context restored from a snapshot): the spin replays its in-flight log
+ * here and registers its wait again, so the wait exists (and fires once) in both worlds.
+ */
+export function adoptWaiter(ctx: Context, id: string): void {
+  const own = ctx.nodes.get(id);
+  if (own === undefined) {
+    ctx._adopt(id);
+    return;
+  }
+  if (own.run === null && own.adopt !== null) refresh(own);
+}
+
+/** Live waiters' spin ids followed by the ids still to adopt: what a copy of the state must adopt. */
+export function parkedIds(waiters: Iterable<Waiter<never>>, inherited: readonly string[] | null): string[] {
+  const ids: string[] = [];
+  for (const w of waiters) if (w.alive && !ids.includes(w.spinId)) ids.push(w.spinId);
+  if (inherited !== null) for (const id of inherited) if (!ids.includes(id)) ids.push(id);
+  return ids;
+}
+
+/** A FIFO queue with O(1) amortized push, shift and unshift. */
+export class Deque<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  /** Number of items. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Append at the tail. */
+  push(x: T): void {
+    this.items.push(x);
+  }
+
+  /** Put back at the head. */
+  unshift(x: T): void {
+    if (this.head > 0) this.items[--this.head] = x;
+    else this.items.unshift(x);
+  }
+
+  /** Remove and return the head (undefined when empty). */
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items.length = 0;
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+
+  /** Remove the first occurrence of `x`; returns whether it was there. */
+  remove(x: T): boolean {
+    const i = this.items.indexOf(x, this.head);
+    if (i < 0) return false;
+    this.items.splice(i, 1);
+    return true;
+  }
+
+  /** The items, head first. */
+  toArray(): T[] {
+    return this.items.slice(this.head) as T[];
+  }
+
+  /** A deque with the same items. */
+  clone(): Deque<T> {
+    const d = new Deque<T>();
+    d.items = this.toArray();
+    return d;
+  }
+
+  /** Drop every item. */
+  clear(): void {
+    this.items.length = 0;
+    this.head = 0;
+  }
+}
+
+/**
+ * Cancellation reasons used by combinators when they cancel a child (race losers, timed-out spins,
+ * siblings of a failed `parallel` child). A spin cancelled for one of these reasons is started over
+ * when a combinator needs it again (it was cancelled on the combinator's behalf, not by the user).
+ */
+export const RACE_LOST: Cancelled = new Cancelled("spin cancelled: it lost a race");
+/** See {@link RACE_LOST}. */
+export const TIMED_OUT: Cancelled = new Cancelled("spin cancelled: it timed out");
+/** See {@link RACE_LOST}. */
+export const SIBLING_FAILED: Cancelled = new Cancelled("spin cancelled: a sibling in parallel failed");
+/** See {@link RACE_LOST}. */
+export const SUPERVISOR_STOPPED: Cancelled = new Cancelled("spin cancelled: stopped by its supervisor");
+
+function combinatorCancel(x: unknown): boolean {
+  return x === RACE_LOST || x === TIMED_OUT || x === SIBLING_FAILED;
+}
+
+/** Start `s` over in `ctx` if a combinator cancelled it there (see {@link RACE_LOST}). */
+export function revive(ctx: Context, s: Spin<unknown>): void {
+  const n = ctx._nodeFor(s);
+  if ((n.flags & CANCELLED) !== 0 && n.run === null && combinatorCancel(n.result)) rerunNode(ctx._ownNode(s));
+}
+
+/** A validated non-negative, finite number of milliseconds. */
+export function checkMs(ms: unknown, what: string): number {
+  if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms))
+    invalidArgument(`${what} expects a finite number of milliseconds >= 0, got ${String(ms)}`);
+  return ms;
+}

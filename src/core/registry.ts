@@ -1,0 +1,85 @@
+/**
+ * The registry of primitives (deferred, mailbox, semaphore) by stable id, and the serialization
+ * hook of their per-context state, used by `ctx.serialize()` / `deserializeContext`. Internal.
+ * @module
+ */
+import type { PrimitiveState } from "./context.js";
+import { invalidArgument, SpindelError } from "./errors.js";
+
+/** A primitive whose per-context state can be read back by `deserializeContext`. */
+export interface Revivable {
+  /** Stable id (the `key` option, or a process-local counter). */
+  readonly id: string;
+  /** @internal state of this primitive rebuilt from `serialize()` data */
+  _revive(data: unknown): PrimitiveState;
+}
+
+/** Per-context state that `ctx.serialize()` can carry. */
+export interface SerializableState {
+  /**
+   * The primitive's id and CBOR-encodable data (never waiters), or `undefined` for transient state
+   * that is not carried (a serialized context simply does not have it).
+   */
+  serialize(): { id: string; data: unknown } | undefined;
+}
+
+/** True when a primitive state can be serialized. */
+export function isSerializableState(x: unknown): x is SerializableState {
+  return typeof (x as { serialize?: unknown } | null)?.serialize === "function";
+}
+
+const registry = new Map<string, WeakRef<Revivable>>();
+const reaper = new FinalizationRegistry<string>((id) => {
+  const ref = registry.get(id);
+  if (ref !== undefined && ref.deref() === undefined) registry.delete(id);
+});
+let nextId = 0;
+
+/** An id for a new primitive: its `key` (validated) or a fresh process-local one. */
+export function primitiveId(prefix: string, key: string | undefined): string {
+  if (key === undefined) return `${prefix}${++nextId}`;
+  if (typeof key !== "string" || key === "") invalidArgument(`${prefix} key must be a non-empty string`);
+  return key;
+}
+
+/** Make `p` findable by id (for deserialization). The newest primitive with an id wins. */
+export function registerPrimitive(p: Revivable): void {
+  registry.set(p.id, new WeakRef(p));
+  reaper.register(p, p.id);
+}
+
+/** The live primitive with this id, if any. */
+export function primitiveById(id: string): Revivable | undefined {
+  return registry.get(id)?.deref();
+}
+
+/** An error as plain CBOR-encodable data (name, message, code, data). */
+export interface EncodedError {
+  /** Error name. */
+  name: string;
+  /** Message. */
+  message: string;
+  /** `code` of a {@link SpindelError}. */
+  code?: string;
+  /** `data` of a {@link SpindelError}. */
+  data?: unknown;
+}
+
+/** Encode an error as {@link EncodedError}. */
+export function encodeError(e: unknown): EncodedError {
+  const x = e as { name?: unknown; message?: unknown; code?: unknown; data?: unknown } | null;
+  const out: EncodedError = {
+    name: typeof x?.name === "string" ? x.name : "Error",
+    message: typeof x?.message === "string" ? x.message : String(e),
+  };
+  if (typeof x?.code === "string") out.code = x.code;
+  if (x?.data !== undefined) out.data = x.data;
+  return out;
+}
+
+/** Rebuild an error from {@link EncodedError} (a {@link SpindelError} when it had a code). */
+export function decodeError(x: EncodedError): Error {
+  const err = typeof x.code === "string" ? new SpindelError(x.code, x.message, x.data) : new Error(x.message);
+  err.name = x.name;
+  return err;
+}

@@ -8,6 +8,7 @@ import * as A from "alien-signals";
 import { createContext, defaultContext, type Signal, type Spin, signal, spin } from "../src/index.js";
 import { type CaseResult, fmt, runCases, writeResults } from "./harness.js";
 
+const only = process.env.BENCH_ONLY;
 const rows: { group: string; results: CaseResult[]; ratios: Record<string, number> }[] = [];
 
 function ratio(results: CaseResult[], ours: string, ref: string): number {
@@ -17,6 +18,7 @@ function ratio(results: CaseResult[], ours: string, ref: string): number {
 }
 
 async function group(name: string, cases: Parameters<typeof runCases>[0], compare: [string, string][]) {
+  if (only !== undefined && !name.includes(only)) return;
   const results = await runCases(cases);
   const ratios: Record<string, number> = {};
   for (const [ours, ref] of compare)

@@ -10,6 +10,7 @@ import {
   signal as preactSignal,
   type ReadonlySignal,
 } from "@preact/signals-core";
+import { CellStore } from "./cell-store.js";
 import { type Clock, createClock, type TimerHandle } from "./clock.js";
 import {
   abortNode,
@@ -23,8 +24,8 @@ import {
   whenReady,
 } from "./engine.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
-import { watchHandle } from "./gc.js";
-import { G, nextVersion } from "./globals.js";
+import { watchHandle, watchSignal } from "./gc.js";
+import { G, nextVersion, setCurrent } from "./globals.js";
 import { DIRTY, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
@@ -83,7 +84,7 @@ export class Context {
   /** The clock every timer of this context goes through (shared by a fork tree). */
   readonly clock: Clock;
   /** @internal signal cells owned by this context */
-  readonly cells = new Map<string, Cell>();
+  readonly cells: CellStore;
   /** @internal spin nodes owned by this context */
   readonly nodes = new Map<string, SpinNode>();
   /** @internal fork only: observers of inherited signal cells */
@@ -119,6 +120,7 @@ export class Context {
     this.name = opts?.name;
     this.isDefault = creatingDefault;
     creatingDefault = false;
+    this.cells = new CellStore(this.isDefault);
     if (parent !== undefined) {
       this.clock = parent.clock;
       this.onError = parent.onError;
@@ -215,12 +217,11 @@ export class Context {
   /** Make this context current for the synchronous extent of `fn` (so `sig.value` reads/writes it). */
   run<T>(fn: () => T): T {
     this._check("run");
-    const prev = G.current;
-    G.current = this;
+    const prev = setCurrent(this);
     try {
       return fn();
     } finally {
-      G.current = prev;
+      setCurrent(prev);
     }
   }
 
@@ -490,14 +491,15 @@ export class Context {
       return sig;
     }
     const cell = createCell(sig.init, 0, sig.init);
-    root.cells.set(sig.id, cell);
+    root.cells.set(sig.id, cell, true);
+    if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
     return cell;
   }
 
   /** @internal the default context's cell of a signal is the handle itself */
   _register(sig: Signal<unknown>): void {
     sig._reg = true;
-    this.cells.set(sig.id, sig);
+    this.cells.set(sig.id, sig, sig.keyed);
   }
 
   /** @internal a cell changed: mark its observers stale and drain */
@@ -528,7 +530,8 @@ export class Context {
       cell.observers = ext;
       this.extSig!.delete(sig.id);
     }
-    this.cells.set(sig.id, cell);
+    this.cells.set(sig.id, cell, true);
+    if (!sig.keyed) watchSignal(sig, this.weak, sig.id);
     if (this.shape !== null) this.shape.value++;
     return cell;
   }
@@ -744,6 +747,12 @@ export class Context {
     const inh = this.parent?._findNode(id);
     if (inh === undefined || inh.run === null) return;
     refresh(this._node(id, undefined, true)!);
+  }
+
+  /** @internal the handle of an unkeyed signal was collected: drop its cell unless something still tracks it */
+  _reapCell(id: string): void {
+    const cell = this.cells.get(id);
+    if (cell !== undefined && (cell.observers === null || cell.observers.size === 0)) this.cells.delete(id);
   }
 
   /** @internal the handle of a spin was collected: drop its node when quiescent */

@@ -6,7 +6,7 @@
 
 import { flushPendingDrains } from "./batch.js";
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
-import { G, nextVersion } from "./globals.js";
+import { G, nextVersion, setCurrent } from "./globals.js";
 import {
   CANCELLED,
   CHECKING,
@@ -179,19 +179,19 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const prevRun = G.run;
   const prevCur = G.current;
   G.run = run;
-  G.current = ctx;
+  setCurrent(ctx);
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
-    G.current = prevCur;
+    setCurrent(prevCur);
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
   }
   G.run = prevRun;
-  G.current = prevCur;
+  setCurrent(prevCur);
   if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     n.sync = false;

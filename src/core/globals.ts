@@ -29,6 +29,20 @@ export const G: {
   defaultContext: null,
 };
 
+/**
+ * The current context as a module-level live binding (read on the `sig.value` hot path; a plain
+ * binding is cheaper than a property load). `null`: the default context. Kept equal to `G.current`.
+ */
+export let current: Context | null = null;
+
+/** Set the current context (null: default). Returns the previous one. */
+export function setCurrent(c: Context | null): Context | null {
+  const prev = current;
+  current = c;
+  G.current = c;
+  return prev;
+}
+
 /** Next global version number. */
 export function nextVersion(): number {
   return ++G.version;

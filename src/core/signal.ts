@@ -8,7 +8,7 @@
 import { Signal as PreactSignal } from "@preact/signals-core";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
-import { G } from "./globals.js";
+import { current, G } from "./globals.js";
 import type { SpinNode } from "./node.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
@@ -100,6 +100,8 @@ export class Signal<T> extends Cell<T> {
   readonly equals: Equality<T>;
   /** Debug name. */
   override readonly name: string | undefined;
+  /** Whether the signal has an explicit key (its state is kept even when the handle is collected). */
+  readonly keyed: boolean;
   /** @internal registered as the default context's cell */
   _reg = false;
 
@@ -115,24 +117,25 @@ export class Signal<T> extends Cell<T> {
     this.init = init;
     this.equals = opts?.equals ?? Object.is;
     this.name = opts?.name;
+    this.keyed = opts?.key !== undefined;
     this.id = opts?.key ?? `sig${++nextId}`;
   }
 
   /** The value in the current context (reactive for preact; not tracked by spins). */
   override get value(): T {
-    const c = G.current;
+    const c = current;
     return c === null ? (pget.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, true);
   }
 
   override set value(v: T) {
-    const c = G.current;
+    const c = current;
     if (c === null) writeDefault(this, v);
     else c.set(this, v);
   }
 
   /** The value in the current context without subscribing anything (preact or spin). */
   override peek(): T {
-    const c = G.current;
+    const c = current;
     return c === null ? (ppeek.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, false);
   }
 

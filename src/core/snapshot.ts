@@ -102,7 +102,7 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
   const spins = new Map<string, SpinRecord>();
   const states = new Map<object, PrimitiveState>();
   for (const c of chain) {
-    for (const [id, cell] of c.cells)
+    for (const [id, cell] of c.cells.entries())
       signals.set(id, {
         value: cellPeek(cell),
         version: cell.version,
@@ -140,7 +140,7 @@ export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): C
   for (const [id, r] of snap.signals) {
     const cell = createCell(r.value, r.version, r.prev);
     cell.prevVersion = r.prevVersion;
-    ctx.cells.set(id, cell);
+    ctx.cells.set(id, cell, true);
     maxVersion = Math.max(maxVersion, r.version);
   }
   for (const [id, r] of snap.spins) {

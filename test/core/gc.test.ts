@@ -1,4 +1,4 @@
-import { createContext, signal, spin } from "spindel";
+import { createContext, defaultContext, signal, spin } from "spindel";
 import { expect, test } from "vitest";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -45,3 +45,26 @@ test.runIf(gc !== undefined)("an observed spin is not collected while observed",
 test("the test runner exposes gc (so the GC tests above really run)", () => {
   expect(typeof gc).toBe("function");
 });
+
+test.runIf(gc !== undefined)(
+  "cells of unreferenced, unkeyed signals are dropped (default and other contexts)",
+  async () => {
+    const ctx = createContext();
+    const dflt = defaultContext();
+    const before = dflt.cells.size;
+    (() => {
+      for (let i = 0; i < 200; i++) {
+        const s = signal(i);
+        ctx.set(s, i + 1);
+        dflt.set(s, i + 2);
+      }
+    })();
+    const keyed = signal(0, { key: "gc.keyed" });
+    ctx.set(keyed, 5);
+    expect(ctx.cells.size).toBe(201);
+    expect(await collectUntil(() => ctx.cells.size === 1 && [...dflt.cells.entries()].length <= before)).toBe(
+      true,
+    );
+    expect(ctx.get(keyed)).toBe(5); // keyed state is kept
+  },
+);

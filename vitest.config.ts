@@ -1,9 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { spindelPlugin } from "./src/transform/vite.js";
 
 const src = (p: string) => fileURLToPath(new URL(`./src/${p}`, import.meta.url));
 
 export default defineConfig({
+  // the spinRemote compiler (issue 4): every test file runs through it, as users' code would
+  plugins: [spindelPlugin()],
   resolve: {
     alias: [
       { find: /^spindel$/, replacement: src("index.ts") },

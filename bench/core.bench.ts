@@ -9,6 +9,8 @@ import { createContext, defaultContext, type Signal, type Spin, signal, spin } f
 import { type CaseResult, fmt, runCases, writeResults } from "./harness.js";
 
 const only = process.env.BENCH_ONLY;
+/** Results are accumulated here so the optimizer cannot drop the work. */
+let sink = 0;
 const rows: { group: string; results: CaseResult[]; ratios: Record<string, number> }[] = [];
 
 function ratio(results: CaseResult[], ours: string, ref: string): number {
@@ -38,7 +40,6 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
   const p = P.signal(0);
   const a = A.signal(0);
   defaultContext();
-  let sink = 0;
   await group(
     "signal read (default context, no fork)",
     [
@@ -100,7 +101,6 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
       ["spindel sig.value =", "alien sig(v)"],
     ],
   );
-  if (sink === 42) console.log("");
 }
 
 // ---------------------------------------------------------------- chain of 1000
@@ -112,7 +112,6 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
     const p0 = prev;
     prev = spin(($) => $.track(p0) + 1);
   }
-  let sink = 0;
   ctx.observe(prev, (v) => {
     sink = v;
   });
@@ -159,14 +158,12 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
       ["spindel 1000 sync spins", "alien 1000 computeds"],
     ],
   );
-  if (sink === -1) console.log("");
 }
 
 // ---------------------------------------------------------------- fan-out 1000
 {
   const ctx = createContext();
   const s = signal(0);
-  let sink = 0;
   for (let i = 0; i < 1000; i++)
     ctx.observe(
       spin(($) => $.track(s) + i),
@@ -220,7 +217,6 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
   const b = spin(($) => $.track(a) * 2);
   const c = spin(($) => $.track(a) + 10);
   const d = spin(($) => $.track(b) + $.track(c));
-  let sink = 0;
   ctx.observe(d, (v) => {
     sink = v;
   });
@@ -261,13 +257,11 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
       ["spindel diamond", "alien diamond"],
     ],
   );
-  if (sink === -1) console.log("");
 }
 
 // ---------------------------------------------------------------- create + dispose
 {
   const ctx = createContext();
-  let sink = 0;
   await group(
     "create + dispose: signal, derived, observer",
     [
@@ -408,7 +402,6 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
   const big = world(100_000, 10);
   const fewSpins = world(1_000, 10);
   const manySpins = world(1_000, 10_000);
-  let sink = 0;
   await group(
     "fork creation: size independence",
     [
@@ -450,3 +443,4 @@ const file = writeResults("core", {
   groups: rows,
 });
 console.log(`\nwrote ${file}`);
+if (sink === Number.MIN_VALUE) console.log(sink);

@@ -108,6 +108,9 @@ export class Context {
   /** True for the default context (its signal cells are the handles themselves). */
   readonly isDefault: boolean;
   private weakRef: WeakRef<Context> | null = null;
+  /** Forks (any depth below) that own spin nodes: disposing this context disposes them. */
+  private liveForks: Set<WeakRef<Context>> | null = null;
+  private liveRegistered = false;
 
   /**
    * Use {@link createContext} or `ctx.fork()`.
@@ -357,18 +360,20 @@ export class Context {
   /** Arm a timer through the context's clock; disposing the context disarms it. */
   setTimer(ms: number, fn: () => void): TimerHandle {
     this._check("arm a timer");
-    const timers = this.timers;
+    // registered with every ancestor too: disposing any of them disarms a fork's timers
+    const owners: Set<TimerHandle>[] = [];
+    for (let c: Context | null = this; c !== null; c = c.parent) owners.push(c.timers);
     const inner = this.clock.setTimer(ms, () => {
-      timers.delete(handle);
+      for (const t of owners) t.delete(handle);
       fn();
     });
     const handle: TimerHandle = {
       cancel(): boolean {
-        timers.delete(handle);
+        for (const t of owners) t.delete(handle);
         return inner.cancel();
       },
     };
-    timers.add(handle);
+    for (const t of owners) t.add(handle);
     return handle;
   }
 
@@ -376,6 +381,9 @@ export class Context {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
+    const forks = this.liveForks;
+    this.liveForks = null;
+    if (forks !== null) for (const ref of forks) ref.deref()?.dispose();
     for (const t of [...this.timers]) t.cancel();
     this.timers.clear();
     const err = new ContextDisposedError("wait for a spin");
@@ -624,6 +632,7 @@ export class Context {
       for (const e of n.log) this.resubscribe(e.kind, e.id, n);
     }
     this.nodes.set(id, n);
+    if (this.parent !== null && !this.liveRegistered) this.registerLive();
     const ext = this.extSpin?.get(id);
     if (ext !== undefined) {
       n.observers = ext;
@@ -749,6 +758,13 @@ export class Context {
     refresh(this._node(id, undefined, true)!);
   }
 
+  /** A fork that owns nodes registers with its ancestors, so disposing one of them reaches its runs. */
+  private registerLive(): void {
+    this.liveRegistered = true;
+    const me = this.weak;
+    for (let a = this.parent; a !== null; a = a.parent) (a.liveForks ??= new Set()).add(me);
+  }
+
   /** @internal the handle of an unkeyed signal was collected: drop its cell unless something still tracks it */
   _reapCell(id: string): void {
     const cell = this.cells.get(id);
@@ -819,8 +835,10 @@ export function createContext(opts?: ContextOptions): Context {
 
 /** The default context, used by `sig.value`, `await spinHandle` and the top-level helpers. */
 export function defaultContext(): Context {
-  if (G.defaultContext === null || G.defaultContext.disposed)
-    G.defaultContext = new Context({ name: "default" });
+  if (G.defaultContext === null) {
+    creatingDefault = true;
+    G.defaultContext = new Context({ name: DEFAULT_NAME });
+  }
   return G.defaultContext;
 }
 

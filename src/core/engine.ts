@@ -95,7 +95,8 @@ export function refresh(n: SpinNode): void {
     startRun(n, null, 0);
     return;
   }
-  const p = changePoint(n, n.log);
+  // a cancelled node only counts input changes made after its cancellation completed
+  const p = changePoint(n, n.log, (flags & CANCELLED) !== 0 ? n.cancelVersion : 0);
   if (p === WAITING) return;
   if (p < 0) {
     flushReady(n);
@@ -118,7 +119,7 @@ function firstUnsettled(log: readonly Entry[]): number {
  * The first log entry whose source changed, -1 if none, or WAITING when an async dependency has
  * to settle first (the node is then CHECKING and is refreshed again when it does).
  */
-function changePoint(n: SpinNode, log: readonly Entry[]): number {
+function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   const ctx = n.ctx;
   const root = ctx.parent === null;
   for (let i = 0; i < log.length; i++) {
@@ -126,7 +127,7 @@ function changePoint(n: SpinNode, log: readonly Entry[]): number {
     if (!e.settled) return -1;
     if (e.kind === Kind.Signal) {
       const v = root && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
-      if (v !== e.version) return i;
+      if (v !== e.version && (since === 0 || v > since)) return i;
     } else if (e.kind === Kind.Spin) {
       const child = root && e.ref !== null ? (e.ref as SpinNode) : ctx._node(e.id, undefined, false);
       if (child === undefined) return i;
@@ -139,7 +140,7 @@ function changePoint(n: SpinNode, log: readonly Entry[]): number {
         });
         return WAITING;
       }
-      if (child.version !== e.version) return i;
+      if (child.version !== e.version && (since === 0 || child.version > since)) return i;
     }
   }
   return -1;
@@ -211,10 +212,16 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
 
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
+  run.dropPending();
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
   if (run.busy) {
     run.busy = false;
     run.ctx._busy(-1);
+  }
+  const settled = run.onSettled;
+  if (settled !== null) {
+    run.onSettled = null;
+    settled();
   }
 }
 
@@ -293,20 +300,26 @@ export function markStale(start: SpinNode): void {
  */
 export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin ${n.label} cancelled`)): void {
   const run = n.run;
+  // settle the node as cancelled before killing the run: abandon hooks may re-enter the drain,
+  // which must then see a cancelled node, not a never-run one to restart
+  n.run = null;
   if (run !== null) {
-    n.run = null;
     prune(n, n.log, run.log);
     n.log = run.log;
-    for (const child of run.kill(CANCEL_REASON, 0)) {
-      child.holds--;
-      if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
-    }
   }
   n.flags = (n.flags | CANCELLED) & ~(STALE | CHECKING);
   n.adopt = null;
   n.status = 2;
   n.result = error;
   n.version = nextVersion();
+  n.cancelVersion = Number.MAX_SAFE_INTEGER; // nothing the cancellation itself causes counts as a change
+  if (run !== null) {
+    for (const child of run.kill(CANCEL_REASON, 0)) {
+      child.holds--;
+      if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
+    }
+  }
+  n.cancelVersion = G.version;
   const obs = n.observers;
   if (obs !== null) for (const o of obs) markStale(o);
   flushReady(n);

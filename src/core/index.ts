@@ -8,13 +8,40 @@ export { batch } from "./batch.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { createClock } from "./clock.js";
 export { decodeCbor, encodeCbor } from "./codec.js";
+// Combinators, synchronization primitives, time, async iterable bridges (issue 3)
+/** Combinators over spins and one-shot sources. */
+export type { Results, ValueOf } from "./combinators.js";
+/** `parallel`, `race`, `first`, `attempt`, `absolve`. */
+export { absolve, attempt, first, parallel, race } from "./combinators.js";
 export type { ContextOptions, ForkOptions, PrimitiveState, SpawnOptions } from "./context.js";
 export { Context, cancel, createContext, defaultContext } from "./context.js";
+/** Single-assignment values. */
+export type { DeferredStatus } from "./deferred.js";
+/** `deferred<T>()`. */
+export { Deferred, deferred } from "./deferred.js";
 export type { CoreErrorCode } from "./errors.js";
 export { Cancelled, ContextDisposedError, isCancelled, SpindelError } from "./errors.js";
+/** Async iterable bridges. */
+export type { IterSource } from "./iterable.js";
+/** `next(iterable)`, `toAsyncIterable(spin, ctx)`. */
+export { next, toAsyncIterable } from "./iterable.js";
+/** FIFO mailboxes. */
+export { Mailbox, mailbox } from "./mailbox.js";
+/** Options shared by `deferred`, `mailbox` and `semaphore`. */
+export type { PrimitiveOptions } from "./prim.js";
+/** Semaphores. */
+export type { Permit } from "./semaphore.js";
+/** `semaphore(n)`, `holding(sem, spin)`. */
+export { holding, Semaphore, semaphore } from "./semaphore.js";
 export type { SignalOptions } from "./signal.js";
 export { Signal, signal } from "./signal.js";
 export type { ContextSnapshot } from "./snapshot.js";
 export { deserializeContext, restoreSnapshot } from "./snapshot.js";
 export type { Awaitable, Interval, SpinBody, SpinOptions, SpinScope } from "./spin.js";
 export { Spin, spin } from "./spin.js";
+/** Supervisors. */
+export type { ChildSpec, RestartStrategy, SupervisorExit, SupervisorOptions } from "./supervisor.js";
+/** `supervisor(children, opts)`, `shutdown(sup)`. */
+export { Supervisor, shutdown, supervisor } from "./supervisor.js";
+/** Time: one-shot delays, sleeps, timeouts and rate limiters. */
+export { debounce, delay, never, sample, sleep, TimeoutError, throttle, timeout } from "./timers.js";

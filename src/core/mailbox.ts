@@ -8,21 +8,29 @@ import type { Context, PrimitiveState } from "./context.js";
 import { adoptWaiter, contextFor, Deque, type PrimitiveOptions, parkedIds } from "./prim.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 
+/** A queued message with its posting order (a message handed back returns to its place). */
+interface Msg {
+  readonly seq: number;
+  readonly v: unknown;
+}
+
 class MailboxState implements PrimitiveState, SerializableState {
-  readonly queue: Deque<unknown>;
+  readonly queue: Deque<Msg>;
   readonly waiters = new Deque<Waiter<unknown>>();
   /** Spins parked on the mailbox when this copy was made (fork/restore): adopted on the next post. */
   inherited: string[] | null = null;
+  seq = 0;
 
   constructor(
     readonly id: string,
-    queue?: Deque<unknown>,
+    queue?: Deque<Msg>,
   ) {
     this.queue = queue ?? new Deque();
   }
 
   forked(): MailboxState {
     const s = new MailboxState(this.id, this.queue.clone());
+    s.seq = this.seq;
     const ids = parkedIds(this.waiters.toArray(), this.inherited);
     if (ids.length > 0) s.inherited = ids;
     return s;
@@ -40,7 +48,10 @@ class MailboxState implements PrimitiveState, SerializableState {
   serialize(): { id: string; data: unknown } {
     return {
       id: this.id,
-      data: { queue: this.queue.toArray(), waiting: parkedIds(this.waiters.toArray(), this.inherited) },
+      data: {
+        queue: this.queue.toArray().map((m) => m.v),
+        waiting: parkedIds(this.waiters.toArray(), this.inherited),
+      },
     };
   }
 
@@ -51,19 +62,24 @@ class MailboxState implements PrimitiveState, SerializableState {
     while (q.length > 0 && ws.length > 0) {
       const w = ws.shift()!;
       if (!w.alive) continue;
-      this.handOff(w, q.shift());
+      this.handOff(w, q.shift()!);
     }
   }
 
-  /** Give `msg` to `w`; if `w`'s run dies before its body continued, the message comes back first in line. */
-  handOff(w: Waiter<unknown>, msg: unknown): boolean {
-    if (w.resolve(msg, () => this.requeue(msg))) return true;
+  /** Append a message. */
+  push(v: unknown): void {
+    this.queue.push({ seq: ++this.seq, v });
+  }
+
+  /** Give `msg` to `w`; if `w`'s run dies before its body continued, the message returns to its place. */
+  handOff(w: Waiter<unknown>, msg: Msg): boolean {
+    if (w.resolve(msg.v, () => this.requeue(msg))) return true;
     this.queue.unshift(msg);
     return false;
   }
 
-  private requeue(msg: unknown): void {
-    this.queue.unshift(msg);
+  private requeue(msg: Msg): void {
+    this.queue.putBack(msg, (m) => m.seq > msg.seq);
     this.dispatch();
   }
 }
@@ -110,7 +126,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
     const inherited = st.inherited;
     st.inherited = null;
     if (inherited !== null) for (const id of inherited) adoptWaiter(c, id);
-    st.queue.push(msg);
+    st.push(msg);
     st.dispatch();
   }
 
@@ -121,7 +137,9 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
 
   /** The queued messages in `ctx`, oldest first (a copy). */
   messages(ctx?: Context): T[] {
-    return this.state(contextFor(ctx, "read a mailbox")).queue.toArray() as T[];
+    return this.state(contextFor(ctx, "read a mailbox"))
+      .queue.toArray()
+      .map((m) => m.v as T);
   }
 
   /** Number of spins waiting in `ctx`. */
@@ -136,7 +154,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
     const st = this.state(ctx);
     const w = waiter as Waiter<unknown>;
     if (st.queue.length > 0) {
-      st.handOff(w, st.queue.shift());
+      st.handOff(w, st.queue.shift()!);
       return;
     }
     st.waiters.push(w);
@@ -148,9 +166,8 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
   /** @internal state rebuilt from serialized data */
   _revive(data: unknown): PrimitiveState {
     const d = data as { queue: unknown[]; waiting?: string[] };
-    const q = new Deque<unknown>();
-    for (const m of d.queue) q.push(m);
-    const s = new MailboxState(this.id, q);
+    const s = new MailboxState(this.id);
+    for (const m of d.queue) s.push(m);
     if (Array.isArray(d.waiting) && d.waiting.length > 0) s.inherited = d.waiting.slice();
     return s;
   }

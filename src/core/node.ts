@@ -94,6 +94,8 @@ export class SpinNode {
   sync = false;
   /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
   holds = 0;
+  /** Global version when the node was cancelled: only later input changes restart it. */
+  cancelVersion = 0;
   /** Drain bookkeeping for cycle detection. */
   drainGen = 0;
   /** Re-runs in the current drain. */

@@ -45,7 +45,8 @@ export function adoptWaiter(ctx: Context, id: string): void {
     ctx._adopt(id);
     return;
   }
-  if (own.run === null && own.adopt !== null) refresh(own);
+  // a deserialized spin gets its body back when its handle is next used: it resumes then
+  if (own.run === null && own.adopt !== null && own.body !== null) refresh(own);
 }
 
 /** Live waiters' spin ids followed by the ids still to adopt: what a copy of the state must adopt. */
@@ -90,6 +91,18 @@ export class Deque<T> {
       this.head = 0;
     }
     return x;
+  }
+
+  /**
+   * Put `x` back in order: before the first item for which `after(item)` is true (at the tail if
+   * none). Used to return a message to its place, whatever order hand-offs are undone in.
+   */
+  putBack(x: T, after: (item: T) => boolean): void {
+    const items = this.items;
+    let i = this.head;
+    while (i < items.length && !after(items[i] as T)) i++;
+    if (i === this.head) this.unshift(x);
+    else items.splice(i, 0, x);
   }
 
   /** Remove the first occurrence of `x`; returns whether it was there. */
@@ -140,6 +153,17 @@ function combinatorCancel(x: unknown): boolean {
 export function revive(ctx: Context, s: Spin<unknown>): void {
   const n = ctx._nodeFor(s);
   if ((n.flags & CANCELLED) !== 0 && n.run === null && combinatorCancel(n.result)) rerunNode(ctx._ownNode(s));
+}
+
+/**
+ * Drain `ctx` in a microtask: after a combinator cancelled spins (marking their observers stale)
+ * from inside an engine operation (a cancellation cascade, a supersede), draining synchronously
+ * could restart a spin the engine is in the middle of cancelling.
+ */
+export function drainLater(ctx: Context): void {
+  queueMicrotask(() => {
+    if (!ctx.disposed) ctx._drainSoon();
+  });
 }
 
 /** A validated non-negative, finite number of milliseconds. */

@@ -36,6 +36,8 @@ export class Run implements SpinScope {
   readonly log: Entry[] = [];
   /** Next effect ordinal. */
   private i = 0;
+  /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
+  private seen: Entry[] | null = null;
   /** Next nested-spin ordinal. */
   private ordinal = 0;
   /** Set when the run was cancelled or superseded. */
@@ -44,6 +46,8 @@ export class Run implements SpinScope {
   private parks: Parked[] | null = null;
   /** Whether this run counts toward the context's busy count. */
   busy = false;
+  /** Called once when the body has settled (finished, or unwound after a kill). */
+  onSettled: (() => void) | null = null;
   private ac: AbortController | null = null;
 
   /**
@@ -81,10 +85,16 @@ export class Run implements SpinScope {
   /** Every effect starts here: refuse if dead, mark the previous effect consumed, take an ordinal. */
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.dead;
+    const seen = this.seen;
+    if (seen !== null && seen.length > 0) {
+      for (const e of seen) e.consumed = true;
+      seen.length = 0;
+    }
     const log = this.log;
     if (log.length > 0) {
       const last = log[log.length - 1]!;
-      if (last.settled) last.consumed = true;
+      // hand-offs (with an undo) are consumed through `seen` above, not here (see settle)
+      if (last.settled && last.undo === null) last.consumed = true;
     }
     const i = this.i++;
     if (this.replay !== null && i < this.replayUntil) {
@@ -233,6 +243,7 @@ export class Run implements SpinScope {
       } catch (err) {
         waiter.reject(err);
       }
+      this.idle(parked);
     });
   }
 
@@ -270,6 +281,7 @@ export class Run implements SpinScope {
         e.version = n.version;
         this.settle(parked, n.status === 1, n.result);
       });
+      this.idle(parked);
     });
   }
 
@@ -280,16 +292,35 @@ export class Run implements SpinScope {
 
   private park(p: Parked): void {
     (this.parks ??= []).push(p);
-    if (this.busy) {
+  }
+
+  /**
+   * The wait is registered with its source and still pending: the run no longer counts as busy.
+   * (Not before: a source that settles inside its registration must not let `ctx.settled()`
+   * resolve in between.)
+   */
+  private idle(p: Parked): void {
+    if (!p.done && this.busy) {
       this.busy = false;
       this.ctx._busy(-1);
     }
   }
 
   /** Settle a pending effect and resume the body (busy again once nothing else is pending). */
-  private settle(p: Parked, ok: boolean, value: unknown): boolean {
+  private settle(p: Parked, ok: boolean, value: unknown, undo?: () => void): boolean {
     if (this.dead !== null || p.done) return false;
     p.done = true;
+    if (undo !== undefined) {
+      // a hand-off is consumed at the first effect the body enters once it could have seen the
+      // value (from the next microtask on): not by an effect entered in the same synchronous
+      // stretch (e.g. `Promise.all([$.await(mb), $.await(mb)])` with a message already queued),
+      // and every one of several concurrent hand-offs, not only the last entry
+      const en = p.entry;
+      en.undo = undo;
+      queueMicrotask(() => {
+        if (this.dead === null) (this.seen ??= []).push(en);
+      });
+    }
     const parks = this.parks!;
     parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
@@ -312,11 +343,7 @@ export class Run implements SpinScope {
         return run.dead === null && !p.done;
       },
       spinId: this.node.id,
-      resolve: (value: unknown, undo?: () => void): boolean => {
-        if (!this.settle(p, true, value)) return false;
-        if (undo !== undefined) p.entry.undo = undo;
-        return true;
-      },
+      resolve: (value: unknown, undo?: () => void): boolean => this.settle(p, true, value, undo),
       reject: (error: unknown): boolean => this.settle(p, false, error),
       onAbandon: (fn: () => void): void => {
         if (p.done) return;
@@ -358,6 +385,22 @@ export class Run implements SpinScope {
       p.reject(reason);
     }
     return children;
+  }
+
+  /**
+   * The body finished while effects were still pending (e.g. `Promise.race` over `$.await`s):
+   * abandon them (a mailbox must not hand a message to a finished run) and release held children.
+   * Their promises stay pending: the body no longer listens.
+   */
+  dropPending(): void {
+    const parks = this.parks;
+    if (parks === null || parks.length === 0) return;
+    this.parks = null;
+    for (const p of parks) {
+      p.done = true;
+      if (p.child !== null) p.child.holds--;
+      if (p.abandon !== null) for (const fn of p.abandon) fn();
+    }
   }
 }
 

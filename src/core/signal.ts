@@ -7,7 +7,7 @@
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
 import type { Context } from "./context.js";
-import { invalidArgument } from "./errors.js";
+import { invalidArgument, SpindelError } from "./errors.js";
 import { current, G } from "./globals.js";
 import type { SpinNode } from "./node.js";
 
@@ -27,13 +27,14 @@ export interface SignalOptions<T> {
 const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
 const pget = valueDesc.get! as (this: PreactSignal<unknown>) => unknown;
 const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) => void;
-const ppeek = PreactSignal.prototype.peek as (this: PreactSignal<unknown>) => unknown;
 
 /**
  * Per-context storage of one signal: a preact signal plus versioning and the spin nodes that
  * track it. Always accessed through {@link cellPeek}/{@link cellRead}/{@link cellWrite}. Internal.
  */
 export class Cell<T = unknown> extends PreactSignal<T> {
+  /** The value, mirrored from the preact signal (every write goes through {@link cellWrite}). */
+  val: T;
   /** Global version of the last write (0: never written). */
   version = 0;
   /** Value before the most recent write. */
@@ -51,13 +52,27 @@ export class Cell<T = unknown> extends PreactSignal<T> {
    */
   constructor(value: T, prev: T) {
     super(value);
+    this.val = value;
     this.prev = prev;
+  }
+
+  /** Preact-tracked read. */
+  override get value(): T {
+    return pget.call(this as PreactSignal<unknown>) as T;
+  }
+
+  /** Cells are written through their context (`ctx.set`), never directly. */
+  override set value(_v: T) {
+    throw new SpindelError(
+      "ERR_READONLY",
+      "this is a read-only preact view of a signal in a context: write it with ctx.set(signal, value)",
+    );
   }
 }
 
 /** Untracked read of a cell. */
 export function cellPeek<T>(c: Cell<T>): T {
-  return ppeek.call(c as PreactSignal<unknown>) as T;
+  return c.val;
 }
 
 /** Preact-tracked read of a cell. */
@@ -67,6 +82,7 @@ export function cellRead<T>(c: Cell<T>): T {
 
 /** Raw write (no equality check, no versioning): use `ctx.set`. */
 export function cellWrite<T>(c: Cell<T>, v: T): void {
+  c.val = v;
   pset.call(c as PreactSignal<unknown>, v);
 }
 
@@ -136,7 +152,7 @@ export class Signal<T> extends Cell<T> {
   /** The value in the current context without subscribing anything (preact or spin). */
   override peek(): T {
     const c = current;
-    return c === null ? (ppeek.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, false);
+    return c === null ? this.val : c._readSignal(this, false);
   }
 
   /** Debug representation. */
@@ -147,7 +163,7 @@ export class Signal<T> extends Cell<T> {
 
 /** The default context's write path, kept small for the hot path of `sig.value = v`. */
 function writeDefault<T>(sig: Signal<T>, v: T): void {
-  const old = ppeek.call(sig as PreactSignal<unknown>) as T;
+  const old = sig.val;
   const eq = sig.equals;
   if (eq === Object.is ? Object.is(old, v) : eq(old, v)) return;
   if (!sig._reg) defaultCtx()._register(sig);
@@ -155,6 +171,7 @@ function writeDefault<T>(sig: Signal<T>, v: T): void {
   sig.prevVersion = sig.version;
   sig.version = ++G.version;
   if (sig.deltas !== undefined) sig.deltas = undefined;
+  sig.val = v;
   pset.call(sig as PreactSignal<unknown>, v);
   const obs = sig.observers;
   if (obs !== null && obs.size > 0) defaultCtx()._notify(obs);

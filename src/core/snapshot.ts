@@ -8,6 +8,7 @@ import { Context, type ContextOptions, type PrimitiveState } from "./context.js"
 import { Cancelled, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
 import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
+import { isSerializableState, primitiveById } from "./registry.js";
 import { cellPeek, createCell, type Signal } from "./signal.js";
 import type { Spin, SpinBody } from "./spin.js";
 
@@ -222,13 +223,18 @@ export function serializeContext(ctx: Context): Uint8Array {
       r.inflight === null ? null : r.inflight.filter((e) => e.settled).map(encodeEntry),
     ]);
   }
-  if (snap.states.size > 0) {
-    throw new SpindelError(
-      "ERR_NOT_SERIALIZABLE",
-      `context holds state of ${snap.states.size} primitive(s) (deferred, mailbox, semaphore...), which serialize() cannot carry yet; use ctx.snapshot() for an in-memory copy`,
-    );
+  // primitive states (deferred, mailbox, semaphore...) carry their data, never their waiters
+  const states: unknown[] = [];
+  for (const st of snap.states.values()) {
+    if (!isSerializableState(st))
+      throw new SpindelError(
+        "ERR_NOT_SERIALIZABLE",
+        "context holds primitive state that serialize() cannot carry; use ctx.snapshot() for an in-memory copy",
+      );
+    const enc = st.serialize();
+    if (enc !== undefined) states.push([enc.id, enc.data]);
   }
-  const doc = { format: FORMAT, v: 1, time: snap.time, signals, spins };
+  const doc = { format: FORMAT, v: 1, time: snap.time, signals, spins, states };
   try {
     return encodeCbor(doc);
   } catch (err) {
@@ -251,6 +257,17 @@ export function serializeContext(ctx: Context): Uint8Array {
           "ERR_NOT_SERIALIZABLE",
           `spin ${String((s as unknown[])[0])} holds a result or log value CBOR cannot encode`,
           { spin: (s as unknown[])[0] },
+        );
+      }
+    }
+    for (const s of states) {
+      try {
+        encodeCbor(s);
+      } catch {
+        throw new SpindelError(
+          "ERR_NOT_SERIALIZABLE",
+          `primitive ${String((s as unknown[])[0])} holds a value CBOR cannot encode`,
+          { primitive: (s as unknown[])[0] },
         );
       }
     }
@@ -299,6 +316,7 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
     time?: unknown;
     signals?: unknown;
     spins?: unknown;
+    states?: unknown;
   } | null;
   if (d === null || typeof d !== "object" || d.format !== FORMAT) fail("not a serialized spindel context");
   if (d.v !== 1) fail(`unsupported format version ${String(d.v)}`);
@@ -336,5 +354,16 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
       children: null,
     });
   }
-  return restoreSnapshot(new ContextSnapshot(signals, spins, new Map(), 0), opts);
+  const states = new Map<object, PrimitiveState>();
+  if (d.states !== undefined) {
+    if (!Array.isArray(d.states)) fail("malformed primitive states");
+    for (const x of d.states) {
+      if (!Array.isArray(x) || x.length !== 2 || typeof x[0] !== "string") fail("malformed primitive state");
+      const p = primitiveById(x[0]);
+      if (p === undefined)
+        fail(`no live primitive with id ${x[0]}: create it (same key) before deserializing`);
+      states.set(p, p._revive(x[1]));
+    }
+  }
+  return restoreSnapshot(new ContextSnapshot(signals, spins, states, 0), opts);
 }

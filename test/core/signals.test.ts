@@ -27,6 +27,41 @@ describe("signals", () => {
     expect(s.value).toBe("default");
   });
 
+  test("the default context and sig.value agree whichever is used first", () => {
+    const a = signal(1);
+    defaultContext().set(a, 3); // through the context API first
+    expect(a.value).toBe(3);
+    expect(a.peek()).toBe(3);
+    const b = signal(1);
+    b.value = 4; // through the handle first
+    expect(defaultContext().get(b)).toBe(4);
+    const c = signal(1);
+    expect(defaultContext().get(c)).toBe(1);
+    c.value = 5;
+    expect(defaultContext().get(c)).toBe(5);
+    expect(defaultContext().isDefault).toBe(true);
+    expect(createContext({ name: "default" }).isDefault).toBe(false);
+  });
+
+  test("reading the default context while another context is current gives the default's value", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    s.value = 2;
+    ctx.set(s, 3);
+    expect(ctx.run(() => [defaultContext().get(s), s.value, s.peek()])).toEqual([2, 3, 3]);
+  });
+
+  test("a preact view of a non-default root is read-only (write through the context)", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const view = ctx.toPreact(s) as unknown as { value: number };
+    expect(() => {
+      view.value = 2;
+    }).toThrow(expect.objectContaining({ code: "ERR_READONLY" }));
+    ctx.set(s, 2);
+    expect(view.value).toBe(2);
+  });
+
   test("update and compareAndSet", () => {
     const ctx = createContext();
     const s = signal(10);

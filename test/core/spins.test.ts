@@ -248,7 +248,7 @@ describe("spins: nested spins", () => {
     const handles: Spin<number>[] = [];
     const parent = spin(async ($) => {
       const v = $.track(s);
-      const child = spin(() => 100);
+      const child = spin(() => 100, { deps: undefined }); // opt out of the plugin's injected deps
       handles.push(child);
       return v + (await $.await(child));
     });
@@ -293,10 +293,13 @@ describe("spins: nested spins", () => {
     let childRuns = 0;
     const parent = spin(async ($) => {
       const v = $.track(s);
-      const child = $.spin(() => {
-        childRuns++;
-        return v * 10;
-      });
+      const child = $.spin(
+        () => {
+          childRuns++;
+          return v * 10;
+        },
+        { deps: undefined }, // no deps: the plugin would inject [childRuns, v]
+      );
       return $.await(child);
     });
     expect(await ctx.value(parent)).toBe(10);

@@ -1,0 +1,422 @@
+/**
+ * One WebSocket link between two peers: framing, the handshake state, the tables of pending
+ * outgoing calls and running incoming calls, heartbeats, and a close that settles everything.
+ * What to do with frames (authenticate, run bodies) is up to the {@link ConnectionHost}.
+ * @module
+ */
+import type { IncomingMessage } from "node:http";
+import type { RawData, WebSocket } from "ws";
+import { isRemoteErrorCode, RemoteError, type RemoteErrorCode } from "./errors.js";
+import type { WireLimits } from "./limits.js";
+import {
+  decodeFrame,
+  type ErrorFrame,
+  encodeFrame,
+  type Frame,
+  FrameError,
+  type HelloFrame,
+  type InvokeFrame,
+  messageOf,
+} from "./wire.js";
+
+/** A pending outgoing call, settled by the connection. */
+export interface OutgoingCall {
+  /** The result frame arrived. */
+  onResult(value: unknown): void;
+  /** An error frame arrived, or the connection failed the call. */
+  onError(error: RemoteError): void;
+}
+
+/** What a connection asks of the peer that owns it. */
+export interface ConnectionHost {
+  /** Our peer id. */
+  readonly id: string;
+  /** Limits for every connection. */
+  readonly limits: WireLimits;
+  /** A `hello` arrived during the handshake. */
+  onHello(conn: Connection, frame: HelloFrame): void;
+  /** An `error` frame arrived during the handshake (the other side refused us). */
+  onRefused(conn: Connection, frame: ErrorFrame): void;
+  /** An `invoke` arrived on an open connection. */
+  onInvoke(conn: Connection, frame: InvokeFrame): void;
+  /** The connection closed (after it failed its pending calls). */
+  onClosed(conn: Connection, code: number, reason: string): void;
+  /** Something worth reporting (protocol errors, connection-level error frames). */
+  report(error: unknown, where: string): void;
+}
+
+/** Close codes used by spindel (besides the standard 1000/1001/1006/1009). */
+export const CloseCode = {
+  /** Normal closure. */
+  Normal: 1000,
+  /** The peer is shutting down. */
+  GoingAway: 1001,
+  /** Protocol error (bad hello, too many malformed frames). */
+  Protocol: 1002,
+  /** Policy: unauthorized, no hello in time, send buffer overflow. */
+  Policy: 1008,
+  /** Replaced by a newer connection from the same peer id. */
+  Replaced: 4000,
+  /** Heartbeat: no pong in time. */
+  Heartbeat: 4001,
+} as const;
+
+/** Handshake, open, or closed. */
+export type ConnectionState = "handshake" | "open" | "closed";
+
+/** State of one call the other side runs here. */
+export interface IncomingCall {
+  /** Cancel the running body (`reason`: why). Idempotent. */
+  cancel(reason: "cancel" | "timeout" | "disconnect"): void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** One WebSocket link to another peer. */
+export class Connection {
+  /** The other peer's id (known once its hello arrived). */
+  remoteId = "";
+  /** What `authenticate` returned for this connection (listener side). */
+  principal: unknown = undefined;
+  /** Handshake state. */
+  state: ConnectionState = "handshake";
+  /** Calls we sent and await, by request id. */
+  readonly outgoing = new Map<number, OutgoingCall>();
+  /** Calls the other side runs here, by its request id. */
+  readonly incoming = new Map<number, IncomingCall>();
+  /** Why the connection closed (set once closed). */
+  closeReason = "";
+  /** Close code (set once closed). */
+  closeCode = 0;
+  private nextId = 0;
+  private protocolErrors = 0;
+  private alive = true;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private beatMs = 0;
+  private lastBeat = 0;
+  private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
+  private failCode: RemoteErrorCode = "ERR_DISCONNECTED";
+  private readonly closed: Promise<void>;
+  private resolveClosed!: () => void;
+
+  /**
+   * @param host the owning peer
+   * @param socket an open (listener side) or connecting (dialer side) socket
+   * @param inbound true when our listener accepted it
+   * @param request the HTTP upgrade request (listener side)
+   */
+  constructor(
+    readonly host: ConnectionHost,
+    readonly socket: WebSocket,
+    readonly inbound: boolean,
+    readonly request: IncomingMessage | undefined,
+  ) {
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    socket.binaryType = "nodebuffer";
+    socket.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on("pong", () => {
+      this.alive = true;
+    });
+    socket.on("error", (err) => {
+      // ws emits 'close' right after; remember why
+      if (this.closeReason === "") this.closeReason = messageOf(err);
+    });
+    socket.on("close", (code, reason) => this.onSocketClosed(code, reason.toString()));
+  }
+
+  /** Resolves once the socket is closed and every call was settled. */
+  whenClosed(): Promise<void> {
+    return this.closed;
+  }
+
+  /** Close the socket if the handshake does not complete within `ms`. */
+  armHandshakeTimeout(ms: number, what: string): void {
+    if (!Number.isFinite(ms)) return;
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = null;
+      if (this.state === "handshake") this.close(CloseCode.Policy, `${what} within ${ms} ms`);
+    }, ms);
+  }
+
+  /** The handshake completed: the connection carries calls from now on. */
+  markOpen(remoteId: string, heartbeatMs: number): void {
+    this.remoteId = remoteId;
+    this.state = "open";
+    if (this.handshakeTimer !== null) {
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = null;
+    }
+    if (heartbeatMs > 0 && Number.isFinite(heartbeatMs)) {
+      this.beatMs = heartbeatMs;
+      this.lastBeat = performance.now();
+      this.heartbeat = setInterval(() => this.beat(), heartbeatMs);
+    }
+  }
+
+  private beat(): void {
+    if (this.state !== "open") return;
+    const now = performance.now();
+    // a beat that fires late means our own event loop was blocked: the pong may be queued behind
+    // this timer, so it does not count as a miss
+    const late = now - this.lastBeat > 1.5 * this.beatMs;
+    this.lastBeat = now;
+    if (!this.alive && !late) {
+      this.drop("heartbeat: no pong in time");
+      return;
+    }
+    this.alive = false;
+    try {
+      this.socket.ping(EMPTY);
+    } catch {
+      // the socket is going away; 'close' follows
+    }
+  }
+
+  /** A fresh request id for an outgoing call (wraps within [1, 2^31)). */
+  allocId(): number {
+    for (;;) {
+      this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+      if (!this.outgoing.has(this.nextId)) return this.nextId;
+    }
+  }
+
+  /**
+   * Encode and send a frame. Returns false when the connection is closed. Throws a
+   * {@link RemoteError} `ERR_NOT_SERIALIZABLE` when the frame cannot be encoded.
+   */
+  send(frame: Frame): boolean {
+    if (this.state === "closed") return false;
+    return this.sendBytes(encodeFrame(frame));
+  }
+
+  /** Send encoded bytes. Returns false when the connection is closed. */
+  sendBytes(bytes: Uint8Array): boolean {
+    if (this.state === "closed" || this.socket.readyState !== 1) return false;
+    this.socket.send(bytes, { binary: true });
+    if (this.socket.bufferedAmount > this.host.limits.maxBufferedBytes) {
+      this.close(CloseCode.Policy, "send buffer overflow: the other side does not read");
+      return false;
+    }
+    return true;
+  }
+
+  /** Send an error frame, falling back to one without `data` when `data` cannot be encoded. */
+  sendError(frame: ErrorFrame): boolean {
+    try {
+      return this.send(frame);
+    } catch {
+      const { data: _dropped, ...rest } = frame;
+      try {
+        return this.send({ ...rest, message: `${rest.message} (error data not serializable)` });
+      } catch {
+        return false;
+      }
+    }
+  }
+
+  /** Ask the other side to cancel our call `id` (best effort). */
+  sendCancel(id: number): void {
+    try {
+      this.send({ type: "cancel", id });
+    } catch {
+      // cannot happen (a cancel frame always encodes)
+    }
+  }
+
+  /** Report a protocol violation to the other side; close after too many. */
+  protocolError(code: RemoteErrorCode, message: string, closeNow = false, id?: number): void {
+    this.protocolErrors++;
+    this.host.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+    const frame: ErrorFrame = { type: "error", code, name: "RemoteError", message };
+    if (id !== undefined) frame.id = id;
+    this.sendError(frame);
+    if (closeNow) this.close(CloseCode.Protocol, truncateReason(message));
+    else if (this.protocolErrors > this.host.limits.maxProtocolErrors)
+      this.close(CloseCode.Protocol, "too many malformed frames");
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    if (this.state === "closed") return;
+    if (!isBinary) {
+      this.protocolError("ERR_PROTOCOL", "text frames are not supported: send binary CBOR frames");
+      return;
+    }
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : (data as Uint8Array);
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, this.host.limits);
+    } catch (err) {
+      const fe =
+        err instanceof FrameError
+          ? err
+          : new FrameError("ERR_PROTOCOL", `bad frame: ${messageOf(err)}`, undefined);
+      const id = this.state === "open" ? fe.requestId : undefined;
+      this.protocolError(fe.code, fe.message, this.state === "handshake", id);
+      return;
+    }
+    try {
+      this.dispatch(frame);
+    } catch (err) {
+      // a host hook threw: never let it escape into ws (it would be an uncaught exception)
+      this.host.report(err, "dispatch");
+    }
+  }
+
+  private dispatch(frame: Frame): void {
+    if (this.state === "handshake") {
+      if (frame.type === "hello") this.host.onHello(this, frame);
+      else if (frame.type === "error" && !this.inbound) this.host.onRefused(this, frame);
+      else this.protocolError("ERR_PROTOCOL", `expected a hello frame first, got ${frame.type}`, true);
+      return;
+    }
+    switch (frame.type) {
+      case "invoke":
+        this.host.onInvoke(this, frame);
+        return;
+      case "result": {
+        const call = this.outgoing.get(frame.id);
+        if (call === undefined) return; // late result of a finished call: dropped
+        this.outgoing.delete(frame.id);
+        call.onResult(frame.value);
+        return;
+      }
+      case "error": {
+        if (frame.id === undefined) {
+          this.host.report(
+            new RemoteError(frame.code, frame.message, {
+              name: frame.name,
+              data: frame.data,
+              peer: this.remoteId,
+            }),
+            "remote",
+          );
+          return;
+        }
+        const call = this.outgoing.get(frame.id);
+        if (call === undefined) return;
+        this.outgoing.delete(frame.id);
+        call.onError(
+          new RemoteError(isRemoteErrorCode(frame.code) ? frame.code : "ERR_REMOTE_THROWN", frame.message, {
+            name: frame.name,
+            data: frame.data,
+            peer: this.remoteId,
+            remoteCode: frame.remoteCode,
+            remoteStack: frame.stack,
+          }),
+        );
+        return;
+      }
+      case "cancel":
+        this.incoming.get(frame.id)?.cancel("cancel");
+        return;
+      case "hello":
+        this.protocolError("ERR_PROTOCOL", "unexpected hello: the handshake is already complete");
+        return;
+    }
+  }
+
+  /**
+   * Close the connection: send a close frame, fail pending calls with `failCode` (default
+   * `ERR_DISCONNECTED`) as soon as the socket is closed, cancel incoming calls.
+   */
+  close(code: number, reason: string, failCode: RemoteErrorCode = "ERR_DISCONNECTED"): void {
+    if (this.state === "closed") return;
+    this.failCode = failCode;
+    if (this.closeReason === "") this.closeReason = reason;
+    // settle everything now: a closing socket carries no more results
+    this.finish(code, reason);
+    const rs = this.socket.readyState;
+    try {
+      if (rs === 0) this.socket.terminate();
+      else if (rs === 1) this.socket.close(code, truncateReason(reason));
+    } catch {
+      this.socket.terminate();
+    }
+  }
+
+  /** Destroy the socket at once (no close handshake); pending calls fail with `ERR_DISCONNECTED` now. */
+  drop(reason: string): void {
+    if (this.closeReason === "") this.closeReason = reason;
+    this.finish(1006, reason);
+    this.socket.terminate();
+  }
+
+  private onSocketClosed(code: number, reason: string): void {
+    if (this.state !== "closed") this.finish(code, reason || this.closeReason || describeClose(code));
+    this.resolveClosed();
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.closeCode = code;
+    if (this.closeReason === "") this.closeReason = reason;
+    if (this.heartbeat !== null) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+    if (this.handshakeTimer !== null) {
+      clearTimeout(this.handshakeTimer);
+      this.handshakeTimer = null;
+    }
+    if (this.outgoing.size > 0) {
+      const calls = [...this.outgoing.values()];
+      this.outgoing.clear();
+      const why = this.closeReason || describeClose(code);
+      for (const call of calls) {
+        call.onError(
+          new RemoteError(
+            this.failCode,
+            this.failCode === "ERR_CLOSED"
+              ? "the local peer was closed"
+              : `connection to peer '${this.remoteId}' closed (${code}: ${why}) while the call was pending`,
+            { peer: this.remoteId },
+          ),
+        );
+      }
+    }
+    if (this.incoming.size > 0) {
+      const calls = [...this.incoming.values()];
+      this.incoming.clear();
+      for (const call of calls) call.cancel("disconnect");
+    }
+    try {
+      this.host.onClosed(this, code, this.closeReason);
+    } catch (err) {
+      this.host.report(err, "close");
+    }
+  }
+}
+
+/** A close reason must fit in 123 bytes of UTF-8. */
+export function truncateReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  let s = reason.slice(0, 120);
+  while (Buffer.byteLength(s) > 120) s = s.slice(0, -1);
+  return `${s}...`;
+}
+
+function describeClose(code: number): string {
+  switch (code) {
+    case 1000:
+      return "normal closure";
+    case 1001:
+      return "going away";
+    case 1002:
+      return "protocol error";
+    case 1006:
+      return "connection lost";
+    case 1008:
+      return "policy violation";
+    case 1009:
+      return "frame too large";
+    default:
+      return "closed";
+  }
+}

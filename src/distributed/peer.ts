@@ -1,0 +1,989 @@
+/**
+ * Peers: a process-local endpoint with an id, a context registry and WebSocket links to other
+ * peers. `Peer.listen` accepts connections (its own HTTP server on host:port, or attached to an
+ * existing one), `Peer.connect` dials one (optionally reconnecting with exponential backoff and
+ * jitter). Once the hello exchange is done a link is symmetric: either side can call the other.
+ * @module
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import type { Context } from "../core/context.js";
+import { defaultContext } from "../core/context.js";
+import { invalidArgument } from "../core/errors.js";
+import { type Signal, signal } from "../core/signal.js";
+import { type Spin, spin } from "../core/spin.js";
+import {
+  type CallHost,
+  type CallOptions,
+  type LinkWaiter,
+  RemoteCall,
+  type ResolvedCallOptions,
+} from "./call.js";
+import { CloseCode, Connection, type ConnectionHost, truncateReason } from "./connection.js";
+import { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";
+import { RemoteError } from "./errors.js";
+import { resolveLimits, type WireLimits } from "./limits.js";
+import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
+import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
+import { type ErrorFrame, type HelloFrame, type InvokeFrame, messageOf, PROTOCOL_VERSION } from "./wire.js";
+
+/** What `authenticate` gets: the hello of a connecting peer and its HTTP upgrade request. */
+export interface HelloInfo {
+  /** The id the connecting peer claims. */
+  readonly peerId: string;
+  /** The credential it sent (`ConnectOptions.credential`), if any. */
+  readonly credential: unknown;
+  /** The HTTP upgrade request (headers, cookies, remote address). */
+  readonly request: IncomingMessage | undefined;
+}
+
+/**
+ * Decides whether a connecting peer may talk to this one. Return the principal (any value but
+ * `undefined`, `null` or `false`) to accept; return one of those, or throw, to refuse with
+ * `ERR_UNAUTHORIZED`. Throw a `RemoteError` to send its message to the client; other errors are
+ * reported as "authentication refused".
+ */
+export type AuthenticateHook = (hello: HelloInfo) => unknown;
+
+/** Health of a peer, as {@link Peer.status}. */
+export type PeerStatus = "connecting" | "online" | "reconnecting" | "offline" | "closed";
+
+/** Options shared by every peer. */
+export interface PeerOptions {
+  /** This peer's id (non-empty, at most 256 characters). */
+  id: string;
+  /** Registered as the `"default"` context; health signals are written here (default: `defaultContext()`). */
+  context?: Context;
+  /** Default deadline of a call in ms (default 30,000; `Infinity`: none). */
+  timeoutMs?: number;
+  /** How long a call waits for a connection to its target, and how long a handshake may take (default 10,000 ms). */
+  connectTimeoutMs?: number;
+  /** Ping interval; a link that misses a pong for one interval is dropped (default 15,000 ms; 0: off). */
+  heartbeatMs?: number;
+  /** Frame and structure limits (see {@link WireLimits}). */
+  limits?: Partial<WireLimits>;
+  /** Listener side: accept or refuse connecting peers. Without it every peer is accepted (principal: its id). */
+  authenticate?: AuthenticateHook;
+  /** Every incoming call: may this principal run this function in this context? */
+  authorize?: AuthorizeHook;
+  /** Send stack traces of remote errors to callers (default false: stacks are redacted). */
+  exposeStacks?: boolean;
+  /** Diagnostics: protocol errors, refused connections, hooks that threw (default: ignored). */
+  onError?: (error: unknown, where: string) => void;
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  /** Host to bind (default `"127.0.0.1"`). Ignored with `server`. */
+  host?: string;
+  /** Port (default 0: any free port). Ignored with `server`. */
+  port?: number;
+  /** Attach to this HTTP(S) server instead of creating one (it is not closed by `peer.close()`). */
+  server?: Server;
+  /** Only upgrade requests for this path (default: every path; `/` with `server` is a good idea). */
+  path?: string;
+  /** Only accept upgrade requests whose `Origin` header is in this list (requests without `Origin` — non-browsers — pass). */
+  origins?: readonly string[];
+}
+
+/** Reconnection policy: exponential backoff with jitter. */
+export interface ReconnectOptions {
+  /** First delay (default 100 ms). */
+  initialDelayMs?: number;
+  /** Cap of the delay (default 10,000 ms). */
+  maxDelayMs?: number;
+  /** Growth factor per attempt (default 2). */
+  factor?: number;
+  /** Fraction of each delay that is randomized away (0–1, default 0.5). */
+  jitter?: number;
+  /** Give up after this many failed attempts in a row (default: never). */
+  maxAttempts?: number;
+}
+
+/** Where and how to dial. */
+export interface DialOptions {
+  /** `ws://` or `wss://` URL of a listening peer. */
+  url: string;
+  /** Sent in the hello, handed to the listener's `authenticate`. */
+  credential?: unknown;
+  /** Extra HTTP headers of the upgrade request (Node clients only). */
+  headers?: Record<string, string>;
+  /** Reconnect when the link drops (`true`: default backoff). Default false. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Resolve only once connected (default true). With false, calls wait for the link instead. */
+  wait?: boolean;
+}
+
+/** A peer that listens on its own server: its `url` is known. */
+export type ListeningPeer = Peer & { readonly url: string };
+
+/** `Peer.listen` options. */
+export type PeerListenOptions = PeerOptions & ListenOptions;
+/** `Peer.connect` options. */
+export type PeerConnectOptions = PeerOptions & DialOptions;
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_HEARTBEAT_MS = 15_000;
+const CLOSE_GRACE_MS = 500;
+
+function checkMs(name: string, v: number | undefined, dflt: number, allowInfinity: boolean): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!allowInfinity && !Number.isFinite(v)))
+    invalidArgument(
+      `${name} must be a non-negative number${allowInfinity ? " or Infinity" : ""}, got ${String(v)}`,
+    );
+  return v;
+}
+
+/**
+ * A handle addressing one peer: pass it (or `[handle, contextId]`) as the scope of a remote
+ * function. Implements the runtime's `RemoteTarget`.
+ */
+export class RemoteScope implements RemoteTarget {
+  /**
+   * Use `peer.remote(id)`.
+   * @param peer the calling peer
+   * @param id the addressed peer id
+   * @param options deadline, connection wait, abort signal
+   */
+  constructor(
+    readonly peer: Peer,
+    readonly id: string,
+    readonly options: ResolvedCallOptions,
+  ) {}
+
+  /** Whether a link to this peer is up (a signal, written in the peer's health context). */
+  get connected(): Signal<boolean> {
+    return this.peer._connectedSignal(this.id);
+  }
+
+  /** A handle to the same peer with other call options. */
+  with(options: CallOptions): RemoteScope {
+    return new RemoteScope(this.peer, this.id, this.peer._resolveCallOptions(options, this.options));
+  }
+
+  /** `[this, contextId]`: the scope addressing a named context on this peer. */
+  context(contextId: string): readonly [RemoteScope, string] {
+    return [this, contextId] as const;
+  }
+
+  /** Runtime contract: a spin that runs `def` with `args` on this peer, in context `contextId`. */
+  invokeRemote(
+    def: RemoteDefinition,
+    args: readonly unknown[],
+    contextId: string | undefined,
+  ): Spin<unknown> {
+    const call = new RemoteCall(this.peer._callHost, this.id, def, args, contextId, this.options);
+    return spin(($) => $.await(call), { name: `${def.id}@${this.id}${contextId ? `/${contextId}` : ""}` });
+  }
+
+  /** Debug representation. */
+  toString(): string {
+    return `RemoteScope(${this.peer.id} -> ${this.id})`;
+  }
+}
+
+enum DialState {
+  Connecting = 0,
+  Open = 1,
+  Backoff = 2,
+  Stopped = 3,
+}
+
+/** One outgoing link, re-dialed with backoff when asked to. */
+class Dialer {
+  state = DialState.Connecting;
+  conn: Connection | null = null;
+  everConnected = false;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private refusal: RemoteError | null = null;
+  private readonly ready: {
+    resolve: (id: string) => void;
+    reject: (e: RemoteError) => void;
+    settled: boolean;
+  };
+  readonly whenReady: Promise<string>;
+
+  constructor(
+    private readonly peer: Peer,
+    readonly opts: DialOptions,
+    private readonly backoff: Required<ReconnectOptions> | null,
+  ) {
+    let res!: (id: string) => void;
+    let rej!: (e: RemoteError) => void;
+    this.whenReady = new Promise<string>((resolve, reject) => {
+      res = resolve;
+      rej = reject;
+    });
+    this.whenReady.catch(() => {}); // never an unhandled rejection: callers that care await it
+    this.ready = { resolve: res, reject: rej, settled: false };
+  }
+
+  dial(): void {
+    if (this.state === DialState.Stopped) return;
+    this.state = DialState.Connecting;
+    this.refusal = null;
+    this.peer._refreshStatus();
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(this.opts.url, {
+        perMessageDeflate: false,
+        maxPayload: this.peer.limits.maxFrameBytes,
+        handshakeTimeout: Number.isFinite(this.peer.connectTimeoutMs)
+          ? this.peer.connectTimeoutMs
+          : undefined,
+        headers: this.opts.headers,
+      });
+    } catch (err) {
+      this.failed(
+        new RemoteError("ERR_UNAVAILABLE", `cannot connect to ${this.opts.url}: ${messageOf(err)}`),
+        true,
+      );
+      return;
+    }
+    const conn = new Connection(this.peer._connectionHost, socket, false, undefined);
+    this.conn = conn;
+    this.peer._track(conn, this);
+    socket.on("open", () => {
+      if (conn.state !== "handshake") return;
+      try {
+        const hello: HelloFrame = { type: "hello", v: PROTOCOL_VERSION, peer: this.peer.id };
+        if (this.opts.credential !== undefined) hello.credential = this.opts.credential;
+        conn.send(hello);
+      } catch (err) {
+        this.refusal = new RemoteError(
+          "ERR_NOT_SERIALIZABLE",
+          `cannot send the credential: ${messageOf(err)}`,
+        );
+        conn.close(CloseCode.Normal, "credential not serializable");
+        return;
+      }
+      conn.armHandshakeTimeout(this.peer.connectTimeoutMs, "no hello from the listener");
+    });
+  }
+
+  /** The listener's hello arrived. */
+  opened(conn: Connection, remoteId: string): void {
+    if (conn !== this.conn) return;
+    this.state = DialState.Open;
+    this.attempt = 0;
+    this.everConnected = true;
+    if (!this.ready.settled) {
+      this.ready.settled = true;
+      this.ready.resolve(remoteId);
+    }
+  }
+
+  /** The listener refused us during the handshake. */
+  refused(error: RemoteError): void {
+    this.refusal = error;
+  }
+
+  /** Our connection closed. */
+  closed(conn: Connection): void {
+    if (conn !== this.conn) return;
+    this.conn = null;
+    if (this.state === DialState.Stopped) return;
+    if (this.refusal !== null) {
+      this.failed(this.refusal, true);
+      return;
+    }
+    const why = conn.closeReason || `close code ${conn.closeCode}`;
+    this.failed(
+      new RemoteError(
+        "ERR_UNAVAILABLE",
+        conn.remoteId !== ""
+          ? `connection to ${this.opts.url} lost: ${why}`
+          : `cannot connect to ${this.opts.url}: ${why}`,
+      ),
+      false,
+    );
+  }
+
+  private failed(error: RemoteError, permanent: boolean): void {
+    const b = this.backoff;
+    if (!permanent && b !== null && this.attempt < b.maxAttempts && !this.peer.isClosed) {
+      const base = Math.min(b.maxDelayMs, b.initialDelayMs * b.factor ** this.attempt);
+      const delay = base * (1 - b.jitter * Math.random());
+      this.attempt++;
+      this.state = DialState.Backoff;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.dial();
+      }, delay);
+      this.peer._refreshStatus();
+      return;
+    }
+    this.state = DialState.Stopped;
+    if (!this.ready.settled) {
+      this.ready.settled = true;
+      this.ready.reject(error);
+    }
+    this.peer._dialerStopped(this, error);
+  }
+
+  /** Stop dialing and close the link. */
+  stop(reason: string, failCode: "ERR_CLOSED" | "ERR_DISCONNECTED"): void {
+    if (this.state === DialState.Stopped && this.conn === null) return;
+    this.state = DialState.Stopped;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (!this.ready.settled) {
+      this.ready.settled = true;
+      this.ready.reject(
+        new RemoteError(failCode === "ERR_CLOSED" ? "ERR_CLOSED" : "ERR_UNAVAILABLE", reason),
+      );
+    }
+    this.conn?.close(CloseCode.Normal, reason, failCode);
+  }
+}
+
+/** A listening endpoint (own HTTP server or attached to one). */
+interface Listener {
+  readonly wss: WebSocketServer;
+  readonly server: Server;
+  readonly owned: boolean;
+  readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  readonly path: string | undefined;
+}
+
+/**
+ * A peer: an id, a context registry, links to other peers. Create one with {@link Peer.listen} or
+ * {@link Peer.connect} (or `new Peer(opts)` then `peer.listen(...)` / `peer.connect(...)`), address
+ * others with `peer.remote(id)`, and `await peer.close()` when done: it closes every socket and
+ * timer it opened.
+ */
+export class Peer {
+  /** This peer's id. */
+  readonly id: string;
+  /** Contexts incoming calls can address, by id. */
+  readonly contexts: ContextRegistry = new ContextRegistry();
+  /** Health: `"connecting"`, `"online"`, `"reconnecting"`, `"offline"` or `"closed"` (written in the health context). */
+  readonly status: Signal<PeerStatus>;
+  /** Ids of the peers linked right now (written in the health context). */
+  readonly peers: Signal<readonly string[]>;
+  /** Limits applied to every connection. */
+  readonly limits: WireLimits;
+  /** Default call deadline (ms). */
+  readonly timeoutMs: number;
+  /** Connection wait / handshake bound (ms). */
+  readonly connectTimeoutMs: number;
+  /** Heartbeat interval (ms, 0: off). */
+  readonly heartbeatMs: number;
+  private readonly healthCtx: Context;
+  private readonly authenticate: AuthenticateHook | undefined;
+  private readonly onErrorHook: ((error: unknown, where: string) => void) | undefined;
+  private readonly links = new Map<string, Connection>();
+  private readonly all = new Set<Connection>();
+  private readonly dialerOf = new Map<Connection, Dialer>();
+  private readonly dialers = new Set<Dialer>();
+  private readonly waiters = new Map<string, Set<LinkWaiter>>();
+  private readonly connectedSignals = new Map<string, Signal<boolean>>();
+  private readonly scopes = new Map<string, RemoteScope>();
+  private listener: Listener | null = null;
+  /** The URL last seen while listening (kept after close, for logs and for re-listening on the same port). */
+  private lastUrl: string | undefined = undefined;
+  private closing: Promise<void> | null = null;
+  private readonly defaultCallOptions: ResolvedCallOptions;
+  /** @internal */
+  readonly _callHost: CallHost;
+  /** @internal */
+  readonly _connectionHost: ConnectionHost;
+  private readonly serveHost: ServeHost;
+
+  /** Create a peer with no transport yet; see {@link Peer.listen} and {@link Peer.connect}. */
+  constructor(opts: PeerOptions) {
+    if (typeof opts !== "object" || opts === null) invalidArgument("Peer: options are required");
+    if (typeof opts.id !== "string" || opts.id === "" || opts.id.length > 256)
+      invalidArgument("Peer: id must be a non-empty string of at most 256 characters");
+    this.id = opts.id;
+    this.limits = resolveLimits(opts.limits);
+    this.timeoutMs = checkMs("timeoutMs", opts.timeoutMs, DEFAULT_TIMEOUT_MS, true);
+    this.connectTimeoutMs = checkMs(
+      "connectTimeoutMs",
+      opts.connectTimeoutMs,
+      DEFAULT_CONNECT_TIMEOUT_MS,
+      true,
+    );
+    this.heartbeatMs = checkMs("heartbeatMs", opts.heartbeatMs, DEFAULT_HEARTBEAT_MS, false);
+    this.authenticate = opts.authenticate;
+    this.onErrorHook = opts.onError;
+    this.healthCtx = opts.context ?? defaultContext();
+    if (opts.context !== undefined) this.contexts.register(DEFAULT_CONTEXT_ID, opts.context);
+    this.status = signal<PeerStatus>("offline", { name: `peer ${this.id} status` });
+    this.peers = signal<readonly string[]>([], { name: `peer ${this.id} links` });
+    this.defaultCallOptions = {
+      timeoutMs: this.timeoutMs,
+      connectTimeoutMs: this.connectTimeoutMs,
+      signal: undefined,
+    };
+    const self = this;
+    this._callHost = {
+      id: this.id,
+      get isClosed() {
+        return self.closing !== null;
+      },
+      linkTo: (peerId) => this.links.get(peerId),
+      waitForLink: (peerId, w) => this.waitForLink(peerId, w),
+      cancelWait: (peerId, w) => {
+        const set = this.waiters.get(peerId);
+        if (set?.delete(w) && set.size === 0) this.waiters.delete(peerId);
+      },
+      localContext: (cid) => this.contexts.get(cid),
+      localCalls: new Set(),
+      maxPendingCalls: this.limits.maxPendingCalls,
+    };
+    this.serveHost = {
+      id: this.id,
+      limits: this.limits,
+      exposeStacks: opts.exposeStacks === true,
+      authorize: opts.authorize,
+      localContext: (cid) => this.contexts.get(cid),
+      report: (e, w) => this.report(e, w),
+    };
+    this._connectionHost = {
+      id: this.id,
+      limits: this.limits,
+      onHello: (conn, frame) => this.onHello(conn, frame),
+      onRefused: (conn, frame) => this.onRefused(conn, frame),
+      onInvoke: (conn, frame: InvokeFrame) => serveInvoke(this.serveHost, conn, frame),
+      onClosed: (conn) => this.onConnectionClosed(conn),
+      report: (e, w) => this.report(e, w),
+    };
+  }
+
+  /**
+   * Create a peer and listen for connections: `await Peer.listen({ id, host, port })`. With its own
+   * server (no `server` option) the peer is bound when this resolves, so its `url` is a string.
+   */
+  static listen(opts: PeerListenOptions & { server?: undefined }): Promise<ListeningPeer>;
+  /** Create a peer attached to an existing HTTP server (`url` is undefined until that server is bound). */
+  static listen(opts: PeerListenOptions): Promise<Peer>;
+  static async listen(opts: PeerListenOptions): Promise<Peer> {
+    const peer = new Peer(opts);
+    try {
+      await peer.listen(opts);
+    } catch (err) {
+      await peer.close();
+      throw err;
+    }
+    return peer;
+  }
+
+  /**
+   * Create a peer and dial a listening one. Resolves once the hello exchange completed (unless
+   * `wait: false`); rejects with `ERR_UNAVAILABLE` / `ERR_UNAUTHORIZED` (and closes the peer) when
+   * the first connection fails and no reconnection is configured, or none succeeded within `connectTimeoutMs`.
+   */
+  static async connect(opts: PeerConnectOptions): Promise<Peer> {
+    const peer = new Peer(opts);
+    try {
+      await peer.connect(opts);
+    } catch (err) {
+      await peer.close();
+      throw err;
+    }
+    return peer;
+  }
+
+  /** The URL peers connect to (`ws://host:port/path`), once listening (still the last one after `close()`). */
+  get url(): string | undefined {
+    const l = this.listener;
+    if (l !== null && this.closing === null) this.lastUrl = urlOf(l.server, l.path) ?? this.lastUrl;
+    return this.lastUrl;
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.closing !== null;
+  }
+
+  /** Listen for connections; resolves with the URL (undefined when attached to a server that is not bound yet). */
+  async listen(opts: ListenOptions = {}): Promise<string | undefined> {
+    this.checkOpen("listen");
+    if (this.listener !== null) invalidArgument(`peer '${this.id}' is already listening on ${this.url}`);
+    const path = opts.path;
+    if (path !== undefined && (typeof path !== "string" || !path.startsWith("/")))
+      invalidArgument(`listen: path must start with "/", got ${String(path)}`);
+    const origins = opts.origins !== undefined ? new Set(opts.origins) : null;
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    wss.on("error", (err) => this.report(err, "listener"));
+    const owned = opts.server === undefined;
+    const server =
+      opts.server ??
+      createServer((_req, res) => {
+        res.writeHead(426, { "content-type": "text/plain", connection: "close" });
+        res.end("spindel peer: connect with a WebSocket\n");
+      });
+    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+      socket.on("error", () => {}); // a client resetting mid-handshake must not crash the process
+      if (path !== undefined && pathOf(req.url) !== path) {
+        if (server.listeners("upgrade").length === 1) refuseUpgrade(socket, 404, "Not Found");
+        return; // someone else's path
+      }
+      const origin = req.headers.origin;
+      if (origins !== null && origin !== undefined && !origins.has(origin)) {
+        refuseUpgrade(socket, 403, "Forbidden");
+        return;
+      }
+      if (this.closing !== null) {
+        refuseUpgrade(socket, 503, "Service Unavailable");
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+    };
+    server.on("upgrade", onUpgrade);
+    if (owned) {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error): void => {
+          server.off("listening", onListening);
+          reject(
+            new RemoteError(
+              "ERR_UNAVAILABLE",
+              `cannot listen on ${opts.host ?? "127.0.0.1"}:${opts.port ?? 0}: ${err.message}`,
+              { cause: err },
+            ),
+          );
+        };
+        const onListening = (): void => {
+          server.off("error", onError);
+          resolve();
+        };
+        server.once("error", onError);
+        server.once("listening", onListening);
+        server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1");
+      }).catch((err: unknown) => {
+        server.off("upgrade", onUpgrade);
+        wss.close();
+        throw err;
+      });
+      server.on("error", (err) => this.report(err, "listener"));
+    }
+    const listener: Listener = { wss, server, owned, onUpgrade, path };
+    if (this.closing !== null) {
+      // closed while we were binding: undo, leave nothing open
+      await this.closeListener(listener);
+      throw new RemoteError("ERR_CLOSED", `peer '${this.id}' was closed while it started listening`);
+    }
+    this.listener = listener;
+    this._refreshStatus();
+    return this.url;
+  }
+
+  /**
+   * Dial a listening peer. Resolves with its id once connected (or `undefined` at once with
+   * `wait: false`). Rejects like {@link Peer.connect} (the dialer is stopped then).
+   */
+  async connect(opts: DialOptions): Promise<string | undefined> {
+    this.checkOpen("connect");
+    if (typeof opts?.url !== "string" || !/^(wss?:\/\/|ws\+unix:)/.test(opts.url))
+      invalidArgument(`connect: url must be a ws://, wss:// or ws+unix: URL, got ${String(opts?.url)}`);
+    const backoff = resolveBackoff(opts.reconnect);
+    const dialer = new Dialer(this, opts, backoff);
+    this.dialers.add(dialer);
+    dialer.dial();
+    if (opts.wait === false) return undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const bounded = Number.isFinite(this.connectTimeoutMs)
+      ? new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new RemoteError(
+                  "ERR_UNAVAILABLE",
+                  `no connection to ${opts.url} within connectTimeoutMs ${this.connectTimeoutMs} ms`,
+                ),
+              ),
+            this.connectTimeoutMs,
+          );
+        })
+      : null;
+    try {
+      return await (bounded !== null ? Promise.race([dialer.whenReady, bounded]) : dialer.whenReady);
+    } catch (err) {
+      dialer.stop("connect failed", "ERR_DISCONNECTED");
+      this.dialers.delete(dialer);
+      throw err;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A scope handle addressing peer `id` (this peer's own id: calls run locally, without a frame).
+   * Handles without options are cached per id.
+   */
+  remote(id: string, options?: CallOptions): RemoteScope {
+    if (typeof id !== "string" || id === "") invalidArgument("peer.remote: id must be a non-empty string");
+    if (options === undefined) {
+      let s = this.scopes.get(id);
+      if (s === undefined) {
+        s = new RemoteScope(this, id, this.defaultCallOptions);
+        this.scopes.set(id, s);
+      }
+      return s;
+    }
+    return new RemoteScope(this, id, this._resolveCallOptions(options, this.defaultCallOptions));
+  }
+
+  /** Whether a link to peer `id` is up right now. */
+  isConnected(id: string): boolean {
+    return this.links.has(id);
+  }
+
+  /** Ids of the peers linked right now. */
+  connectedPeers(): string[] {
+    return [...this.links.keys()];
+  }
+
+  /** The principal `authenticate` returned for the linked peer `id` (listener side). */
+  principalOf(id: string): unknown {
+    return this.links.get(id)?.principal;
+  }
+
+  /**
+   * Close the link to peer `id` (its pending calls fail with `ERR_DISCONNECTED`). A dialer
+   * configured to reconnect dials again. Returns whether there was a link.
+   */
+  disconnect(id: string, reason = "disconnected by peer"): boolean {
+    const conn = this.links.get(id);
+    if (conn === undefined) return false;
+    conn.close(CloseCode.Normal, reason);
+    return true;
+  }
+
+  /**
+   * Close everything: stop dialing and listening, close every link (pending calls fail with
+   * `ERR_CLOSED`, incoming calls are cancelled), clear every timer. Resolves once the sockets and
+   * the own HTTP server are closed. Idempotent.
+   */
+  close(): Promise<void> {
+    // mark closed synchronously (calls started from now on fail with ERR_CLOSED), shut down next
+    if (this.closing === null) this.closing = Promise.resolve().then(() => this.shutdown());
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const conns = [...this.all];
+    for (const d of this.dialers) d.stop("peer closed", "ERR_CLOSED");
+    this.dialers.clear();
+    const waiting = [...this.waiters.values()];
+    this.waiters.clear();
+    const closed = new RemoteError("ERR_CLOSED", `peer '${this.id}' was closed`);
+    for (const set of waiting) for (const w of set) w.onNoLink(closed);
+    for (const local of [...this._callHost.localCalls]) local.closed(closed);
+    this._callHost.localCalls.clear();
+    for (const c of conns) c.close(CloseCode.GoingAway, "peer closed", "ERR_CLOSED");
+    const listener = this.listener;
+    const serverClosed = listener !== null ? this.closeListener(listener) : Promise.resolve();
+    await Promise.all(conns.map((c) => withGrace(c)));
+    await serverClosed;
+    this._refreshStatus();
+  }
+
+  private async closeListener(l: Listener): Promise<void> {
+    l.server.off("upgrade", l.onUpgrade);
+    await new Promise<void>((resolve) => l.wss.close(() => resolve()));
+    if (!l.owned) return;
+    await new Promise<void>((resolve) => {
+      l.server.close(() => resolve());
+      l.server.closeAllConnections();
+    });
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @internal */
+  _resolveCallOptions(o: CallOptions, base: ResolvedCallOptions): ResolvedCallOptions {
+    if (typeof o !== "object" || o === null) invalidArgument("call options must be an object");
+    if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+      invalidArgument("call options: signal must be an AbortSignal");
+    return {
+      timeoutMs: checkMs("timeoutMs", o.timeoutMs, base.timeoutMs, true),
+      connectTimeoutMs: checkMs("connectTimeoutMs", o.connectTimeoutMs, base.connectTimeoutMs, true),
+      signal: o.signal ?? base.signal,
+    };
+  }
+
+  /** @internal the per-remote `connected` signal */
+  _connectedSignal(id: string): Signal<boolean> {
+    let s = this.connectedSignals.get(id);
+    if (s === undefined) {
+      s = signal(this.links.has(id), { name: `peer ${this.id} -> ${id} connected` });
+      this.connectedSignals.set(id, s);
+      if (this.links.has(id)) this.writeHealth(s, true);
+    }
+    return s;
+  }
+
+  /** @internal */
+  _track(conn: Connection, dialer: Dialer): void {
+    this.all.add(conn);
+    this.dialerOf.set(conn, dialer);
+  }
+
+  /** @internal */
+  _dialerStopped(d: Dialer, error: RemoteError): void {
+    this.dialers.delete(d);
+    this.report(error, "connect");
+    // calls waiting for a link that can no longer come fail now instead of at their timeout
+    if (this.listener === null && this.dialers.size === 0 && this.waiters.size > 0) {
+      const waiting = [...this.waiters.values()];
+      this.waiters.clear();
+      for (const set of waiting) for (const w of set) w.onNoLink(error);
+    }
+    this._refreshStatus();
+  }
+
+  /** @internal recompute `status` */
+  _refreshStatus(): void {
+    let st: PeerStatus;
+    if (this.closing !== null) st = "closed";
+    else if (this.listener !== null || this.links.size > 0) st = "online";
+    else {
+      st = "offline";
+      for (const d of this.dialers) {
+        if (d.state === DialState.Connecting && !d.everConnected) st = "connecting";
+        else if ((d.state === DialState.Backoff || d.state === DialState.Connecting) && st !== "connecting")
+          st = "reconnecting";
+      }
+    }
+    this.writeHealth(this.status, st);
+  }
+
+  private writeHealth<T>(sig: Signal<T>, value: T): void {
+    try {
+      if (!this.healthCtx.disposed) this.healthCtx.set(sig, value);
+    } catch (err) {
+      this.report(err, "health");
+    }
+  }
+
+  private report(error: unknown, where: string): void {
+    const hook = this.onErrorHook;
+    if (hook === undefined) return;
+    try {
+      hook(error, where);
+    } catch {
+      // a diagnostics hook that throws is ignored
+    }
+  }
+
+  private checkOpen(what: string): void {
+    if (this.closing !== null)
+      throw new RemoteError("ERR_CLOSED", `cannot ${what}: peer '${this.id}' is closed`);
+  }
+
+  private waitForLink(peerId: string, w: LinkWaiter): void {
+    let set = this.waiters.get(peerId);
+    if (set === undefined) {
+      set = new Set();
+      this.waiters.set(peerId, set);
+    }
+    set.add(w);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    if (this.closing !== null) {
+      ws.terminate();
+      return;
+    }
+    const conn = new Connection(this._connectionHost, ws, true, req);
+    this.all.add(conn);
+    conn.armHandshakeTimeout(this.connectTimeoutMs, "no hello");
+  }
+
+  private onHello(conn: Connection, frame: HelloFrame): void {
+    if (frame.v !== PROTOCOL_VERSION) {
+      conn.protocolError(
+        "ERR_PROTOCOL",
+        `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`,
+        true,
+      );
+      return;
+    }
+    if (!conn.inbound) {
+      // the listener's answer to our hello
+      if (frame.peer === this.id) {
+        conn.protocolError("ERR_PROTOCOL", `the listener claims our own id '${this.id}'`, true);
+        return;
+      }
+      this.linkUp(conn, frame.peer);
+      return;
+    }
+    if (conn.remoteId !== "") {
+      conn.protocolError("ERR_PROTOCOL", "duplicate hello");
+      return;
+    }
+    conn.remoteId = frame.peer; // claimed; the link is registered after authentication
+    if (frame.peer === this.id) {
+      this.refuse(conn, "ERR_UNAUTHORIZED", `peer id '${frame.peer}' is the listener's own id`);
+      return;
+    }
+    const hook = this.authenticate;
+    if (hook === undefined) {
+      this.admit(conn, frame.peer);
+      return;
+    }
+    let verdict: unknown;
+    try {
+      verdict = hook({ peerId: frame.peer, credential: frame.credential, request: conn.request });
+    } catch (err) {
+      this.refuseThrown(conn, err);
+      return;
+    }
+    if (
+      verdict !== null &&
+      typeof verdict === "object" &&
+      typeof (verdict as PromiseLike<unknown>).then === "function"
+    ) {
+      (verdict as PromiseLike<unknown>).then(
+        (principal) => this.admit(conn, principal),
+        (err: unknown) => this.refuseThrown(conn, err),
+      );
+    } else {
+      this.admit(conn, verdict);
+    }
+  }
+
+  private admit(conn: Connection, principal: unknown): void {
+    if (conn.state !== "handshake") return; // closed while authenticating
+    if (principal === undefined || principal === null || principal === false) {
+      this.refuse(conn, "ERR_UNAUTHORIZED", "authentication refused");
+      return;
+    }
+    conn.principal = principal;
+    try {
+      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id });
+    } catch (err) {
+      this.report(err, "hello");
+      conn.close(CloseCode.Protocol, "cannot send hello");
+      return;
+    }
+    this.linkUp(conn, conn.remoteId);
+  }
+
+  private refuseThrown(conn: Connection, err: unknown): void {
+    this.report(err, "authenticate");
+    if (err instanceof RemoteError) this.refuse(conn, "ERR_UNAUTHORIZED", err.message, err.data);
+    else this.refuse(conn, "ERR_UNAUTHORIZED", "authentication refused");
+  }
+
+  private refuse(conn: Connection, code: "ERR_UNAUTHORIZED", message: string, data?: unknown): void {
+    if (conn.state !== "handshake") return;
+    const f: ErrorFrame = { type: "error", code, name: "RemoteError", message };
+    if (data !== undefined) f.data = data;
+    conn.sendError(f);
+    conn.close(CloseCode.Policy, truncateReason(`unauthorized: ${message}`));
+  }
+
+  private onRefused(conn: Connection, frame: ErrorFrame): void {
+    const d = this.dialerOf.get(conn);
+    const err = new RemoteError(frame.code, frame.message, { name: frame.name, data: frame.data });
+    d?.refused(err);
+    conn.close(CloseCode.Normal, `refused: ${frame.message}`);
+  }
+
+  private linkUp(conn: Connection, remoteId: string): void {
+    conn.markOpen(remoteId, this.heartbeatMs);
+    const old = this.links.get(remoteId);
+    this.links.set(remoteId, conn);
+    if (old !== undefined && old !== conn)
+      old.close(CloseCode.Replaced, "replaced by a newer connection from the same peer id");
+    this.dialerOf.get(conn)?.opened(conn, remoteId);
+    const sig = this.connectedSignals.get(remoteId);
+    if (sig !== undefined) this.writeHealth(sig, true);
+    this.writeHealth(this.peers, [...this.links.keys()]);
+    this._refreshStatus();
+    const set = this.waiters.get(remoteId);
+    if (set !== undefined) {
+      this.waiters.delete(remoteId);
+      for (const w of set) w.onLink(conn);
+    }
+  }
+
+  private onConnectionClosed(conn: Connection): void {
+    this.all.delete(conn);
+    const remoteId = conn.remoteId;
+    if (remoteId !== "" && this.links.get(remoteId) === conn) {
+      this.links.delete(remoteId);
+      const sig = this.connectedSignals.get(remoteId);
+      if (sig !== undefined) this.writeHealth(sig, false);
+      this.writeHealth(this.peers, [...this.links.keys()]);
+    }
+    const d = this.dialerOf.get(conn);
+    this.dialerOf.delete(conn);
+    d?.closed(conn);
+    this._refreshStatus();
+  }
+}
+
+function resolveBackoff(r: boolean | ReconnectOptions | undefined): Required<ReconnectOptions> | null {
+  if (r === undefined || r === false) return null;
+  const o: ReconnectOptions = r === true ? {} : r;
+  const out: Required<ReconnectOptions> = {
+    initialDelayMs: checkMs("reconnect.initialDelayMs", o.initialDelayMs, 100, false),
+    maxDelayMs: checkMs("reconnect.maxDelayMs", o.maxDelayMs, 10_000, false),
+    factor: o.factor ?? 2,
+    jitter: o.jitter ?? 0.5,
+    maxAttempts: o.maxAttempts ?? Number.POSITIVE_INFINITY,
+  };
+  if (!(out.factor >= 1)) invalidArgument(`reconnect.factor must be >= 1, got ${String(o.factor)}`);
+  if (!(out.jitter >= 0 && out.jitter <= 1))
+    invalidArgument(`reconnect.jitter must be in [0, 1], got ${String(o.jitter)}`);
+  if (!(out.maxAttempts >= 0))
+    invalidArgument(`reconnect.maxAttempts must be >= 0, got ${String(o.maxAttempts)}`);
+  return out;
+}
+
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return "/";
+  const q = url.indexOf("?");
+  return q >= 0 ? url.slice(0, q) : url;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.once("finish", () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/** The URL to dial a server: undefined until it is bound; wildcard addresses become loopback. */
+function urlOf(server: Server, path: string | undefined): string | undefined {
+  const a = server.address() as AddressInfo | string | null;
+  if (a === null) return undefined;
+  if (typeof a === "string") return `ws+unix:${a}:${path ?? "/"}`;
+  const addr = a.address === "0.0.0.0" ? "127.0.0.1" : a.address === "::" ? "::1" : a.address;
+  const host = addr.includes(":") ? `[${addr}]` : addr;
+  return `ws://${host}:${a.port}${path ?? ""}`;
+}
+
+/** Wait for a closing connection, terminating it if the close handshake takes longer than a grace period. */
+async function withGrace(c: Connection): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  await Promise.race([
+    c.whenClosed(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        c.drop("close handshake timed out");
+        resolve();
+      }, CLOSE_GRACE_MS);
+    }),
+  ]);
+  if (timer !== null) clearTimeout(timer);
+  await c.whenClosed();
+}

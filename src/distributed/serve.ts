@@ -1,0 +1,315 @@
+/**
+ * The callee side of a remote call: authorize, look the body up by id, check its hash and argument
+ * names, find the addressed context, run the body there as a spin, and answer with `result` or
+ * `error`. A `cancel` frame, the caller's deadline or the link dropping cancels the spin (the body's
+ * `$.signal` aborts).
+ * @module
+ */
+import type { Context } from "../core/context.js";
+import { isCancelled } from "../core/errors.js";
+import { type Spin, type SpinBody, spin } from "../core/spin.js";
+import type { Connection, IncomingCall } from "./connection.js";
+import { DEFAULT_CONTEXT_ID } from "./contexts.js";
+import type { RemoteErrorCode } from "./errors.js";
+import type { WireLimits } from "./limits.js";
+import { lookupRemote } from "./remote-registry.js";
+import { type ErrorFrame, type InvokeFrame, messageOf } from "./wire.js";
+
+/**
+ * Decides whether `principal` may run `functionId` in context `contextId`. Only `true` (or a
+ * promise of `true`) allows the call; anything else, or a throw, refuses it with `ERR_UNAUTHORIZED`.
+ */
+export type AuthorizeHook = (
+  principal: unknown,
+  functionId: string,
+  contextId: string,
+  peerId: string,
+) => boolean | PromiseLike<boolean>;
+
+/** What serving needs from the peer. */
+export interface ServeHost {
+  /** Our peer id. */
+  readonly id: string;
+  /** Limits. */
+  readonly limits: WireLimits;
+  /** Send remote stack traces with errors. */
+  readonly exposeStacks: boolean;
+  /** Authorization hook, if any. */
+  readonly authorize: AuthorizeHook | undefined;
+  /** The context registered under `contextId`. */
+  localContext(contextId: string): Context | undefined;
+  /** Report a problem (a hook that threw). */
+  report(error: unknown, where: string): void;
+}
+
+/** Handle an `invoke` frame on an open connection. */
+export function serveInvoke(host: ServeHost, conn: Connection, frame: InvokeFrame): void {
+  const { id } = frame;
+  if (conn.incoming.has(id)) {
+    conn.sendError(errorFrame(id, "ERR_PROTOCOL", `request id ${id} is already running`));
+    return;
+  }
+  if (conn.incoming.size >= host.limits.maxInflightCalls) {
+    conn.sendError(
+      errorFrame(
+        id,
+        "ERR_UNAVAILABLE",
+        `peer '${host.id}' is overloaded (maxInflightCalls ${host.limits.maxInflightCalls})`,
+        {
+          reason: "overloaded",
+        },
+      ),
+    );
+    return;
+  }
+  const inc = new Incoming(host, conn, frame);
+  conn.incoming.set(id, inc);
+  inc.start();
+}
+
+function sameNames(
+  names: readonly string[],
+  params: readonly string[],
+  args: Record<string, unknown>,
+): boolean {
+  if (names.length !== params.length) return false;
+  for (const p of params) if (!Object.hasOwn(args, p)) return false;
+  return true;
+}
+
+function errorFrame(id: number, code: RemoteErrorCode, message: string, data?: unknown): ErrorFrame {
+  const f: ErrorFrame = { type: "error", id, code, name: "RemoteError", message };
+  if (data !== undefined) f.data = data;
+  return f;
+}
+
+type Reason = "cancel" | "timeout" | "disconnect";
+
+/** One call the other side runs here. */
+class Incoming implements IncomingCall {
+  private reason: Reason | null = null;
+  private done = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private ctx: Context | null = null;
+  private spin: Spin<unknown> | null = null;
+  private readonly contextId: string;
+
+  constructor(
+    private readonly host: ServeHost,
+    private readonly conn: Connection,
+    private readonly frame: InvokeFrame,
+  ) {
+    this.contextId = frame.ctx ?? DEFAULT_CONTEXT_ID;
+  }
+
+  start(): void {
+    const t = this.frame.timeoutMs;
+    if (t !== undefined) this.timer = setTimeout(() => this.cancel("timeout"), t);
+    const authorize = this.host.authorize;
+    if (authorize === undefined) {
+      this.run();
+      return;
+    }
+    let verdict: boolean | PromiseLike<boolean>;
+    try {
+      verdict = authorize(this.conn.principal, this.frame.fn, this.contextId, this.conn.remoteId);
+    } catch (err) {
+      this.host.report(err, "authorize");
+      this.authorized(false);
+      return;
+    }
+    if (verdict !== null && typeof verdict === "object" && typeof verdict.then === "function") {
+      verdict.then(
+        (ok) => this.authorized(ok === true),
+        (err: unknown) => {
+          this.host.report(err, "authorize");
+          this.authorized(false);
+        },
+      );
+    } else {
+      this.authorized(verdict === true);
+    }
+  }
+
+  private authorized(ok: boolean): void {
+    if (this.done) return;
+    if (this.reason !== null) {
+      this.respondCancelled();
+      return;
+    }
+    if (!ok) {
+      this.respond(
+        errorFrame(
+          this.frame.id,
+          "ERR_UNAUTHORIZED",
+          `peer '${this.conn.remoteId}' is not authorized to call ${this.frame.fn} in context '${this.contextId}'`,
+        ),
+      );
+      return;
+    }
+    this.run();
+  }
+
+  private run(): void {
+    const { frame, host } = this;
+    const def = lookupRemote(frame.fn);
+    if (def === undefined) {
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_NO_FUNCTION",
+          `no remote function '${frame.fn}' is registered on peer '${host.id}'`,
+          {
+            fn: frame.fn,
+          },
+        ),
+      );
+      return;
+    }
+    if (frame.hash !== undefined && frame.hash !== def.hash) {
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_VERSION_MISMATCH",
+          `remote function '${frame.fn}' has source hash ${def.hash} on peer '${host.id}', the caller has ${frame.hash}: the peers run different builds`,
+          { fn: frame.fn, expected: def.hash, got: frame.hash },
+        ),
+      );
+      return;
+    }
+    const names = Object.keys(frame.args);
+    const params = def.params;
+    if (!sameNames(names, params, frame.args)) {
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_VERSION_MISMATCH",
+          `remote function '${frame.fn}' on peer '${host.id}' takes [${params.join(", ")}], the caller sent [${names.join(", ")}]`,
+          { fn: frame.fn, expected: [...params], got: names },
+        ),
+      );
+      return;
+    }
+    const ctx = host.localContext(this.contextId);
+    if (ctx === undefined || ctx.disposed) {
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_NO_CONTEXT",
+          `no context '${this.contextId}' is registered on peer '${host.id}'${ctx !== undefined ? " (it was disposed)" : ""}`,
+          { context: this.contextId },
+        ),
+      );
+      return;
+    }
+    let s: Spin<unknown>;
+    try {
+      const values: unknown[] = new Array(params.length);
+      for (let i = 0; i < params.length; i++) values[i] = frame.args[params[i]!];
+      s = spin(def.factory(...values) as SpinBody<unknown>, { name: frame.fn });
+    } catch (err) {
+      this.respondThrown(err);
+      return;
+    }
+    this.ctx = ctx;
+    this.spin = s;
+    ctx.value(s).then(
+      (value) => this.respondValue(value),
+      (err: unknown) => {
+        if (this.reason !== null || isCancelled(err)) this.respondCancelled();
+        else this.respondThrown(err);
+      },
+    );
+  }
+
+  /** Cancel (a `cancel` frame, the deadline, or the link dropped). */
+  cancel(reason: Reason): void {
+    if (this.done || this.reason !== null) return;
+    this.reason = reason;
+    this.clearTimer();
+    const { ctx, spin: s } = this;
+    if (ctx !== null && s !== null) {
+      try {
+        ctx.cancel(s); // the body's pending effect rejects, $.signal aborts; ctx.value rejects -> respondCancelled
+      } catch {
+        this.respondCancelled(); // the context was disposed
+      }
+    }
+    // not started yet (authorizing): answered when the verdict arrives
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private respond(frame: ErrorFrame | { type: "result"; id: number; value: unknown }): void {
+    if (this.done) return;
+    this.done = true;
+    this.clearTimer();
+    this.ctx = null;
+    this.spin = null;
+    if (this.conn.incoming.get(this.frame.id) === this) this.conn.incoming.delete(this.frame.id);
+    if (this.reason === "disconnect" || this.conn.state !== "open") return;
+    if (frame.type === "error") {
+      this.conn.sendError(frame);
+      return;
+    }
+    try {
+      this.conn.send(frame);
+    } catch (err) {
+      this.conn.sendError(
+        errorFrame(
+          this.frame.id,
+          "ERR_NOT_SERIALIZABLE",
+          `the result of ${this.frame.fn} cannot be sent: ${messageOf(err)}`,
+        ),
+      );
+    }
+  }
+
+  private respondValue(value: unknown): void {
+    if (this.reason !== null) {
+      this.respondCancelled();
+      return;
+    }
+    this.respond({ type: "result", id: this.frame.id, value: value === undefined ? null : value });
+  }
+
+  private respondCancelled(): void {
+    const timeout = this.reason === "timeout";
+    this.respond(
+      errorFrame(
+        this.frame.id,
+        timeout ? "ERR_TIMEOUT" : "ERR_CANCELLED",
+        timeout
+          ? `${this.frame.fn} passed its deadline of ${this.frame.timeoutMs} ms on peer '${this.host.id}'`
+          : `${this.frame.fn} was cancelled on peer '${this.host.id}'`,
+      ),
+    );
+  }
+
+  private respondThrown(err: unknown): void {
+    const f: ErrorFrame = {
+      type: "error",
+      id: this.frame.id,
+      code: "ERR_REMOTE_THROWN",
+      name: "Error",
+      message: "",
+    };
+    if (err instanceof Error) {
+      const e = err as Error & { data?: unknown; code?: unknown };
+      f.name = typeof e.name === "string" ? e.name : "Error";
+      f.message = typeof e.message === "string" ? e.message : "";
+      if (e.data !== undefined) f.data = e.data;
+      if (typeof e.code === "string") f.remoteCode = e.code;
+      if (this.host.exposeStacks && typeof e.stack === "string") f.stack = e.stack;
+    } else {
+      f.message = messageOf(err);
+      if (err !== undefined) f.data = err;
+    }
+    this.respond(f);
+  }
+}

@@ -17,15 +17,47 @@ import {
   type SpinScope,
 } from "./spin.js";
 
-interface Parked {
-  readonly entry: Entry;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: unknown) => void;
-  abandon: (() => void)[] | null;
-  /** The spin awaited, when parked on a spin. */
-  readonly child: SpinNode | null;
+/** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
+class Parked implements Waiter<unknown> {
+  /** Cleanups run if the wait is abandoned. */
+  abandon: (() => void)[] | null = null;
   /** Settled or abandoned. */
-  done: boolean;
+  done = false;
+
+  /**
+   * @param run the waiting run
+   * @param entry its log entry
+   * @param res resolves the promise the body awaits
+   * @param rej rejects it
+   * @param child the spin awaited, when parked on a spin
+   */
+  constructor(
+    readonly run: Run,
+    readonly entry: Entry,
+    readonly res: (v: unknown) => void,
+    readonly rej: (e: unknown) => void,
+    readonly child: SpinNode | null,
+  ) {}
+
+  get alive(): boolean {
+    return this.run.dead === null && !this.done;
+  }
+
+  get spinId(): string {
+    return this.run.node.id;
+  }
+
+  resolve(value: unknown, undo?: () => void): boolean {
+    return this.run._settle(this, true, value, undo);
+  }
+
+  reject(error: unknown): boolean {
+    return this.run._settle(this, false, error);
+  }
+
+  onAbandon(fn: () => void): void {
+    if (!this.done) (this.abandon ??= []).push(fn);
+  }
 }
 
 const resolved = <T>(v: T): Promise<T> => Promise.resolve(v);
@@ -213,16 +245,9 @@ export class Run implements SpinScope {
       return r.ok ? resolved(r.value as T) : Promise.reject(r.value);
     }
     return new Promise<T>((resolve, reject) => {
-      const parked: Parked = {
-        entry: e,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        abandon: null,
-        child: null,
-        done: false,
-      };
+      const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, null);
       this.park(parked);
-      const waiter = this.waiterFor(parked);
+      const waiter: Waiter<unknown> = parked;
       try {
         if (isOnceSource(x)) {
           x[WAIT](this.ctx, waiter as Waiter<unknown>);
@@ -266,20 +291,13 @@ export class Run implements SpinScope {
       return e.ok ? resolved(child.result as T) : Promise.reject(child.result);
     }
     return new Promise<T>((resolve, reject) => {
-      const parked: Parked = {
-        entry: e,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        abandon: null,
-        child,
-        done: false,
-      };
+      const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, child);
       this.park(parked);
       child.holds++;
       whenReady(child, (n) => {
         if (parked.done) return;
         e.version = n.version;
-        this.settle(parked, n.status === 1, n.result);
+        this._settle(parked, n.status === 1, n.result);
       });
       this.idle(parked);
     });
@@ -307,7 +325,8 @@ export class Run implements SpinScope {
   }
 
   /** Settle a pending effect and resume the body (busy again once nothing else is pending). */
-  private settle(p: Parked, ok: boolean, value: unknown, undo?: () => void): boolean {
+  /** @internal settle a pending effect (from its {@link Parked} waiter) */
+  _settle(p: Parked, ok: boolean, value: unknown, undo?: () => void): boolean {
     if (this.dead !== null || p.done) return false;
     p.done = true;
     if (undo !== undefined) {
@@ -331,25 +350,9 @@ export class Run implements SpinScope {
       this.busy = true;
       this.ctx._busy(1);
     }
-    if (ok) p.resolve(value);
-    else p.reject(value);
+    if (ok) p.res(value);
+    else p.rej(value);
     return true;
-  }
-
-  private waiterFor(p: Parked): Waiter<unknown> {
-    const run = this;
-    return {
-      get alive(): boolean {
-        return run.dead === null && !p.done;
-      },
-      spinId: this.node.id,
-      resolve: (value: unknown, undo?: () => void): boolean => this.settle(p, true, value, undo),
-      reject: (error: unknown): boolean => this.settle(p, false, error),
-      onAbandon: (fn: () => void): void => {
-        if (p.done) return;
-        (p.abandon ??= []).push(fn);
-      },
-    };
   }
 
   /**
@@ -382,7 +385,7 @@ export class Run implements SpinScope {
       p.done = true;
       if (p.child !== null) children.push(p.child);
       if (p.abandon !== null) for (const fn of p.abandon) fn();
-      p.reject(reason);
+      p.rej(reason);
     }
     return children;
   }

@@ -6,7 +6,8 @@
  */
 import { Decoder, Encoder } from "cbor-x";
 
-const options = {
+/** The cbor-x options every spindel encoder and decoder uses (the wire adds `copyBuffers`). */
+export const CBOR_OPTIONS = {
   useRecords: false,
   mapsAsObjects: true,
   useTag259ForMaps: true,
@@ -14,8 +15,8 @@ const options = {
   int64AsType: "bigint",
 } as const;
 
-const encoder = new Encoder(options);
-const decoder = new Decoder(options);
+const encoder = new Encoder(CBOR_OPTIONS);
+const decoder = new Decoder(CBOR_OPTIONS);
 
 /** Encode a value as CBOR bytes. Throws on values CBOR cannot carry (functions, symbols). */
 export function encodeCbor(value: unknown): Uint8Array {

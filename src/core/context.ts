@@ -179,8 +179,7 @@ export class Context {
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
     if (sig.equals(old, value)) return;
-    cell.prev = old;
-    cell.prevVersion = cell.version;
+    if (deltas !== undefined) cell.deltasBase = cell.version;
     cell.version = nextVersion();
     cell.deltas = deltas;
     cellWrite(cell, value);
@@ -498,7 +497,7 @@ export class Context {
       root._register(sig);
       return sig;
     }
-    const cell = createCell(sig.init, 0, sig.init);
+    const cell = createCell(sig.init, 0);
     root.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
     return cell;
@@ -530,8 +529,8 @@ export class Context {
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellForRead(sig);
-    const cell = createCell(cellPeek(inh), inh.version, inh.prev);
-    cell.prevVersion = inh.prevVersion;
+    const cell = createCell(cellPeek(inh), inh.version);
+    cell.deltasBase = inh.deltasBase;
     cell.deltas = inh.deltas;
     const ext = this.extSig?.get(sig.id);
     if (ext !== undefined) {

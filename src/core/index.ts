@@ -7,7 +7,7 @@ export { isOnceSource, WAIT } from "./awaitable.js";
 export { batch } from "./batch.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { createClock } from "./clock.js";
-export { decodeCbor, encodeCbor } from "./codec.js";
+export { CBOR_OPTIONS, decodeCbor, encodeCbor } from "./codec.js";
 // Combinators, synchronization primitives, time, async iterable bridges (issue 3)
 /** Combinators over spins and one-shot sources. */
 export type { Results, ValueOf } from "./combinators.js";

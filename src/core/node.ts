@@ -94,6 +94,10 @@ export class SpinNode {
   sync = false;
   /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
   holds = 0;
+  /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
+  resolved: Promise<unknown> | null = null;
+  /** Version `resolved` belongs to. */
+  resolvedVersion = 0;
   /** Global version when the node was cancelled: only later input changes restart it. */
   cancelVersion = 0;
   /** Drain bookkeeping for cycle detection. */

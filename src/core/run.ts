@@ -62,6 +62,15 @@ class Parked implements Waiter<unknown> {
 
 const resolved = <T>(v: T): Promise<T> => Promise.resolve(v);
 
+/** One resolved promise per cached result of a spin (re-used by every `$.await` of it). */
+function resolvedResult(n: SpinNode): Promise<unknown> {
+  if (n.resolvedVersion !== n.version || n.resolved === null) {
+    n.resolved = Promise.resolve(n.result);
+    n.resolvedVersion = n.version;
+  }
+  return n.resolved;
+}
+
 /** One run of a spin body. Implements the scope `$`. Internal. */
 export class Run implements SpinScope {
   /** Effect log of this run. */
@@ -181,12 +190,15 @@ export class Run implements SpinScope {
     const prevRun = this.node.log[i];
     const now = this.track(source);
     const cell = this.ctx._cellForRead(source);
-    if (prevRun !== undefined && prevRun.kind === Kind.Signal && prevRun.id === source.id) {
-      if (prevRun.version === cell.version) return { new: now, old: now, deltas: undefined };
-      const single = cell.version > prevRun.version && cell.prevVersion === prevRun.version;
-      return { new: now, old: prevRun.value as T, deltas: single ? cell.deltas : undefined };
-    }
-    return { new: now, old: cell.version === 0 ? now : (cell.prev as T), deltas: cell.deltas };
+    if (
+      prevRun === undefined ||
+      prevRun.kind !== Kind.Signal ||
+      prevRun.id !== source.id ||
+      prevRun.version === cell.version
+    )
+      return { new: now, old: now, deltas: undefined };
+    const single = cell.deltas !== undefined && cell.deltasBase === prevRun.version;
+    return { new: now, old: prevRun.value as T, deltas: single ? cell.deltas : undefined };
   }
 
   peek<T>(source: Signal<T>): T {
@@ -288,7 +300,7 @@ export class Run implements SpinScope {
       e.ok = child.status === 1;
       e.value = child.result;
       e.settled = true;
-      return e.ok ? resolved(child.result as T) : Promise.reject(child.result);
+      return e.ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
     }
     return new Promise<T>((resolve, reject) => {
       const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, child);

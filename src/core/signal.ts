@@ -37,23 +37,17 @@ export class Cell<T = unknown> extends PreactSignal<T> {
   val: T;
   /** Global version of the last write (0: never written). */
   version = 0;
-  /** Value before the most recent write. */
-  prev: T;
-  /** Version before the most recent write. */
-  prevVersion = 0;
   /** Deltas attached to the most recent write (undefined: unknown). */
   deltas: unknown = undefined;
+  /** Version before the write that carried `deltas`. */
+  deltasBase = 0;
   /** Spin nodes of the owning context that track this cell. */
   observers: Set<SpinNode> | null = null;
 
-  /**
-   * @param value initial value
-   * @param prev value before the last write
-   */
-  constructor(value: T, prev: T) {
+  /** @param value initial value */
+  constructor(value: T) {
     super(value);
     this.val = value;
-    this.prev = prev;
   }
 
   /** Preact-tracked read. */
@@ -87,8 +81,8 @@ export function cellWrite<T>(c: Cell<T>, v: T): void {
 }
 
 /** Create a cell for a context that is not the default one. */
-export function createCell<T>(value: T, version: number, prev: T): Cell<T> {
-  const c = new Cell(value, prev);
+export function createCell<T>(value: T, version: number): Cell<T> {
+  const c = new Cell(value);
   c.version = version;
   return c;
 }
@@ -127,7 +121,7 @@ export class Signal<T> extends Cell<T> {
    * @param opts options
    */
   constructor(init: T, opts?: SignalOptions<T>) {
-    super(init, init);
+    super(init);
     if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
       invalidArgument("signal key must be a non-empty string");
     this.init = init;
@@ -167,8 +161,6 @@ function writeDefault<T>(sig: Signal<T>, v: T): void {
   const eq = sig.equals;
   if (eq === Object.is ? Object.is(old, v) : eq(old, v)) return;
   if (!sig._reg) defaultCtx()._register(sig);
-  sig.prev = old;
-  sig.prevVersion = sig.version;
   sig.version = ++G.version;
   if (sig.deltas !== undefined) sig.deltas = undefined;
   sig.val = v;

@@ -18,10 +18,6 @@ export interface SignalRecord {
   readonly value: unknown;
   /** Global version of the last write. */
   readonly version: number;
-  /** Value before the last write. */
-  readonly prev: unknown;
-  /** Version before the last write. */
-  readonly prevVersion: number;
 }
 
 /** A spin's state in a snapshot. */
@@ -107,8 +103,6 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
       signals.set(id, {
         value: cellPeek(cell),
         version: cell.version,
-        prev: cell.prev,
-        prevVersion: cell.prevVersion,
       });
     for (const [id, n] of c.nodes) {
       spins.set(id, {
@@ -139,8 +133,7 @@ export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): C
   const ctx = new Context(opts);
   let maxVersion = 0;
   for (const [id, r] of snap.signals) {
-    const cell = createCell(r.value, r.version, r.prev);
-    cell.prevVersion = r.prevVersion;
+    const cell = createCell(r.value, r.version);
     ctx.cells.set(id, cell, true);
     maxVersion = Math.max(maxVersion, r.version);
   }
@@ -210,7 +203,7 @@ function encodeEntry(e: Entry): unknown[] {
 export function serializeContext(ctx: Context): Uint8Array {
   const snap = takeSnapshot(ctx);
   const signals: unknown[] = [];
-  for (const [id, r] of snap.signals) signals.push([id, r.value, r.version, r.prev, r.prevVersion]);
+  for (const [id, r] of snap.signals) signals.push([id, r.value, r.version]);
   const spins: unknown[] = [];
   for (const [id, r] of snap.spins) {
     spins.push([
@@ -323,8 +316,9 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
   if (!Array.isArray(d.signals) || !Array.isArray(d.spins)) fail("missing signals or spins");
   const signals = new Map<string, SignalRecord>();
   for (const s of d.signals) {
-    if (!Array.isArray(s) || s.length !== 5 || typeof s[0] !== "string") fail("malformed signal record");
-    signals.set(s[0], { value: s[1], version: s[2], prev: s[3], prevVersion: s[4] });
+    if (!Array.isArray(s) || s.length !== 3 || typeof s[0] !== "string" || typeof s[2] !== "number")
+      fail("malformed signal record");
+    signals.set(s[0], { value: s[1], version: s[2] });
   }
   const spins = new Map<string, SpinRecord>();
   for (const s of d.spins) {

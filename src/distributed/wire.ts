@@ -14,6 +14,7 @@
  * @module
  */
 import { Decoder, Encoder } from "cbor-x";
+import { CBOR_OPTIONS } from "../core/codec.js";
 import { RemoteError, type RemoteErrorCode } from "./errors.js";
 import { checkCbor, type WireLimits } from "./limits.js";
 
@@ -91,18 +92,10 @@ export interface ErrorFrame {
 /** Any frame. */
 export type Frame = HelloFrame | InvokeFrame | ResultFrame | CancelFrame | ErrorFrame;
 
-const options = {
-  useRecords: false,
-  mapsAsObjects: true,
-  useTag259ForMaps: true,
-  tagUint8Array: true,
-  int64AsType: "bigint",
-} as const;
-
-const encoder = new Encoder(options);
+const encoder = new Encoder(CBOR_OPTIONS);
 // copyBuffers: decoded byte strings and typed arrays own their memory (they are not views into
 // the socket's receive buffer, which may hold other frames).
-const decoder = new Decoder({ ...options, copyBuffers: true });
+const decoder = new Decoder({ ...CBOR_OPTIONS, copyBuffers: true });
 
 /** Encode a frame. Throws a {@link RemoteError} `ERR_NOT_SERIALIZABLE` when a value cannot be encoded. */
 export function encodeFrame(frame: Frame): Uint8Array {

@@ -2,6 +2,7 @@
  * Helpers for the distributed tests: peers that are closed after each test, bounded waits on
  * events (never fixed sleeps), a raw `ws` client speaking CBOR by hand, and gates.
  */
+
 import { once } from "node:events";
 import { type Context, createContext, type Signal, type SpinScope, spin } from "spindel";
 import {
@@ -15,6 +16,7 @@ import {
 import { afterEach } from "vitest";
 import { type ClientOptions, type RawData, WebSocket } from "ws";
 import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { type Gate, gate } from "../core/helpers.js";
 
 const open = new Set<Peer>();
 
@@ -69,23 +71,8 @@ export async function rejection(p: Promise<unknown>, ms = 5_000): Promise<Record
   }
 }
 
-/** A promise with its resolve/reject exposed. */
-export interface Gate<T> {
-  readonly promise: Promise<T>;
-  resolve(v: T): void;
-  reject(e: unknown): void;
-}
-
-/** Create a {@link Gate}. */
-export function gate<T = void>(): Gate<T> {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export type { Gate };
+export { gate };
 
 /** Resolve once `pred(sig's value in ctx)` holds (checked now and on every change), within `ms`. */
 export function until<T>(ctx: Context, sig: Signal<T>, pred: (v: T) => boolean, ms = 5_000): Promise<T> {

@@ -50,7 +50,7 @@ function skipTrivia(text: string, pos: number): number {
 }
 
 /** Looks through parentheses and TS-only wrappers (`as`, `satisfies`, `!`, `<T>x`). */
-function unwrap(node: ts.Expression): ts.Expression {
+export function unwrap(node: ts.Expression): ts.Expression {
   let n = node;
   for (;;) {
     if (

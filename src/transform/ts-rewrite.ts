@@ -10,22 +10,9 @@
 import ts from "typescript";
 import type { AnalysisResult, RemoteSite, SpinSite } from "./analyze.js";
 import { generatedNames } from "./rewrite.js";
+import { unwrap } from "./ts-frontend.js";
 
 const spanKey = (start: number, end: number): string => `${start}:${end}`;
-
-function unwrap(node: ts.Expression): ts.Expression {
-  let n = node;
-  while (
-    ts.isParenthesizedExpression(n) ||
-    ts.isAsExpression(n) ||
-    ts.isSatisfiesExpression(n) ||
-    ts.isNonNullExpression(n) ||
-    ts.isTypeAssertionExpression(n)
-  ) {
-    n = n.expression;
-  }
-  return n;
-}
 
 /**
  * Rewrites `sf` according to `result` (which must come from the model of this very `SourceFile`).

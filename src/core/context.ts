@@ -25,7 +25,7 @@ import {
 } from "./engine.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { watchHandle, watchSignal } from "./gc.js";
-import { G, nextVersion, setCurrent } from "./globals.js";
+import { current, G, nextVersion, setCurrent } from "./globals.js";
 import { DIRTY, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
@@ -846,7 +846,7 @@ setSpinDefaultFactory(defaultContext);
 
 /** Cancel a spin in the current context (the default one outside `ctx.run`). */
 export function cancel(s: Spin<unknown>): void {
-  (G.current ?? defaultContext()).cancel(s);
+  (current ?? defaultContext()).cancel(s);
 }
 
 export { Cancelled };

@@ -6,7 +6,7 @@
 
 import { flushPendingDrains } from "./batch.js";
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
-import { G, nextVersion, setCurrent } from "./globals.js";
+import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   CANCELLED,
   CHECKING,
@@ -178,7 +178,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     return;
   }
   const prevRun = G.run;
-  const prevCur = G.current;
+  const prevCur = current;
   G.run = run;
   setCurrent(ctx);
   let out: unknown;

@@ -8,8 +8,6 @@ import type { Run } from "./run.js";
 
 /** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
 export const G: {
-  /** Context made current by `ctx.run` or by a running body (null: the default context). */
-  current: Context | null;
   /** The run whose body is executing synchronously right now (for nested `spin()` addressing). */
   run: Run | null;
   /** Monotone version counter shared by signal cells and spin results. */
@@ -21,7 +19,6 @@ export const G: {
   /** Lazily created default context. */
   defaultContext: Context | null;
 } = {
-  current: null,
   run: null,
   version: 0,
   batchDepth: 0,
@@ -31,7 +28,8 @@ export const G: {
 
 /**
  * The current context as a module-level live binding (read on the `sig.value` hot path; a plain
- * binding is cheaper than a property load). `null`: the default context. Kept equal to `G.current`.
+ * binding is cheaper than a property load). `null`: the default context. Set by `ctx.run` and while a
+ * body runs.
  */
 export let current: Context | null = null;
 
@@ -39,7 +37,6 @@ export let current: Context | null = null;
 export function setCurrent(c: Context | null): Context | null {
   const prev = current;
   current = c;
-  G.current = c;
   return prev;
 }
 

@@ -8,7 +8,7 @@ import type { Waiter } from "./awaitable.js";
 import { Context, defaultContext } from "./context.js";
 import { refresh, rerunNode } from "./engine.js";
 import { Cancelled, invalidArgument } from "./errors.js";
-import { G } from "./globals.js";
+import { current } from "./globals.js";
 import { CANCELLED } from "./node.js";
 import type { Spin } from "./spin.js";
 
@@ -28,7 +28,7 @@ export interface PrimitiveOptions {
  * (inside `ctx.run` or the synchronous part of a spin body), else the default context.
  */
 export function contextFor(ctx: Context | undefined, what: string): Context {
-  const c = ctx ?? G.current ?? defaultContext();
+  const c = ctx ?? current ?? defaultContext();
   if (!(c instanceof Context)) invalidArgument(`${what}: expected a Context, got ${String(c)}`);
   c._check(what);
   return c;

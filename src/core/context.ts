@@ -290,7 +290,10 @@ export class Context {
     return this.observe(
       s,
       (v) => opts?.onValue?.(v),
-      opts?.onError ?? ((err) => this.onError(err, `spawned ${s.name ?? s.id}`)),
+      opts?.onError ??
+        ((err) => {
+          if (!(err instanceof Cancelled)) this.onError(err, `spawned ${s.name ?? s.id}`); // cancelling is intended
+        }),
     );
   }
 

@@ -49,7 +49,7 @@ export function flushReady(n: SpinNode): void {
       try {
         if (n.status === 1) s.onValue?.(n.result);
         else if (s.onError !== undefined) s.onError(n.result);
-        else n.ctx._report(n.label, n.result);
+        else if (!(n.result instanceof Cancelled)) n.ctx._report(n.label, n.result); // cancelling is intended
       } catch (err) {
         n.ctx._report(n.label, err);
       }

@@ -186,3 +186,16 @@ describe("core.md laws", () => {
     expect(runs).toBe(2);
   });
 });
+
+test("cancelling an observed or spawned spin is not reported as an unhandled error", async () => {
+  const reported: unknown[] = [];
+  const ctx = createContext({ onError: (e) => reported.push(e) });
+  const a = spin(async ($) => $.await(new Promise(() => {})));
+  const b = spin(async ($) => $.await(new Promise(() => {})));
+  ctx.spawn(a);
+  ctx.observe(b, () => {});
+  ctx.cancel(a);
+  ctx.cancel(b);
+  await ctx.settled();
+  expect(reported).toEqual([]);
+});

@@ -13,7 +13,7 @@ import type { Equality, Signal } from "./signal.js";
 export interface Interval<T> {
   /** Current value. */
   readonly new: T;
-  /** Value seen by this spin at the same call in its previous run (first run: the value before the most recent write). */
+  /** Value this spin saw at the same call in its previous run (on the first run: the current value). */
   readonly old: T;
   /** Deltas attached to the write (`ctx.set(sig, v, deltas)`) if exactly one write happened since; otherwise undefined (unknown). */
   readonly deltas: unknown;

@@ -8,9 +8,6 @@
  * Writes bench/results/combinators.json. Ratios are spindel time / baseline time (lower is better).
  * Each case runs BATCH operations per call; figures are per operation. Speed is never asserted.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Bench } from "tinybench";
 import {
   type Context,
@@ -22,6 +19,7 @@ import {
   spin,
   timeout,
 } from "../src/index.js";
+import { writeResults } from "./harness.js";
 
 const BATCH = 100;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -275,24 +273,12 @@ console.log(`  spindel mailbox          ${fmt(mailboxRow.mailboxMsgsPerSec).padS
 console.log(`  hand-written async queue ${fmt(mailboxRow.referenceQueueMsgsPerSec).padStart(8)} msgs/s`);
 console.log(`  ratio: ${mailboxRow.ratio}`);
 
-const here = dirname(fileURLToPath(import.meta.url));
-mkdirSync(join(here, "results"), { recursive: true });
-writeFileSync(
-  join(here, "results/combinators.json"),
-  `${JSON.stringify(
-    {
-      bench: "combinators",
-      date: new Date().toISOString(),
-      node: process.version,
-      rounds: ROUNDS,
-      batch: BATCH,
-      note: "ratio = spindel time per op / baseline time per op (median of rounds; lower is better)",
-      groups,
-      mailbox: mailboxRow,
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log("\nwrote bench/results/combinators.json");
+const file = writeResults("combinators", {
+  rounds: ROUNDS,
+  batch: BATCH,
+  note: "ratio = spindel time per op / baseline time per op (median of rounds; lower is better)",
+  groups,
+  mailbox: mailboxRow,
+});
+console.log(`\nwrote ${file}`);
 ctx.dispose();

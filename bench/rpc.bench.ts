@@ -12,13 +12,11 @@
  * result frame, and validates, decodes and settles it on the caller.
  */
 import { once } from "node:events";
-import { mkdirSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { createContext, decodeCbor, encodeCbor } from "../src/core/index.js";
 import { invokeRemote, Peer, registerRemote } from "../src/distributed/index.js";
+import { writeResults } from "./harness.js";
 
 const LATENCY_WARMUP = 2_000;
 const LATENCY_SAMPLES = 10_000;
@@ -190,7 +188,6 @@ const rpc = { latency: latencyOf.rpc, windowed: windowedRate.rpc, burst: burstRa
 
 const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const result = {
-  benchmark: "rpc",
   date: new Date().toISOString(),
   node: process.version,
   setup:
@@ -232,9 +229,7 @@ const result = {
   },
 };
 
-const out = join(dirname(fileURLToPath(import.meta.url)), "results", "rpc.json");
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+const out = writeResults("rpc", result);
 console.log(
   [
     `payload ${payloadBytes} B`,

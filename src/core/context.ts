@@ -290,10 +290,7 @@ export class Context {
     return this.observe(
       s,
       (v) => opts?.onValue?.(v),
-      opts?.onError ??
-        ((err) => {
-          if (!(err instanceof Cancelled)) this.onError(err, `spawned ${s.name ?? s.id}`); // cancelling is intended
-        }),
+      opts?.onError ?? ((err) => this._report(`spawned ${s.name ?? s.id}`, err)),
     );
   }
 
@@ -403,6 +400,7 @@ export class Context {
 
   /** @internal */
   _report(source: string, error: unknown): void {
+    if (error instanceof Cancelled) return; // a cancellation is intended, not an unhandled error
     try {
       this.onError(error, source);
     } catch {
@@ -626,7 +624,6 @@ export class Context {
       n.result = inh.result;
       n.version = inh.version;
       n.log = inh.log;
-      n.sync = inh.sync;
       n.flags = (inh.flags & ~(QUEUED | 4)) | STALE;
       if (inh.children !== null) n.children = new Map(inh.children);
       if (inh.run !== null) n.adopt = inh.run.log.slice();

@@ -5,7 +5,7 @@
  */
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context, PrimitiveState } from "./context.js";
-import { adoptWaiter, contextFor, type PrimitiveOptions, parkedIds } from "./prim.js";
+import { adoptInherited, contextFor, type PrimitiveOptions, parkedIds, waitsToInherit } from "./prim.js";
 import {
   decodeError,
   type EncodedError,
@@ -36,10 +36,7 @@ class DeferredState implements PrimitiveState, SerializableState {
     const s = new DeferredState(this.id);
     s.status = this.status;
     s.value = this.value;
-    if (this.status === 0) {
-      const ids = parkedIds(this.waiters, this.inherited);
-      if (ids.length > 0) s.inherited = ids;
-    }
+    if (this.status === 0) s.inherited = waitsToInherit(this.waiters, this.inherited);
     return s;
   }
 
@@ -109,14 +106,12 @@ export class Deferred<T> implements OnceSource<T>, Revivable {
     if (st.status !== 0) return false;
     st.status = status;
     st.value = value;
-    const inherited = st.inherited;
-    st.inherited = null;
     const ws = st.waiters.splice(0);
     for (const w of ws) {
       if (status === 1) w.resolve(value);
       else w.reject(value);
     }
-    if (inherited !== null) for (const id of inherited) adoptWaiter(ctx, id);
+    adoptInherited(ctx, st);
     return true;
   }
 

@@ -49,7 +49,7 @@ export function flushReady(n: SpinNode): void {
       try {
         if (n.status === 1) s.onValue?.(n.result);
         else if (s.onError !== undefined) s.onError(n.result);
-        else if (!(n.result instanceof Cancelled)) n.ctx._report(n.label, n.result); // cancelling is intended
+        else n.ctx._report(n.label, n.result);
       } catch (err) {
         n.ctx._report(n.label, err);
       }
@@ -195,7 +195,6 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   setCurrent(prevCur);
   if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
-    n.sync = false;
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;
       ctx._busy(1);
@@ -205,7 +204,6 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       (err) => finish(run, false, err),
     );
   } else {
-    n.sync = true;
     finish(run, true, out);
   }
 }

@@ -5,7 +5,14 @@
  */
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context, PrimitiveState } from "./context.js";
-import { adoptWaiter, contextFor, Deque, type PrimitiveOptions, parkedIds } from "./prim.js";
+import {
+  adoptInherited,
+  contextFor,
+  Deque,
+  type PrimitiveOptions,
+  parkedIds,
+  waitsToInherit,
+} from "./prim.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 
 /** A queued message with its posting order (a message handed back returns to its place). */
@@ -31,8 +38,7 @@ class MailboxState implements PrimitiveState, SerializableState {
   forked(): MailboxState {
     const s = new MailboxState(this.id, this.queue.clone());
     s.seq = this.seq;
-    const ids = parkedIds(this.waiters.toArray(), this.inherited);
-    if (ids.length > 0) s.inherited = ids;
+    s.inherited = waitsToInherit(this.waiters.toArray(), this.inherited);
     return s;
   }
 
@@ -123,9 +129,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
   post(msg: T, ctx?: Context): void {
     const c = contextFor(ctx, "post to a mailbox");
     const st = this.state(c);
-    const inherited = st.inherited;
-    st.inherited = null;
-    if (inherited !== null) for (const id of inherited) adoptWaiter(c, id);
+    adoptInherited(c, st);
     st.push(msg);
     st.dispatch();
   }

@@ -90,8 +90,6 @@ export class SpinNode {
   waiters: NodeWaiter[] | null = null;
   /** Stable handles of nested spins created by this node's body, by address. */
   children: Map<string, Spin<unknown>> | null = null;
-  /** Whether the body completed synchronously last time (a "computed"). */
-  sync = false;
   /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
   holds = 0;
   /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */

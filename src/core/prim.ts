@@ -57,6 +57,26 @@ export function parkedIds(waiters: Iterable<Waiter<never>>, inherited: readonly 
   return ids;
 }
 
+/** The spin ids a fork's copy of a primitive state must adopt, or null when there are none. */
+export function waitsToInherit(
+  waiters: Iterable<Waiter<never>>,
+  inherited: readonly string[] | null,
+): string[] | null {
+  const ids = parkedIds(waiters, inherited);
+  return ids.length > 0 ? ids : null;
+}
+
+/**
+ * Before a fork acts on a primitive state it copied from its parent, re-create in `ctx` the waits
+ * the parent had parked on it (once), so each of them fires in this world too.
+ */
+export function adoptInherited(ctx: Context, st: { inherited: string[] | null }): void {
+  const ids = st.inherited;
+  if (ids === null) return;
+  st.inherited = null;
+  for (const id of ids) adoptWaiter(ctx, id);
+}
+
 /** A FIFO queue with O(1) amortized push, shift and unshift. */
 export class Deque<T> {
   private items: (T | undefined)[] = [];

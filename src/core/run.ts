@@ -60,8 +60,6 @@ class Parked implements Waiter<unknown> {
   }
 }
 
-const resolved = <T>(v: T): Promise<T> => Promise.resolve(v);
-
 /** One resolved promise per cached result of a spin (re-used by every `$.await` of it). */
 function resolvedResult(n: SpinNode): Promise<unknown> {
   if (n.resolvedVersion !== n.version || n.resolved === null) {
@@ -254,7 +252,7 @@ export class Run implements SpinScope {
       e.value = r.value;
       e.ok = r.ok;
       e.settled = true;
-      return r.ok ? resolved(r.value as T) : Promise.reject(r.value);
+      return r.ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
     }
     return new Promise<T>((resolve, reject) => {
       const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, null);

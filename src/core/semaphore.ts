@@ -7,7 +7,14 @@
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import { Context, type PrimitiveState } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
-import { adoptWaiter, contextFor, Deque, type PrimitiveOptions, parkedIds } from "./prim.js";
+import {
+  adoptInherited,
+  contextFor,
+  Deque,
+  type PrimitiveOptions,
+  parkedIds,
+  waitsToInherit,
+} from "./prim.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 import { Spin, type SpinBody, spin } from "./spin.js";
 
@@ -36,8 +43,7 @@ class SemState implements PrimitiveState, SerializableState {
 
   forked(): SemState {
     const s = new SemState(this.id, this.available, new Set(this.held));
-    const ids = parkedIds(this.waiters.toArray(), this.inherited);
-    if (ids.length > 0) s.inherited = ids;
+    s.inherited = waitsToInherit(this.waiters.toArray(), this.inherited);
     return s;
   }
 
@@ -73,9 +79,7 @@ class SemState implements PrimitiveState, SerializableState {
   /** Release permit `id` if held: hand it to the oldest live waiter, else make it available. */
   release(ctx: Context, id: number): boolean {
     if (!this.held.delete(id)) return false;
-    const inherited = this.inherited;
-    this.inherited = null;
-    if (inherited !== null) for (const sid of inherited) adoptWaiter(ctx, sid);
+    adoptInherited(ctx, this);
     const ws = this.waiters;
     while (ws.length > 0) {
       const w = ws.shift()!;

@@ -132,6 +132,13 @@ async function spindelCall(): Promise<Subject> {
 // during the run hits both alike.
 
 const BLOCKS = 10;
+/**
+ * Unmeasured round trips after each forced `gc()`. A full collection deoptimizes optimized code
+ * that embeds objects it frees (V8's "weak objects" deopts), hitting the subject with more
+ * optimized code harder: right after `gc()` a spindel call runs about twice as slow, and it takes
+ * some 2,000–4,000 calls to re-optimize. Re-warming measures both subjects at steady state.
+ */
+const REWARM = 4_000;
 const subjects = { raw: await rawEcho(), rpc: await spindelCall() };
 type Name = keyof typeof subjects;
 const names: Name[] = ["raw", "rpc"];
@@ -146,6 +153,7 @@ for (let b = 0; b < BLOCKS; b++) {
   for (const n of names) {
     gc?.();
     const rt = subjects[n].roundTrip;
+    for (let i = 0; i < REWARM; i++) await rt();
     const xs = samples[n];
     for (let i = b * perBlock; i < (b + 1) * perBlock; i++) {
       const t0 = performance.now();
@@ -169,6 +177,7 @@ async function rates(
   for (let r = 0; r < PIPELINE_ROUNDS; r++) {
     for (const n of names) {
       gc?.();
+      await run(subjects[n].roundTrip, REWARM);
       const t0 = performance.now();
       await run(subjects[n].roundTrip, PIPELINE_CALLS);
       got[n].push(PIPELINE_CALLS / ((performance.now() - t0) / 1000));
@@ -191,7 +200,7 @@ const result = {
   date: new Date().toISOString(),
   node: process.version,
   setup:
-    "caller and callee in one process, 127.0.0.1, perMessageDeflate off, CBOR payload; raw and spindel measured in alternating blocks",
+    "caller and callee in one process, 127.0.0.1, perMessageDeflate off, CBOR payload; raw and spindel measured in alternating blocks, each after gc() and an unmeasured re-warm",
   payloadBytes,
   latencyUs: {
     rawEcho: {

@@ -26,10 +26,10 @@ import {
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { watchHandle, watchSignal } from "./gc.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
-import { DIRTY, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
+import { DIRTY, type Entry, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
-import { Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory } from "./spin.js";
+import { freshSpinId, Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory } from "./spin.js";
 
 /** Options of {@link createContext}. */
 export interface ContextOptions {
@@ -105,6 +105,8 @@ export class Context {
   private readonly onError: (error: unknown, source: string) => void;
   private readonly pinned = new Map<Spin<unknown>, number>();
   private readonly orphans = new Set<string>();
+  /** Nodes of {@link _runOnce} runs in flight: reachable by nothing else, kept out of `nodes`. */
+  private transients: Set<SpinNode> | null = null;
   /** True for the default context (its signal cells are the handles themselves). */
   readonly isDefault: boolean;
   private weakRef: WeakRef<Context> | null = null;
@@ -251,6 +253,44 @@ export class Context {
   }
 
   /**
+   * @internal Run `body` once as a transient spin: no handle and no GC tracking, so nothing but
+   * the caller can reach it. `done` gets its first ready outcome (`ok` false: `value` is the error,
+   * a {@link Cancelled} after `cancel`), then the node is dropped. The returned function cancels
+   * it (a no-op once done; throws once the context is disposed). Throws like `value` when the
+   * context is disposed.
+   * This is `value(spin(body))` for callers that own the only reference (remote calls served).
+   */
+  _runOnce(body: SpinBody<unknown>, name: string, done: (ok: boolean, value: unknown) => void): () => void {
+    this._check("run a spin");
+    const n = new SpinNode(freshSpinId(), this, body, Object.is, undefined, name);
+    if (this.parent !== null && !this.liveRegistered) this.registerLive();
+    refresh(n);
+    if (isReady(n)) {
+      // settled synchronously: it never needed to be reachable
+      prune(n, n.log, EMPTY_LOG);
+      done(n.status === 1, n.result);
+      return noop;
+    }
+    const transients = (this.transients ??= new Set());
+    transients.add(n);
+    let settled = false;
+    n.holds++;
+    whenReady(n, (m) => {
+      settled = true;
+      m.holds--;
+      transients.delete(m);
+      if (quiescent(m)) prune(m, m.log, EMPTY_LOG);
+      done(m.status === 1, m.result);
+    });
+    return () => {
+      if (settled) return;
+      this._check("cancel a spin");
+      cancelNode(n);
+      this._drainSoon();
+    };
+  }
+
+  /**
    * Keep the spin live and eager: it re-runs in the drain whenever an input changes, and
    * `onValue` (or `onError`) gets every new result, starting with the current one.
    * @returns a function that stops observing
@@ -387,6 +427,7 @@ export class Context {
     this.timers.clear();
     const err = new ContextDisposedError("wait for a spin");
     for (const n of this.nodes.values()) abortNode(n, err);
+    if (this.transients !== null) for (const n of [...this.transients]) abortNode(n, err);
     for (const st of this.states.values()) st.dispose?.();
     this.pinned.clear();
     this.queue.length = 0;
@@ -804,6 +845,9 @@ export class Context {
     return `Context(${this.name ?? (this.parent === null ? "root" : "fork")})`;
   }
 }
+
+const EMPTY_LOG: readonly Entry[] = [];
+const noop = (): void => {};
 
 function quiescent(n: SpinNode): boolean {
   return (

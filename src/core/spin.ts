@@ -62,6 +62,11 @@ export interface SpinOptions<T> {
 }
 
 let nextId = 0;
+
+/** @internal a process-unique id for an unkeyed spin */
+export function freshSpinId(): string {
+  return `spin${++nextId}`;
+}
 /**
  * A cached, reactive, cancellable computation handle. `await spinHandle` (PromiseLike) reads it
  * in the default context; use `ctx.value(spin)` for other contexts.
@@ -133,5 +138,5 @@ export function spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
   if (run !== null) return run.spin(body, opts);
   if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
     invalidArgument("spin key must be a non-empty string");
-  return new Spin(body, opts, opts?.key ?? `spin${++nextId}`);
+  return new Spin(body, opts, opts?.key ?? freshSpinId());
 }

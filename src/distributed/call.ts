@@ -11,6 +11,7 @@ import { isCancelled } from "../core/errors.js";
 import { type Spin, type SpinBody, spin } from "../core/spin.js";
 import type { Connection, OutgoingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
+import type { Deadline, Deadlines } from "./deadlines.js";
 import { RemoteError } from "./errors.js";
 import type { RemoteDefinition } from "./remote-registry.js";
 import { encodeFrame, type InvokeFrame, messageOf } from "./wire.js";
@@ -61,14 +62,8 @@ export interface CallHost {
   readonly localCalls: Set<LocalCall>;
   /** Max pending calls per connection. */
   readonly maxPendingCalls: number;
-}
-
-/** Named arguments for the wire, from positional values. */
-function namedArgs(def: RemoteDefinition, args: readonly unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const params = def.params;
-  for (let i = 0; i < params.length; i++) out[params[i]!] = args[i];
-  return out;
+  /** The peer's deadline timer. */
+  readonly deadlines: Deadlines;
 }
 
 /** A self-invocation in flight. */
@@ -115,7 +110,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
   private phase = Phase.Idle;
   private conn: Connection | null = null;
   private reqId = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: Deadline | null = null;
   private localCtx: Context | null = null;
   private localSpin: Spin<unknown> | null = null;
   private onAbort: (() => void) | null = null;
@@ -156,7 +151,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
     if (this.phase !== Phase.WaitingForLink) return; // settled synchronously
     const ms = options.connectTimeoutMs;
     if (Number.isFinite(ms)) {
-      this.timer = setTimeout(() => {
+      this.timer = host.deadlines.add(ms, () => {
         this.timer = null;
         if (this.phase !== Phase.WaitingForLink) return;
         host.cancelWait(target, this);
@@ -167,7 +162,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
             this.detail(),
           ),
         );
-      }, ms);
+      });
     }
   }
 
@@ -191,7 +186,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
       return;
     }
     const id = conn.allocId();
-    const frame: InvokeFrame = { type: "invoke", id, fn: def.id, args: namedArgs(def, args), hash: def.hash };
+    const frame: InvokeFrame = { type: "invoke", id, fn: def.id, args, hash: def.hash };
     if (contextId !== undefined) frame.ctx = contextId;
     const t = options.timeoutMs;
     if (Number.isFinite(t)) frame.timeoutMs = t;
@@ -225,7 +220,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
       }
       return;
     }
-    if (Number.isFinite(t)) this.timer = setTimeout(() => this.onDeadline(), t);
+    if (Number.isFinite(t)) this.timer = host.deadlines.add(t, () => this.onDeadline());
   }
 
   /** LinkWaiter: no link will come. */
@@ -303,7 +298,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
 
   private clearTimer(): void {
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      this.timer.clear();
       this.timer = null;
     }
   }
@@ -363,7 +358,7 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
     this.localCtx = ctx;
     this.localSpin = s;
     const t = options.timeoutMs;
-    if (Number.isFinite(t)) this.timer = setTimeout(() => this.onDeadline(), t);
+    if (Number.isFinite(t)) this.timer = host.deadlines.add(t, () => this.onDeadline());
     ctx.value(s).then(
       (v) => this.succeed(v === undefined ? null : v),
       (err) => {

@@ -23,6 +23,7 @@ import {
 } from "./call.js";
 import { CloseCode, Connection, type ConnectionHost, truncateReason } from "./connection.js";
 import { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";
+import { Deadlines } from "./deadlines.js";
 import { RemoteError } from "./errors.js";
 import { resolveLimits, type WireLimits } from "./limits.js";
 import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
@@ -396,6 +397,8 @@ export class Peer {
   /** @internal */
   readonly _connectionHost: ConnectionHost;
   private readonly serveHost: ServeHost;
+  /** Deadlines of this peer's calls, both directions. */
+  private readonly deadlines = new Deadlines();
 
   /** Create a peer with no transport yet; see {@link Peer.listen} and {@link Peer.connect}. */
   constructor(opts: PeerOptions) {
@@ -438,12 +441,14 @@ export class Peer {
       localContext: (cid) => this.contexts.get(cid),
       localCalls: new Set(),
       maxPendingCalls: this.limits.maxPendingCalls,
+      deadlines: this.deadlines,
     };
     this.serveHost = {
       id: this.id,
       limits: this.limits,
       exposeStacks: opts.exposeStacks === true,
       authorize: opts.authorize,
+      deadlines: this.deadlines,
       localContext: (cid) => this.contexts.get(cid),
       report: (e, w) => this.report(e, w),
     };
@@ -689,6 +694,7 @@ export class Peer {
     const serverClosed = listener !== null ? this.closeListener(listener) : Promise.resolve();
     await Promise.all(conns.map((c) => withGrace(c)));
     await serverClosed;
+    this.deadlines.clearAll();
     this._refreshStatus();
   }
 

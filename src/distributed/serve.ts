@@ -1,15 +1,16 @@
 /**
  * The callee side of a remote call: authorize, look the body up by id, check its hash and argument
- * names, find the addressed context, run the body there as a spin, and answer with `result` or
+ * count, find the addressed context, run the body there as a spin, and answer with `result` or
  * `error`. A `cancel` frame, the caller's deadline or the link dropping cancels the spin (the body's
  * `$.signal` aborts).
  * @module
  */
 import type { Context } from "../core/context.js";
 import { isCancelled } from "../core/errors.js";
-import { type Spin, type SpinBody, spin } from "../core/spin.js";
+import type { SpinBody } from "../core/spin.js";
 import type { Connection, IncomingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
+import type { Deadline, Deadlines } from "./deadlines.js";
 import type { RemoteErrorCode } from "./errors.js";
 import type { WireLimits } from "./limits.js";
 import { lookupRemote } from "./remote-registry.js";
@@ -36,6 +37,8 @@ export interface ServeHost {
   readonly exposeStacks: boolean;
   /** Authorization hook, if any. */
   readonly authorize: AuthorizeHook | undefined;
+  /** The peer's deadline timer. */
+  readonly deadlines: Deadlines;
   /** The context registered under `contextId`. */
   localContext(contextId: string): Context | undefined;
   /** Report a problem (a hook that threw). */
@@ -67,16 +70,6 @@ export function serveInvoke(host: ServeHost, conn: Connection, frame: InvokeFram
   inc.start();
 }
 
-function sameNames(
-  names: readonly string[],
-  params: readonly string[],
-  args: Record<string, unknown>,
-): boolean {
-  if (names.length !== params.length) return false;
-  for (const p of params) if (!Object.hasOwn(args, p)) return false;
-  return true;
-}
-
 function errorFrame(id: number, code: RemoteErrorCode, message: string, data?: unknown): ErrorFrame {
   const f: ErrorFrame = { type: "error", id, code, name: "RemoteError", message };
   if (data !== undefined) f.data = data;
@@ -89,9 +82,9 @@ type Reason = "cancel" | "timeout" | "disconnect";
 class Incoming implements IncomingCall {
   private reason: Reason | null = null;
   private done = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private ctx: Context | null = null;
-  private spin: Spin<unknown> | null = null;
+  private timer: Deadline | null = null;
+  /** Cancels the running body (null before it started and once it settled). */
+  private stop: (() => void) | null = null;
   private readonly contextId: string;
 
   constructor(
@@ -104,7 +97,7 @@ class Incoming implements IncomingCall {
 
   start(): void {
     const t = this.frame.timeoutMs;
-    if (t !== undefined) this.timer = setTimeout(() => this.cancel("timeout"), t);
+    if (t !== undefined) this.timer = this.host.deadlines.add(t, () => this.cancel("timeout"));
     const authorize = this.host.authorize;
     if (authorize === undefined) {
       this.run();
@@ -177,15 +170,14 @@ class Incoming implements IncomingCall {
       );
       return;
     }
-    const names = Object.keys(frame.args);
     const params = def.params;
-    if (!sameNames(names, params, frame.args)) {
+    if (frame.args.length !== params.length) {
       this.respond(
         errorFrame(
           frame.id,
           "ERR_VERSION_MISMATCH",
-          `remote function '${frame.fn}' on peer '${host.id}' takes [${params.join(", ")}], the caller sent [${names.join(", ")}]`,
-          { fn: frame.fn, expected: [...params], got: names },
+          `remote function '${frame.fn}' on peer '${host.id}' takes ${params.length} argument${params.length === 1 ? "" : "s"} [${params.join(", ")}], the caller sent ${frame.args.length}`,
+          { fn: frame.fn, expected: [...params], got: frame.args.length },
         ),
       );
       return;
@@ -202,24 +194,21 @@ class Incoming implements IncomingCall {
       );
       return;
     }
-    let s: Spin<unknown>;
+    let body: SpinBody<unknown>;
     try {
-      const values: unknown[] = new Array(params.length);
-      for (let i = 0; i < params.length; i++) values[i] = frame.args[params[i]!];
-      s = spin(def.factory(...values) as SpinBody<unknown>, { name: frame.fn });
+      body = def.factory(...frame.args) as SpinBody<unknown>;
     } catch (err) {
       this.respondThrown(err);
       return;
     }
-    this.ctx = ctx;
-    this.spin = s;
-    ctx.value(s).then(
-      (value) => this.respondValue(value),
-      (err: unknown) => {
-        if (this.reason !== null || isCancelled(err)) this.respondCancelled();
-        else this.respondThrown(err);
-      },
-    );
+    // the body runs as a transient spin: only this call can reach it, so it is dropped as soon
+    // as it settles instead of waiting for the garbage collector
+    this.stop = ctx._runOnce(body, frame.fn, (ok, value) => {
+      this.stop = null;
+      if (ok) this.respondValue(value);
+      else if (this.reason !== null || isCancelled(value)) this.respondCancelled();
+      else this.respondThrown(value);
+    });
   }
 
   /** Cancel (a `cancel` frame, the deadline, or the link dropped). */
@@ -227,10 +216,11 @@ class Incoming implements IncomingCall {
     if (this.done || this.reason !== null) return;
     this.reason = reason;
     this.clearTimer();
-    const { ctx, spin: s } = this;
-    if (ctx !== null && s !== null) {
+    const stop = this.stop;
+    if (stop !== null) {
+      this.stop = null;
       try {
-        ctx.cancel(s); // the body's pending effect rejects, $.signal aborts; ctx.value rejects -> respondCancelled
+        stop(); // the body's pending effect rejects, $.signal aborts; the run settles -> respondCancelled
       } catch {
         this.respondCancelled(); // the context was disposed
       }
@@ -240,7 +230,7 @@ class Incoming implements IncomingCall {
 
   private clearTimer(): void {
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      this.timer.clear();
       this.timer = null;
     }
   }
@@ -249,8 +239,7 @@ class Incoming implements IncomingCall {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
-    this.ctx = null;
-    this.spin = null;
+    this.stop = null;
     if (this.conn.incoming.get(this.frame.id) === this) this.conn.incoming.delete(this.frame.id);
     if (this.reason === "disconnect" || this.conn.state !== "open") return;
     if (frame.type === "error") {

@@ -1,16 +1,20 @@
 /**
- * The wire: binary WebSocket frames, each one CBOR map with a text `type` (plain interoperable
- * CBOR, the same options as the shared codec in `src/core/codec.ts`). Five frame types:
+ * The wire: binary WebSocket frames, each one CBOR array whose first item is the frame type (plain
+ * interoperable CBOR, the same options as the shared codec in `src/core/codec.ts`). Fields are
+ * positional, so a frame carries no key strings; an optional field in the middle is `null` when
+ * absent, trailing optional fields may be left out. Five frame types:
  *
- * | type     | fields                                                                 |
- * |----------|------------------------------------------------------------------------|
- * | `hello`  | `v` (protocol version), `peer` (sender id), `credential?`              |
- * | `invoke` | `id`, `fn`, `args` (name → value), `ctx?`, `hash?`, `timeoutMs?`       |
- * | `result` | `id`, `value`                                                          |
- * | `cancel` | `id`                                                                   |
- * | `error`  | `id?` (absent: about the connection), `code`, `name`, `message`, `data?`, `remoteCode?`, `stack?` |
+ * | frame    | array                                                                          |
+ * |----------|--------------------------------------------------------------------------------|
+ * | `hello`  | `[1, v, peer, credential?]` (protocol version, sender id)                      |
+ * | `invoke` | `[2, id, fn, args, ctx?, hash?, timeoutMs?]` (`args`: the declared values, in order) |
+ * | `result` | `[3, id, value]`                                                               |
+ * | `cancel` | `[4, id]`                                                                      |
+ * | `error`  | `[5, id?, code, name, message, remoteCode?, stack?, data?]` (`id` null: about the connection) |
  *
- * Decoding first runs {@link checkCbor} (limits, tag allowlist), then `cbor-x`, then a shape check.
+ * In memory a frame is an object ({@link Frame}); {@link encodeFrame} and {@link decodeFrame}
+ * translate. Decoding first runs {@link checkCbor} (limits, tag allowlist), then `cbor-x`, then a
+ * shape check.
  * @module
  */
 import { Decoder, Encoder } from "cbor-x";
@@ -18,8 +22,11 @@ import { CBOR_OPTIONS } from "../core/codec.js";
 import { RemoteError, type RemoteErrorCode } from "./errors.js";
 import { checkCbor, type WireLimits } from "./limits.js";
 
-/** Protocol version carried by `hello`. */
-export const PROTOCOL_VERSION = 1;
+/** Protocol version carried by `hello` (2: positional frames; 1 had CBOR maps). */
+export const PROTOCOL_VERSION = 2;
+
+/** The type codes in the first item of every frame. */
+export const FrameType = { hello: 1, invoke: 2, result: 3, cancel: 4, error: 5 } as const;
 
 /** First frame in both directions: who is speaking. */
 export interface HelloFrame {
@@ -41,8 +48,8 @@ export interface InvokeFrame {
   id: number;
   /** Remote function id. */
   fn: string;
-  /** Declared argument values by name. */
-  args: Record<string, unknown>;
+  /** Declared argument values, in the order of the function's parameters. */
+  args: readonly unknown[];
   /** Context id on the callee (absent: `"default"`). */
   ctx?: string;
   /** Source hash of the body the caller was built with. */
@@ -97,10 +104,45 @@ const encoder = new Encoder(CBOR_OPTIONS);
 // the socket's receive buffer, which may hold other frames).
 const decoder = new Decoder({ ...CBOR_OPTIONS, copyBuffers: true });
 
+/** The positional array of a frame (what {@link encodeFrame} encodes). */
+export function frameToWire(frame: Frame): unknown[] {
+  switch (frame.type) {
+    case "hello":
+      return frame.credential === undefined
+        ? [FrameType.hello, frame.v, frame.peer]
+        : [FrameType.hello, frame.v, frame.peer, frame.credential];
+    case "invoke": {
+      const { ctx, hash, timeoutMs } = frame;
+      if (timeoutMs !== undefined)
+        return [FrameType.invoke, frame.id, frame.fn, frame.args, ctx ?? null, hash ?? null, timeoutMs];
+      if (hash !== undefined) return [FrameType.invoke, frame.id, frame.fn, frame.args, ctx ?? null, hash];
+      if (ctx !== undefined) return [FrameType.invoke, frame.id, frame.fn, frame.args, ctx];
+      return [FrameType.invoke, frame.id, frame.fn, frame.args];
+    }
+    case "result":
+      return [FrameType.result, frame.id, frame.value];
+    case "cancel":
+      return [FrameType.cancel, frame.id];
+    case "error": {
+      const f: unknown[] = [
+        FrameType.error,
+        frame.id ?? null,
+        frame.code,
+        frame.name,
+        frame.message,
+        frame.remoteCode ?? null,
+        frame.stack ?? null,
+      ];
+      if (frame.data !== undefined) f.push(frame.data);
+      return f;
+    }
+  }
+}
+
 /** Encode a frame. Throws a {@link RemoteError} `ERR_NOT_SERIALIZABLE` when a value cannot be encoded. */
 export function encodeFrame(frame: Frame): Uint8Array {
   try {
-    return encoder.encode(frame);
+    return encoder.encode(frameToWire(frame));
   } catch (err) {
     throw new RemoteError("ERR_NOT_SERIALIZABLE", `cannot encode ${frame.type} frame: ${messageOf(err)}`, {
       cause: err,
@@ -148,48 +190,50 @@ export function decodeFrame(bytes: Uint8Array, limits: WireLimits): Frame {
   return validate(raw);
 }
 
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return (
-    typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype
-  );
-}
-
 function isRequestId(x: unknown): x is number {
   return typeof x === "number" && Number.isInteger(x) && x > 0 && x <= 0x7fffffff;
 }
 
-function optString(f: Record<string, unknown>, key: string, id?: number): string | undefined {
-  const v = f[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== "string") throw bad(`field "${key}" must be a string`, id);
+/** Item `i` of a frame as an optional string (`null` or missing: absent). */
+function optString(
+  f: readonly unknown[],
+  i: number,
+  name: string,
+  what: string,
+  id?: number,
+): string | undefined {
+  const v = f[i];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw bad(`${what}: field "${name}" must be a string`, id);
   return v;
 }
 
 function validate(raw: unknown): Frame {
-  if (!isRecord(raw)) throw bad("a frame must be a CBOR map");
-  const type = raw.type;
+  if (!Array.isArray(raw) || raw.length === 0) throw bad("a frame must be a non-empty CBOR array");
+  const type = raw[0];
   switch (type) {
-    case "hello": {
-      if (typeof raw.v !== "number") throw bad('hello: field "v" must be a number');
-      if (typeof raw.peer !== "string" || raw.peer === "" || raw.peer.length > 256)
+    case FrameType.hello: {
+      const [, v, peer] = raw;
+      if (typeof v !== "number") throw bad('hello: field "v" must be a number');
+      if (typeof peer !== "string" || peer === "" || peer.length > 256)
         throw bad('hello: field "peer" must be a non-empty string of at most 256 characters');
-      const f: HelloFrame = { type, v: raw.v, peer: raw.peer };
-      if (raw.credential !== undefined) f.credential = raw.credential;
+      const f: HelloFrame = { type: "hello", v, peer };
+      if (raw.length > 3) f.credential = raw[3];
       return f;
     }
-    case "invoke": {
-      const id = isRequestId(raw.id) ? raw.id : undefined;
+    case FrameType.invoke: {
+      const id = isRequestId(raw[1]) ? raw[1] : undefined;
       if (id === undefined) throw bad('invoke: field "id" must be an integer in [1, 2^31)');
-      if (typeof raw.fn !== "string" || raw.fn === "")
-        throw bad('invoke: field "fn" must be a non-empty string', id);
-      if (!isRecord(raw.args))
-        throw bad('invoke: field "args" must be a map of argument names to values', id);
-      const f: InvokeFrame = { type, id, fn: raw.fn, args: raw.args };
-      const ctx = optString(raw, "ctx", id);
+      const fn = raw[2];
+      if (typeof fn !== "string" || fn === "") throw bad('invoke: field "fn" must be a non-empty string', id);
+      const args = raw[3];
+      if (!Array.isArray(args)) throw bad('invoke: field "args" must be an array of argument values', id);
+      const f: InvokeFrame = { type: "invoke", id, fn, args };
+      const ctx = optString(raw, 4, "ctx", "invoke", id);
       if (ctx !== undefined) f.ctx = ctx;
-      const hash = optString(raw, "hash", id);
+      const hash = optString(raw, 5, "hash", "invoke", id);
       if (hash !== undefined) f.hash = hash;
-      const t = raw.timeoutMs;
+      const t = raw[6];
       if (t !== undefined && t !== null) {
         if (typeof t !== "number" || !(t >= 0) || !Number.isFinite(t))
           throw bad('invoke: field "timeoutMs" must be a non-negative finite number', id);
@@ -197,31 +241,32 @@ function validate(raw: unknown): Frame {
       }
       return f;
     }
-    case "result":
-      if (!isRequestId(raw.id)) throw bad('result: field "id" must be an integer in [1, 2^31)');
-      return { type, id: raw.id, value: raw.value };
-    case "cancel":
-      if (!isRequestId(raw.id)) throw bad('cancel: field "id" must be an integer in [1, 2^31)');
-      return { type, id: raw.id };
-    case "error": {
-      if (raw.id !== undefined && raw.id !== null && !isRequestId(raw.id))
-        throw bad('error: field "id" must be an integer in [1, 2^31) when present');
-      if (typeof raw.code !== "string") throw bad('error: field "code" must be a string');
+    case FrameType.result:
+      if (!isRequestId(raw[1])) throw bad('result: field "id" must be an integer in [1, 2^31)');
+      return { type: "result", id: raw[1], value: raw[2] };
+    case FrameType.cancel:
+      if (!isRequestId(raw[1])) throw bad('cancel: field "id" must be an integer in [1, 2^31)');
+      return { type: "cancel", id: raw[1] };
+    case FrameType.error: {
+      const [, id, code, name, message, remoteCode, stack] = raw;
+      if (id !== undefined && id !== null && !isRequestId(id))
+        throw bad('error: field "id" must be an integer in [1, 2^31) or null');
+      if (typeof code !== "string") throw bad('error: field "code" must be a string');
       const f: ErrorFrame = {
-        type,
-        code: raw.code as RemoteErrorCode,
-        name: typeof raw.name === "string" ? raw.name : "Error",
-        message: typeof raw.message === "string" ? raw.message : "",
+        type: "error",
+        code: code as RemoteErrorCode,
+        name: typeof name === "string" ? name : "Error",
+        message: typeof message === "string" ? message : "",
       };
-      if (isRequestId(raw.id)) f.id = raw.id;
-      if (raw.data !== undefined) f.data = raw.data;
-      if (typeof raw.remoteCode === "string") f.remoteCode = raw.remoteCode;
-      if (typeof raw.stack === "string") f.stack = raw.stack;
+      if (isRequestId(id)) f.id = id;
+      if (typeof remoteCode === "string") f.remoteCode = remoteCode;
+      if (typeof stack === "string") f.stack = stack;
+      if (raw.length > 7) f.data = raw[7];
       return f;
     }
     default:
       throw bad(
-        `unknown frame type ${typeof type === "string" ? JSON.stringify(type.slice(0, 64)) : typeof type}`,
+        `unknown frame type ${typeof type === "number" ? type : typeof type === "string" ? JSON.stringify(type.slice(0, 64)) : typeof type}`,
       );
   }
 }

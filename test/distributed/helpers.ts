@@ -15,7 +15,9 @@ import {
 } from "spindel/distributed";
 import { afterEach } from "vitest";
 import { type ClientOptions, type RawData, WebSocket } from "ws";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { encodeCbor } from "../../src/core/codec.js";
+import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
+import { decodeFrame, type Frame, frameToWire, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
 import { type Gate, gate } from "../core/helpers.js";
 
 const open = new Set<Peer>();
@@ -101,15 +103,31 @@ export function defineRemote<A extends unknown[]>(
   );
 }
 
+/**
+ * A frame written by hand: like {@link Frame}, but fields may hold values of the wrong shape
+ * (for tests of the listener's validation).
+ */
+export type HandFrame = { type: Frame["type"] } & Record<string, unknown>;
+
+/** The positional CBOR bytes of a hand-written frame (no validation). */
+export function handFrame(f: HandFrame): Uint8Array {
+  return encodeCbor(frameToWire(f as unknown as Frame));
+}
+
 /** A raw `ws` client that speaks CBOR frames by hand (for protocol and fuzz tests). */
 export class RawClient {
+  /** Frames received, decoded and validated like the real peer does (a frame that fails is kept as `{ type: "invalid", error }`). */
   readonly frames: unknown[] = [];
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data: RawData) => {
-      this.frames.push(decodeCbor(new Uint8Array(data as Buffer)));
+      try {
+        this.frames.push(decodeFrame(new Uint8Array(data as Buffer), DEFAULT_LIMITS));
+      } catch (error) {
+        this.frames.push({ type: "invalid", error });
+      }
       this.wake();
     });
     ws.on("close", (code, reason) => {
@@ -133,8 +151,13 @@ export class RawClient {
     return c;
   }
 
-  /** Send a value as one CBOR frame. */
-  send(value: unknown): void {
+  /** Send a frame (fields in any shape: see {@link HandFrame}). */
+  send(frame: HandFrame): void {
+    this.ws.send(handFrame(frame), { binary: true });
+  }
+
+  /** Send any value as one CBOR frame (for frames that are not frames at all). */
+  sendValue(value: unknown): void {
     this.ws.send(encodeCbor(value), { binary: true });
   }
 
@@ -146,7 +169,12 @@ export class RawClient {
   /** Say hello as `peer`. */
   async hello(peer: string, credential?: unknown): Promise<Record<string, unknown>> {
     const n = this.frames.length;
-    this.send({ type: "hello", v: 1, peer, ...(credential !== undefined ? { credential } : {}) });
+    this.send({
+      type: "hello",
+      v: PROTOCOL_VERSION,
+      peer,
+      ...(credential !== undefined ? { credential } : {}),
+    });
     return this.next(n);
   }
 

@@ -10,12 +10,14 @@ import { cancel, createContext, isCancelled, type SpinScope, signal, spin } from
 import { invokeRemote, Peer, RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { type RawData, WebSocketServer } from "ws";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
+import { decodeFrame, type Frame, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
 import {
   client,
   defineRemote,
   type Gate,
   gate,
+  handFrame,
   hub,
   RawClient,
   rejection,
@@ -86,7 +88,7 @@ describe("deadlines", () => {
       type: "invoke",
       id: 7,
       fn: hang.id,
-      args: { key: "callee-deadline" },
+      args: ["callee-deadline"],
       hash: hang.hash,
       timeoutMs: 40,
     });
@@ -202,13 +204,13 @@ describe("cancellation", () => {
 });
 
 /** A hand-written listener speaking the protocol, for failures the real one never produces. */
-async function rawListener(onInvoke: (ws: import("ws").WebSocket, frame: Record<string, unknown>) => void) {
+async function rawListener(onInvoke: (ws: import("ws").WebSocket, frame: Frame) => void) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
   await once(wss, "listening");
   wss.on("connection", (ws) => {
     ws.on("message", (data: RawData) => {
-      const f = decodeCbor(new Uint8Array(data as Buffer)) as Record<string, unknown>;
-      if (f.type === "hello") ws.send(encodeCbor({ type: "hello", v: 1, peer: "raw" }));
+      const f = decodeFrame(new Uint8Array(data as Buffer), DEFAULT_LIMITS);
+      if (f.type === "hello") ws.send(handFrame({ type: "hello", v: PROTOCOL_VERSION, peer: "raw" }));
       else onInvoke(ws, f);
     });
   });
@@ -293,13 +295,13 @@ describe("disconnects never hang a call", () => {
   test("a late result for a call that already timed out is dropped; the link keeps working", async () => {
     const cancelled = gate<number>();
     const raw = await rawListener((ws, f) => {
-      if (f.type === "invoke" && (f.args as { x: number }).x === 1) return; // answered late, below
-      if (f.type === "invoke") ws.send(encodeCbor({ type: "result", id: f.id, value: "on time" }));
+      if (f.type === "invoke" && f.args[0] === 1) return; // answered late, below
+      if (f.type === "invoke") ws.send(handFrame({ type: "result", id: f.id, value: "on time" }));
       if (f.type === "cancel") {
         // answer the timed-out call now: too late, the caller must drop it
-        ws.send(encodeCbor({ type: "result", id: f.id, value: "late" }));
+        ws.send(handFrame({ type: "result", id: f.id, value: "late" }));
         ws.send(
-          encodeCbor({
+          handFrame({
             type: "error",
             id: f.id,
             code: "ERR_REMOTE_THROWN",

@@ -229,7 +229,7 @@ describe("remote calls", () => {
     expect(e.message).toContain(ghost.id);
   });
 
-  test("a different source hash or different argument names is ERR_VERSION_MISMATCH", async () => {
+  test("a different source hash or a different argument count is ERR_VERSION_MISMATCH", async () => {
     const { peer: h } = await hub();
     const c = await client(h.url!);
     const ctx = createContext();
@@ -239,12 +239,14 @@ describe("remote calls", () => {
     )) as unknown as RemoteError;
     expect(e.code).toBe("ERR_VERSION_MISMATCH");
     expect(e.data).toEqual({ fn: add.id, expected: add.hash, got: "hash-from-another-build" });
-    const renamed: RemoteDefinition = { ...add, params: ["a", "b"] };
+    // arguments travel by position; renamed parameters change the source hash (it covers them)
+    const widened: RemoteDefinition = { ...add, params: ["x", "y", "z"] };
     const n = (await rejection(
-      ctx.value(invokeRemote(renamed, c.remote("hub"), [1, 2])),
+      ctx.value(invokeRemote(widened, c.remote("hub"), [1, 2, 3])),
     )) as unknown as RemoteError;
     expect(n.code).toBe("ERR_VERSION_MISMATCH");
-    expect(n.data).toEqual({ fn: add.id, expected: ["x", "y"], got: ["a", "b"] });
+    expect(n.data).toEqual({ fn: add.id, expected: ["x", "y"], got: 3 });
+    expect(n.message).toMatch(/takes 2 arguments \[x, y\], the caller sent 3/);
   });
 
   test("self-invocation runs the body locally, without any transport", async () => {

@@ -9,10 +9,10 @@ import { createContext, type SpinScope } from "spindel";
 import { DEFAULT_LIMITS, invokeRemote } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { WebSocketServer } from "ws";
-import { encodeCbor } from "../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
 import { checkCbor, resolveLimits, type WireLimits } from "../../src/distributed/limits.js";
-import { decodeFrame, encodeFrame } from "../../src/distributed/wire.js";
-import { client, defineRemote, gate, hub, RawClient, rejection, within } from "./helpers.js";
+import { decodeFrame, encodeFrame, type Frame, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
+import { client, defineRemote, gate, handFrame, hub, RawClient, rejection, within } from "./helpers.js";
 
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "add");
 const hold = gate<void>();
@@ -136,25 +136,54 @@ describe("frames", () => {
       type: "invoke",
       id: 3,
       fn: "m:f:0",
-      args: { a: new Map([[1, 2]]) },
+      args: [new Map([[1, 2]]), "b"],
       ctx: "p1",
       hash: "h",
       timeoutMs: 50,
     } as const;
     expect(decodeFrame(encodeFrame(invoke), l)).toEqual(invoke);
+    // positional: no key strings on the wire, optional fields in the middle are null
+    expect(decodeCbor(encodeFrame(invoke))).toEqual([2, 3, "m:f:0", [new Map([[1, 2]]), "b"], "p1", "h", 50]);
+    expect(decodeCbor(encodeFrame({ type: "invoke", id: 4, fn: "f", args: [], timeoutMs: 9 }))).toEqual([
+      2,
+      4,
+      "f",
+      [],
+      null,
+      null,
+      9,
+    ]);
+    const others: Frame[] = [
+      { type: "hello", v: 2, peer: "p" },
+      { type: "hello", v: 2, peer: "p", credential: null },
+      { type: "result", id: 1, value: null },
+      { type: "cancel", id: 1 },
+      { type: "error", code: "ERR_PROTOCOL", name: "RemoteError", message: "m" },
+      {
+        type: "error",
+        id: 3,
+        code: "ERR_REMOTE_THROWN",
+        name: "E",
+        message: "m",
+        data: null,
+        remoteCode: "X",
+      },
+    ];
+    for (const f of others) expect(decodeFrame(encodeFrame(f), l)).toEqual(f);
     const bad: [unknown, RegExp, number | undefined][] = [
-      [[1, 2], /CBOR map/, undefined],
-      [{ type: "nope" }, /unknown frame type "nope"/, undefined],
-      [{ type: 42 }, /unknown frame type number/, undefined],
-      [{ type: "hello", v: 1 }, /peer/, undefined],
-      [{ type: "invoke", id: 0, fn: "f", args: {} }, /"id"/, undefined],
-      [{ type: "invoke", id: 5, fn: "", args: {} }, /"fn"/, 5],
-      [{ type: "invoke", id: 5, fn: "f", args: [1] }, /"args"/, 5],
-      [{ type: "invoke", id: 5, fn: "f", args: {}, timeoutMs: -1 }, /timeoutMs/, 5],
-      [{ type: "invoke", id: 5, fn: "f", args: {}, ctx: 7 }, /"ctx"/, 5],
-      [{ type: "result", id: 2 ** 40 }, /"id"/, undefined],
-      [{ type: "cancel" }, /"id"/, undefined],
-      [{ type: "error", id: "x", code: "E" }, /"id"/, undefined],
+      [{ type: "invoke" }, /CBOR array/, undefined],
+      [[], /CBOR array/, undefined],
+      [["invoke", 1, "f", []], /unknown frame type "invoke"/, undefined],
+      [[42], /unknown frame type 42/, undefined],
+      [[1, 1], /peer/, undefined],
+      [[2, 0, "f", []], /"id"/, undefined],
+      [[2, 5, "", []], /"fn"/, 5],
+      [[2, 5, "f", { a: 1 }], /"args"/, 5],
+      [[2, 5, "f", [], null, null, -1], /timeoutMs/, 5],
+      [[2, 5, "f", [], 7], /"ctx"/, 5],
+      [[3, 2 ** 40], /"id"/, undefined],
+      [[4], /"id"/, undefined],
+      [[5, "x", "E"], /"id"/, undefined],
     ];
     for (const [v, re, id] of bad) {
       let err: { code?: string; message?: string; requestId?: number } = {};
@@ -176,7 +205,7 @@ describe("a listener under malformed input", () => {
     const { peer: h } = await hub({ onError: (_e, where) => reports.push(where) });
     const raw = await RawClient.open(h.url!);
     try {
-      expect(await raw.hello("raw")).toMatchObject({ type: "hello", v: 1, peer: "hub" });
+      expect(await raw.hello("raw")).toMatchObject({ type: "hello", v: PROTOCOL_VERSION, peer: "hub" });
       let n = raw.frames.length;
       raw.sendRaw("hello as text");
       expect(await raw.next(n)).toMatchObject({
@@ -185,7 +214,7 @@ describe("a listener under malformed input", () => {
         message: expect.stringMatching(/text frames/),
       });
       n = raw.frames.length;
-      raw.send({ type: "teleport" });
+      raw.sendValue([99]);
       expect(await raw.next(n)).toMatchObject({
         type: "error",
         code: "ERR_PROTOCOL",
@@ -193,10 +222,10 @@ describe("a listener under malformed input", () => {
       });
       expect((await raw.next(n)).id).toBeUndefined();
       n = raw.frames.length;
-      raw.send({ type: "invoke", id: 9, fn: add.id, args: "not a map" });
+      raw.send({ type: "invoke", id: 9, fn: add.id, args: "not an array" });
       expect(await raw.next(n)).toMatchObject({ type: "error", id: 9, code: "ERR_PROTOCOL" });
       n = raw.frames.length;
-      raw.send({ type: "invoke", id: 10, fn: "no/such:fn:0", args: {} });
+      raw.send({ type: "invoke", id: 10, fn: "no/such:fn:0", args: [] });
       expect(await raw.next(n)).toMatchObject({ type: "error", id: 10, code: "ERR_NO_FUNCTION" });
       n = raw.frames.length;
       raw.send({ type: "hello", v: 1, peer: "again" });
@@ -207,13 +236,13 @@ describe("a listener under malformed input", () => {
       });
       // a well-formed invoke by hand still works on the same link
       n = raw.frames.length;
-      raw.send({ type: "invoke", id: 11, fn: add.id, args: { x: 20, y: 22 }, hash: add.hash });
+      raw.send({ type: "invoke", id: 11, fn: add.id, args: [20, 22], hash: add.hash });
       expect(await raw.next(n)).toEqual({ type: "result", id: 11, value: 42 });
       // results and cancels for unknown ids are ignored silently
       n = raw.frames.length;
       raw.send({ type: "result", id: 999, value: 1 });
       raw.send({ type: "cancel", id: 999 });
-      raw.send({ type: "invoke", id: 12, fn: add.id, args: { x: 1, y: 1 } });
+      raw.send({ type: "invoke", id: 12, fn: add.id, args: [1, 1] });
       expect(await raw.next(n)).toEqual({ type: "result", id: 12, value: 2 });
       expect(raw.closed).toBeNull();
       expect(reports.filter((w) => w === "protocol").length).toBe(4);
@@ -228,8 +257,8 @@ describe("a listener under malformed input", () => {
     try {
       await raw.hello("raw");
       let n = raw.frames.length;
-      raw.send({ type: "invoke", id: 1, fn: held.id, args: {} });
-      raw.send({ type: "invoke", id: 1, fn: held.id, args: {} });
+      raw.send({ type: "invoke", id: 1, fn: held.id, args: [] });
+      raw.send({ type: "invoke", id: 1, fn: held.id, args: [] });
       expect(await raw.next(n)).toMatchObject({
         type: "error",
         id: 1,
@@ -237,8 +266,8 @@ describe("a listener under malformed input", () => {
         message: expect.stringMatching(/already running/),
       });
       n = raw.frames.length;
-      raw.send({ type: "invoke", id: 2, fn: held.id, args: {} });
-      raw.send({ type: "invoke", id: 3, fn: held.id, args: {} });
+      raw.send({ type: "invoke", id: 2, fn: held.id, args: [] });
+      raw.send({ type: "invoke", id: 3, fn: held.id, args: [] });
       expect(await raw.next(n)).toMatchObject({
         type: "error",
         id: 3,
@@ -259,7 +288,7 @@ describe("a listener under malformed input", () => {
   test("a frame before hello, a bad protocol version, too many bad frames: closed with a reason", async () => {
     const { peer: h } = await hub();
     const early = await RawClient.open(h.url!);
-    early.send({ type: "invoke", id: 1, fn: add.id, args: { x: 1, y: 2 } });
+    early.send({ type: "invoke", id: 1, fn: add.id, args: [1, 2] });
     expect(await early.next(0)).toMatchObject({
       type: "error",
       code: "ERR_PROTOCOL",
@@ -296,13 +325,13 @@ describe("a listener under malformed input", () => {
     const { peer: h } = await hub({ limits: { maxFrameBytes: 4096, maxDepth: 8 } });
     const big = await RawClient.open(h.url!);
     await big.hello("big");
-    big.send({ type: "invoke", id: 1, fn: add.id, args: { x: "x".repeat(10_000), y: 1 } });
+    big.send({ type: "invoke", id: 1, fn: add.id, args: ["x".repeat(10_000), 1] });
     expect((await big.whenClosed()).code).toBe(1009);
 
     const deep = await RawClient.open(h.url!);
     await deep.hello("deep");
     const n = deep.frames.length;
-    deep.send({ type: "invoke", id: 1, fn: add.id, args: { x: [[[[[[[[[1]]]]]]]]], y: 1 } });
+    deep.send({ type: "invoke", id: 1, fn: add.id, args: [[[[[[[[[[1]]]]]]]]], 1] });
     expect(await deep.next(n)).toMatchObject({
       type: "error",
       code: "ERR_LIMIT",
@@ -332,7 +361,7 @@ describe("a listener under malformed input", () => {
       type: "invoke",
       id: 1,
       fn: add.id,
-      args: { x: 1, y: 2 },
+      args: [1, 2],
       hash: add.hash,
     });
     const anyCbor = fc.anything({
@@ -350,7 +379,7 @@ describe("a listener under malformed input", () => {
       anyCbor.map((v) => ({ kind: "cbor", data: encodeCbor(v) })),
       anyCbor.map((v) => ({
         kind: "frame-ish",
-        data: encodeCbor({ type: "invoke", id: 5, fn: add.id, args: v }),
+        data: handFrame({ type: "invoke", id: 5, fn: add.id, args: v }),
       })),
       fc.tuple(fc.nat(validInvoke.length - 1), fc.integer({ min: 0, max: 255 })).map(([i, b]) => {
         const m = new Uint8Array(validInvoke);

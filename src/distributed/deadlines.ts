@@ -1,0 +1,132 @@
+/**
+ * Call deadlines without a timer per call. Every call with a deadline (caller and callee side)
+ * takes a slot in a FIFO queue per duration — deadlines of one duration expire in the order they
+ * were set — and one timer, armed for the earliest live deadline, serves them all. Finishing a call
+ * only marks its slot dead; dead slots are dropped from the head as the queue moves, and a queue
+ * whose dead slots outnumber its live ones is compacted, so memory stays proportional to the calls
+ * in flight. The timer holds the process open only while some deadline is live.
+ * @module
+ */
+
+/** A deadline set with {@link Deadlines.add}. */
+export interface Deadline {
+  /** Clear it (idempotent; a no-op after it fired). */
+  clear(): void;
+}
+
+class Slot implements Deadline {
+  constructor(
+    readonly owner: Deadlines,
+    readonly queue: Queue,
+    readonly at: number,
+    public fire: (() => void) | null,
+  ) {}
+
+  clear(): void {
+    if (this.fire === null) return;
+    this.fire = null;
+    this.queue.dead++;
+    this.owner.cleared(this.queue);
+  }
+}
+
+interface Queue {
+  slots: Slot[];
+  head: number;
+  dead: number;
+}
+
+/** Compaction threshold: a queue is compacted when it holds more dead slots than this and than live ones. */
+const COMPACT_AT = 1024;
+
+/** One timer for many deadlines (one instance per peer). */
+export class Deadlines {
+  private readonly queues = new Map<number, Queue>();
+  private live = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private refed = false;
+
+  /** Call `fire` in `ms` milliseconds unless the returned deadline is cleared first. `ms` must be finite. */
+  add(ms: number, fire: () => void): Deadline {
+    const d = Math.max(ms, 0);
+    let q = this.queues.get(d);
+    if (q === undefined) this.queues.set(d, (q = { slots: [], head: 0, dead: 0 }));
+    const at = performance.now() + d;
+    const slot = new Slot(this, q, at, fire);
+    q.slots.push(slot);
+    this.live++;
+    if (at < this.timerAt) this.arm(at);
+    else if (!this.refed && this.timer !== null) {
+      this.timer.ref();
+      this.refed = true;
+    }
+    return slot;
+  }
+
+  /** @internal a slot of `q` was cleared */
+  cleared(q: Queue): void {
+    this.live--;
+    const slots = q.slots;
+    while (q.head < slots.length && slots[q.head]!.fire === null) {
+      q.head++;
+      q.dead--;
+    }
+    if (q.head === slots.length) {
+      slots.length = 0;
+      q.head = 0;
+    } else if (q.dead > COMPACT_AT && q.dead > slots.length - q.head - q.dead) {
+      q.slots = slots.slice(q.head).filter((s) => s.fire !== null);
+      q.head = 0;
+      q.dead = 0;
+    }
+    if (this.live === 0 && this.refed && this.timer !== null) {
+      // nothing can expire: keep the armed timer (re-arming costs more) but let the process exit
+      this.timer.unref();
+      this.refed = false;
+    }
+  }
+
+  /** Clear every deadline and the timer (the peer closed). */
+  clearAll(): void {
+    for (const q of this.queues.values()) for (const s of q.slots) s.fire = null;
+    this.queues.clear();
+    this.live = 0;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private arm(at: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - performance.now())));
+    this.refed = this.live > 0;
+    if (!this.refed) this.timer.unref();
+  }
+
+  private sweep(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = performance.now();
+    const due: (() => void)[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [d, q] of this.queues) {
+      const slots = q.slots;
+      while (q.head < slots.length) {
+        const s = slots[q.head]!;
+        if (s.fire !== null) {
+          if (s.at > now) break;
+          due.push(s.fire);
+          s.fire = null;
+          this.live--;
+        } else q.dead--;
+        q.head++;
+      }
+      if (q.head === slots.length) this.queues.delete(d);
+      else if (slots[q.head]!.at < next) next = slots[q.head]!.at;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
+    for (const f of due) f();
+  }
+}

@@ -256,8 +256,8 @@ export class Context {
    * @internal Run `body` once as a transient spin: no handle and no GC tracking, so nothing but
    * the caller can reach it. `done` gets its first ready outcome (`ok` false: `value` is the error,
    * a {@link Cancelled} after `cancel`), then the node is dropped. The returned function cancels
-   * it (a no-op once done; throws once the context is disposed). Throws like `value` when the
-   * context is disposed.
+   * it (a no-op once it answered; disposing the context answers it). Throws like `value` when
+   * the context is disposed.
    * This is `value(spin(body))` for callers that own the only reference (remote calls served).
    */
   _runOnce(body: SpinBody<unknown>, name: string, done: (ok: boolean, value: unknown) => void): () => void {

@@ -212,7 +212,7 @@ export class Connection {
    */
   sendBytes(bytes: Uint8Array): boolean {
     if (this.state === "closed" || this.socket.readyState !== 1) return false;
-    if (!this.corked && !process.env.NOCORK) {
+    if (!this.corked) {
       const stream = (this.socket as unknown as { _socket?: CorkableStream | null })._socket;
       if (stream != null) {
         this.corked = true;

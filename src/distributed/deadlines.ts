@@ -36,14 +36,44 @@ interface Queue {
   dead: number;
 }
 
+/** A one-shot timer of a {@link DeadlineClock}. */
+export interface DeadlineTimer {
+  /** Stop it. */
+  clear(): void;
+  /** Let it hold the process open (Node's `Timeout.ref`). */
+  ref(): void;
+  /** Let the process exit while it is pending (Node's `Timeout.unref`). */
+  unref(): void;
+}
+
+/** Time and one-shot timers for {@link Deadlines} (real time by default; tests pass a fake). */
+export interface DeadlineClock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Call `fn` in `ms` milliseconds. */
+  set(ms: number, fn: () => void): DeadlineTimer;
+}
+
+/** Real time: `performance.now` and Node timers. */
+export const realDeadlineClock: DeadlineClock = {
+  now: () => performance.now(),
+  set(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return { clear: () => clearTimeout(t), ref: () => t.ref(), unref: () => t.unref() };
+  },
+};
+
 /** Compaction threshold: a queue is compacted when it holds more dead slots than this and than live ones. */
 const COMPACT_AT = 1024;
 
 /** One timer for many deadlines (one instance per peer). */
 export class Deadlines {
+  /** @param clock time and timers (default: real) */
+  constructor(private readonly clock: DeadlineClock = realDeadlineClock) {}
+
   private readonly queues = new Map<number, Queue>();
-  private live = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private liveCount = 0;
+  private timer: DeadlineTimer | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private refed = false;
 
@@ -52,10 +82,10 @@ export class Deadlines {
     const d = Math.max(ms, 0);
     let q = this.queues.get(d);
     if (q === undefined) this.queues.set(d, (q = { slots: [], head: 0, dead: 0 }));
-    const at = performance.now() + d;
+    const at = this.clock.now() + d;
     const slot = new Slot(this, q, at, fire);
     q.slots.push(slot);
-    this.live++;
+    this.liveCount++;
     if (at < this.timerAt) this.arm(at);
     else if (!this.refed && this.timer !== null) {
       this.timer.ref();
@@ -66,7 +96,7 @@ export class Deadlines {
 
   /** @internal a slot of `q` was cleared */
   cleared(q: Queue): void {
-    this.live--;
+    this.liveCount--;
     const slots = q.slots;
     while (q.head < slots.length && slots[q.head]!.fire === null) {
       q.head++;
@@ -80,7 +110,7 @@ export class Deadlines {
       q.head = 0;
       q.dead = 0;
     }
-    if (this.live === 0 && this.refed && this.timer !== null) {
+    if (this.liveCount === 0 && this.refed && this.timer !== null) {
       // nothing can expire: keep the armed timer (re-arming costs more) but let the process exit
       this.timer.unref();
       this.refed = false;
@@ -91,24 +121,36 @@ export class Deadlines {
   clearAll(): void {
     for (const q of this.queues.values()) for (const s of q.slots) s.fire = null;
     this.queues.clear();
-    this.live = 0;
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.liveCount = 0;
+    this.timer?.clear();
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
   }
 
+  /** Deadlines set and not yet cleared or fired. */
+  get live(): number {
+    return this.liveCount;
+  }
+
+  /** Slots held in memory, live or dead (bounded by about twice the live ones, plus a constant). */
+  get held(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.slots.length - q.head;
+    return n;
+  }
+
   private arm(at: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer?.clear();
     this.timerAt = at;
-    this.timer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(at - performance.now())));
-    this.refed = this.live > 0;
+    this.timer = this.clock.set(Math.max(1, Math.ceil(at - this.clock.now())), () => this.sweep());
+    this.refed = this.liveCount > 0;
     if (!this.refed) this.timer.unref();
   }
 
   private sweep(): void {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
+    const now = this.clock.now();
     const due: (() => void)[] = [];
     let next = Number.POSITIVE_INFINITY;
     for (const [d, q] of this.queues) {
@@ -119,7 +161,7 @@ export class Deadlines {
           if (s.at > now) break;
           due.push(s.fire);
           s.fire = null;
-          this.live--;
+          this.liveCount--;
         } else q.dead--;
         q.head++;
       }

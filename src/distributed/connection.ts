@@ -12,6 +12,7 @@ import {
   decodeFrame,
   type ErrorFrame,
   encodeFrame,
+  encodeLegacyError,
   type Frame,
   FrameError,
   type HelloFrame,
@@ -79,7 +80,8 @@ interface CorkableStream {
 }
 
 function uncork(conn: Connection, stream: CorkableStream): void {
-  conn.corked = false;
+  if (conn.corked !== stream) return; // flushed early (see Connection.sendBytes)
+  conn.corked = null;
   stream.uncork();
 }
 
@@ -100,8 +102,8 @@ export class Connection {
   /** Close code (set once closed). */
   closeCode = 0;
   private nextId = 0;
-  /** Whether the TCP stream is corked until the next tick (see {@link sendBytes}). */
-  corked = false;
+  /** The TCP stream while it is corked until the next tick (see {@link sendBytes}), else null. */
+  corked: CorkableStream | null = null;
   private protocolErrors = 0;
   private alive = true;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -205,25 +207,37 @@ export class Connection {
   }
 
   /**
-   * Send encoded bytes. Returns false when the connection is closed. Frames sent in one turn of
-   * the event loop (one synchronous stretch plus its microtasks) leave in one write: the first send
-   * corks the TCP stream and a `process.nextTick` uncorks it, so pipelined calls and answers share
-   * syscalls instead of paying one each. Each frame is still its own WebSocket message.
+   * Send encoded bytes. Returns false when the connection is closed. Frames sent close together
+   * leave in one write: the first send corks the TCP stream and a `process.nextTick` uncorks it, so
+   * every frame sent until the tick queue next runs (the rest of the synchronous code, or of the
+   * microtask burst, that sent the first) shares the syscall, and pipelined calls and answers do
+   * not pay one each. Each frame is still its own WebSocket message. When the buffered bytes pass
+   * `maxBufferedBytes`, the corked frames are flushed first and the limit is judged on what the
+   * kernel did not take.
    */
   sendBytes(bytes: Uint8Array): boolean {
     if (this.state === "closed" || this.socket.readyState !== 1) return false;
-    if (!this.corked) {
+    if (this.corked === null) {
       const stream = (this.socket as unknown as { _socket?: CorkableStream | null })._socket;
       if (stream != null) {
-        this.corked = true;
+        this.corked = stream;
         stream.cork();
         process.nextTick(uncork, this, stream);
       }
     }
     this.socket.send(bytes, { binary: true });
-    if (this.socket.bufferedAmount > this.host.limits.maxBufferedBytes) {
-      this.close(CloseCode.Policy, "send buffer overflow: the other side does not read");
-      return false;
+    const limit = this.host.limits.maxBufferedBytes;
+    if (this.socket.bufferedAmount > limit) {
+      // the frames of this tick wait in the corked stream: hand them to the kernel before judging
+      const stream = this.corked;
+      if (stream !== null) {
+        this.corked = null;
+        stream.uncork();
+      }
+      if (this.socket.bufferedAmount > limit) {
+        this.close(CloseCode.Policy, "send buffer overflow: the other side does not read");
+        return false;
+      }
     }
     return true;
   }
@@ -263,6 +277,23 @@ export class Connection {
       this.close(CloseCode.Protocol, "too many malformed frames");
   }
 
+  /**
+   * A protocol 1 frame during the handshake. A listener answers in the protocol 1 layout (so the
+   * old dialer reads why, and stops) and closes; a dialer takes it as a final refusal (no retry).
+   */
+  private refuseLegacy(message: string): void {
+    this.host.report(
+      new RemoteError("ERR_PROTOCOL", message, { peer: this.remoteId || undefined }),
+      "protocol",
+    );
+    if (this.inbound) {
+      this.sendBytes(encodeLegacyError(message));
+      this.close(CloseCode.Protocol, truncateReason(message));
+    } else {
+      this.host.onRefused(this, { type: "error", code: "ERR_PROTOCOL", name: "RemoteError", message });
+    }
+  }
+
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === "closed") return;
     if (!isBinary) {
@@ -282,6 +313,10 @@ export class Connection {
         err instanceof FrameError
           ? err
           : new FrameError("ERR_PROTOCOL", `bad frame: ${messageOf(err)}`, undefined);
+      if (fe.legacy && this.state === "handshake") {
+        this.refuseLegacy(fe.message);
+        return;
+      }
       const id = this.state === "open" ? fe.requestId : undefined;
       this.protocolError(fe.code, fe.message, this.state === "handshake", id);
       return;

@@ -31,6 +31,8 @@ class Slot implements Deadline {
 }
 
 interface Queue {
+  /** The duration of every deadline in it. */
+  readonly d: number;
   slots: Slot[];
   head: number;
   dead: number;
@@ -65,8 +67,26 @@ export const realDeadlineClock: DeadlineClock = {
 
 /** Compaction threshold: a queue is compacted when it holds more dead slots than this and than live ones. */
 const COMPACT_AT = 1024;
+/** Empty queues kept for reuse (one per distinct duration); beyond this, an emptied queue is dropped. */
+const IDLE_QUEUES = 16;
+/** Longest delay a Node timer takes (about 24.8 days); a later deadline re-arms when it is reached. */
+const MAX_TIMER_MS = 0x7fffffff;
 
-/** One timer for many deadlines (one instance per peer). */
+/** Drop the consumed prefix of a queue once it is large and more than half of the array. */
+function trim(q: Queue): void {
+  if (q.head === q.slots.length) {
+    q.slots.length = 0;
+    q.head = 0;
+  } else if (q.head > COMPACT_AT && q.head * 2 > q.slots.length) {
+    q.slots = q.slots.slice(q.head);
+    q.head = 0;
+  }
+}
+
+/**
+ * One timer for many deadlines (one instance per peer). A sweep is O(number of distinct durations
+ * in use), so it suits the usual few timeouts per peer.
+ */
 export class Deadlines {
   /** @param clock time and timers (default: real) */
   constructor(private readonly clock: DeadlineClock = realDeadlineClock) {}
@@ -81,7 +101,7 @@ export class Deadlines {
   add(ms: number, fire: () => void): Deadline {
     const d = Math.max(ms, 0);
     let q = this.queues.get(d);
-    if (q === undefined) this.queues.set(d, (q = { slots: [], head: 0, dead: 0 }));
+    if (q === undefined) this.queues.set(d, (q = { d, slots: [], head: 0, dead: 0 }));
     const at = this.clock.now() + d;
     const slot = new Slot(this, q, at, fire);
     q.slots.push(slot);
@@ -102,14 +122,12 @@ export class Deadlines {
       q.head++;
       q.dead--;
     }
-    if (q.head === slots.length) {
-      slots.length = 0;
-      q.head = 0;
-    } else if (q.dead > COMPACT_AT && q.dead > slots.length - q.head - q.dead) {
+    if (q.dead > COMPACT_AT && q.dead > slots.length - q.head - q.dead) {
       q.slots = slots.slice(q.head).filter((s) => s.fire !== null);
       q.head = 0;
       q.dead = 0;
-    }
+    } else trim(q);
+    if (q.slots.length === 0 && this.queues.size > IDLE_QUEUES) this.queues.delete(q.d);
     if (this.liveCount === 0 && this.refed && this.timer !== null) {
       // nothing can expire: keep the armed timer (re-arming costs more) but let the process exit
       this.timer.unref();
@@ -132,43 +150,77 @@ export class Deadlines {
     return this.liveCount;
   }
 
-  /** Slots held in memory, live or dead (bounded by about twice the live ones, plus a constant). */
+  /** Slots held in memory, live, dead or consumed (bounded by about twice the live ones, plus a constant per duration). */
   get held(): number {
     let n = 0;
-    for (const q of this.queues.values()) n += q.slots.length - q.head;
+    for (const q of this.queues.values()) n += q.slots.length;
     return n;
+  }
+
+  /** Distinct durations with a queue (tests). */
+  get queueCount(): number {
+    return this.queues.size;
   }
 
   private arm(at: number): void {
     this.timer?.clear();
     this.timerAt = at;
-    this.timer = this.clock.set(Math.max(1, Math.ceil(at - this.clock.now())), () => this.sweep());
+    const ms = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - this.clock.now())));
+    this.timer = this.clock.set(ms, () => this.sweep());
     this.refed = this.liveCount > 0;
     if (!this.refed) this.timer.unref();
   }
 
+  /** The queue whose head is the earliest live deadline (dead heads are dropped on the way). */
+  private earliest(): Queue | null {
+    let best: Queue | null = null;
+    for (const [d, q] of this.queues) {
+      const slots = q.slots;
+      while (q.head < slots.length && slots[q.head]!.fire === null) {
+        q.head++;
+        q.dead--;
+      }
+      trim(q);
+      if (q.slots.length === 0) {
+        this.queues.delete(d);
+        continue;
+      }
+      if (best === null || q.slots[q.head]!.at < best.slots[best.head]!.at) best = q;
+    }
+    return best;
+  }
+
+  /**
+   * The timer fired: fire due deadlines one at a time, earliest first, re-reading the queues after
+   * each callback (a callback may clear or add deadlines). A callback that throws does not stop the
+   * others; the first error is rethrown once the timer is re-armed.
+   */
   private sweep(): void {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = this.clock.now();
-    const due: (() => void)[] = [];
-    let next = Number.POSITIVE_INFINITY;
-    for (const [d, q] of this.queues) {
-      const slots = q.slots;
-      while (q.head < slots.length) {
-        const s = slots[q.head]!;
-        if (s.fire !== null) {
-          if (s.at > now) break;
-          due.push(s.fire);
-          s.fire = null;
-          this.liveCount--;
-        } else q.dead--;
-        q.head++;
+    let failed = false;
+    let error: unknown;
+    for (;;) {
+      const q = this.earliest();
+      if (q === null) break;
+      const s = q.slots[q.head]!;
+      if (s.at > this.clock.now()) {
+        this.arm(s.at);
+        break;
       }
-      if (q.head === slots.length) this.queues.delete(d);
-      else if (slots[q.head]!.at < next) next = slots[q.head]!.at;
+      q.head++;
+      const fire = s.fire!;
+      s.fire = null;
+      this.liveCount--;
+      try {
+        fire();
+      } catch (err) {
+        if (!failed) {
+          failed = true;
+          error = err;
+        }
+      }
     }
-    if (next !== Number.POSITIVE_INFINITY) this.arm(next);
-    for (const f of due) f();
+    if (failed) throw error;
   }
 }

@@ -812,11 +812,10 @@ export class Peer {
 
   private onHello(conn: Connection, frame: HelloFrame): void {
     if (frame.v !== PROTOCOL_VERSION) {
-      conn.protocolError(
-        "ERR_PROTOCOL",
-        `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`,
-        true,
-      );
+      const message = `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`;
+      // a listener of another version answered our hello: final, like a refusal (no retry loop)
+      if (!conn.inbound) this.dialerOf.get(conn)?.refused(new RemoteError("ERR_PROTOCOL", message));
+      conn.protocolError("ERR_PROTOCOL", message, true);
       return;
     }
     if (!conn.inbound) {

@@ -157,16 +157,28 @@ export function encodeFrame(frame: Frame): Uint8Array {
 export class FrameError extends RemoteError {
   /** Request id of the bad invoke, when readable. */
   readonly requestId: number | undefined;
+  /** The frame was a CBOR map: the other side speaks protocol 1. */
+  readonly legacy: boolean;
 
   /**
    * @param code `ERR_PROTOCOL` or `ERR_LIMIT`
    * @param message what is wrong
    * @param requestId the invoke's request id, when readable
+   * @param legacy the frame was a protocol 1 frame
    */
-  constructor(code: RemoteErrorCode, message: string, requestId?: number) {
+  constructor(code: RemoteErrorCode, message: string, requestId?: number, legacy = false) {
     super(code, message);
     this.requestId = requestId;
+    this.legacy = legacy;
   }
+}
+
+/**
+ * An `error` frame in the protocol 1 layout (a CBOR map), so that a protocol 1 peer that says
+ * hello to us learns why it is refused instead of seeing an undecodable frame.
+ */
+export function encodeLegacyError(message: string): Uint8Array {
+  return encoder.encode({ type: "error", code: "ERR_PROTOCOL", name: "RemoteError", message });
 }
 
 function bad(message: string, id?: number): FrameError {
@@ -209,7 +221,16 @@ function optString(
 }
 
 function validate(raw: unknown): Frame {
-  if (!Array.isArray(raw) || raw.length === 0) throw bad("a frame must be a non-empty CBOR array");
+  if (!Array.isArray(raw) || raw.length === 0) {
+    if (typeof raw === "object" && raw !== null && Object.getPrototypeOf(raw) === Object.prototype)
+      throw new FrameError(
+        "ERR_PROTOCOL",
+        `unsupported protocol version 1 (a CBOR map frame): this peer speaks spindel protocol ${PROTOCOL_VERSION}; run the same spindel version on both sides`,
+        undefined,
+        true,
+      );
+    throw bad("a frame must be a non-empty CBOR array");
+  }
   const type = raw[0];
   switch (type) {
     case FrameType.hello: {

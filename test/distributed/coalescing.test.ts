@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
 import { decodeFrame, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
 import { client, defineRemote, gate, handFrame, hub, within } from "./helpers.js";
 
+const concat = defineRemote(["s", "i"], (s: string, i: number) => () => s + String(i), "coalescing-concat");
 const add = defineRemote(["x", "y"], (x: number, y: number) => () => x + y, "coalescing-add");
 
 describe("write coalescing", () => {
@@ -98,6 +99,22 @@ describe("write coalescing", () => {
       Array.from({ length: n }, (_, i) => ctx.value(invokeRemote(add, scope, [i, 1_000_000]))),
     );
     expect(got).toEqual(Array.from({ length: n }, (_, i) => i + 1_000_000));
+  });
+
+  test("a tick of large frames is flushed before maxBufferedBytes is judged: no false overflow", async () => {
+    const { peer: h } = await hub();
+    const c = await client(h.url!, { limits: { maxBufferedBytes: 512 * 1024 } });
+    const ctx = createContext();
+    const scope = c.remote("hub");
+    const big = "x".repeat(100_000);
+    // 8 × 100 kB in one tick: 800 kB would sit in the corked stream, over the 512 kB limit
+    const got = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => ctx.value(invokeRemote(concat, scope, [big, i]))),
+    );
+    expect(got.map((s) => (s as string).length)).toEqual(
+      Array.from({ length: 8 }, (_, i) => 100_000 + String(i).length),
+    );
+    expect(c.isConnected("hub")).toBe(true);
   });
 
   test("a call sent in the same tick as close() fails cleanly instead of hanging", async () => {

@@ -105,6 +105,76 @@ describe("Deadlines", () => {
     expect(d.held).toBe(0);
   });
 
+  test("calls finishing in order or timing out release their slots while others stay live", () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const window: { clear(): void }[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      window.push(d.add(30_000, () => {}));
+      if (window.length > 256) window.shift()!.clear();
+    }
+    expect(d.live).toBe(256);
+    expect(d.held).toBeLessThanOrEqual(2 * 256 + 2 * 1024);
+    // every deadline fires instead of being cleared: fired slots are released too
+    const e = new Deadlines(clock);
+    for (let i = 0; i < 50_000; i++) {
+      e.add(100, () => {});
+      clock.advance(1);
+    }
+    expect(e.live).toBeLessThanOrEqual(100);
+    expect(e.held).toBeLessThanOrEqual(100 + 2 * 1024);
+  });
+
+  test("many distinct durations do not pile up empty queues", () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    for (let i = 0; i < 10_000; i++) d.add(1_000 + i, () => {}).clear();
+    expect(d.queueCount).toBeLessThanOrEqual(17);
+    expect(d.held).toBe(0);
+  });
+
+  test("a deadline beyond the longest Node timer re-arms instead of spinning, and fires on time", () => {
+    const clock = new FakeClock();
+    const delays: number[] = [];
+    const set = clock.set.bind(clock);
+    clock.set = (ms, fn) => {
+      delays.push(ms);
+      return set(ms, fn);
+    };
+    const d = new Deadlines(clock);
+    const month = 30 * 24 * 3600 * 1000;
+    let fired = 0;
+    d.add(month, () => fired++);
+    clock.advance(month - 1);
+    expect(fired).toBe(0);
+    expect(delays.every((ms) => ms >= 1 && ms <= 0x7fffffff)).toBe(true);
+    expect(delays.length).toBe(2); // armed at the cap, then once more for the rest
+    clock.advance(1);
+    expect(fired).toBe(1);
+  });
+
+  test("callbacks may clear or add deadlines; a throwing callback does not stop the others", () => {
+    const clock = new FakeClock();
+    const d = new Deadlines(clock);
+    const fired: string[] = [];
+    let later: { clear(): void } | null = null;
+    d.add(10, () => {
+      fired.push("a");
+      later?.clear(); // due in the same sweep, cleared before it fires
+      d.add(0, () => fired.push("added"));
+    });
+    later = d.add(10, () => fired.push("later"));
+    d.add(10, () => {
+      fired.push("thrower");
+      throw new Error("boom");
+    });
+    d.add(10, () => fired.push("after"));
+    expect(() => clock.advance(10)).toThrow("boom");
+    clock.advance(10); // anything the throw left behind
+    expect(fired.sort()).toEqual(["a", "added", "after", "thrower"]);
+    expect(d.live).toBe(0);
+  });
+
   test("clearAll stops everything", () => {
     const clock = new FakeClock();
     const d = new Deadlines(clock);

@@ -15,9 +15,15 @@ import {
 } from "spindel/distributed";
 import { afterEach } from "vitest";
 import { type ClientOptions, type RawData, WebSocket } from "ws";
-import { encodeCbor } from "../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
 import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
-import { decodeFrame, type Frame, frameToWire, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
+import {
+  decodeFrame,
+  type Frame,
+  FrameError,
+  frameToWire,
+  PROTOCOL_VERSION,
+} from "../../src/distributed/wire.js";
 import { type Gate, gate } from "../core/helpers.js";
 
 const open = new Set<Peer>();
@@ -118,15 +124,21 @@ export function handFrame(f: HandFrame): Uint8Array {
 export class RawClient {
   /** Frames received, decoded and validated like the real peer does (a frame that fails is kept as `{ type: "invalid", error }`). */
   readonly frames: unknown[] = [];
+  /** The same frames as received, undecoded. */
+  readonly rawFrames: Uint8Array[] = [];
   closed: { code: number; reason: string } | null = null;
   private waiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (data: RawData) => {
+      const bytes = new Uint8Array(data as Buffer);
+      this.rawFrames.push(bytes);
       try {
-        this.frames.push(decodeFrame(new Uint8Array(data as Buffer), DEFAULT_LIMITS));
+        this.frames.push(decodeFrame(bytes, DEFAULT_LIMITS));
       } catch (error) {
-        this.frames.push({ type: "invalid", error });
+        // a protocol 1 error (a map) is what a listener answers a protocol 1 hello with
+        if (error instanceof FrameError && error.legacy) this.frames.push(decodeCbor(bytes));
+        else this.frames.push({ type: "invalid", error });
       }
       this.wake();
     });

@@ -6,7 +6,7 @@
 import { once } from "node:events";
 import fc from "fast-check";
 import { createContext, type SpinScope } from "spindel";
-import { DEFAULT_LIMITS, invokeRemote } from "spindel/distributed";
+import { DEFAULT_LIMITS, invokeRemote, Peer, type RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { WebSocketServer } from "ws";
 import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
@@ -171,7 +171,8 @@ describe("frames", () => {
     ];
     for (const f of others) expect(decodeFrame(encodeFrame(f), l)).toEqual(f);
     const bad: [unknown, RegExp, number | undefined][] = [
-      [{ type: "invoke" }, /CBOR array/, undefined],
+      [{ type: "invoke" }, /unsupported protocol version 1/, undefined],
+      [new Map([["type", "invoke"]]), /CBOR array/, undefined],
       [[], /CBOR array/, undefined],
       [["invoke", 1, "f", []], /unknown frame type "invoke"/, undefined],
       [[42], /unknown frame type 42/, undefined],
@@ -453,6 +454,84 @@ describe("a listener under malformed input", () => {
     } finally {
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+});
+
+describe("protocol versions", () => {
+  /** A listener that answers every hello with `answer` (bytes), then optionally closes with 1002. */
+  async function fakeListener(answer: (ws: import("ws").WebSocket) => void) {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, perMessageDeflate: false });
+    await once(wss, "listening");
+    let connections = 0;
+    wss.on("connection", (ws) => {
+      connections++;
+      ws.once("message", () => answer(ws));
+    });
+    return {
+      url: `ws://127.0.0.1:${(wss.address() as import("node:net").AddressInfo).port}`,
+      connections: () => connections,
+      async close() {
+        for (const ws of wss.clients) ws.terminate();
+        await new Promise<void>((r) => wss.close(() => r()));
+      },
+    };
+  }
+
+  test("a protocol 1 dialer is told, in its own layout, why it is refused", async () => {
+    const { peer: h } = await hub();
+    const raw = await RawClient.open(h.url!);
+    raw.sendValue({ type: "hello", v: 1, peer: "old" }); // protocol 1: a CBOR map
+    expect(await raw.next(0)).toMatchObject({
+      type: "error",
+      code: "ERR_PROTOCOL",
+      message: expect.stringMatching(/unsupported protocol version 1.*protocol 2/),
+    });
+    // in the protocol 1 layout: a CBOR map, which the old peer can read
+    expect(decodeCbor(raw.rawFrames[0]!)).toMatchObject({ type: "error", code: "ERR_PROTOCOL" });
+    expect((await raw.whenClosed()).code).toBe(1002);
+  });
+
+  test("a dialer meeting a protocol 1 listener fails once with ERR_PROTOCOL and does not retry", async () => {
+    // what a protocol 1 listener answers a hello it cannot read: a map error frame, then 1002
+    const old = await fakeListener((ws) => {
+      ws.send(
+        encodeCbor({
+          type: "error",
+          code: "ERR_PROTOCOL",
+          name: "RemoteError",
+          message: "a frame must be a CBOR map",
+        }),
+      );
+      ws.close(1002, "expected a hello frame first");
+    });
+    try {
+      const e = (await within(
+        rejection(Peer.connect({ id: "new", url: old.url, reconnect: { initialDelayMs: 1 } })),
+        5_000,
+        "connect",
+      )) as unknown as RemoteError;
+      expect(e.code).toBe("ERR_PROTOCOL");
+      expect(e.message).toMatch(/unsupported protocol version 1/);
+      expect(old.connections()).toBe(1);
+    } finally {
+      await old.close();
+    }
+  });
+
+  test("a dialer meeting a listener of a newer version fails once with ERR_PROTOCOL and does not retry", async () => {
+    const future = await fakeListener((ws) => ws.send(encodeCbor([1, PROTOCOL_VERSION + 1, "future"])));
+    try {
+      const e = (await within(
+        rejection(Peer.connect({ id: "now", url: future.url, reconnect: { initialDelayMs: 1 } })),
+        5_000,
+        "connect",
+      )) as unknown as RemoteError;
+      expect(e.code).toBe("ERR_PROTOCOL");
+      expect(e.message).toMatch(new RegExp(`unsupported protocol version ${PROTOCOL_VERSION + 1}`));
+      expect(future.connections()).toBe(1);
+    } finally {
+      await future.close();
     }
   });
 });

@@ -7,6 +7,7 @@
  * in flight. The timer holds the process open only while some deadline is live.
  * @module
  */
+import type { Clock } from "../core/clock.js";
 
 /** A deadline set with {@link Deadlines.add}. */
 export interface Deadline {
@@ -54,16 +55,38 @@ export interface DeadlineClock {
   now(): number;
   /** Call `fn` in `ms` milliseconds. */
   set(ms: number, fn: () => void): DeadlineTimer;
+  /**
+   * Whether an idle timer may stay armed, unref'd (real time: re-arming costs more than keeping
+   * it). Otherwise (virtual time) the timer is cleared as soon as no deadline is live, so the
+   * clock's `pending` count only shows live work.
+   */
+  readonly keepIdleTimer?: boolean;
 }
 
 /** Real time: `performance.now` and Node timers. */
 export const realDeadlineClock: DeadlineClock = {
+  keepIdleTimer: true,
   now: () => performance.now(),
   set(ms, fn) {
     const t = setTimeout(fn, ms);
     return { clear: () => clearTimeout(t), ref: () => t.ref(), unref: () => t.unref() };
   },
 };
+
+/**
+ * The deadline clock of a core {@link Clock}: real clocks keep Node timers (so an idle peer lets the
+ * process exit), any other clock (virtual: `ctx.advanceTime`) drives deadlines through its timers.
+ */
+export function deadlineClockOf(clock: Clock): DeadlineClock {
+  if (clock.kind === "real") return realDeadlineClock;
+  return {
+    now: () => clock.now(),
+    set(ms, fn) {
+      const h = clock.setTimer(ms, fn);
+      return { clear: () => h.cancel(), ref() {}, unref() {} };
+    },
+  };
+}
 
 /** Compaction threshold: a queue is compacted when it holds more dead slots than this and than live ones. */
 const COMPACT_AT = 1024;
@@ -128,10 +151,16 @@ export class Deadlines {
       q.dead = 0;
     } else trim(q);
     if (q.slots.length === 0 && this.queues.size > IDLE_QUEUES) this.queues.delete(q.d);
-    if (this.liveCount === 0 && this.refed && this.timer !== null) {
-      // nothing can expire: keep the armed timer (re-arming costs more) but let the process exit
-      this.timer.unref();
-      this.refed = false;
+    if (this.liveCount === 0 && this.timer !== null) {
+      if (this.clock.keepIdleTimer !== true) {
+        this.timer.clear();
+        this.timer = null;
+        this.timerAt = Number.POSITIVE_INFINITY;
+      } else if (this.refed) {
+        // nothing can expire: keep the armed timer (re-arming costs more) but let the process exit
+        this.timer.unref();
+        this.refed = false;
+      }
     }
   }
 

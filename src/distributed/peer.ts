@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
+import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
 import { invalidArgument } from "../core/errors.js";
@@ -23,7 +24,7 @@ import {
 } from "./call.js";
 import { CloseCode, Connection, type ConnectionHost, truncateReason } from "./connection.js";
 import { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";
-import { Deadlines } from "./deadlines.js";
+import { Deadlines, deadlineClockOf } from "./deadlines.js";
 import { RemoteError } from "./errors.js";
 import { resolveLimits, type WireLimits } from "./limits.js";
 import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
@@ -200,7 +201,7 @@ class Dialer {
   conn: Connection | null = null;
   everConnected = false;
   private attempt = 0;
-  private timer: ReturnType<typeof setTimeout> | null = null;
+  private timer: TimerHandle | null = null;
   private refusal: RemoteError | null = null;
   private readonly ready: {
     resolve: (id: string) => void;
@@ -312,10 +313,10 @@ class Dialer {
       const delay = base * (1 - b.jitter * Math.random());
       this.attempt++;
       this.state = DialState.Backoff;
-      this.timer = setTimeout(() => {
+      this.timer = this.peer._clock.setTimer(delay, () => {
         this.timer = null;
         this.dial();
-      }, delay);
+      });
       this.peer._refreshStatus();
       return;
     }
@@ -332,7 +333,7 @@ class Dialer {
     if (this.state === DialState.Stopped && this.conn === null) return;
     this.state = DialState.Stopped;
     if (this.timer !== null) {
-      clearTimeout(this.timer);
+      this.timer.cancel();
       this.timer = null;
     }
     if (!this.ready.settled) {
@@ -398,7 +399,7 @@ export class Peer {
   readonly _connectionHost: ConnectionHost;
   private readonly serveHost: ServeHost;
   /** Deadlines of this peer's calls, both directions. */
-  private readonly deadlines = new Deadlines();
+  private readonly deadlines: Deadlines;
 
   /** Create a peer with no transport yet; see {@link Peer.listen} and {@link Peer.connect}. */
   constructor(opts: PeerOptions) {
@@ -418,6 +419,9 @@ export class Peer {
     this.authenticate = opts.authenticate;
     this.onErrorHook = opts.onError;
     this.healthCtx = opts.context ?? defaultContext();
+    // call deadlines, connection waits and reconnect backoff run on the context's clock (virtual
+    // in tests); transport safeguards (handshake, heartbeat, close grace) stay on real time
+    this.deadlines = new Deadlines(deadlineClockOf(this.healthCtx.clock));
     if (opts.context !== undefined) this.contexts.register(DEFAULT_CONTEXT_ID, opts.context);
     this.status = signal<PeerStatus>("offline", { name: `peer ${this.id} status` });
     this.peers = signal<readonly string[]>([], { name: `peer ${this.id} links` });
@@ -599,18 +603,16 @@ export class Peer {
     this.dialers.add(dialer);
     dialer.dial();
     if (opts.wait === false) return undefined;
-    let timer: ReturnType<typeof setTimeout> | null = null;
+    let timer: TimerHandle | null = null;
     const bounded = Number.isFinite(this.connectTimeoutMs)
       ? new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new RemoteError(
-                  "ERR_UNAVAILABLE",
-                  `no connection to ${opts.url} within connectTimeoutMs ${this.connectTimeoutMs} ms`,
-                ),
+          timer = this._clock.setTimer(this.connectTimeoutMs, () =>
+            reject(
+              new RemoteError(
+                "ERR_UNAVAILABLE",
+                `no connection to ${opts.url} within connectTimeoutMs ${this.connectTimeoutMs} ms`,
               ),
-            this.connectTimeoutMs,
+            ),
           );
         })
       : null;
@@ -621,8 +623,13 @@ export class Peer {
       this.dialers.delete(dialer);
       throw err;
     } finally {
-      if (timer !== null) clearTimeout(timer);
+      (timer as TimerHandle | null)?.cancel();
     }
+  }
+
+  /** @internal the clock of call deadlines, connection waits and backoff: the peer context's */
+  get _clock(): Clock {
+    return this.healthCtx.clock;
   }
 
   /**

@@ -10,6 +10,8 @@ import { type DeadlineClock, Deadlines } from "../../src/distributed/deadlines.j
 
 /** A fake clock: timers fire only in `advance`, in time order. */
 class FakeClock implements DeadlineClock {
+  /** @param keepIdleTimer like the real clock: an idle timer stays armed, unref'd */
+  constructor(readonly keepIdleTimer = false) {}
   t = 0;
   private timers: { at: number; fn: () => void; live: boolean; refed: boolean }[] = [];
   now(): number {
@@ -79,7 +81,7 @@ describe("Deadlines", () => {
   });
 
   test("one timer serves many deadlines; it holds the process only while one is live", () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(true);
     const d = new Deadlines(clock);
     const xs = Array.from({ length: 1000 }, () => d.add(30_000, () => {}));
     expect(clock.armed).toBe(1);
@@ -92,6 +94,18 @@ describe("Deadlines", () => {
     expect(clock.holdsProcess).toBe(true);
     y.clear();
     expect(clock.holdsProcess).toBe(false);
+    expect(clock.armed).toBe(1); // kept armed (unref'd): re-arming costs more
+    // a clock without idle timers (virtual time): nothing stays armed once no deadline is live
+    const virtual = new FakeClock(false);
+    const v = new Deadlines(virtual);
+    const z = v.add(30_000, () => {});
+    expect(virtual.armed).toBe(1);
+    z.clear();
+    expect(virtual.armed).toBe(0);
+    let fired = 0;
+    v.add(10, () => fired++);
+    virtual.advance(10);
+    expect(fired).toBe(1);
   });
 
   test("memory stays proportional to live deadlines when calls finish out of order", () => {

@@ -592,6 +592,18 @@ export function analyzeModule(model: ModuleModel, options: AnalyzeOptions): Anal
       deps.push(r.name);
     }
     if (tdz) continue;
+    // an arrow body that uses `this` takes it from an enclosing function: a capture like any other
+    // (a method called on another object re-runs the gate). `this` of the body's own function, or
+    // at module level (undefined), is not.
+    const takesThis = model.specials.some(
+      (sp) =>
+        sp.kind === "this" &&
+        sp.start >= body.start &&
+        sp.end <= body.end &&
+        sp.thisScope !== undefined &&
+        !isWithin(sp.thisScope, body.scope),
+    );
+    if (takesThis) deps.push("this");
 
     let key: string | undefined;
     if (!hasKey) {

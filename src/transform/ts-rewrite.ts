@@ -76,7 +76,9 @@ export function rewriteSourceFile(
     const props: ts.ObjectLiteralElementLike[] = [
       f.createPropertyAssignment(
         "deps",
-        f.createArrayLiteralExpression(site.deps.map((d) => f.createIdentifier(d))),
+        f.createArrayLiteralExpression(
+          site.deps.map((d) => (d === "this" ? f.createThis() : f.createIdentifier(d))),
+        ),
       ),
     ];
     if (site.key !== undefined)

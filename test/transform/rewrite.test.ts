@@ -205,6 +205,26 @@ export const outer = spin(async ($) => {
     );
   });
 
+  test("a `this` an arrow body takes from an enclosing method is a dep; a function body's own `this` is not", () => {
+    const src = `export class Cart {
+  items = 1;
+  total = spin(async ($) => {
+    const tax = 2;
+    const sum = spin(() => this.items + tax);
+    const own = spin(function (this: unknown) { return this; });
+    return $.await(sum);
+  });
+}
+`;
+    const out = rewrite(src);
+    expect(out.code).toContain(
+      `spin(() => this.items + tax, { deps: [tax, this], key: "src/example/math:7:17" })`,
+    );
+    expect(out.code).toContain(
+      `spin(function (this: unknown) { return this; }, { deps: [], key: "src/example/math:8:17" })`,
+    );
+  });
+
   test("existing options are extended; deps given by the user (even undefined) are respected; a user key is kept", () => {
     const src = `spin(($) => {
   const v = 1;

@@ -301,7 +301,7 @@ export class Connection {
       return;
     }
     const bytes = Array.isArray(data)
-      ? Buffer.concat(data)
+      ? concat(data)
       : data instanceof ArrayBuffer
         ? new Uint8Array(data)
         : (data as Uint8Array);
@@ -455,11 +455,26 @@ export class Connection {
   }
 }
 
+const utf8 = new TextEncoder();
+
+/** Fragments of one message (`ws` with binaryType "fragments"), joined. */
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** A close reason must fit in 123 bytes of UTF-8. */
 export function truncateReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
+  if (utf8.encode(reason).length <= 123) return reason;
   let s = reason.slice(0, 120);
-  while (Buffer.byteLength(s) > 120) s = s.slice(0, -1);
+  while (utf8.encode(s).length > 120) s = s.slice(0, -1);
   return `${s}...`;
 }
 

@@ -68,8 +68,13 @@ export const realDeadlineClock: DeadlineClock = {
   keepIdleTimer: true,
   now: () => performance.now(),
   set(ms, fn) {
-    const t = setTimeout(fn, ms);
-    return { clear: () => clearTimeout(t), ref: () => t.ref(), unref: () => t.unref() };
+    // Node returns a Timeout with ref/unref; browsers return a number (nothing to unref there)
+    const t = setTimeout(fn, ms) as unknown as { ref?: () => void; unref?: () => void };
+    return {
+      clear: () => clearTimeout(t as unknown as ReturnType<typeof setTimeout>),
+      ref: () => t.ref?.(),
+      unref: () => t.unref?.(),
+    };
   },
 };
 

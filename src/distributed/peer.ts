@@ -5,10 +5,10 @@
  * jitter). Once the hello exchange is done a link is symmetric: either side can call the other.
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocket, WebSocketServer } from "ws";
+import type { WebSocket, WebSocketServer } from "ws";
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
@@ -29,6 +29,7 @@ import { RemoteError } from "./errors.js";
 import { resolveLimits, type WireLimits } from "./limits.js";
 import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
 import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
+import { transport } from "./transport.js";
 import { type ErrorFrame, type HelloFrame, type InvokeFrame, messageOf, PROTOCOL_VERSION } from "./wire.js";
 
 /** What `authenticate` gets: the hello of a connecting peer and its HTTP upgrade request. */
@@ -232,8 +233,7 @@ class Dialer {
     this.peer._refreshStatus();
     let socket: WebSocket;
     try {
-      socket = new WebSocket(this.opts.url, {
-        perMessageDeflate: false,
+      socket = transport().connect(this.opts.url, {
         maxPayload: this.peer.limits.maxFrameBytes,
         handshakeTimeout: Number.isFinite(this.peer.connectTimeoutMs)
           ? this.peer.connectTimeoutMs
@@ -521,6 +521,13 @@ export class Peer {
     if (path !== undefined && (typeof path !== "string" || !path.startsWith("/")))
       invalidArgument(`listen: path must start with "/", got ${String(path)}`);
     const origins = opts.origins !== undefined ? new Set(opts.origins) : null;
+    const platform = transport().server;
+    if (platform === null)
+      throw new RemoteError(
+        "ERR_UNAVAILABLE",
+        `peer '${this.id}' cannot listen here (${transport().name}): a browser cannot accept WebSocket connections; connect to a listening peer instead`,
+      );
+    const { WebSocketServer, createServer } = platform;
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.limits.maxFrameBytes,
@@ -908,7 +915,8 @@ export class Peer {
   }
 
   private linkUp(conn: Connection, remoteId: string): void {
-    conn.markOpen(remoteId, this.heartbeatMs);
+    // a browser cannot send pings: its links rely on the listener's heartbeat (it answers pings)
+    conn.markOpen(remoteId, transport().name === "browser" ? 0 : this.heartbeatMs);
     const old = this.links.get(remoteId);
     this.links.set(remoteId, conn);
     if (old !== undefined && old !== conn)

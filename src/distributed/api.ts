@@ -1,0 +1,46 @@
+/**
+ * The public surface of `spindel/distributed`, shared by its Node entry (`index.ts`) and its
+ * browser entry (`browser.ts`), which differ only in the transport they install.
+ * @module
+ */
+
+/** Bridge: each new result of a spin in a context, as an async iterable (implemented in the core). */
+export { toAsyncIterable } from "../core/iterable.js";
+export { promiseToSpin, spinToPromise } from "./bridges.js";
+export type { CallOptions } from "./call.js";
+export { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";
+export type { RemoteErrorCode, RemoteErrorDetail } from "./errors.js";
+export { isRemoteError, isRemoteErrorCode, RemoteError } from "./errors.js";
+export type { WireLimits } from "./limits.js";
+export { DEFAULT_LIMITS } from "./limits.js";
+export type {
+  AuthenticateHook,
+  DialOptions,
+  HelloInfo,
+  ListeningPeer,
+  ListenOptions,
+  PeerConnectOptions,
+  PeerListenOptions,
+  PeerOptions,
+  PeerStatus,
+  ReconnectOptions,
+} from "./peer.js";
+export { Peer, RemoteScope } from "./peer.js";
+export type { RemoteBody, SpinRemote } from "./remote-fn.js";
+export {
+  isRemoteFn,
+  remoteFn,
+  SpinRemoteOutsideRemoteFnError,
+  spinRemote,
+  TransformNotConfiguredError,
+} from "./remote-fn.js";
+export type { RemoteDefinition, RemoteRegistryErrorCode, RemoteTarget, Scope } from "./remote-registry.js";
+export {
+  invokeRemote,
+  lookupRemote,
+  RemoteRegistryError,
+  registeredRemoteIds,
+  registerRemote,
+} from "./remote-registry.js";
+export type { AuthorizeHook } from "./serve.js";
+export { PROTOCOL_VERSION } from "./wire.js";

@@ -1,0 +1,161 @@
+/**
+ * A real browser as a peer: a page bundled by Vite (browser conditions, the spindel plugin) runs in
+ * Chromium, connects to a Node listener over 127.0.0.1 with the browser's own WebSocket, calls it,
+ * and is called back over the same link. Needs Chromium (`apt-get install -y chromium`, which
+ * `.ci/run` does; or set CHROMIUM_PATH).
+ */
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { createContext, isCancelled } from "spindel";
+import { type ListeningPeer, Peer } from "spindel/distributed";
+import { build } from "vite";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { spindelPlugin } from "../../src/transform/vite.js";
+import { within } from "../distributed/helpers.js";
+import { aborts, counter, whereAmI } from "./remotes.js";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** The page's script: Vite build of page.ts for browsers, in memory. */
+async function bundle(): Promise<string> {
+  const out = await build({
+    configFile: false,
+    logLevel: "warn",
+    root: REPO,
+    plugins: [spindelPlugin()],
+    resolve: {
+      alias: [
+        { find: /^spindel\/distributed$/, replacement: path.join(REPO, "src/distributed/browser.ts") },
+        { find: /^spindel$/, replacement: path.join(REPO, "src/index.ts") },
+      ],
+    },
+    build: {
+      write: false,
+      minify: false,
+      target: "es2022",
+      rollupOptions: {
+        input: path.join(REPO, "test/browser/page.ts"),
+        output: { format: "es", entryFileNames: "page.js" },
+      },
+    },
+  });
+  const outputs = (Array.isArray(out) ? out : [out]) as {
+    output: { type: string; fileName: string; code?: string }[];
+  }[];
+  const chunk = outputs.flatMap((o) => o.output).find((o) => o.type === "chunk" && o.fileName === "page.js");
+  if (chunk?.code === undefined) throw new Error("the page bundle has no page.js");
+  return chunk.code;
+}
+
+let http: Server;
+let pageUrl: string;
+let browser: Browser;
+let page: Page;
+let hub: ListeningPeer;
+const hubCtx = createContext({ name: "hub" });
+let script = "";
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
+  script = await bundle();
+  http = createServer((req, res) => {
+    if (req.url === "/page.js") {
+      res.writeHead(200, { "content-type": "text/javascript" });
+      res.end(script);
+    } else {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end('<!doctype html><title>spindel</title><script type="module" src="/page.js"></script>');
+    }
+  });
+  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
+  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+  hub = await Peer.listen({ id: "hub", host: "127.0.0.1", port: 0, context: hubCtx });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  page = await browser.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(pageUrl);
+  await page.waitForFunction(
+    () => typeof (globalThis as Record<string, unknown>).spindelRun === "function",
+    null,
+    {
+      timeout: 10_000,
+    },
+  );
+  expect(errors).toEqual([]);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await hub?.close();
+  await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+});
+
+describe("a browser peer (Chromium)", () => {
+  test("the bundle has no Node-only code in it", () => {
+    expect(script).not.toMatch(/from\s*["'](ws|node:[a-z]+)["']/);
+    expect(script).toContain("registerRemote(");
+  });
+
+  test("calls the Node hub over its own WebSocket: values, CBOR types, remote errors, cancellation", async () => {
+    const aborted = new Promise<unknown>((r) => aborts.set("from-browser", r));
+    const out = (await page.evaluate(
+      (url) => (globalThis as unknown as { spindelRun(u: string): Promise<unknown> }).spindelRun(url),
+      hub.url,
+    )) as Record<string, unknown>;
+    expect(out.bumps).toEqual([2, 5]);
+    expect(hubCtx.get(counter)).toBe(5); // the calls ran in the hub's context
+    expect(out.echo).toEqual({
+      n: 1.5,
+      big: true,
+      when: true,
+      bytes: "1,2,3",
+      set: "a",
+      map: 1,
+      nested: '{"list":[null,true,"x"]}',
+    });
+    expect(out.fail).toEqual({
+      code: "ERR_REMOTE_THROWN",
+      name: "RangeError",
+      message: "nope",
+      data: { why: "asked to" },
+    });
+    expect(out.cancel).toBe("cancelled");
+    expect(isCancelled(await within(aborted, 5_000, "the hub's body aborted"))).toBe(true);
+    expect(out.status).toBe("online");
+    expect(hub.isConnected("browser")).toBe(true);
+  });
+
+  test("the link is symmetric: the hub calls a function in the browser", async () => {
+    expect(await hubCtx.value(whereAmI(hub.remote("browser")))).toBe("chromium");
+  });
+
+  test("what a page cannot do is refused clearly: headers, listening", async () => {
+    const headers = await page.evaluate(
+      (url) => (globalThis as unknown as { spindelHeaders(u: string): Promise<string> }).spindelHeaders(url),
+      hub.url,
+    );
+    expect(headers).toMatch(/^ERR_UNAVAILABLE: .*a page cannot set WebSocket headers/);
+    const listen = await page.evaluate(() =>
+      (globalThis as unknown as { spindelListen(): Promise<string> }).spindelListen(),
+    );
+    expect(listen).toMatch(/^ERR_UNAVAILABLE: peer 'tab' cannot listen here \(browser\)/);
+  });
+
+  test("the browser closes its peer: the hub sees it go", async () => {
+    const status = await page.evaluate(() =>
+      (globalThis as unknown as { spindelClose(): Promise<string> }).spindelClose(),
+    );
+    expect(status).toBe("closed");
+    const deadline = performance.now() + 5_000;
+    while (hub.isConnected("browser") && performance.now() < deadline)
+      await new Promise((r) => setImmediate(r));
+    expect(hub.isConnected("browser")).toBe(false);
+  });
+});

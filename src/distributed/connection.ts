@@ -54,6 +54,8 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Protocol error (bad hello, too many malformed frames). */
   Protocol: 1002,
+  /** A frame over `maxFrameBytes` (what `ws` sends on its own in Node). */
+  TooLarge: 1009,
   /** Policy: unauthorized, no hello in time, send buffer overflow. */
   Policy: 1008,
   /** Replaced by a newer connection from the same peer id. */
@@ -108,6 +110,8 @@ export class Connection {
   private alive = true;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
   private beatMs = 0;
+  /** Heartbeats as `ping`/`pong` frames (a browser cannot send WebSocket pings). */
+  private beatFrames = false;
   private lastBeat = 0;
   private handshakeTimer: ReturnType<typeof setTimeout> | null = null;
   private failCode: RemoteErrorCode = "ERR_DISCONNECTED";
@@ -155,10 +159,15 @@ export class Connection {
     }, ms);
   }
 
-  /** The handshake completed: the connection carries calls from now on. */
-  markOpen(remoteId: string, heartbeatMs: number): void {
+  /**
+   * The handshake completed: the connection carries calls from now on. Every `heartbeatMs` it
+   * checks that something arrived since the last beat (else it drops the link) and sends a ping:
+   * a WebSocket ping, or a `ping` frame when `pingFrames` (browsers cannot send WebSocket pings).
+   */
+  markOpen(remoteId: string, heartbeatMs: number, pingFrames = false): void {
     this.remoteId = remoteId;
     this.state = "open";
+    this.beatFrames = pingFrames;
     if (this.handshakeTimer !== null) {
       clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
@@ -182,6 +191,10 @@ export class Connection {
       return;
     }
     this.alive = false;
+    if (this.beatFrames) {
+      this.send({ type: "ping" });
+      return;
+    }
     try {
       this.socket.ping(EMPTY);
     } catch {
@@ -296,6 +309,7 @@ export class Connection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === "closed") return;
+    this.alive = true; // any traffic proves the other side is there
     if (!isBinary) {
       this.protocolError("ERR_PROTOCOL", "text frames are not supported: send binary CBOR frames");
       return;
@@ -305,6 +319,14 @@ export class Connection {
       : data instanceof ArrayBuffer
         ? new Uint8Array(data)
         : (data as Uint8Array);
+    if (bytes.length > this.host.limits.maxFrameBytes) {
+      // ws enforces this before we see the frame; a browser socket has no such limit
+      this.close(
+        CloseCode.TooLarge,
+        `frame of ${bytes.length} bytes over maxFrameBytes ${this.host.limits.maxFrameBytes}`,
+      );
+      return;
+    }
     let frame: Frame;
     try {
       frame = decodeFrame(bytes, this.host.limits);
@@ -376,6 +398,11 @@ export class Connection {
       case "cancel":
         this.incoming.get(frame.id)?.cancel("cancel");
         return;
+      case "ping":
+        this.send({ type: "pong" });
+        return;
+      case "pong":
+        return; // `alive` is already set
       case "hello":
         this.protocolError("ERR_PROTOCOL", "unexpected hello: the handshake is already complete");
         return;

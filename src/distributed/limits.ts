@@ -257,7 +257,10 @@ function scan(limits: WireLimits): void {
       case 3: {
         let n: number;
         if (ai === 31) {
-          // indefinite string: definite chunks of the same major type, then break
+          // cbor-x joins the chunks of an indefinite byte string with Node's Buffer: not portable
+          if (major === 2)
+            throw malformed("indefinite-length byte strings are not supported: send a definite length");
+          // indefinite text string: definite chunks of the same major type, then break
           n = 0;
           for (;;) {
             if (pos >= len) throw malformed("truncated indefinite string");

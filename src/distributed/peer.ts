@@ -250,6 +250,8 @@ class Dialer {
     const conn = new Connection(this.peer._connectionHost, socket, false, undefined);
     this.conn = conn;
     this.peer._track(conn, this);
+    // bounds the WebSocket opening handshake too (a browser socket has no timeout of its own)
+    conn.armHandshakeTimeout(this.peer.connectTimeoutMs, "no answer from the listener");
     socket.on("open", () => {
       if (conn.state !== "handshake") return;
       try {
@@ -264,7 +266,6 @@ class Dialer {
         conn.close(CloseCode.Normal, "credential not serializable");
         return;
       }
-      conn.armHandshakeTimeout(this.peer.connectTimeoutMs, "no hello from the listener");
     });
   }
 
@@ -915,8 +916,8 @@ export class Peer {
   }
 
   private linkUp(conn: Connection, remoteId: string): void {
-    // a browser cannot send pings: its links rely on the listener's heartbeat (it answers pings)
-    conn.markOpen(remoteId, transport().name === "browser" ? 0 : this.heartbeatMs);
+    // a browser cannot send WebSocket pings: its heartbeat is ping frames (the listener answers)
+    conn.markOpen(remoteId, this.heartbeatMs, transport().name === "browser");
     const old = this.links.get(remoteId);
     this.links.set(remoteId, conn);
     if (old !== undefined && old !== conn)

@@ -2,7 +2,7 @@
  * The wire: binary WebSocket frames, each one CBOR array whose first item is the frame type (plain
  * interoperable CBOR, the same options as the shared codec in `src/core/codec.ts`). Fields are
  * positional, so a frame carries no key strings; an optional field in the middle is `null` when
- * absent, trailing optional fields may be left out. Five frame types:
+ * absent, trailing optional fields may be left out. Seven frame types:
  *
  * | frame    | array                                                                          |
  * |----------|--------------------------------------------------------------------------------|
@@ -11,6 +11,8 @@
  * | `result` | `[3, id, value]`                                                               |
  * | `cancel` | `[4, id]`                                                                      |
  * | `error`  | `[5, id?, code, name, message, remoteCode?, stack?, data?]` (`id` null: about the connection) |
+ * | `ping`   | `[6]`: a heartbeat from a side that cannot send WebSocket pings (a browser)     |
+ * | `pong`   | `[7]`: the answer to `ping`                                                    |
  *
  * In memory a frame is an object ({@link Frame}); {@link encodeFrame} and {@link decodeFrame}
  * translate. Decoding first runs {@link checkCbor} (limits, tag allowlist), then `cbor-x`, then a
@@ -26,7 +28,7 @@ import { checkCbor, type WireLimits } from "./limits.js";
 export const PROTOCOL_VERSION = 2;
 
 /** The type codes in the first item of every frame. */
-export const FrameType = { hello: 1, invoke: 2, result: 3, cancel: 4, error: 5 } as const;
+export const FrameType = { hello: 1, invoke: 2, result: 3, cancel: 4, error: 5, ping: 6, pong: 7 } as const;
 
 /** First frame in both directions: who is speaking. */
 export interface HelloFrame {
@@ -96,8 +98,20 @@ export interface ErrorFrame {
   stack?: string;
 }
 
+/** Heartbeat of a side that cannot send WebSocket pings; answered with {@link PongFrame}. */
+export interface PingFrame {
+  /** Frame type. */
+  type: "ping";
+}
+
+/** The answer to a {@link PingFrame}. */
+export interface PongFrame {
+  /** Frame type. */
+  type: "pong";
+}
+
 /** Any frame. */
-export type Frame = HelloFrame | InvokeFrame | ResultFrame | CancelFrame | ErrorFrame;
+export type Frame = HelloFrame | InvokeFrame | ResultFrame | CancelFrame | ErrorFrame | PingFrame | PongFrame;
 
 const encoder = new Encoder(CBOR_OPTIONS);
 // copyBuffers: decoded byte strings and typed arrays own their memory (they are not views into
@@ -123,6 +137,10 @@ export function frameToWire(frame: Frame): unknown[] {
       return [FrameType.result, frame.id, frame.value];
     case "cancel":
       return [FrameType.cancel, frame.id];
+    case "ping":
+      return [FrameType.ping];
+    case "pong":
+      return [FrameType.pong];
     case "error": {
       const f: unknown[] = [
         FrameType.error,
@@ -268,6 +286,10 @@ function validate(raw: unknown): Frame {
     case FrameType.cancel:
       if (!isRequestId(raw[1])) throw bad('cancel: field "id" must be an integer in [1, 2^31)');
       return { type: "cancel", id: raw[1] };
+    case FrameType.ping:
+      return { type: "ping" };
+    case FrameType.pong:
+      return { type: "pong" };
     case FrameType.error: {
       const [, id, code, name, message, remoteCode, stack] = raw;
       if (id !== undefined && id !== null && !isRequestId(id))

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer, Socket } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -97,6 +97,26 @@ afterAll(async () => {
   await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
 });
 
+/** Call a page helper (defined in page.ts) with JSON-able arguments. */
+function call<T>(name: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    ([n, a]) =>
+      (globalThis as unknown as Record<string, (...x: unknown[]) => unknown>)[n as string]!(
+        ...(a as unknown[]),
+      ),
+    [name, args] as const,
+  ) as Promise<T>;
+}
+
+/** Poll `check` (bounded) until it holds. */
+async function until(check: () => Promise<boolean> | boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe("a browser peer (Chromium)", () => {
   test("the bundle has no Node-only code in it", () => {
     expect(script).not.toMatch(/from\s*["'](ws|node:[a-z]+)["']/);
@@ -146,6 +166,91 @@ describe("a browser peer (Chromium)", () => {
       (globalThis as unknown as { spindelListen(): Promise<string> }).spindelListen(),
     );
     expect(listen).toMatch(/^ERR_UNAVAILABLE: peer 'tab' cannot listen here \(browser\)/);
+  });
+
+  test("after the listener drops the link, the page reconnects (backoff) and calls work again", async () => {
+    expect(await call("spOpen", "again", hub.url, { reconnect: { initialDelayMs: 20 } })).toBe("ok");
+    hub.disconnect("again", "test: drop");
+    await until(
+      async () => (await call<string>("spStatus", "again")) === "online" && hub.isConnected("again"),
+      "back online",
+    );
+    expect(await call("spEcho", "again", 10, 5_000)).toBe("length 10");
+    expect(await call("spShut", "again")).toBe("closed");
+  });
+
+  test("a listener that vanishes without closing is noticed by the page's ping frames", async () => {
+    // a TCP relay between page and hub that stops forwarding: no close ever reaches the page
+    const port = Number(new URL(hub.url).port);
+    let frozen = false;
+    const sockets: Socket[] = [];
+    const relay = createNetServer((client) => {
+      const upstream = new Socket();
+      sockets.push(client, upstream);
+      client.on("error", () => {});
+      upstream.on("error", () => {});
+      upstream.connect(port, "127.0.0.1");
+      client.on("data", (d: Buffer) => {
+        if (!frozen) upstream.write(d);
+      });
+      upstream.on("data", (d: Buffer) => {
+        if (!frozen) client.write(d);
+      });
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    try {
+      const url = `ws://127.0.0.1:${(relay.address() as AddressInfo).port}/`;
+      expect(
+        await call("spOpen", "vanish", url, { heartbeatMs: 100, reconnect: { initialDelayMs: 10_000 } }),
+      ).toBe("ok");
+      expect(await call("spEcho", "vanish", 3, 5_000)).toBe("length 3");
+      frozen = true;
+      await until(async () => (await call<string>("spStatus", "vanish")) !== "online", "the page noticed");
+      expect(await call("spStatus", "vanish")).toBe("reconnecting");
+      expect(await call("spShut", "vanish")).toBe("closed");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => relay.close(r));
+    }
+  });
+
+  test("a server that accepts TCP but never answers the upgrade: connectTimeoutMs bounds it", async () => {
+    const sockets: Socket[] = [];
+    const silent = createNetServer((s) => {
+      sockets.push(s);
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    try {
+      const url = `ws://127.0.0.1:${(silent.address() as AddressInfo).port}/`;
+      const t0 = performance.now();
+      const r = await call<string>("spOpen", "silent", url, { connectTimeoutMs: 300 });
+      expect(r).toMatch(/^ERR_UNAVAILABLE: /);
+      expect(performance.now() - t0).toBeLessThan(4_000); // bounded by the 300 ms, not hanging
+      // with reconnect it keeps trying instead of sticking at "connecting"
+      expect(
+        await call("spOpen", "silent2", url, {
+          connectTimeoutMs: 200,
+          wait: false,
+          reconnect: { initialDelayMs: 20, maxDelayMs: 20 },
+        }),
+      ).toBe("ok");
+      const before = sockets.length;
+      await until(() => sockets.length >= before + 3, "three dial attempts");
+      expect(await call("spShut", "silent2")).toBe("closed");
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  test("an answer larger than the page's maxFrameBytes fails the link at once, not at the deadline", async () => {
+    expect(await call("spOpen", "small", hub.url, { limits: { maxFrameBytes: 2_048 } })).toBe("ok");
+    const t0 = performance.now();
+    const r = await call<string>("spEcho", "small", 5_000, 60_000);
+    expect(r).toMatch(/^ERR_DISCONNECTED: .*1009.*maxFrameBytes 2048/);
+    expect(performance.now() - t0).toBeLessThan(10_000); // not the 60 s deadline
+    expect(await call("spShut", "small")).toBe("closed");
   });
 
   test("the browser closes its peer: the hub sees it go", async () => {

@@ -78,7 +78,46 @@ async function listen(): Promise<string> {
   );
 }
 
+/** Peers opened by the generic helpers below, by id, each with its own context. */
+const peers = new Map<string, { peer: Peer; ctx: ReturnType<typeof createContext> }>();
+const describe = (e: unknown): string => (e instanceof RemoteError ? `${e.code}: ${e.message}` : String(e));
+
+/** Connect a peer `id` (options as for Peer.connect); answers "ok" or the error. */
+async function open(id: string, url: string, opts: Record<string, unknown> = {}): Promise<string> {
+  const c = createContext();
+  try {
+    peers.set(id, { peer: await Peer.connect({ id, url, context: c, ...opts }), ctx: c });
+    return "ok";
+  } catch (e) {
+    return describe(e);
+  }
+}
+
+/** Status of peer `id`, as its health context sees it. */
+function status(id: string): string {
+  const p = peers.get(id);
+  return p === undefined ? "none" : p.ctx.get(p.peer.status);
+}
+
+/** Echo a string of `size` characters through the hub; answers its length or the error. */
+async function echoSize(id: string, size: number, timeoutMs: number): Promise<string> {
+  const p = peers.get(id)!;
+  return p.ctx
+    .value(echo(p.peer.remote("hub", { timeoutMs }), "x".repeat(size)))
+    .then((v) => `length ${(v as string).length}`, describe);
+}
+
+/** Close peer `id`. */
+async function shut(id: string): Promise<string> {
+  const p = peers.get(id);
+  if (p === undefined) return "none";
+  peers.delete(id);
+  await p.peer.close();
+  return p.ctx.get(p.peer.status);
+}
+
 const w = globalThis as unknown as Record<string, unknown>;
+Object.assign(w, { spOpen: open, spStatus: status, spEcho: echoSize, spShut: shut });
 w.spindelHeaders = withHeaders;
 w.spindelListen = listen;
 w.spindelRun = run;

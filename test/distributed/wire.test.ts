@@ -69,7 +69,8 @@ describe("checkCbor", () => {
       [bytes(0xff), /break/],
       [bytes(0x9f, 0x01), /truncated/],
       [bytes(0xbf, 0x01, 0xff), /odd number/],
-      [bytes(0x5f, 0x61, 0x61, 0xff), /chunk/],
+      [bytes(0x7f, 0x41, 0x61, 0xff), /chunk/],
+      [bytes(0x5f, 0x41, 0x61, 0xff), /indefinite-length byte strings are not supported/],
       [bytes(0x45, 0x01), /past the end/],
       [bytes(0x9a, 0x00, 0x00, 0x10, 0x00, 0x00), /past the end/],
       [bytes(0xf0), /simple value/],
@@ -158,6 +159,8 @@ describe("frames", () => {
       { type: "hello", v: 2, peer: "p", credential: null },
       { type: "result", id: 1, value: null },
       { type: "cancel", id: 1 },
+      { type: "ping" },
+      { type: "pong" },
       { type: "error", code: "ERR_PROTOCOL", name: "RemoteError", message: "m" },
       {
         type: "error",
@@ -454,6 +457,22 @@ describe("a listener under malformed input", () => {
     } finally {
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+});
+
+describe("heartbeat frames", () => {
+  test("a ping frame (what a browser sends, having no WebSocket pings) is answered with a pong frame", async () => {
+    const { peer: h } = await hub();
+    const raw = await RawClient.open(h.url!);
+    try {
+      await raw.hello("pinger");
+      const n = raw.frames.length;
+      raw.send({ type: "ping" });
+      expect(await raw.next(n)).toEqual({ type: "pong" });
+      expect(decodeCbor(raw.rawFrames[n]!)).toEqual([7]);
+    } finally {
+      await raw.close();
     }
   });
 });

@@ -15,7 +15,7 @@ import { type ListeningPeer, Peer } from "spindel/distributed";
 import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { spindelPlugin } from "../../src/transform/vite.js";
-import { within } from "../distributed/helpers.js";
+import { eventually, within } from "../distributed/helpers.js";
 import { aborts, counter, whereAmI } from "./remotes.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -108,15 +108,6 @@ function call<T>(name: string, ...args: unknown[]): Promise<T> {
   ) as Promise<T>;
 }
 
-/** Poll `check` (bounded) until it holds. */
-async function until(check: () => Promise<boolean> | boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe("a browser peer (Chromium)", () => {
   test("the bundle has no Node-only code in it", () => {
     expect(script).not.toMatch(/from\s*["'](ws|node:[a-z]+)["']/);
@@ -171,7 +162,7 @@ describe("a browser peer (Chromium)", () => {
   test("after the listener drops the link, the page reconnects (backoff) and calls work again", async () => {
     expect(await call("spOpen", "again", hub.url, { reconnect: { initialDelayMs: 20 } })).toBe("ok");
     hub.disconnect("again", "test: drop");
-    await until(
+    await eventually(
       async () => (await call<string>("spStatus", "again")) === "online" && hub.isConnected("again"),
       "back online",
     );
@@ -205,7 +196,10 @@ describe("a browser peer (Chromium)", () => {
       ).toBe("ok");
       expect(await call("spEcho", "vanish", 3, 5_000)).toBe("length 3");
       frozen = true;
-      await until(async () => (await call<string>("spStatus", "vanish")) !== "online", "the page noticed");
+      await eventually(
+        async () => (await call<string>("spStatus", "vanish")) !== "online",
+        "the page noticed",
+      );
       expect(await call("spStatus", "vanish")).toBe("reconnecting");
       expect(await call("spShut", "vanish")).toBe("closed");
     } finally {
@@ -236,7 +230,7 @@ describe("a browser peer (Chromium)", () => {
         }),
       ).toBe("ok");
       const before = sockets.length;
-      await until(() => sockets.length >= before + 3, "three dial attempts");
+      await eventually(() => sockets.length >= before + 3, "three dial attempts");
       expect(await call("spShut", "silent2")).toBe("closed");
     } finally {
       for (const s of sockets) s.destroy();
@@ -258,9 +252,6 @@ describe("a browser peer (Chromium)", () => {
       (globalThis as unknown as { spindelClose(): Promise<string> }).spindelClose(),
     );
     expect(status).toBe("closed");
-    const deadline = performance.now() + 5_000;
-    while (hub.isConnected("browser") && performance.now() < deadline)
-      await new Promise((r) => setImmediate(r));
-    expect(hub.isConnected("browser")).toBe(false);
+    await eventually(() => !hub.isConnected("browser"), "the hub saw the page go");
   });
 });

@@ -54,6 +54,19 @@ export async function client(url: string, opts: Partial<PeerConnectOptions> = {}
   return track(await Peer.connect({ id: "c1", url, ...opts }));
 }
 
+/** Poll `check` until it holds; rejects with `what` after `ms` (for state no signal reports). */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 5_000,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 /** Reject with a clear message when `p` does not settle within `ms`. */
 export async function within<T>(p: Promise<T>, ms: number, what = "operation"): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -222,3 +235,35 @@ export class RawClient {
     }
   }
 }
+
+/** Per-test observation of a remote body: it started, and (maybe) saw its `$.signal` abort. */
+export interface Probe {
+  started: Gate<void>;
+  aborted: Gate<unknown>;
+  finished: Gate<void>;
+}
+const probes = new Map<string, Probe>();
+
+/** A fresh probe for the `hang` bodies called with `key`. */
+export function probe(key: string): Probe {
+  const p: Probe = { started: gate(), aborted: gate(), finished: gate() };
+  probes.set(key, p);
+  return p;
+}
+
+/** Waits forever (until cancelled), reporting start, abort and finish through the probe named by `key`. */
+export const hang = defineRemote(
+  ["key"],
+  (key) => async ($: SpinScope) => {
+    const p = probes.get(key as string)!;
+    const sig = $.signal;
+    sig.addEventListener("abort", () => p.aborted.resolve(sig.reason));
+    p.started.resolve();
+    try {
+      await $.await(new Promise<never>(() => {}));
+    } finally {
+      p.finished.resolve();
+    }
+  },
+  "hang",
+);

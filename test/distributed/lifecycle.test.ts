@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
-import { cancel, createContext, isCancelled, type SpinScope, signal, spin } from "spindel";
+import { cancel, createContext, isCancelled, signal, spin } from "spindel";
 import { invokeRemote, Peer, RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { type RawData, WebSocketServer } from "ws";
@@ -15,10 +15,11 @@ import { decodeFrame, type Frame, PROTOCOL_VERSION } from "../../src/distributed
 import {
   client,
   defineRemote,
-  type Gate,
   gate,
   handFrame,
+  hang,
   hub,
+  probe,
   RawClient,
   rejection,
   track,
@@ -26,35 +27,6 @@ import {
   within,
 } from "./helpers.js";
 
-/** Per-test observation of a remote body: it started, and (maybe) saw its `$.signal` abort. */
-interface Probe {
-  started: Gate<void>;
-  aborted: Gate<unknown>;
-  finished: Gate<void>;
-}
-const probes = new Map<string, Probe>();
-function probe(key: string): Probe {
-  const p: Probe = { started: gate(), aborted: gate(), finished: gate() };
-  probes.set(key, p);
-  return p;
-}
-
-/** Waits forever (until cancelled), reporting start and abort through the probe named by `key`. */
-const hang = defineRemote(
-  ["key"],
-  (key) => async ($: SpinScope) => {
-    const p = probes.get(key as string)!;
-    const sig = $.signal;
-    sig.addEventListener("abort", () => p.aborted.resolve(sig.reason));
-    p.started.resolve();
-    try {
-      await $.await(new Promise<never>(() => {}));
-    } finally {
-      p.finished.resolve();
-    }
-  },
-  "hang",
-);
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "add");
 
 describe("deadlines", () => {

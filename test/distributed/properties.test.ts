@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { createContext, isCancelled, type SpinScope } from "spindel";
 import { invokeRemote, type Peer, RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
-import { client, defineRemote, hub, within } from "./helpers.js";
+import { client, defineRemote, eventually, hub, within } from "./helpers.js";
 
 type Kind = "value" | "later" | "throw" | "hang";
 type Fate = "none" | "cancel" | "abort" | "timeout";
@@ -46,14 +46,6 @@ function leftovers(p: Peer): { outgoing: number; incoming: number; deadlines: nu
     incoming += c.incoming.size;
   }
   return { outgoing, incoming, deadlines: inner.deadlines.live };
-}
-
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  const deadline = performance.now() + 2_000;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`not ${what} within 2 s`);
-    await new Promise((r) => setImmediate(r));
-  }
 }
 
 describe("property: remote calls", () => {

@@ -4,31 +4,11 @@
  * hand: a 30 s timeout is tested without waiting 30 s, and nothing fires until time is advanced.
  * The sockets are real (127.0.0.1); only time is virtual.
  */
-import { createContext, isCancelled, type SpinScope } from "spindel";
+import { createContext, isCancelled } from "spindel";
 import { invokeRemote, type RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
-import { client, defineRemote, type Gate, gate, hub, rejection, until, within } from "./helpers.js";
+import { client, defineRemote, hang, hub, probe, rejection, until, within } from "./helpers.js";
 
-interface Probe {
-  started: Gate<void>;
-  aborted: Gate<unknown>;
-}
-const probes = new Map<string, Probe>();
-function probe(key: string): Probe {
-  const p: Probe = { started: gate(), aborted: gate() };
-  probes.set(key, p);
-  return p;
-}
-const hang = defineRemote(
-  ["key"],
-  (key) => async ($: SpinScope) => {
-    const p = probes.get(key as string)!;
-    $.signal.addEventListener("abort", () => p.aborted.resolve($.signal.reason));
-    p.started.resolve();
-    await $.await(new Promise<never>(() => {}));
-  },
-  "vt-hang",
-);
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "vt-add");
 
 /** Settles `p` into a flag, so a test can check "still pending" after a real round trip. */

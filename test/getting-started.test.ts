@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import ts from "typescript";
 import { afterAll, expect, test } from "vitest";
+import { typeProblems } from "./typecheck.js";
 
 const REPO = fileURLToPath(new URL("../", import.meta.url));
 const doc = readFileSync(path.join(REPO, "docs/getting-started.md"), "utf8");
@@ -26,26 +26,7 @@ test("the page has its examples", () => {
 });
 
 test("the examples type-check as one module", () => {
-  const program = ts.createProgram([file], {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    types: ["node"],
-    typeRoots: [path.join(REPO, "node_modules/@types")],
-    lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-    paths: { spindel: [path.join(REPO, "src/index.ts")] },
-  });
-  const problems = ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.file !== undefined && path.resolve(d.file.fileName) === path.resolve(file))
-    .map((d) => {
-      const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-      return `${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-    });
-  expect(problems).toEqual([]);
+  expect(typeProblems([file]).map((p) => `${p.line}: ${p.message}`)).toEqual([]);
 });
 
 test("the examples run and their assertions hold", async () => {

@@ -5,14 +5,7 @@
  */
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context, PrimitiveState } from "./context.js";
-import {
-  adoptInherited,
-  contextFor,
-  Deque,
-  type PrimitiveOptions,
-  parkedIds,
-  waitsToInherit,
-} from "./prim.js";
+import { adoptInherited, contextFor, Deque, type PrimitiveOptions, QueuedWaits } from "./prim.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 
 /** A queued message with its posting order (a message handed back returns to its place). */
@@ -21,34 +14,22 @@ interface Msg {
   readonly v: unknown;
 }
 
-class MailboxState implements PrimitiveState, SerializableState {
+class MailboxState extends QueuedWaits<unknown> implements SerializableState {
   readonly queue: Deque<Msg>;
-  readonly waiters = new Deque<Waiter<unknown>>();
-  /** Spins parked on the mailbox when this copy was made (fork/restore): adopted on the next post. */
-  inherited: string[] | null = null;
   seq = 0;
 
   constructor(
     readonly id: string,
     queue?: Deque<Msg>,
   ) {
+    super();
     this.queue = queue ?? new Deque();
   }
 
   forked(): MailboxState {
     const s = new MailboxState(this.id, this.queue.clone());
     s.seq = this.seq;
-    s.inherited = waitsToInherit(this.waiters.toArray(), this.inherited);
-    return s;
-  }
-
-  snapshot(): MailboxState {
-    return this.forked();
-  }
-
-  dispose(): void {
-    this.waiters.clear();
-    this.inherited = null;
+    return this.inheritWaits(s);
   }
 
   serialize(): { id: string; data: unknown } {
@@ -56,7 +37,7 @@ class MailboxState implements PrimitiveState, SerializableState {
       id: this.id,
       data: {
         queue: this.queue.toArray().map((m) => m.v),
-        waiting: parkedIds(this.waiters.toArray(), this.inherited),
+        waiting: this.waitingIds(),
       },
     };
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Waiter } from "./awaitable.js";
-import { Context, defaultContext } from "./context.js";
+import { Context, defaultContext, type PrimitiveState } from "./context.js";
 import { refresh, rerunNode } from "./engine.js";
 import { Cancelled, invalidArgument } from "./errors.js";
 import { current } from "./globals.js";
@@ -191,4 +191,42 @@ export function checkMs(ms: unknown, what: string): number {
   if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms))
     invalidArgument(`${what} expects a finite number of milliseconds >= 0, got ${String(ms)}`);
   return ms;
+}
+
+/**
+ * Per-context state of a primitive whose spins wait in a FIFO queue (mailbox, semaphore): the
+ * parked waiters, and the ids of spins that were parked when this copy was made (fork, snapshot,
+ * restore), to be re-adopted. A subclass copies its own data in `forked()` and passes the copy
+ * through {@link QueuedWaits.inheritWaits}.
+ */
+export abstract class QueuedWaits<T> implements PrimitiveState {
+  /** Waiters, oldest first. */
+  readonly waiters = new Deque<Waiter<T>>();
+  /** Spins parked when this copy was made: adopted on the next event. */
+  inherited: string[] | null = null;
+
+  /** A copy for a fork (same data; parked spins become inherited ids). */
+  abstract forked(): QueuedWaits<T>;
+
+  /** A frozen copy for a snapshot: the same as a fork's. */
+  snapshot(): QueuedWaits<T> {
+    return this.forked();
+  }
+
+  /** The context was disposed: forget every wait. */
+  dispose(): void {
+    this.waiters.clear();
+    this.inherited = null;
+  }
+
+  /** `copy`, inheriting the spins parked here. */
+  protected inheritWaits<S extends QueuedWaits<T>>(copy: S): S {
+    copy.inherited = waitsToInherit(this.waiters.toArray(), this.inherited);
+    return copy;
+  }
+
+  /** Ids of the spins waiting here (live waiters and inherited ones), for serialization. */
+  protected waitingIds(): string[] {
+    return parkedIds(this.waiters.toArray(), this.inherited);
+  }
 }

@@ -7,14 +7,7 @@
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import { Context, type PrimitiveState } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
-import {
-  adoptInherited,
-  contextFor,
-  Deque,
-  type PrimitiveOptions,
-  parkedIds,
-  waitsToInherit,
-} from "./prim.js";
+import { adoptInherited, contextFor, type PrimitiveOptions, QueuedWaits } from "./prim.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 import { Spin, type SpinBody, spin } from "./spin.js";
 
@@ -30,30 +23,17 @@ function newPermit(): Permit {
   return Object.freeze({ permit: ++nextPermit });
 }
 
-class SemState implements PrimitiveState, SerializableState {
-  readonly waiters = new Deque<Waiter<Permit>>();
-  /** Spins parked on the semaphore when this copy was made (fork/restore): adopted on the next release. */
-  inherited: string[] | null = null;
-
+class SemState extends QueuedWaits<Permit> implements SerializableState {
   constructor(
     readonly id: string,
     public available: number,
     readonly held: Set<number>,
-  ) {}
+  ) {
+    super();
+  }
 
   forked(): SemState {
-    const s = new SemState(this.id, this.available, new Set(this.held));
-    s.inherited = waitsToInherit(this.waiters.toArray(), this.inherited);
-    return s;
-  }
-
-  snapshot(): SemState {
-    return this.forked();
-  }
-
-  dispose(): void {
-    this.waiters.clear();
-    this.inherited = null;
+    return this.inheritWaits(new SemState(this.id, this.available, new Set(this.held)));
   }
 
   serialize(): { id: string; data: unknown } {
@@ -62,7 +42,7 @@ class SemState implements PrimitiveState, SerializableState {
       data: {
         available: this.available,
         held: [...this.held],
-        waiting: parkedIds(this.waiters.toArray(), this.inherited),
+        waiting: this.waitingIds(),
       },
     };
   }

@@ -916,8 +916,9 @@ export class Peer {
   }
 
   private linkUp(conn: Connection, remoteId: string): void {
-    // a browser cannot send WebSocket pings: its heartbeat is ping frames (the listener answers)
-    conn.markOpen(remoteId, this.heartbeatMs, transport().name === "browser");
+    // a dialer that cannot send WebSocket pings (a browser) beats with ping frames; a listener
+    // always has ws's pings
+    conn.markOpen(remoteId, this.heartbeatMs, !conn.inbound && !transport().wsPings);
     const old = this.links.get(remoteId);
     this.links.set(remoteId, conn);
     if (old !== undefined && old !== conn)

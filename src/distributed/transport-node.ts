@@ -10,6 +10,7 @@ import { installTransport, type Transport } from "./transport.js";
 /** `ws` and `node:http`. */
 export const nodeTransport: Transport = {
   name: "node",
+  wsPings: true,
   connect: (url, opts) =>
     new WebSocket(url, {
       perMessageDeflate: false,

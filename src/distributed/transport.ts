@@ -23,6 +23,8 @@ export interface ClientSocketOptions {
 export interface Transport {
   /** Which one (for messages). */
   readonly name: "node" | "browser";
+  /** Whether its client sockets can send WebSocket pings (else heartbeats are `ping` frames). */
+  readonly wsPings: boolean;
   /** Open a client socket with the `ws` surface the connection uses. */
   connect(url: string, opts: ClientSocketOptions): WebSocket;
   /** Serving (Node only): `ws`'s server and `http.createServer`; null where a peer cannot listen. */

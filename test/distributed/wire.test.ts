@@ -497,6 +497,25 @@ describe("protocol versions", () => {
     };
   }
 
+  /** Dial `listener` with reconnect on: one attempt, rejected with ERR_PROTOCOL matching `message`. */
+  async function expectFinalRefusal(
+    listener: Awaited<ReturnType<typeof fakeListener>>,
+    message: RegExp,
+  ): Promise<void> {
+    try {
+      const e = (await within(
+        rejection(Peer.connect({ id: "dialer", url: listener.url, reconnect: { initialDelayMs: 1 } })),
+        5_000,
+        "connect",
+      )) as unknown as RemoteError;
+      expect(e.code).toBe("ERR_PROTOCOL");
+      expect(e.message).toMatch(message);
+      expect(listener.connections()).toBe(1);
+    } finally {
+      await listener.close();
+    }
+  }
+
   test("a protocol 1 dialer is told, in its own layout, why it is refused", async () => {
     const { peer: h } = await hub();
     const raw = await RawClient.open(h.url!);
@@ -524,33 +543,11 @@ describe("protocol versions", () => {
       );
       ws.close(1002, "expected a hello frame first");
     });
-    try {
-      const e = (await within(
-        rejection(Peer.connect({ id: "new", url: old.url, reconnect: { initialDelayMs: 1 } })),
-        5_000,
-        "connect",
-      )) as unknown as RemoteError;
-      expect(e.code).toBe("ERR_PROTOCOL");
-      expect(e.message).toMatch(/unsupported protocol version 1/);
-      expect(old.connections()).toBe(1);
-    } finally {
-      await old.close();
-    }
+    await expectFinalRefusal(old, /unsupported protocol version 1/);
   });
 
   test("a dialer meeting a listener of a newer version fails once with ERR_PROTOCOL and does not retry", async () => {
     const future = await fakeListener((ws) => ws.send(encodeCbor([1, PROTOCOL_VERSION + 1, "future"])));
-    try {
-      const e = (await within(
-        rejection(Peer.connect({ id: "now", url: future.url, reconnect: { initialDelayMs: 1 } })),
-        5_000,
-        "connect",
-      )) as unknown as RemoteError;
-      expect(e.code).toBe("ERR_PROTOCOL");
-      expect(e.message).toMatch(new RegExp(`unsupported protocol version ${PROTOCOL_VERSION + 1}`));
-      expect(future.connections()).toBe(1);
-    } finally {
-      await future.close();
-    }
+    await expectFinalRefusal(future, new RegExp(`unsupported protocol version ${PROTOCOL_VERSION + 1}`));
   });
 });

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import ts from "typescript";
 import { afterAll, describe, expect, test } from "vitest";
+import { typeProblems } from "../../typecheck.js";
 
 const REPO = fileURLToPath(new URL("../../../", import.meta.url));
 const DOC = path.join(REPO, "docs/combinators.md");
@@ -74,31 +74,10 @@ describe("docs/combinators.md examples", () => {
   });
 
   test("every example type-checks", () => {
-    const program = ts.createProgram(
-      examples.map((e) => e.file),
-      {
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.NodeNext,
-        moduleResolution: ts.ModuleResolutionKind.NodeNext,
-        strict: true,
-        noEmit: true,
-        skipLibCheck: true,
-        types: ["node"],
-        typeRoots: [path.join(REPO, "node_modules/@types")],
-        lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-        paths: { spindel: [path.join(REPO, "src/index.ts")] },
-        allowImportingTsExtensions: false,
-      },
-    );
-    const ours = new Set(examples.map((e) => path.resolve(e.file)));
-    const problems = ts
-      .getPreEmitDiagnostics(program)
-      .filter((d) => d.file !== undefined && ours.has(path.resolve(d.file.fileName)))
-      .map((d) => {
-        const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
-        const ex = examples.find((e) => path.resolve(e.file) === path.resolve(d.file!.fileName))!;
-        return `${ex.heading}:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`;
-      });
+    const problems = typeProblems(examples.map((e) => e.file)).map((p) => {
+      const ex = examples.find((e) => path.resolve(e.file) === p.file)!;
+      return `${ex.heading}:${p.line}: ${p.message}`;
+    });
     expect(problems).toEqual([]);
   });
 

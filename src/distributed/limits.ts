@@ -4,6 +4,7 @@
  * bignum size, and an allowlist of tags (the ones the shared codec emits).
  * @module
  */
+import { isExtensionTag } from "../core/codec-tags.js";
 import { RemoteError } from "./errors.js";
 
 /** Limits applied to every connection of a peer (both directions). All are positive integers. */
@@ -56,7 +57,10 @@ export function resolveLimits(partial?: Partial<WireLimits>): WireLimits {
   return out;
 }
 
-/** Tags the wire accepts (what the shared codec emits): dates, bignums, typed arrays, sets, maps. */
+/**
+ * Tags the wire accepts (what the shared codec emits): dates, bignums, typed arrays, sets, maps; and
+ * the tags datatypes registered through `registerTaggedCodec`.
+ */
 const TAG_TEXT = 0; // date string
 const TAG_EPOCH = 1;
 const TAG_BIGNUM_POS = 2;
@@ -96,7 +100,8 @@ function wantFor(tag: number): Want | -1 {
     case TAG_SELF_DESCRIBED:
       return Want.Any;
     default:
-      return TYPED_ARRAY_TAGS.has(tag) ? Want.Bytes : -1;
+      if (TYPED_ARRAY_TAGS.has(tag)) return Want.Bytes;
+      return isExtensionTag(tag) ? Want.Any : -1;
   }
 }
 

@@ -14,6 +14,16 @@ export { isRemoteError, isRemoteErrorCode, RemoteError } from "./errors.js";
 export type { WireLimits } from "./limits.js";
 export { DEFAULT_LIMITS } from "./limits.js";
 export type {
+  AcceptedLink,
+  DialLinkOptions,
+  Link,
+  LinkEvents,
+  LinkServer,
+  LinkTransport,
+  ListenLinkOptions,
+} from "./net/link.js";
+export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
+export type {
   AuthenticateHook,
   DialOptions,
   HelloInfo,
@@ -43,4 +53,33 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// Signal sync and topics (src/distributed/sync)
+export type {
+  AuthDecision,
+  AuthorizePublish,
+  AuthorizeSubscribe,
+  OwnerStrategy,
+  SignalSyncHandle,
+  Stamp,
+  SubscriberStrategy,
+  SubscriptionState,
+  SyncMode,
+  SyncPeer,
+  SyncSignalOptions,
+  TopicErrorCode,
+  TopicOwnerOptions,
+  TopicSubscribeOptions,
+} from "./sync/index.js";
+export {
+  compareStamps,
+  exportSignal,
+  isTopicError,
+  OwnedTopic,
+  Subscription,
+  subscribeSignal,
+  syncSignal,
+  TOPICS_PROTOCOL,
+  TopicError,
+  Topics,
+} from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";

@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^spindel\/distributed$/, replacement: src("distributed/index.ts") },
       { find: /^spindel\/transform$/, replacement: src("transform/index.ts") },
       { find: /^spindel\/vite$/, replacement: src("transform/vite.ts") },
+      { find: /^spindel\/crdt$/, replacement: src("distributed/crdt/index.ts") },
     ],
   },
   test: {

@@ -4,6 +4,8 @@
  * registered CBOR codec, so values cross the wire and survive `ctx.serialize()`.
  * @module
  */
+
+export { CDVCS, type Commit } from "./cdvcs.js";
 export { type Convergent, isConvergent } from "./convergent.js";
 export { CrdtDecodeError, CrdtError, type CrdtErrorCode } from "./errors.js";
 export { GSet } from "./gset.js";
@@ -12,3 +14,4 @@ export { ORMap } from "./ormap.js";
 export { ORSet } from "./orset.js";
 export { PNCounter } from "./pncounter.js";
 export { CRDT_TAGS } from "./tags.js";
+export { type Conflict, VersionedMap } from "./versioned-map.js";

@@ -1,4 +1,4 @@
-import { GSet, LWWRegister, ORMap, ORSet, PNCounter } from "spindel/crdt";
+import { CDVCS, GSet, LWWRegister, ORMap, ORSet, PNCounter, VersionedMap } from "spindel/crdt";
 import { describe, test } from "vitest";
 import { checkLaws } from "./harness.js";
 
@@ -37,5 +37,30 @@ describe("lattice laws (fast-check, fixed seed)", () => {
       start: () => PNCounter.empty(),
       op: (s, k, x, actor) => (k % 2 === 0 ? s.inc(x, actor) : s.dec(x, actor)),
     });
+  });
+
+  test("CDVCS", () => {
+    const root = CDVCS.create<number>("root");
+    checkLaws<CDVCS<number>>({
+      name: "CDVCS",
+      start: () => root,
+      op: (s, _k, x, actor) => (s.heads.length > 1 ? s.merge(actor) : s.commit([x], actor)),
+    });
+  });
+
+  test("VersionedMap", () => {
+    checkLaws<VersionedMap<number>>(
+      {
+        name: "VersionedMap",
+        start: () => VersionedMap.empty(),
+        op: (m, k, x, actor, t) => {
+          const s = (m.branches().includes(actor) ? m : m.branch(actor)).checkout(actor);
+          if (k === 1) return s.delete(`k${x}`);
+          if (k === 2) return s.checkout("main").merge(actor, { force: true });
+          return s.set(`k${x}`, t);
+        },
+      },
+      100,
+    );
   });
 });

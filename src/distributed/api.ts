@@ -83,3 +83,24 @@ export {
   Topics,
 } from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+// The replikativ stage (src/distributed/stage)
+export type {
+  Address,
+  AssocRecord,
+  AtomicWrites,
+  DissocRecord,
+  EvalFn,
+  IdentityStream,
+  Op,
+  OpenOptions,
+  OpMapDelta,
+  StageCDVCS,
+  StageErrorCode,
+  StageKind,
+  StageORMap,
+  StageOptions,
+  StagePeer,
+  StoreWrite,
+  StreamOptions,
+} from "./stage/index.js";
+export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";

@@ -423,8 +423,8 @@ const DONE: Promise<void> = Promise.resolve();
 export async function createStage(opts: StageOptions): Promise<Stage> {
   if (typeof opts !== "object" || opts === null)
     throw new StageError("ERR_INVALID_ARGUMENT", "createStage takes { peer, user, store }");
-  if (typeof opts.user !== "string")
-    throw new StageError("ERR_INVALID_ARGUMENT", "createStage: user must be a string");
+  if (typeof opts.user !== "string" || opts.user === "")
+    throw new StageError("ERR_INVALID_ARGUMENT", "createStage: user must be a non-empty string");
   if (typeof opts.peer?.attachProtocol !== "function")
     throw new StageError("ERR_INVALID_ARGUMENT", "createStage: peer must be a spindel Peer");
   if (typeof opts.store?.putMany !== "function" || typeof opts.store.get !== "function")

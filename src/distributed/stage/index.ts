@@ -3,7 +3,7 @@
  * every connected peer, and streamed into any identity.
  * @module
  */
-export { type Address, type StageKind } from "./address.js";
+export type { Address, StageKind } from "./address.js";
 export { StageError, type StageErrorCode } from "./errors.js";
 export { type AssocRecord, type DissocRecord, type Op, OpMap, type OpMapDelta } from "./opmap.js";
 export {
@@ -11,8 +11,8 @@ export {
   type OpenOptions,
   Stage,
   type StageCDVCS,
-  type StageORMap,
   type StageOptions,
+  type StageORMap,
   type StagePeer,
 } from "./stage.js";
 export {

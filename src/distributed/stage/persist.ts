@@ -29,7 +29,10 @@ export async function loadDatatype(
   const head = await store.get(headKey(address));
   if (head === undefined) return undefined;
   if (!isHead(head))
-    throw new StageError("ERR_STAGE_PROTOCOL", `the store's head record of [${address.join(", ")}] is malformed`);
+    throw new StageError(
+      "ERR_STAGE_PROTOCOL",
+      `the store's head record of [${address.join(", ")}] is malformed`,
+    );
   const value = await store.get(head.node);
   if (value === undefined)
     throw new StageError(
@@ -40,9 +43,16 @@ export async function loadDatatype(
 }
 
 /** Writes `value` as the datatype at `address` (node first, then the head). */
-export async function saveDatatype(store: KVStore, address: Address, kind: StageKind, value: unknown): Promise<void> {
+export async function saveDatatype(
+  store: KVStore,
+  address: Address,
+  kind: StageKind,
+  value: unknown,
+): Promise<void> {
   const clean =
-    typeof value === "object" && value !== null && typeof (value as { clearDelta?: unknown }).clearDelta === "function"
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { clearDelta?: unknown }).clearDelta === "function"
       ? (value as { clearDelta(): unknown }).clearDelta()
       : value;
   const node = await putContent(store, clean);

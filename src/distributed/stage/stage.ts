@@ -14,7 +14,7 @@ import { type Signal, signal } from "../../core/signal.js";
 import { spin } from "../../core/spin.js";
 import { CDVCS } from "../crdt/index.js";
 import type { ProtocolHost, ProtocolLink } from "../peer/protocols.js";
-import type { KVStore } from "../store/index.js";
+import type { KVStore } from "../store/kv.js";
 import { type SignalSyncHandle, syncSignal } from "../sync/signal-sync.js";
 import { type Address, checkAddress, type StageKind, topicOf } from "./address.js";
 import { StageError } from "./errors.js";
@@ -113,7 +113,10 @@ export class Stage implements StreamableStage {
   private readonly opening = new Map<string, Promise<Entry>>();
   private readonly upstreams = new Set<string>();
   private readonly links = new Map<string, ProtocolLink>();
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: unknown) => void; peer: string }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: () => void; reject: (e: unknown) => void; peer: string }
+  >();
   private nextReq = 1;
   private closed = false;
   private readonly detach: () => void;
@@ -197,7 +200,8 @@ export class Stage implements StreamableStage {
       e.sync?.close();
     }
     this.detach();
-    for (const w of this.waiting.values()) w.reject(new StageError("ERR_STAGE_CLOSED", "the stage was closed"));
+    for (const w of this.waiting.values())
+      w.reject(new StageError("ERR_STAGE_CLOSED", "the stage was closed"));
     this.waiting.clear();
   }
 
@@ -352,8 +356,7 @@ export class Stage implements StreamableStage {
 
   private request(remote: string, address: Address, kind: StageKind): Promise<void> {
     const link = this.links.get(remote);
-    if (link === undefined)
-      return Promise.reject(new StageError("ERR_STAGE_CLOSED", `no link to ${remote}`));
+    if (link === undefined) return Promise.reject(new StageError("ERR_STAGE_CLOSED", `no link to ${remote}`));
     const req = this.nextReq++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(req, { resolve, reject, peer: remote });
@@ -387,8 +390,7 @@ export class Stage implements StreamableStage {
     try {
       if (this.closed) throw new StageError("ERR_STAGE_CLOSED", "the stage was closed");
       const ok = (await this.opts.authorizeOpen?.(link.principal, address, kind)) ?? true;
-      if (!ok)
-        throw new StageError("ERR_UNAUTHORIZED", `not allowed to open [${address.join(", ")}]`);
+      if (!ok) throw new StageError("ERR_UNAUTHORIZED", `not allowed to open [${address.join(", ")}]`);
       const e = await this.open(address, kind);
       if (e.sync === null) {
         e.sync = syncSignal(this.peer, topicOf(address), e.sig, {
@@ -406,7 +408,9 @@ export class Stage implements StreamableStage {
       link.send(answerMessage(req));
     } catch (err) {
       const se =
-        err instanceof StageError ? err : new StageError("ERR_STAGE_PROTOCOL", String((err as Error)?.message ?? err));
+        err instanceof StageError
+          ? err
+          : new StageError("ERR_STAGE_PROTOCOL", String((err as Error)?.message ?? err));
       this.opts.onError?.(se, `stage open from ${link.peerId}`);
       link.send(answerMessage(req, se));
     }

@@ -25,14 +25,24 @@ const ROUNDS = 3;
 const user = "mail:collector@example.com";
 
 type Tweet = { id: number; text: string; user: string; ts: number };
-const tweet = (i: number): Tweet => ({ id: i, text: `tweet number ${i} about nothing much`, user: `u${i % 97}`, ts: 1_700_000_000_000 + i });
+const tweet = (i: number): Tweet => ({
+  id: i,
+  text: `tweet number ${i} about nothing much`,
+  user: `u${i % 97}`,
+  ts: 1_700_000_000_000 + i,
+});
 const batches: ["add-tweet", Tweet][][] = Array.from({ length: TXS / BATCH }, (_, b) =>
   Array.from({ length: BATCH }, (_, i) => ["add-tweet", tweet(b * BATCH + i)] as ["add-tweet", Tweet]),
 );
 
 async function spindelRound(round: number): Promise<{ throughputMs: number; catchUpMs: number }> {
   const id = `bench-${round}-${Date.now()}`;
-  const collectorPeer = await Peer.listen({ id: "collector", host: "127.0.0.1", port: 0, context: createContext() });
+  const collectorPeer = await Peer.listen({
+    id: "collector",
+    host: "127.0.0.1",
+    port: 0,
+    context: createContext(),
+  });
   const collector = await createStage({ peer: collectorPeer, user, store: memoryStore() });
   const tweets = await collector.cdvcs(id);
   const dir = await mkdtemp(join(tmpdir(), "spindel-stage-bench-"));
@@ -120,7 +130,10 @@ async function rawRound(): Promise<{ throughputMs: number; catchUpMs: number }> 
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
-const runs: { spindel: { throughputMs: number; catchUpMs: number }; raw: { throughputMs: number; catchUpMs: number } }[] = [];
+const runs: {
+  spindel: { throughputMs: number; catchUpMs: number };
+  raw: { throughputMs: number; catchUpMs: number };
+}[] = [];
 await rawRound(); // warm-up
 await spindelRound(-1);
 for (let r = 0; r < ROUNDS; r++) {
@@ -151,5 +164,7 @@ const result = {
   runs,
 };
 const out = writeResults("stage", result);
-console.log(JSON.stringify({ throughput: result.throughputTxPerSec, catchUp: result.catchUpAfterRestartMs }, null, 2));
+console.log(
+  JSON.stringify({ throughput: result.throughputTxPerSec, catchUp: result.catchUpAfterRestartMs }, null, 2),
+);
 console.log(`written ${out}`);

@@ -53,6 +53,27 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// The replikativ stage (src/distributed/stage)
+export type {
+  Address,
+  AssocRecord,
+  AtomicWrites,
+  DissocRecord,
+  EvalFn,
+  IdentityStream,
+  Op,
+  OpenOptions,
+  OpMapDelta,
+  StageCDVCS,
+  StageErrorCode,
+  StageKind,
+  StageOptions,
+  StageORMap,
+  StagePeer,
+  StoreWrite,
+  StreamOptions,
+} from "./stage/index.js";
+export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";
 export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
 export { canonicalCbor, contentAddress } from "./store/canonical.js";
 export { putContent } from "./store/content.js";
@@ -103,24 +124,3 @@ export {
   Topics,
 } from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
-// The replikativ stage (src/distributed/stage)
-export type {
-  Address,
-  AssocRecord,
-  AtomicWrites,
-  DissocRecord,
-  EvalFn,
-  IdentityStream,
-  Op,
-  OpenOptions,
-  OpMapDelta,
-  StageCDVCS,
-  StageErrorCode,
-  StageKind,
-  StageORMap,
-  StageOptions,
-  StagePeer,
-  StoreWrite,
-  StreamOptions,
-} from "./stage/index.js";
-export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";

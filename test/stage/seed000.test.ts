@@ -136,3 +136,42 @@ describe("seed 000: OR-Map on two stages over WebSockets", () => {
     await stage.close();
   });
 });
+
+describe("a stage reopened on the same on-disk store", () => {
+  it("gives back every datatype as it was", async () => {
+    const dir = join(await tmp(), "s");
+    const first = await levelStore(dir);
+    const { peer } = await hub({ id: "a" });
+    const stage = await createStage({ peer, user, store: first });
+    const m = await stage.ormap("people");
+    await m.assoc("name", [["assoc", ["name", "Peter"]]]);
+    await m.assoc("age", [["assoc", ["age", 42]]]);
+    await m.dissoc("age", [["dissoc", "age"]]);
+    const c = await stage.cdvcs("log");
+    await c.transact([["add", 1]]);
+    await c.transact([["add", 2]]);
+    await stage.close();
+    await peer.close();
+    await first.close();
+
+    const store = await levelStore(dir);
+    const { peer: again, ctx } = await hub({ id: "a2" });
+    const reopened = await createStage({ peer: again, user, store });
+    const m2 = await reopened.ormap("people");
+    expect(m2.get("name")).toEqual([[["assoc", ["name", "Peter"]]]]);
+    expect(ctx.get(m2.value).keys()).toEqual(["name"]);
+    const c2 = await reopened.cdvcs("log");
+    expect(
+      ctx
+        .get(c2.value)
+        .commits()
+        .flatMap((x) => x.txs),
+    ).toEqual([
+      ["add", 1],
+      ["add", 2],
+    ]);
+    await expect(reopened.ormap("log")).rejects.toMatchObject({ code: "ERR_TYPE_MISMATCH" });
+    await reopened.close();
+    await store.close();
+  });
+});

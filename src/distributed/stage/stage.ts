@@ -93,6 +93,8 @@ interface Entry {
   via: string | null;
   saving: Promise<void>;
   dirty: boolean;
+  /** CDVCS commit ids already in the store */
+  readonly saved: Set<string>;
   stopWatch: () => void;
 }
 
@@ -261,7 +263,10 @@ export class Stage implements StreamableStage {
     this.checkOpen(`open ${kind}`);
     const initial = stored?.value ?? (kind === "ormap" ? OpMap.empty() : CDVCS.create<Op>(address[0]));
     const sig = signal<unknown>(initial, { name: `stage ${kind} ${address.join("/")}` });
-    const e = { address, kind, sig, sync: null, via: null, saving: DONE, dirty: false } as unknown as Entry;
+    const saved = new Set<string>(
+      stored !== undefined && kind === "cdvcs" ? (stored.value as CDVCS<Op>).commits().map((c) => c.id) : [],
+    );
+    const e = { address, kind, sig, sync: null, via: null, saving: DONE, dirty: false, saved } as unknown as Entry;
     (e as { handle: StageORMap | StageCDVCS }).handle =
       kind === "ormap" ? this.ormapHandle(e) : this.cdvcsHandle(e);
     let first = true;
@@ -287,7 +292,7 @@ export class Stage implements StreamableStage {
     const run = async (): Promise<void> => {
       while (e.dirty) {
         e.dirty = false;
-        await saveDatatype(this.store, e.address, e.kind, this.context.get(e.sig));
+        await saveDatatype(this.store, e.address, e.kind, this.context.get(e.sig), e.saved);
       }
     };
     e.saving = run()

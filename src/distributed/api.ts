@@ -65,6 +65,7 @@ export type {
   OpenOptions,
   OpMapDelta,
   StageCDVCS,
+  StageConnectOptions,
   StageErrorCode,
   StageKind,
   StageOptions,

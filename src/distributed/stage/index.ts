@@ -11,6 +11,7 @@ export {
   type OpenOptions,
   Stage,
   type StageCDVCS,
+  type StageConnectOptions,
   type StageOptions,
   type StageORMap,
   type StagePeer,

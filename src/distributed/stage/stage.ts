@@ -27,7 +27,7 @@ import type { StreamableStage, StreamSource } from "./stream.js";
 /** A peer a stage runs on: it carries protocols and can dial (a `Peer`). */
 export interface StagePeer extends ProtocolHost {
   /** Dials a listening peer; resolves with its id. */
-  connect(opts: { url: string }): Promise<string | undefined>;
+  connect(opts: { url: string; reconnect?: boolean }): Promise<string | undefined>;
 }
 
 /** Options of {@link createStage}. */
@@ -47,6 +47,12 @@ export interface StageOptions {
   authorizeOpen?: (principal: unknown, address: Address, kind: StageKind) => boolean | Promise<boolean>;
   /** Diagnostics: failed saves, refused requests, sync errors. */
   onError?: (error: unknown, where: string) => void;
+}
+
+/** Options of `stage.connect(url)`. */
+export interface StageConnectOptions {
+  /** Redial when the link drops, and resubscribe every datatype then (default true). */
+  reconnect?: boolean;
 }
 
 /** Options of `stage.ormap(id)` / `stage.cdvcs(id)`. */
@@ -135,9 +141,20 @@ export class Stage implements StreamableStage {
     this.detach = opts.peer.attachProtocol(STAGE_PROTOCOL, {
       linkUp: (link) => {
         this.links.set(link.peerId, link);
+        // a reconnect to a stage this one connected to: ask it again (it may have restarted), then resubscribe
+        if (this.upstreams.has(link.peerId))
+          for (const e of this.entries.values())
+            if (e.via === link.peerId && e.sync === null)
+              this.subscribe(e, link.peerId).catch((err) => this.opts.onError?.(err, "stage resubscribe"));
       },
       linkDown: (link) => {
         if (this.links.get(link.peerId) === link) this.links.delete(link.peerId);
+        if (this.upstreams.has(link.peerId))
+          for (const e of this.entries.values())
+            if (e.via === link.peerId) {
+              e.sync?.close();
+              e.sync = null;
+            }
         for (const [req, w] of this.waiting)
           if (w.peer === link.peerId) {
             this.waiting.delete(req);
@@ -174,9 +191,9 @@ export class Stage implements StreamableStage {
    * Dials the peer at `url` and makes every local datatype (and every one opened later) handshake
    * through it. Resolves when every local datatype has handshaken both ways.
    */
-  async connect(url: string): Promise<void> {
+  async connect(url: string, opts: StageConnectOptions = {}): Promise<void> {
     this.checkOpen("connect");
-    const remote = await this.peer.connect({ url });
+    const remote = await this.peer.connect({ url, reconnect: opts.reconnect ?? true });
     if (remote === undefined) throw new StageError("ERR_STAGE_PROTOCOL", `no peer id from ${url}`);
     this.upstreams.add(remote);
     await Promise.all([...this.entries.values()].map((e) => this.subscribe(e, remote)));
@@ -266,7 +283,16 @@ export class Stage implements StreamableStage {
     const saved = new Set<string>(
       stored !== undefined && kind === "cdvcs" ? (stored.value as CDVCS<Op>).commits().map((c) => c.id) : [],
     );
-    const e = { address, kind, sig, sync: null, via: null, saving: DONE, dirty: false, saved } as unknown as Entry;
+    const e = {
+      address,
+      kind,
+      sig,
+      sync: null,
+      via: null,
+      saving: DONE,
+      dirty: false,
+      saved,
+    } as unknown as Entry;
     (e as { handle: StageORMap | StageCDVCS }).handle =
       kind === "ormap" ? this.ormapHandle(e) : this.cdvcsHandle(e);
     let first = true;
@@ -349,8 +375,9 @@ export class Stage implements StreamableStage {
         );
       return;
     }
-    await this.request(remote, e.address, e.kind);
     e.via = remote;
+    await this.request(remote, e.address, e.kind);
+    if (e.sync !== null || this.closed) return;
     e.sync = syncSignal(this.peer, topicOf(e.address), e.sig, {
       via: remote,
       context: this.context,

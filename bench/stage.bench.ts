@@ -104,9 +104,10 @@ async function rawRound(): Promise<{ throughputMs: number; catchUpMs: number }> 
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
   const frames = batches.map((b) => encodeCbor(b));
   const receive = async (): Promise<number> => {
+    const connection = once(wss, "connection");
     const ws = new WebSocket(url);
     await once(ws, "open");
-    const server = (await once(wss, "connection"))[0] as WebSocket;
+    const server = (await connection)[0] as WebSocket;
     const texts: string[] = [];
     const t0 = performance.now();
     const done = new Promise<void>((resolve) => {

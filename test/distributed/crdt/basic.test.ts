@@ -157,7 +157,8 @@ describe("codecs", () => {
     const bad: [number, unknown][] = [
       [40_960, "not an array"],
       [40_961, [["a"], [[0, 1]], [["x", 5, 1]]]], // actor index out of the table
-      [40_961, [["a"], [[0, 1]], [["x", 0, 7]]]], // a dot outside its context
+      [40_961, [["a", "a"], [], []]], // a repeated actor
+      [40_961, [["a"], [], [["x", 0, 1]], "y"]], // touched keys not a list
       [40_962, [["a"], [], [["k", 0, 1]]]], // entry row of the wrong length
       [40_963, ["v", -1, 0, "a"]],
       [40_963, ["v", 1, 0, ""]],
@@ -200,5 +201,30 @@ describe("a signal holding a datatype", () => {
     expect(ticks).toBe(1);
     expect(ctx.get(tags).values()).toEqual(["x"]);
     stop();
+  });
+});
+
+describe("ORMap at size", () => {
+  test("thousands of sets and deletes over many keys match a plain model, and a replica fed the deltas agrees", () => {
+    let m = ORMap.empty<string, number>("a");
+    let replica = ORMap.empty<string, number>("b");
+    const model = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const k = `k${(i * 7919) % 701}`;
+      if (i % 5 === 0) {
+        m = m.delete(k);
+        model.delete(k);
+      } else {
+        m = m.set(k, i);
+        model.set(k, i);
+      }
+      if (m.delta !== null)
+        replica = replica.applyDelta(decodeCbor(encodeCbor(m.delta)) as ORMap<string, number>);
+      m = m.clearDelta();
+    }
+    expect(m.size).toBe(model.size);
+    for (const [k, v] of model) expect(m.get(k)).toEqual([v]);
+    expect(replica.equals(m)).toBe(true);
+    expect(new Map(m.entries().map(([k, vs]) => [k, vs[0]]))).toEqual(model);
   });
 });

@@ -102,6 +102,18 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
     return e === undefined ? [] : values(e);
   }
 
+  /**
+   * The join of every concurrent value of `k` when the values are themselves convergent (the
+   * Merging-OR-Map reading: concurrent sets of a key merge instead of coexisting); `undefined`
+   * if absent.
+   */
+  getJoined<W extends Convergent<W, unknown>>(this: ORMap<K, W>, k: K): W | undefined {
+    const vs = this.get(k);
+    let out: W | undefined;
+    for (const v of vs) out = out === undefined ? v : out.join(v);
+    return out;
+  }
+
   /** Whether `k` has a value. */
   has(k: K): boolean {
     return this.entries_.has(canonicalKey(k));

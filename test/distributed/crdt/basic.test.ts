@@ -67,6 +67,19 @@ describe("ORMap", () => {
   });
 });
 
+describe("ORMap of convergent values", () => {
+  test("getJoined merges the concurrent values of a key", () => {
+    const a = ORMap.empty<string, GSet<string>>("a").set("tags", GSet.of(["x"]));
+    const b = ORMap.empty<string, GSet<string>>("b").set("tags", GSet.of(["y"]));
+    const both = a.join(b);
+    expect(both.get("tags")).toHaveLength(2);
+    expect(both.getJoined("tags")?.values().sort()).toEqual(["x", "y"]);
+    expect(both.getJoined("none")).toBeUndefined();
+    const back = decodeCbor(encodeCbor(both)) as typeof both;
+    expect(back.getJoined("tags")?.values().sort()).toEqual(["x", "y"]);
+  });
+});
+
 describe("LWWRegister", () => {
   test("every replica picks the same winner whatever the merge order (ties by actor)", () => {
     const start = LWWRegister.of("init", "root", 100);
@@ -226,5 +239,27 @@ describe("ORMap at size", () => {
     for (const [k, v] of model) expect(m.get(k)).toEqual([v]);
     expect(replica.equals(m)).toBe(true);
     expect(new Map(m.entries().map(([k, vs]) => [k, vs[0]]))).toEqual(model);
+  });
+});
+
+describe("purity", () => {
+  test("spindel/crdt imports no Node built-ins, no I/O and nothing above it (browser-safe)", async () => {
+    const { readFileSync, readdirSync } = await import("node:fs");
+    const dir = new URL("../../../src/distributed/crdt/", import.meta.url);
+    const seen = new Set<string>();
+    const visit = (url: URL) => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      const src = readFileSync(url, "utf8");
+      for (const m of src.matchAll(/from "([^"]+)"/g)) {
+        const spec = m[1] as string;
+        expect(spec.startsWith("node:"), `${url.pathname} imports ${spec}`).toBe(false);
+        if (spec.startsWith(".")) visit(new URL(spec.replace(/\.js$/, ".ts"), url));
+        else expect(["cbor-x"], `${url.pathname} imports ${spec}`).toContain(spec);
+      }
+      expect(src).not.toMatch(/setTimeout|setInterval|\bContext\b/);
+    };
+    for (const f of readdirSync(dir)) if (f.endsWith(".ts")) visit(new URL(f, dir));
+    expect([...seen].some((u) => u.endsWith("core/codec-tags.ts"))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, Server } from "node:http";
 import type { Clock, TimerHandle } from "../core/clock.js";
+import { encodeCbor } from "../core/codec.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
 import { invalidArgument } from "../core/errors.js";
@@ -873,6 +874,27 @@ export class Peer implements ProtocolHost {
       this.refuse(conn, "ERR_UNAUTHORIZED", "authentication refused");
       return;
     }
+    // an incoming link never takes over one this peer dialed (the impostor would get its calls),
+    // and replaces an incoming one only for the same principal (a reconnect, not a takeover)
+    const old = this.links.get(conn.remoteId);
+    if (old !== undefined && old !== conn) {
+      if (!old.inbound) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is taken by a link this peer dialed; an incoming link cannot replace it`,
+        );
+        return;
+      }
+      if (!samePrincipal(old.principal, principal)) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is linked with another principal; only the same principal may replace its link`,
+        );
+        return;
+      }
+    }
     conn.principal = principal;
     try {
       conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id });
@@ -1008,6 +1030,19 @@ export class Peer implements ProtocolHost {
     this.dialerOf.delete(conn);
     d?.closed(conn);
     this._refreshStatus();
+  }
+}
+
+/** Whether two principals are the same: identical, or equal as CBOR (authenticate may build a fresh object per hello). */
+function samePrincipal(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  try {
+    const x = encodeCbor(a);
+    const y = encodeCbor(b);
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  } catch {
+    return false;
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { isRemoteErrorCode, RemoteError, type RemoteErrorCode } from "./errors.js";
-import type { WireLimits } from "./limits.js";
+import { checkCbor, type WireLimits } from "./limits.js";
 import type { Link } from "./net/link.js";
 import {
   decodeFrame,
@@ -16,10 +16,12 @@ import {
   encodeLegacyError,
   type Frame,
   FrameError,
+  FrameType,
   type HelloFrame,
   type InvokeFrame,
   messageOf,
   type ProtocolFrame,
+  peekFrameHead,
 } from "./wire.js";
 
 /** A pending outgoing call, settled by the connection. */
@@ -203,11 +205,48 @@ export class Connection {
 
   /**
    * Encode and send a frame. Returns false when the connection is closed. Throws a
-   * {@link RemoteError} `ERR_NOT_SERIALIZABLE` when the frame cannot be encoded.
+   * {@link RemoteError} `ERR_NOT_SERIALIZABLE` when the frame cannot be encoded, `ERR_LIMIT` when
+   * it is over the other side's limits (nothing is sent; the link stays up).
    */
   send(frame: Frame): boolean {
     if (this.state === "closed") return false;
-    return this.sendBytes(encodeFrame(frame));
+    return this.sendBytes(this.encode(frame));
+  }
+
+  /**
+   * Encode a frame and check it against the other side's limits (from its hello), so a frame the
+   * other side would refuse fails here, for its call alone. Throws like {@link send}.
+   */
+  encode(frame: Frame): Uint8Array {
+    const bytes = encodeFrame(frame);
+    const limits = this.remoteLimits;
+    if (bytes.length > limits.maxFrameBytes)
+      throw new RemoteError(
+        "ERR_LIMIT",
+        `${frame.type} frame of ${bytes.length} bytes is over the maxFrameBytes ${limits.maxFrameBytes} of peer '${this.remoteId}'`,
+        { peer: this.remoteId || undefined },
+      );
+    // only frames with a payload can break the structure limits
+    if (
+      frame.type === "invoke" ||
+      frame.type === "result" ||
+      frame.type === "protocol" ||
+      frame.type === "error"
+    ) {
+      try {
+        checkCbor(bytes, limits);
+      } catch (err) {
+        const e = err instanceof RemoteError ? err : new RemoteError("ERR_LIMIT", messageOf(err));
+        throw new RemoteError(
+          e.code,
+          `${frame.type} frame is over the limits of peer '${this.remoteId}': ${e.message}`,
+          {
+            peer: this.remoteId || undefined,
+          },
+        );
+      }
+    }
+    return bytes;
   }
 
   /**
@@ -255,14 +294,54 @@ export class Connection {
 
   /** Report a protocol violation to the other side; close after too many. */
   protocolError(code: RemoteErrorCode, message: string, closeNow = false, id?: number): void {
-    this.protocolErrors++;
-    this.host.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+    this.countProtocolError(code, message);
     const frame: ErrorFrame = { type: "error", code, name: "RemoteError", message };
     if (id !== undefined) frame.id = id;
     this.sendError(frame);
     if (closeNow) this.close(CloseCode.Protocol, truncateReason(message));
-    else if (this.protocolErrors > this.host.limits.maxProtocolErrors)
+    else this.closeIfTooMany();
+  }
+
+  /** Count (and report) a protocol violation without answering it. */
+  private countProtocolError(code: RemoteErrorCode, message: string): void {
+    this.protocolErrors++;
+    this.host.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+  }
+
+  private closeIfTooMany(): void {
+    if (this.protocolErrors > this.host.limits.maxProtocolErrors && this.state !== "closed")
       this.close(CloseCode.Protocol, "too many malformed frames");
+  }
+
+  /**
+   * A frame refused by our limits that answers our outgoing call `id` (a result or an error): that
+   * call fails with the refusal; the link stays up (the violation is counted).
+   */
+  private refuseAnswer(id: number, code: RemoteErrorCode, message: string): void {
+    this.countProtocolError(code, message);
+    const call = this.outgoing.get(id);
+    if (call !== undefined) {
+      this.outgoing.delete(id);
+      call.onError(
+        new RemoteError(code, `the answer from peer '${this.remoteId}' was refused: ${message}`, {
+          peer: this.remoteId,
+        }),
+      );
+    }
+    this.closeIfTooMany();
+  }
+
+  /** A frame over our limits: answer it to its call when its head is readable, else close. */
+  private onOversize(bytes: Uint8Array): void {
+    const max = this.host.limits.maxFrameBytes;
+    const message = `frame of ${bytes.length} bytes over maxFrameBytes ${max}`;
+    const head = this.state === "open" ? peekFrameHead(bytes) : null;
+    if (head === null || head.id === undefined) {
+      this.close(CloseCode.TooLarge, message);
+      return;
+    }
+    if (head.type === FrameType.invoke) this.protocolError("ERR_LIMIT", message, false, head.id);
+    else this.refuseAnswer(head.id, "ERR_LIMIT", message);
   }
 
   /**
@@ -291,11 +370,8 @@ export class Connection {
     }
     const bytes = data;
     if (bytes.length > this.host.limits.maxFrameBytes) {
-      // ws enforces this before we see the frame; a browser socket has no such limit
-      this.close(
-        CloseCode.TooLarge,
-        `frame of ${bytes.length} bytes over maxFrameBytes ${this.host.limits.maxFrameBytes}`,
-      );
+      // the link itself takes up to twice maxFrameBytes, so one oversize call fails alone
+      this.onOversize(bytes);
       return;
     }
     let frame: Frame;
@@ -311,6 +387,10 @@ export class Connection {
         return;
       }
       const id = this.state === "open" ? fe.requestId : undefined;
+      if (id !== undefined && (fe.frameType === FrameType.result || fe.frameType === FrameType.error)) {
+        this.refuseAnswer(id, fe.code, fe.message);
+        return;
+      }
       this.protocolError(fe.code, fe.message, this.state === "handshake", id);
       return;
     }

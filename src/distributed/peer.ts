@@ -32,9 +32,9 @@ import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
 import { transport } from "./transport.js";
 import {
   type ErrorFrame,
-  encodeFrame,
   type HelloFrame,
   type InvokeFrame,
+  LIMITS_IN_HELLO,
   messageOf,
   PROTOCOL_VERSION,
   type ProtocolFrame,
@@ -251,7 +251,7 @@ class Dialer {
     let link: Link;
     try {
       link = this.peer.transport.dial(this.opts.url, {
-        maxPayload: this.peer.limits.maxFrameBytes,
+        maxPayload: linkPayloadCap(this.peer.limits),
         handshakeTimeout: Number.isFinite(this.peer.connectTimeoutMs)
           ? this.peer.connectTimeoutMs
           : undefined,
@@ -273,7 +273,12 @@ class Dialer {
     conn.onOpen = () => {
       if (conn.state !== "handshake") return;
       try {
-        const hello: HelloFrame = { type: "hello", v: PROTOCOL_VERSION, peer: this.peer.id };
+        const hello: HelloFrame = {
+          type: "hello",
+          v: PROTOCOL_VERSION,
+          peer: this.peer.id,
+          limits: helloLimits(this.peer.limits),
+        };
         if (this.opts.credential !== undefined) hello.credential = this.opts.credential;
         conn.send(hello);
       } catch (err) {
@@ -550,7 +555,7 @@ export class Peer implements ProtocolHost {
       );
     const listener = await listen({
       peerId: this.id,
-      maxPayload: this.limits.maxFrameBytes,
+      maxPayload: linkPayloadCap(this.limits),
       host: opts.host,
       port: opts.port,
       server: opts.server,
@@ -817,6 +822,7 @@ export class Peer implements ProtocolHost {
   }
 
   private onHello(conn: Connection, frame: HelloFrame): void {
+    if (frame.limits !== undefined) conn.remoteLimits = { ...this.limits, ...frame.limits };
     if (frame.v !== PROTOCOL_VERSION) {
       const message = `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`;
       // a listener of another version answered our hello: final, like a refusal (no retry loop)
@@ -897,7 +903,7 @@ export class Peer implements ProtocolHost {
     }
     conn.principal = principal;
     try {
-      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id });
+      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id, limits: helloLimits(this.limits) });
     } catch (err) {
       this.report(err, "hello");
       conn.close(CloseCode.Protocol, "cannot send hello");
@@ -953,22 +959,13 @@ export class Peer implements ProtocolHost {
   private protocolUp(conn: Connection, name: string, handler: ProtocolHandler): void {
     const m = this.protocolLinks.get(conn);
     if (m === undefined) return;
-    const limits = this.limits;
     const pl: ProtocolLink = {
       peerId: conn.remoteId,
       principal: conn.inbound ? conn.principal : conn.remoteId,
       dialed: !conn.inbound,
       send(payload: unknown): boolean {
         if (conn.state !== "open") return false;
-        const bytes = encodeFrame({ type: "protocol", protocol: name, payload });
-        const max = Math.min(limits.maxFrameBytes, conn.remoteLimits.maxFrameBytes);
-        if (bytes.length > max)
-          throw new RemoteError(
-            "ERR_LIMIT",
-            `protocol '${name}': a payload of ${bytes.length} bytes is over the frame limit of ${max} bytes`,
-            { peer: conn.remoteId },
-          );
-        return conn.sendBytes(bytes);
+        return conn.sendBytes(conn.encode({ type: "protocol", protocol: name, payload }));
       },
     };
     m.set(name, pl);
@@ -1031,6 +1028,22 @@ export class Peer implements ProtocolHost {
     d?.closed(conn);
     this._refreshStatus();
   }
+}
+
+/** The receive limits a hello announces. */
+function helloLimits(l: WireLimits): Partial<WireLimits> {
+  const out: Partial<WireLimits> = {};
+  for (const k of LIMITS_IN_HELLO) out[k] = l[k];
+  return out;
+}
+
+/**
+ * The largest message a link takes: twice `maxFrameBytes`, so a frame over the limit (from a sender
+ * that ignored the limits in our hello) is still read far enough to fail its call alone; beyond
+ * that the link closes (1009).
+ */
+function linkPayloadCap(l: WireLimits): number {
+  return Math.min(2 * l.maxFrameBytes, l.maxFrameBytes + 16 * 1024 * 1024);
 }
 
 /** Whether two principals are the same: identical, or equal as CBOR (authenticate may build a fresh object per hello). */

@@ -11,7 +11,7 @@ import type { SpinBody } from "../core/spin.js";
 import type { Connection, IncomingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
-import type { RemoteErrorCode } from "./errors.js";
+import { RemoteError, type RemoteErrorCode } from "./errors.js";
 import type { WireLimits } from "./limits.js";
 import { lookupRemote } from "./remote-registry.js";
 import { type ErrorFrame, type InvokeFrame, messageOf } from "./wire.js";
@@ -249,10 +249,11 @@ class Incoming implements IncomingCall {
     try {
       this.conn.send(frame);
     } catch (err) {
+      const limit = err instanceof RemoteError && err.code === "ERR_LIMIT";
       this.conn.sendError(
         errorFrame(
           this.frame.id,
-          "ERR_NOT_SERIALIZABLE",
+          limit ? "ERR_LIMIT" : "ERR_NOT_SERIALIZABLE",
           `the result of ${this.frame.fn} cannot be sent: ${messageOf(err)}`,
         ),
       );

@@ -325,7 +325,7 @@ describe("a listener under malformed input", () => {
     expect(h.isConnected("noisy")).toBe(false);
   });
 
-  test("an oversized frame closes the link with 1009; a structure over the limits gets ERR_LIMIT", async () => {
+  test("a frame over twice maxFrameBytes closes the link with 1009; a structure over the limits gets ERR_LIMIT for its id", async () => {
     const { peer: h } = await hub({ limits: { maxFrameBytes: 4096, maxDepth: 8 } });
     const big = await RawClient.open(h.url!);
     await big.hello("big");
@@ -338,6 +338,7 @@ describe("a listener under malformed input", () => {
     deep.send({ type: "invoke", id: 1, fn: add.id, args: [[[[[[[[[[1]]]]]]]]], 1] });
     expect(await deep.next(n)).toMatchObject({
       type: "error",
+      id: 1,
       code: "ERR_LIMIT",
       message: expect.stringMatching(/maxDepth 8/),
     });

@@ -48,6 +48,8 @@ export interface ConnectionHost {
   onProtocol(conn: Connection, frame: ProtocolFrame): void;
   /** The connection closed (after it failed its pending calls). */
   onClosed(conn: Connection, code: number, reason: string): void;
+  /** Bytes waiting in the send buffers of all this peer's links. */
+  bufferedTotal(): number;
   /** Something worth reporting (protocol errors, connection-level error frames). */
   report(error: unknown, where: string): void;
 }
@@ -79,6 +81,9 @@ export interface IncomingCall {
   cancel(reason: "cancel" | "timeout" | "disconnect"): void;
 }
 
+/** A link's backlog above which the total over all links is checked. */
+const TOTAL_CHECK_BYTES = 64 * 1024;
+
 /** The session over one link to another peer. */
 export class Connection {
   /** The other peer's id (known once its hello arrived). */
@@ -91,6 +96,8 @@ export class Connection {
   readonly outgoing = new Map<number, OutgoingCall>();
   /** Calls the other side runs here, by its request id. */
   readonly incoming = new Map<number, IncomingCall>();
+  /** Slots taken by the other side's calls: answered ones whose body still runs count too. */
+  busy = 0;
   /** The other side's limits (from its hello; until then, ours). */
   remoteLimits: WireLimits;
   /** Why the connection closed (set once closed). */
@@ -264,6 +271,20 @@ export class Connection {
       if (this.link.bufferedAmount > limit) {
         this.close(CloseCode.Policy, "send buffer overflow: the other side does not read");
         return false;
+      }
+    }
+    // the total over all links is summed only when this link holds a noticeable backlog
+    if (this.link.bufferedAmount > TOTAL_CHECK_BYTES) {
+      const total = this.host.limits.maxBufferedBytesTotal;
+      if (this.host.bufferedTotal() > total) {
+        this.link.flush();
+        if (this.host.bufferedTotal() > total) {
+          this.close(
+            CloseCode.Policy,
+            `send buffers of all links over maxBufferedBytesTotal ${total}: this link's reader is too slow`,
+          );
+          return false;
+        }
       }
     }
     return true;

@@ -400,6 +400,8 @@ export class Peer implements ProtocolHost {
    * link and name is answered with an `ERR_NO_FUNCTION` error frame, the rest only counted).
    */
   droppedProtocolFrames = 0;
+  /** Calls other peers run here, over all links (a call holds its slot until its body finished). */
+  private readonly slots = { count: 0 };
   private readonly protocols = new Map<string, ProtocolHandler>();
   private readonly protocolLinks = new Map<Connection, Map<string, ProtocolLink>>();
   private readonly unknownProtocols = new WeakMap<Connection, Set<string>>();
@@ -481,6 +483,7 @@ export class Peer implements ProtocolHost {
       deadlines: this.deadlines,
       localContext: (cid) => this.contexts.get(cid),
       report: (e, w) => this.report(e, w),
+      slots: this.slots,
     };
     this._connectionHost = {
       id: this.id,
@@ -490,6 +493,11 @@ export class Peer implements ProtocolHost {
       onInvoke: (conn, frame: InvokeFrame) => serveInvoke(this.serveHost, conn, frame),
       onProtocol: (conn, frame) => this.onProtocol(conn, frame),
       onClosed: (conn) => this.onConnectionClosed(conn),
+      bufferedTotal: () => {
+        let n = 0;
+        for (const c of this.all) n += c.link.bufferedAmount;
+        return n;
+      },
       report: (e, w) => this.report(e, w),
     };
   }
@@ -637,6 +645,11 @@ export class Peer implements ProtocolHost {
       return s;
     }
     return new RemoteScope(this, id, this._resolveCallOptions(options, this.defaultCallOptions));
+  }
+
+  /** Calls other peers run here right now, over all links; a cancelled body that has not finished still counts. */
+  get inflightCalls(): number {
+    return this.slots.count;
   }
 
   /** Whether a link to peer `id` is up right now. */

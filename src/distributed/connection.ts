@@ -81,6 +81,15 @@ export interface IncomingCall {
   cancel(reason: "cancel" | "timeout" | "disconnect"): void;
 }
 
+/** Answers of abandoned calls remembered per connection. */
+const MAX_ABANDONED = 4096;
+/** Ping frames answered per second; more count as protocol errors (a heartbeat is one per interval). */
+const MAX_PINGS_PER_SECOND = 10;
+/** Reports per connection per window (the rest are counted, then summed up in one report). */
+const REPORTS_PER_WINDOW = 20;
+/** The report window in ms. */
+const REPORT_WINDOW_MS = 10_000;
+
 /** A link's backlog above which the total over all links is checked. */
 const TOTAL_CHECK_BYTES = 64 * 1024;
 
@@ -98,6 +107,19 @@ export class Connection {
   readonly incoming = new Map<number, IncomingCall>();
   /** Slots taken by the other side's calls: answered ones whose body still runs count too. */
   busy = 0;
+  /**
+   * Ids of calls we gave up on (timed out, cancelled) whose answer may still be on its way: such an
+   * answer is dropped quietly; an answer to an id that is neither pending nor here is counted as a
+   * protocol error. Bounded (oldest dropped first).
+   */
+  private readonly abandoned = new Set<number>();
+  /** Ping frames received in the current second (a flood counts as protocol errors). */
+  private pings = 0;
+  private pingWindow = 0;
+  /** Reports in the current window and how many were suppressed (see {@link report}). */
+  private reports = 0;
+  private suppressed = 0;
+  private reportWindow = 0;
   /** The other side's limits (from its hello; until then, ours). */
   remoteLimits: WireLimits;
   /** Why the connection closed (set once closed). */
@@ -206,8 +228,37 @@ export class Connection {
   allocId(): number {
     for (;;) {
       this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
-      if (!this.outgoing.has(this.nextId)) return this.nextId;
+      if (!this.outgoing.has(this.nextId) && !this.abandoned.has(this.nextId)) return this.nextId;
     }
+  }
+
+  /**
+   * Report through the host, at most {@link REPORTS_PER_WINDOW} per {@link REPORT_WINDOW_MS} on
+   * this connection; the rest are counted and summed up in the next window's first report.
+   */
+  report(error: unknown, where: string): void {
+    const now = performance.now();
+    if (now - this.reportWindow > REPORT_WINDOW_MS) {
+      this.reportWindow = now;
+      this.reports = 0;
+      if (this.suppressed > 0) {
+        const n = this.suppressed;
+        this.suppressed = 0;
+        this.reports++;
+        this.host.report(
+          new RemoteError("ERR_PROTOCOL", `${n} more reports about peer '${this.remoteId}' were suppressed`, {
+            peer: this.remoteId || undefined,
+          }),
+          where,
+        );
+      }
+    }
+    if (this.reports >= REPORTS_PER_WINDOW) {
+      this.suppressed++;
+      return;
+    }
+    this.reports++;
+    this.host.report(error, where);
   }
 
   /**
@@ -304,8 +355,13 @@ export class Connection {
     }
   }
 
-  /** Ask the other side to cancel our call `id` (best effort). */
+  /** Ask the other side to cancel our call `id` (best effort); its answer may still come, and is dropped. */
   sendCancel(id: number): void {
+    this.abandoned.add(id);
+    if (this.abandoned.size > MAX_ABANDONED) {
+      const oldest = this.abandoned.values().next().value as number;
+      this.abandoned.delete(oldest);
+    }
     try {
       this.send({ type: "cancel", id });
     } catch {
@@ -326,7 +382,14 @@ export class Connection {
   /** Count (and report) a protocol violation without answering it. */
   private countProtocolError(code: RemoteErrorCode, message: string): void {
     this.protocolErrors++;
-    this.host.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+    this.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+  }
+
+  /** An answer (result or error) to `id` that no call of ours awaits. */
+  private strayAnswer(id: number, what: string): void {
+    if (this.abandoned.has(id)) return; // a late answer of a call we gave up on (kept until evicted)
+    this.countProtocolError("ERR_PROTOCOL", `${what} for request id ${id}, which no call awaits`);
+    this.closeIfTooMany();
   }
 
   private closeIfTooMany(): void {
@@ -370,10 +433,7 @@ export class Connection {
    * old dialer reads why, and stops) and closes; a dialer takes it as a final refusal (no retry).
    */
   private refuseLegacy(message: string): void {
-    this.host.report(
-      new RemoteError("ERR_PROTOCOL", message, { peer: this.remoteId || undefined }),
-      "protocol",
-    );
+    this.report(new RemoteError("ERR_PROTOCOL", message, { peer: this.remoteId || undefined }), "protocol");
     if (this.inbound) {
       this.sendBytes(encodeLegacyError(message));
       this.close(CloseCode.Protocol, truncateReason(message));
@@ -439,14 +499,19 @@ export class Connection {
         return;
       case "result": {
         const call = this.outgoing.get(frame.id);
-        if (call === undefined) return; // late result of a finished call: dropped
+        if (call === undefined) {
+          this.strayAnswer(frame.id, "a result");
+          return;
+        }
         this.outgoing.delete(frame.id);
         call.onResult(frame.value);
         return;
       }
       case "error": {
         if (frame.id === undefined) {
-          this.host.report(
+          // the other side says we misbehaved: counted like our own findings, reports rate-limited
+          this.protocolErrors++;
+          this.report(
             new RemoteError(frame.code, frame.message, {
               name: frame.name,
               data: frame.data,
@@ -454,10 +519,14 @@ export class Connection {
             }),
             "remote",
           );
+          this.closeIfTooMany();
           return;
         }
         const call = this.outgoing.get(frame.id);
-        if (call === undefined) return;
+        if (call === undefined) {
+          this.strayAnswer(frame.id, "an error");
+          return;
+        }
         this.outgoing.delete(frame.id);
         call.onError(
           new RemoteError(isRemoteErrorCode(frame.code) ? frame.code : "ERR_REMOTE_THROWN", frame.message, {
@@ -473,9 +542,23 @@ export class Connection {
       case "cancel":
         this.incoming.get(frame.id)?.cancel("cancel");
         return;
-      case "ping":
+      case "ping": {
+        const now = performance.now();
+        if (now - this.pingWindow > 1000) {
+          this.pingWindow = now;
+          this.pings = 0;
+        }
+        if (++this.pings > MAX_PINGS_PER_SECOND) {
+          this.countProtocolError(
+            "ERR_PROTOCOL",
+            `more than ${MAX_PINGS_PER_SECOND} ping frames in a second`,
+          );
+          this.closeIfTooMany();
+          return;
+        }
         this.send({ type: "pong" });
         return;
+      }
       case "pong":
         return; // `alive` is already set
       case "hello":

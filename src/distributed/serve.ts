@@ -179,7 +179,19 @@ class Incoming implements IncomingCall {
       );
       return;
     }
-    if (frame.hash !== undefined && frame.hash !== def.hash) {
+    if (frame.hash === undefined) {
+      // without a hash the caller's build cannot be checked against ours: refuse rather than guess
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_VERSION_MISMATCH",
+          `invoke of '${frame.fn}' without a source hash: peer '${host.id}' only runs calls it can check against its build`,
+          { fn: frame.fn, expected: def.hash, got: null },
+        ),
+      );
+      return;
+    }
+    if (frame.hash !== def.hash) {
       this.respond(
         errorFrame(
           frame.id,

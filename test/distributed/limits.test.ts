@@ -59,7 +59,7 @@ describe("frames over the limits fail their call alone", () => {
     const n = raw.frames.length;
     raw.send({ type: "invoke", id: 41, fn: add.id, args: [nested(20), 1] });
     expect(await raw.next(n)).toMatchObject({ type: "error", id: 41, code: "ERR_LIMIT" });
-    raw.send({ type: "invoke", id: 42, fn: add.id, args: [1, 2] });
+    raw.send({ type: "invoke", id: 42, fn: add.id, args: [1, 2], hash: add.hash });
     expect(await raw.next(n + 1)).toMatchObject({ type: "result", id: 42, value: 3 });
     await raw.close();
   });
@@ -72,7 +72,7 @@ describe("frames over the limits fail their call alone", () => {
     raw.send({ type: "invoke", id: 7, fn: add.id, args: ["x".repeat(6_000), 1] });
     expect(await raw.next(n)).toMatchObject({ type: "error", id: 7, code: "ERR_LIMIT" });
     expect(raw.closed).toBeNull();
-    raw.send({ type: "invoke", id: 8, fn: add.id, args: [2, 2] });
+    raw.send({ type: "invoke", id: 8, fn: add.id, args: [2, 2], hash: add.hash });
     expect(await raw.next(n + 1)).toMatchObject({ type: "result", id: 8, value: 4 });
     await raw.close();
   });

@@ -218,6 +218,8 @@ class Dialer {
   state = DialState.Connecting;
   conn: Connection | null = null;
   everConnected = false;
+  /** The remote's id, once a hello told it ("" before). */
+  remoteId = "";
   private attempt = 0;
   private timer: TimerHandle | null = null;
   private refusal: RemoteError | null = null;
@@ -298,6 +300,7 @@ class Dialer {
     this.state = DialState.Open;
     this.attempt = 0;
     this.everConnected = true;
+    this.remoteId = remoteId;
     if (!this.ready.settled) {
       this.ready.settled = true;
       this.ready.resolve(remoteId);
@@ -419,6 +422,8 @@ export class Peer implements ProtocolHost {
   /** The URL last seen while listening (kept after close, for logs and for re-listening on the same port). */
   private lastUrl: string | undefined = undefined;
   private closing: Promise<void> | null = null;
+  /** Set by the first `listen` or `connect`: from then on calls to peers nothing links fail at once. */
+  private started = false;
   private readonly defaultCallOptions: ResolvedCallOptions;
   /** @internal */
   readonly _callHost: CallHost;
@@ -551,6 +556,7 @@ export class Peer implements ProtocolHost {
   /** Listen for connections; resolves with the URL (undefined when attached to a server that is not bound yet). */
   async listen(opts: ListenOptions = {}): Promise<string | undefined> {
     this.checkOpen("listen");
+    this.started = true;
     if (this.listener !== null) invalidArgument(`peer '${this.id}' is already listening on ${this.url}`);
     const path = opts.path;
     if (path !== undefined && (typeof path !== "string" || !path.startsWith("/")))
@@ -597,6 +603,7 @@ export class Peer implements ProtocolHost {
         `connect: url ${String(opts?.url)} is not one the ${this.transport.name} transport dials (ws://, wss:// or ws+unix: for WebSocket, mem:// in memory)`,
       );
     const backoff = resolveBackoff(opts.reconnect);
+    this.started = true;
     const dialer = new Dialer(this, opts, backoff);
     this.dialers.add(dialer);
     dialer.dial();
@@ -773,6 +780,7 @@ export class Peer implements ProtocolHost {
       this.waiters.clear();
       for (const set of waiting) for (const w of set) w.onNoLink(error);
     }
+    this.failHopelessWaits();
     this._refreshStatus();
   }
 
@@ -815,7 +823,48 @@ export class Peer implements ProtocolHost {
       throw new RemoteError("ERR_CLOSED", `cannot ${what}: peer '${this.id}' is closed`);
   }
 
+  /**
+   * Whether a link to `peerId` may still come: this peer was not started yet (calls made before
+   * `listen`/`connect` wait for it), a dialer that is connecting or backing off has not learned its
+   * remote's id or learned this one, or an incoming link that claimed this id is in its handshake.
+   * Otherwise nothing is making that link and a call to it fails at once.
+   */
+  private mayLink(peerId: string): boolean {
+    if (this.links.has(peerId)) return true;
+    if (!this.started) return true;
+    for (const d of this.dialers)
+      if (
+        (d.state === DialState.Connecting || d.state === DialState.Backoff) &&
+        (d.remoteId === "" || d.remoteId === peerId)
+      )
+        return true;
+    for (const c of this.all) if (c.state === "handshake" && c.inbound && c.remoteId === peerId) return true;
+    return false;
+  }
+
+  /** Fail the waiting calls no link can come for any more. */
+  private failHopelessWaits(): void {
+    for (const [peerId, set] of [...this.waiters]) {
+      if (this.mayLink(peerId)) continue;
+      this.waiters.delete(peerId);
+      const err = this.notLinkedError(peerId);
+      for (const w of set) w.onNoLink(err);
+    }
+  }
+
+  private notLinkedError(peerId: string): RemoteError {
+    return new RemoteError(
+      "ERR_UNAVAILABLE",
+      `peer '${peerId}' is not connected to '${this.id}' and no link to it is being made`,
+      { peer: peerId, data: { reason: "not-connected" } },
+    );
+  }
+
   private waitForLink(peerId: string, w: LinkWaiter): void {
+    if (!this.mayLink(peerId)) {
+      w.onNoLink(this.notLinkedError(peerId));
+      return;
+    }
     let set = this.waiters.get(peerId);
     if (set === undefined) {
       set = new Set();
@@ -967,6 +1016,8 @@ export class Peer implements ProtocolHost {
       this.protocolLinks.set(conn, new Map());
       for (const [name, h] of this.protocols) this.protocolUp(conn, name, h);
     }
+    // a dialer just learned its remote's id: calls waiting for another id may have lost their hope
+    if (this.waiters.size > 0) this.failHopelessWaits();
   }
 
   private protocolUp(conn: Connection, name: string, handler: ProtocolHandler): void {
@@ -1039,6 +1090,7 @@ export class Peer implements ProtocolHost {
     const d = this.dialerOf.get(conn);
     this.dialerOf.delete(conn);
     d?.closed(conn);
+    if (this.waiters.size > 0 && this.closing === null) this.failHopelessWaits();
     this._refreshStatus();
   }
 }

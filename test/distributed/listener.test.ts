@@ -6,7 +6,8 @@
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { describe, expect, test } from "vitest";
-import { client, hub, within } from "./helpers.js";
+import { WebSocket } from "ws";
+import { client, hub, RawClient, within } from "./helpers.js";
 
 function portOf(url: string): number {
   return Number(new URL(url).port);
@@ -40,5 +41,20 @@ describe("idle and excess TCP connections", () => {
     // the listener learns of the closes on its own turn: a reconnecting client gets in once it has
     const c = await client(h.url, { reconnect: { initialDelayMs: 10, maxDelayMs: 50 } });
     expect(c.isConnected("hub")).toBe(true);
+  });
+
+  test("a listener without a path option upgrades only '/', not any path", async () => {
+    const { peer: h } = await hub();
+    const ws = new WebSocket(`${h.url}/admin/../x`);
+    ws.on("error", () => {});
+    const [, res] = (await within(once(ws, "unexpected-response"), 5_000, "the refusal")) as [
+      unknown,
+      { statusCode: number },
+    ];
+    expect(res.statusCode).toBe(404);
+    ws.terminate();
+    const ok = await RawClient.open(`${h.url}/`);
+    expect(await ok.hello("slash")).toMatchObject({ type: "hello", peer: "hub" });
+    await ok.close();
   });
 });

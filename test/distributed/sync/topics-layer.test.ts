@@ -153,10 +153,10 @@ describe("topics", () => {
     link.send([4, "ok", 1, { anything: 1 }]);
     await until(() => replies.length === 4, "four replies");
     expect(replies).toEqual([
-      [7, null, "ERR_MALFORMED", "a topic message is an array", null],
-      [7, "ok", "ERR_MALFORMED", "bad publish", null],
-      [7, "ok", "ERR_MALFORMED", "unknown topic message kind 99", null],
-      [7, "ok", "ERR_NOT_SUBSCRIBED", "publish on 'ok' without a subscription", 1],
+      [7, null, "ERR_MALFORMED", "a topic message is an array", null, null],
+      [7, "ok", "ERR_MALFORMED", "bad publish", null, null],
+      [7, "ok", "ERR_MALFORMED", "unknown topic message kind 99", null, null],
+      [7, "ok", "ERR_NOT_SUBSCRIBED", "publish on 'ok' without a subscription", 1, null],
     ]);
     const col = collector();
     const s = Topics.of(c1).subscribe("ok", col.strategy);

@@ -96,8 +96,10 @@ export class Subscription {
     if (this.stateValue === "closed") return;
     const link = this.link;
     if (link !== null && this.connected) {
-      const seq = ++this.sentSeq;
-      if (!this.host.send(link, [PUB, this.topic, seq, payload])) this.ackedSeq = seq;
+      const seq = this.sentSeq + 1;
+      // a link that is already closing drops it: the next handshake carries it instead
+      if (this.host.send(link, [PUB, this.topic, seq, payload])) this.sentSeq = seq;
+      else this.offline++;
     } else this.offline++;
     this.health();
   }

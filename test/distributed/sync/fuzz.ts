@@ -144,7 +144,7 @@ export async function runSeed(
   const boot = async (n: Node, keep: boolean): Promise<void> => {
     const old = n.ctx;
     n.ctx = createContext({ clock, name: n.id });
-    ks.forEach((k, i) => n.ctx.set(sigs[i]!, keep ? old.get(sigs[i]!) : k.initial()));
+    for (const [i, k] of ks.entries()) n.ctx.set(sigs[i]!, keep ? old.get(sigs[i]!) : k.initial());
     const base = {
       id: n.id,
       context: n.ctx,

@@ -15,27 +15,56 @@ import {
   type Signal,
   signal,
 } from "spindel";
+import { GSet, LWWRegister, ORMap, PNCounter } from "spindel/crdt";
 import { Peer, type SignalSyncHandle, syncSignal } from "spindel/distributed";
 import { SimNetwork, seededRandom } from "spindel/distributed/testing";
-import { TGSet } from "./gset.js";
 
 /** One replicated value kind: its initial value, a random write, equality. */
 export interface Kind<T> {
   readonly topic: string;
-  initial(): T;
+  /** The value a replica starts with, writing as `actor` (fresh after a crash that lost state). */
+  initial(actor: string): T;
   write(v: T, actor: string, n: number, rnd: () => number): T;
   equals(a: T, b: T): boolean;
   show(v: T): unknown;
 }
 
-export const gsetKind: Kind<TGSet> = {
+export const gsetKind: Kind<GSet<string>> = {
   topic: "gset",
-  initial: () => TGSet.empty(),
+  initial: () => GSet.empty<string>(),
   write: (v, actor, n) => v.add(`${actor}:${n}`),
   equals: (a, b) => a.equals(b),
-  show: (v) => v.values(),
+  show: (v) => v.values().sort(),
 };
 
+export const ormapKind: Kind<ORMap<string, number>> = {
+  topic: "ormap",
+  initial: (actor) => ORMap.empty<string, number>(actor),
+  write: (v, _a, n, rnd) => {
+    const k = `k${Math.floor(rnd() * 6)}`;
+    return rnd() < 0.2 ? v.delete(k) : v.set(k, n);
+  },
+  equals: (a, b) => a.equals(b),
+  show: (v) => v.entries(),
+};
+
+export const counterKind: Kind<PNCounter> = {
+  topic: "counter",
+  initial: () => PNCounter.empty(),
+  write: (v, actor, _n, rnd) => (rnd() < 0.7 ? v.inc(1 + Math.floor(rnd() * 3), actor) : v.dec(1, actor)),
+  equals: (a, b) => a.equals(b),
+  show: (v) => v.value,
+};
+
+export const registerKind: Kind<LWWRegister<number>> = {
+  topic: "register",
+  initial: (actor) => LWWRegister.of(0, actor, 0),
+  write: (v, actor, n, rnd) => v.set(n * 1000 + Math.floor(rnd() * 1000), actor, Math.floor(rnd() * 50)),
+  equals: (a, b) => a.equals(b),
+  show: (v) => v.value,
+};
+
+/** A plain value: whole values under the sync's hybrid-logical-clock last-writer-wins. */
 export const lwwKind: Kind<number> = {
   topic: "lww",
   initial: () => 0,
@@ -44,11 +73,19 @@ export const lwwKind: Kind<number> = {
   show: (v) => v,
 };
 
-/** Kinds every seed runs (the datatypes issue's kinds are appended by the test when present). */
-export const kinds: Kind<unknown>[] = [gsetKind as Kind<unknown>, lwwKind as Kind<unknown>];
+/** Kinds every seed runs. */
+export const kinds: Kind<unknown>[] = [
+  gsetKind,
+  ormapKind,
+  counterKind,
+  registerKind,
+  lwwKind,
+] as Kind<unknown>[];
 
 interface Node {
   id: string;
+  /** bumped when a crash loses state: a datatype's actor id is never reused with a fresh state */
+  incarnation: number;
   peer: Peer | null;
   ctx: Context;
   values: Map<string, unknown>;
@@ -101,7 +138,7 @@ export async function runSeed(
     if (net.isPartitioned(m.from, m.to)) return "drop";
     return duplicateRate > 0 && rnd() < duplicateRate ? "duplicate" : undefined;
   });
-  const sigs = ks.map((k) => signal(k.initial(), { name: k.topic }));
+  const sigs = ks.map((k) => signal(k.initial("init"), { name: k.topic }));
   const nodes: Node[] = [];
   const errors: string[] = [];
 
@@ -144,7 +181,9 @@ export async function runSeed(
   const boot = async (n: Node, keep: boolean): Promise<void> => {
     const old = n.ctx;
     n.ctx = createContext({ clock, name: n.id });
-    for (const [i, k] of ks.entries()) n.ctx.set(sigs[i]!, keep ? old.get(sigs[i]!) : k.initial());
+    if (!keep) n.incarnation++;
+    const actor = `${n.id}.${n.incarnation}`;
+    for (const [i, k] of ks.entries()) n.ctx.set(sigs[i]!, keep ? old.get(sigs[i]!) : k.initial(actor));
     const base = {
       id: n.id,
       context: n.ctx,
@@ -180,6 +219,7 @@ export async function runSeed(
     const id = i === 0 ? "hub" : `c${i}`;
     const n: Node = {
       id,
+      incarnation: 0,
       peer: null,
       ctx: createContext({ clock, name: id }),
       values: new Map(),
@@ -192,7 +232,7 @@ export async function runSeed(
   let crashes = 0;
   let partitions = 0;
   try {
-    for (const n of nodes) await boot(n, true);
+    for (const n of nodes) await boot(n, false);
     trace("booted");
     const cut = new Set<string>();
     for (let op = 0; op < ops; op++) {
@@ -204,7 +244,7 @@ export async function runSeed(
         const ki = Math.floor(rnd() * ks.length);
         const k = ks[ki]!;
         const s = sigs[ki]!;
-        n.ctx.set(s, k.write(n.ctx.get(s), n.id, writes, rnd));
+        n.ctx.set(s, k.write(n.ctx.get(s), `${n.id}.${n.incarnation}`, writes, rnd));
         writes++;
       } else if (r < 0.75) {
         await advance(Math.floor(rnd() * 12));

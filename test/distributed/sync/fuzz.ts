@@ -279,6 +279,8 @@ export async function runSeed(
       net.pending === 0;
     let steps = 0;
     trace("drain");
+    // writes of the last tick are published in a microtask: let them go out first
+    await tick();
     while (!quiet()) {
       if (++steps > 3000) {
         const state = nodes.map(

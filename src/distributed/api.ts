@@ -64,3 +64,4 @@ export type {
 } from "./store/kv.js";
 export { createStore } from "./store/kv.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";

@@ -14,6 +14,16 @@ export { isRemoteError, isRemoteErrorCode, RemoteError } from "./errors.js";
 export type { WireLimits } from "./limits.js";
 export { DEFAULT_LIMITS } from "./limits.js";
 export type {
+  AcceptedLink,
+  DialLinkOptions,
+  Link,
+  LinkEvents,
+  LinkServer,
+  LinkTransport,
+  ListenLinkOptions,
+} from "./net/link.js";
+export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
+export type {
   AuthenticateHook,
   DialOptions,
   HelloInfo,
@@ -43,10 +53,11 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// Stores and their replication (src/distributed/store)
+export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";
 export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
 export { canonicalCbor, contentAddress } from "./store/canonical.js";
 export { putContent } from "./store/content.js";
-// Stores and their replication
 export type { StoreErrorCode } from "./store/errors.js";
 export { StoreError } from "./store/errors.js";
 export type {
@@ -63,5 +74,33 @@ export type {
   WriteHook,
 } from "./store/kv.js";
 export { createStore } from "./store/kv.js";
+// Signal sync and topics (src/distributed/sync)
+export type {
+  AuthDecision,
+  AuthorizePublish,
+  AuthorizeSubscribe,
+  OwnerStrategy,
+  SignalSyncHandle,
+  Stamp,
+  SubscriberStrategy,
+  SubscriptionState,
+  SyncMode,
+  SyncPeer,
+  SyncSignalOptions,
+  TopicErrorCode,
+  TopicOwnerOptions,
+  TopicSubscribeOptions,
+} from "./sync/index.js";
+export {
+  compareStamps,
+  exportSignal,
+  isTopicError,
+  OwnedTopic,
+  Subscription,
+  subscribeSignal,
+  syncSignal,
+  TOPICS_PROTOCOL,
+  TopicError,
+  Topics,
+} from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
-export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";

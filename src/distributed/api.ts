@@ -74,6 +74,13 @@ export type {
   WriteHook,
 } from "./store/kv.js";
 export { createStore } from "./store/kv.js";
+export type {
+  ExportStoreOptions,
+  StoreExport,
+  StoreSubscription,
+  SubscribeStoreOptions,
+} from "./store/sync.js";
+export { exportStore, subscribeStore } from "./store/sync.js";
 // Signal sync and topics (src/distributed/sync)
 export type {
   AuthDecision,

@@ -224,32 +224,48 @@ export function exportStore(
     stats.handshakes++;
     const todo = await candidates(w.state.keys);
     w.state.keys.clear();
-    let bundle: SyncItem[] = [];
-    let bytes = 0;
-    for (const d of todo) {
-      let item: SyncItem;
-      if (d.del !== undefined) {
-        if (!passes(d.key, () => undefined)) continue;
-        item = delItem(d.key, d.del);
-      } else {
-        const bytesOf = await store.getBytes(d.key);
-        const meta = await store.meta(d.key);
-        if (bytesOf === undefined || meta === undefined) continue; // deleted since: its tombstone streams live
-        if (tooLarge(d.key, bytesOf)) continue;
-        if (!passes(d.key, () => decodeCbor(bytesOf))) continue;
-        item = putItem(d.key, meta.lastWrite, meta.immutable, bytesOf);
+    let next = 0;
+    let carry: SyncItem | null = null;
+    /** The next bundle (null at the end): bounded in records and bytes. */
+    const build = async (): Promise<SyncItem[] | null> => {
+      const bundle: SyncItem[] = [];
+      let bytes = 0;
+      if (carry !== null) {
+        bundle.push(carry);
+        bytes = itemSize(carry);
+        carry = null;
       }
-      const size = itemSize(item);
-      if (bundle.length > 0 && (bundle.length >= batchSize || bytes + size > maxBatchBytes)) {
-        stats.handshakeItems += bundle.length;
-        yield bundle;
-        bundle = [];
-        bytes = 0;
+      while (next < todo.length && bundle.length < batchSize) {
+        const d = todo[next++]!;
+        let item: SyncItem;
+        if (d.del !== undefined) {
+          if (!passes(d.key, () => undefined)) continue;
+          item = delItem(d.key, d.del);
+        } else {
+          const bytesOf = await store.getBytes(d.key);
+          const meta = await store.meta(d.key);
+          if (bytesOf === undefined || meta === undefined) continue; // deleted since: its tombstone streams live
+          if (tooLarge(d.key, bytesOf)) continue;
+          if (!passes(d.key, () => decodeCbor(bytesOf))) continue;
+          item = putItem(d.key, meta.lastWrite, meta.immutable, bytesOf);
+        }
+        const size = itemSize(item);
+        if (bundle.length > 0 && bytes + size > maxBatchBytes) {
+          carry = item;
+          break;
+        }
+        bundle.push(item);
+        bytes += size;
       }
-      bundle.push(item);
-      bytes += size;
-    }
-    if (bundle.length > 0) {
+      return bundle.length > 0 ? bundle : null;
+    };
+    // read the next bundle from the store while the subscriber writes and acknowledges this one
+    let ahead = build();
+    for (;;) {
+      const bundle = await ahead;
+      if (bundle === null) return;
+      ahead = build();
+      ahead.catch(() => {});
       stats.handshakeItems += bundle.length;
       yield bundle;
     }

@@ -79,6 +79,11 @@ export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
 export { canonicalCbor, contentAddress } from "./store/canonical.js";
 export { putContent } from "./store/content.js";
 // Stores and their replication
+// Stores and their replication (src/distributed/store)
+export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";
+export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
+export { canonicalCbor, contentAddress } from "./store/canonical.js";
+export { putContent } from "./store/content.js";
 export type { StoreErrorCode } from "./store/errors.js";
 export { StoreError } from "./store/errors.js";
 export type {
@@ -95,6 +100,13 @@ export type {
   WriteHook,
 } from "./store/kv.js";
 export { createStore } from "./store/kv.js";
+export type {
+  ExportStoreOptions,
+  StoreExport,
+  StoreSubscription,
+  SubscribeStoreOptions,
+} from "./store/sync.js";
+export { exportStore, subscribeStore } from "./store/sync.js";
 // Signal sync and topics (src/distributed/sync)
 export type {
   AuthDecision,

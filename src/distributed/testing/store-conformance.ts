@@ -12,14 +12,7 @@
 import { canonicalCbor, contentAddress } from "../store/canonical.js";
 import { putContent } from "../store/content.js";
 import type { KeyInfo, KVStore, WriteEvent } from "../store/kv.js";
-
-/** The part of a test runner the suite uses. */
-export interface StoreSuiteRunner {
-  /** Group tests. */
-  describe(name: string, body: () => void): void;
-  /** One test (async bodies are awaited). */
-  it(name: string, body: () => Promise<void>): void;
-}
+import type { SuiteRunner } from "./link-conformance.js";
 
 /**
  * Makes a store for one test. The suite passes a fresh `name` per test; with `persistent`, calling
@@ -124,7 +117,7 @@ const SAMPLES: [string, unknown][] = [
 export function storeConformance(
   name: string,
   makeStore: StoreFactory,
-  runner: StoreSuiteRunner,
+  runner: SuiteRunner,
   opts: StoreConformanceOptions = {},
 ): void {
   const { describe, it } = runner;

@@ -6,6 +6,7 @@
  * @module
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
+import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
 import { current, G } from "./globals.js";
@@ -161,7 +162,9 @@ function writeDefault<T>(sig: Signal<T>, v: T): void {
   const eq = sig.equals;
   if (eq === Object.is ? Object.is(old, v) : eq(old, v)) return;
   if (!sig._reg) defaultCtx()._register(sig);
+  if (G.batchDepth > 0) noteBatchWrite(sig);
   sig.version = ++G.version;
+  G.epoch++;
   if (sig.deltas !== undefined) sig.deltas = undefined;
   sig.val = v;
   pset.call(sig as PreactSignal<unknown>, v);

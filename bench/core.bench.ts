@@ -19,9 +19,14 @@ function ratio(results: CaseResult[], ours: string, ref: string): number {
   return b.opsPerSec / a.opsPerSec; // time ratio
 }
 
-async function group(name: string, cases: Parameters<typeof runCases>[0], compare: [string, string][]) {
+async function group(
+  name: string,
+  cases: Parameters<typeof runCases>[0],
+  compare: [string, string][],
+  opts?: Parameters<typeof runCases>[1],
+) {
   if (only !== undefined && !name.includes(only)) return;
-  const results = await runCases(cases);
+  const results = await runCases(cases, opts);
   const ratios: Record<string, number> = {};
   for (const [ours, ref] of compare)
     ratios[`${ours} / ${ref}`] = Number(ratio(results, ours, ref).toFixed(3));
@@ -243,12 +248,19 @@ for (const [name, shape] of shapes) {
   if (only !== undefined && !name.includes(only)) continue;
   const fws = frameworks();
   const cases = fws.map((fw) => ({ name: `${name}: ${fw.name}`, fn: shape(fw) }));
-  await group(name, cases, [
-    [cases[0]!.name, cases[2]!.name],
-    [cases[1]!.name, cases[2]!.name],
-    [cases[1]!.name, cases[0]!.name],
-    [cases[0]!.name, cases[3]!.name],
-  ]);
+  // a long warm-up: on a loaded machine V8's background compiler is starved, and spindel's larger
+  // code would otherwise be measured before it is optimized (preact's small core is, early)
+  await group(
+    name,
+    cases,
+    [
+      [cases[0]!.name, cases[2]!.name],
+      [cases[1]!.name, cases[2]!.name],
+      [cases[1]!.name, cases[0]!.name],
+      [cases[0]!.name, cases[3]!.name],
+    ],
+    { warmupMs: 2000 },
+  );
   shapeRatios[name] = rows[rows.length - 1]!.ratios;
 }
 

@@ -40,9 +40,15 @@ import {
   STALE,
   type Subscriber,
 } from "./node.js";
-import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
-import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
-import { freshSpinId, Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory } from "./spin.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
+import {
+  type ContextSnapshot,
+  decodeSnapshot,
+  restoreInto,
+  serializeContext,
+  takeSnapshot,
+} from "./snapshot.js";
+import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
 /** Options of {@link createContext}. */
 export interface ContextOptions {
@@ -1036,6 +1042,19 @@ function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
   return true;
 }
 
+/** A new live root context from a snapshot. Cached results are served; in-flight runs resume when read. */
+export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): Context {
+  return restoreInto(new Context(opts), snap);
+}
+
+/**
+ * A live root context from bytes made by `ctx.serialize()`. Spin bodies are taken from the spin
+ * handles of this process (matched by id); results are served from cache and re-run when inputs change.
+ */
+export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Context {
+  return restoreInto(new Context(opts), decodeSnapshot(bytes));
+}
+
 /** Create a new root execution context. */
 export function createContext(opts?: ContextOptions): Context {
   return new Context(opts);
@@ -1050,8 +1069,8 @@ export function defaultContext(): Context {
   return G.defaultContext;
 }
 
-setDefaultFactory(defaultContext);
-setSpinDefaultFactory(defaultContext);
+// created now, so the signal and spin modules find it in `G` without importing this module
+defaultContext();
 
 /** Cancel a spin in the current context (the default one outside `ctx.run`). */
 export function cancel(s: Spin<unknown>): void {

@@ -13,10 +13,11 @@ import {
   DETACHED,
   DIRTY,
   type Entry,
+  isReady,
   Kind,
-  type NodeWaiter,
   type SpinNode,
   STALE,
+  whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
 import type { Cell } from "./signal.js";
@@ -31,16 +32,7 @@ export const stats = {
   checks: 0,
 };
 
-/** Settled with a result, nothing in flight, nothing pending. */
-export function isReady(n: SpinNode): boolean {
-  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
-}
-
-/** Run `fn` once `n` is ready (now if it already is). */
-export function whenReady(n: SpinNode, fn: NodeWaiter): void {
-  if (isReady(n)) fn(n);
-  else (n.waiters ??= []).push(fn);
-}
+export { isReady, whenReady };
 
 /** Deliver the result to waiters and subscribers if the node is ready. */
 export function flushReady(n: SpinNode): void {
@@ -231,7 +223,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   if (n.cleanups !== null) runCleanups(n);
   const ctx = n.ctx;
   const body = n.body;
-  const run = new Run(n, ctx, replay, p);
+  const run = new Run(n, ctx, replay, p, refresh);
   n.run = run;
   // no busy bookkeeping while the body runs synchronously: nothing can observe it; an async
   // body counts as busy from the moment it returns a promise until it parks or settles

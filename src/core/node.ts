@@ -143,6 +143,17 @@ export class SpinNode {
   }
 }
 
+/** Settled with a result, nothing in flight, nothing pending. */
+export function isReady(n: SpinNode): boolean {
+  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
+}
+
+/** Run `fn` once `n` is ready (now if it already is). */
+export function whenReady(n: SpinNode, fn: NodeWaiter): void {
+  if (isReady(n)) fn(n);
+  else (n.waiters ??= []).push(fn);
+}
+
 /** Create a log entry. */
 export function entry(kind: Kind, id: string): Entry {
   return {

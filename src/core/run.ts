@@ -4,10 +4,9 @@
  */
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context } from "./context.js";
-import { isReady, refresh, whenReady } from "./engine.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
-import { type Entry, entry, Kind, type SpinNode } from "./node.js";
+import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
 import { cellPeek, Signal } from "./signal.js";
 import {
   type Awaitable,
@@ -102,12 +101,14 @@ export class Run implements SpinScope {
    * @param ctx the context
    * @param replay log of the previous run to replay from
    * @param replayUntil replay entries `[0, replayUntil)`
+   * @param refresh the kernel's freshness check (passed in: the run module does not import the engine)
    */
   constructor(
     readonly node: SpinNode,
     readonly ctx: Context,
     private readonly replay: readonly Entry[] | null,
     private replayUntil: number,
+    private readonly refresh: (n: SpinNode) => void,
   ) {}
 
   /** The context this run executes in. */
@@ -173,7 +174,7 @@ export class Run implements SpinScope {
       const e = entry(Kind.Spin, source.id);
       e.ref = child;
       this.log.push(e);
-      refresh(child);
+      this.refresh(child);
       if (!isReady(child)) {
         const cycle = this.syncCycle(child);
         if (cycle !== null) throw cycle;
@@ -311,7 +312,7 @@ export class Run implements SpinScope {
     const e = entry(Kind.Spin, source.id);
     e.ref = child;
     this.log.push(e);
-    refresh(child);
+    this.refresh(child);
     if (isReady(child)) {
       e.version = child.version;
       e.ok = child.status === 1;

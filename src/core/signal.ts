@@ -89,13 +89,9 @@ export function createCell<T>(value: T, version: number): Cell<T> {
 }
 
 let nextId = 0;
-let defaultFactory: (() => Context) | null = null;
-/** @internal wire the default-context factory (set by context.ts, avoiding an import cycle at load). */
-export function setDefaultFactory(f: () => Context): void {
-  defaultFactory = f;
-}
+/** The default context: created when context.ts loads (it always has by the time a write runs). */
 function defaultCtx(): Context {
-  return G.defaultContext ?? defaultFactory!();
+  return G.defaultContext!;
 }
 
 /**

@@ -118,19 +118,14 @@ export class Spin<T> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return defaultContextRef!().value(this).then(onfulfilled, onrejected);
+    // the default context is created when context.ts loads (no factory wired at load time)
+    return G.defaultContext!.value(this).then(onfulfilled, onrejected);
   }
 
   /** Debug representation. */
   toString(): string {
     return `Spin(${this.name ?? this.id})`;
   }
-}
-
-let defaultContextRef: (() => Context) | null = null;
-/** @internal */
-export function setSpinDefaultFactory(f: () => Context): void {
-  defaultContextRef = f;
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   parseModule,
   type SpindelTransformOptions,
 } from "./api.js";
+import "./ts-frontend.js"; // the TypeScript parser, for .ts files
 import { compareDiagnostics, type Diagnostic, formatDiagnostic, LineMap } from "./diagnostics.js";
 
 /** Where the CLI writes. */

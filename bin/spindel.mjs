@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `spindel` command. From an installed package it runs the compiled CLI (dist/); from a
 // checkout of the repository it runs the TypeScript source through tsx, so no build step is needed.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -16,7 +16,22 @@ async function loadSource() {
   return import(pathToFileURL(source).href);
 }
 
-let cli;
-if ((installed || !existsSync(source)) && existsSync(dist)) cli = await import(pathToFileURL(dist).href);
-else cli = await loadSource();
-process.exitCode = cli.main(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && ["--version", "-v", "version"].includes(argv[0])) {
+  // answered here, so it works even where the CLI's own dependencies (typescript) are missing
+  const pkg = JSON.parse(readFileSync(path.join(here, "..", "package.json"), "utf8"));
+  console.log(pkg.version);
+} else {
+  let cli;
+  try {
+    if ((installed || !existsSync(source)) && existsSync(dist)) cli = await import(pathToFileURL(dist).href);
+    else cli = await loadSource();
+  } catch (e) {
+    if (e?.code === "ERR_MODULE_NOT_FOUND" && /['"]typescript['"]/.test(String(e.message))) {
+      console.error("spindel: the CLI needs the 'typescript' package. Fix: npm install -D typescript");
+      process.exit(2);
+    }
+    throw e;
+  }
+  process.exitCode = cli.main(argv);
+}

@@ -411,12 +411,19 @@ export class Context {
 
   /**
    * Keep the spin live and eager: it re-runs in the drain whenever an input changes, and
-   * `onValue` (or `onError`) gets every new result, starting with the current one.
+   * `onValue` (or `onError`) gets every new result, starting with the current one. A signal is
+   * observed as the spin `($) => $.track(sig)`: `onValue` gets its value here and every change.
    * @returns a function that stops observing
    */
-  observe<T>(s: Spin<T>, onValue: (value: T) => void, onError?: (error: unknown) => void): () => void {
+  observe<T>(
+    source: Spin<T> | Signal<T>,
+    onValue: (value: T) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
     this._check("observe a spin");
-    if (!(s instanceof Spin)) invalidArgument(`ctx.observe expects a Spin, got ${String(s)}`);
+    // a signal is observed through one shared tracking spin per signal handle
+    const s = source instanceof Signal ? (trackingSpinOf(source) as Spin<T>) : source;
+    if (!(s instanceof Spin)) invalidArgument(`ctx.observe expects a Spin or a Signal, got ${String(s)}`);
     if (typeof onValue !== "function") invalidArgument("ctx.observe expects an onValue callback");
     const n = this._ownNode(s);
     const owner = G.run;
@@ -1078,3 +1085,15 @@ export function cancel(s: Spin<unknown>): void {
 }
 
 export { Cancelled };
+
+const trackingSpins = new WeakMap<Signal<unknown>, Spin<unknown>>();
+
+/** The spin `($) => $.track(sig)` that `ctx.observe(sig, …)` observes (one per signal handle). */
+function trackingSpinOf<T>(sig: Signal<T>): Spin<T> {
+  let s = trackingSpins.get(sig as Signal<unknown>) as Spin<T> | undefined;
+  if (s === undefined) {
+    s = new Spin<T>(($) => $.track(sig), { equals: sig.equals }, freshSpinId());
+    trackingSpins.set(sig as Signal<unknown>, s as Spin<unknown>);
+  }
+  return s;
+}

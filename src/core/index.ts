@@ -36,6 +36,7 @@ export { next, toAsyncIterable } from "./iterable.js";
 export { Mailbox, mailbox } from "./mailbox.js";
 /** Options shared by `deferred`, `mailbox` and `semaphore`. */
 export type { PrimitiveOptions } from "./prim.js";
+export { AmbiguousContextError } from "./prim-home.js";
 /** Semaphores. */
 export type { Permit } from "./semaphore.js";
 /** `semaphore(n)`, `holding(sem, spin)`. */

@@ -8,7 +8,7 @@ import type { Context, PrimitiveState } from "./context.js";
 import { Cancelled, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
 import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
-import { isSerializableState, primitiveById } from "./registry.js";
+import { isSerializableState, keyedSpinById, primitiveById } from "./registry.js";
 import { cellPeek, createCell, type Signal } from "./signal.js";
 import type { Spin, SpinBody } from "./spin.js";
 
@@ -332,6 +332,9 @@ export function decodeSnapshot(bytes: Uint8Array): ContextSnapshot {
       unknown[] | null,
     ];
     if (!Array.isArray(log)) fail("malformed spin log");
+    // a keyed handle created earlier in this process gives the body now: a dependency refreshed from
+    // a log (never read through its handle) must not be left without one
+    const live = keyedSpinById(id);
     spins.set(id, {
       status,
       result: status === 2 ? decodeError(result) : result,
@@ -340,10 +343,10 @@ export function decodeSnapshot(bytes: Uint8Array): ContextSnapshot {
       inflight: inflight === null ? null : inflight.map(decodeEntry),
       stale: (flags & 1) !== 0,
       cancelled: (flags & 2) !== 0,
-      body: null,
-      equals: Object.is,
-      deps: undefined,
-      name: undefined,
+      body: (live?.body ?? null) as SpinBody<unknown> | null,
+      equals: (live?.equals ?? Object.is) as (a: unknown, b: unknown) => boolean,
+      deps: live?.deps,
+      name: live?.name,
       children: null,
     });
   }

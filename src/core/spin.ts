@@ -7,6 +7,7 @@ import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { G } from "./globals.js";
 import type { SpinNode } from "./node.js";
+import { registerKeyedSpin } from "./registry.js";
 import type { Equality, Signal } from "./signal.js";
 
 /** What `$.interval(sig)` returns: the new value, the value this spin saw at this call last run, and deltas. */
@@ -143,5 +144,8 @@ export function spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
   if (run !== null) return run.spin(body, opts);
   if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
     invalidArgument("spin key must be a non-empty string");
-  return new Spin(body, opts, opts?.key ?? freshSpinId());
+  if (opts?.key === undefined) return new Spin(body, opts, freshSpinId());
+  const h = new Spin(body, opts, opts.key);
+  registerKeyedSpin(h); // so deserializeContext finds its body, whichever spin is read first
+  return h;
 }

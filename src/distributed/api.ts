@@ -22,6 +22,8 @@ export type {
   LinkTransport,
   ListenLinkOptions,
 } from "./net/link.js";
+// the Node HTTP shapes the public types mention, structurally (no @types/node or @types/ws needed)
+export type { AttachableServer, UpgradeRequest } from "./net/link-socket.js";
 export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
 export type {
   AuthenticateHook,

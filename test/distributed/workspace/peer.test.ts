@@ -44,7 +44,13 @@ describe("workspace peer (synchronous resolvers)", () => {
   it("a head that re-fires after the seat causes no re-seat", () => {
     const ctx = createContext();
     let resolves = 0;
-    const wp = createWorkspacePeer({ context: ctx, resolveSystem: (id) => (resolves++, id) });
+    const wp = createWorkspacePeer({
+      context: ctx,
+      resolveSystem: (id) => {
+        resolves++;
+        return id;
+      },
+    });
     wp.setDescriptor(desc("a1", "b1"));
     wp.applyHeadUpdate("a", "main", "a1");
     wp.applyHeadUpdate("b", "main", "b1");

@@ -1,4 +1,5 @@
 import { createContext } from "spindel";
+import { GSet } from "spindel/crdt";
 import { describe, expect, it } from "vitest";
 import { composite } from "../../../src/distributed/workspace/composite.js";
 import { convergentSystem } from "../../../src/distributed/workspace/convergent-system.js";
@@ -10,13 +11,12 @@ import { createWorkspacePeer } from "../../../src/distributed/workspace/peer.js"
 import { openStoredMap, type StoredMap } from "../../../src/distributed/workspace/stored-map.js";
 import type { BranchableSystem } from "../../../src/distributed/workspace/system.js";
 import { MemStore } from "./mem-store.js";
-import { TestSet } from "./test-set.js";
 
 async function setup() {
   const docsStore = new MemStore();
   const docs = await openStoredMap(docsStore, { id: "docs" });
   await docs.transact(Array.from({ length: 50 }, (_, i) => [`doc${i}`, `v${i}`] as const));
-  const tags = convergentSystem("tags", TestSet.of("a"));
+  const tags = convergentSystem("tags", GSet.of(["a"]));
   const systems = { docs, tags } as Record<string, BranchableSystem>;
   const parent: WorkspaceDescriptor = {
     branch: "main",
@@ -154,7 +154,7 @@ describe("composite system", () => {
   it("capabilities intersect; a merge checks every component before merging any", async () => {
     const map = await openStoredMap(new MemStore(), { id: "m" });
     await map.set("k", 1);
-    const set = convergentSystem("s", TestSet.of("x"));
+    const set = convergentSystem("s", GSet.of(["x"]));
     const c = composite("both", { m: map, s: set });
     expect(c.caps).toEqual({ branchable: true, mergeable: true, convergent: false, overlayable: true });
     const base = (await c.head()) as string;
@@ -169,7 +169,7 @@ describe("composite system", () => {
     expect(await set.head("main")).toBe(sBefore);
     expect(await c.conflicts("main", "f")).toEqual([{ system: "m", key: "k", base: 1, ours: 3, theirs: 2 }]);
     await c.merge("f", { force: true });
-    const v = (await c.value()) as { s: TestSet };
+    const v = (await c.value()) as { s: GSet<string> };
     expect(v.s.values()).toEqual(["x", "y"]);
     expect(await (await c.asOf(base)).m).toBeDefined();
   });

@@ -59,6 +59,35 @@ function nibble(k: string, depth: number): number {
   return (keyHash(k) >>> (28 - 4 * depth)) & 15;
 }
 
+/**
+ * The content addresses reachable from `heads` (snapshots, their ancestors, trie nodes), not
+ * descending into anything in `known` (content addressing: a known node's children are known).
+ * In an order where a node's children come before it, so a replica that applies them in order
+ * never holds a node whose children are missing.
+ */
+export async function reachableContent(
+  store: ContentStore,
+  heads: Iterable<string>,
+  known: ReadonlySet<string> = new Set(),
+): Promise<string[]> {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const visit = async (addr: string): Promise<void> => {
+    if (seen.has(addr) || known.has(addr)) return;
+    seen.add(addr);
+    const node = (await store.get(addr)) as Partial<SnapshotNode & TrieNode> | undefined;
+    if (node === undefined || node === null)
+      throw new WorkspaceError("ERR_MISSING_CONTENT", `content ${addr} is not in the store`, { addr });
+    if (Array.isArray(node.p)) {
+      for (const p of node.p) await visit(p);
+      if (typeof node.s === "string") await visit(node.s);
+    } else if (Array.isArray(node.b)) for (const c of node.b) if (c !== null) await visit(c);
+    out.push(addr);
+  };
+  for (const h of heads) await visit(h);
+  return out;
+}
+
 /** A read-only view of one head of a stored map. */
 export interface MapSnapshot {
   /** The head (snapshot address) this view reads. */
@@ -79,6 +108,11 @@ export interface StoredMapOptions {
   readonly branch?: string;
   /** Entries per trie leaf before it splits (default 32). */
   readonly leafSize?: number;
+  /**
+   * Create the branch empty when the store does not have it (default true). A follower whose
+   * branches arrive by replication passes false.
+   */
+  readonly create?: boolean;
 }
 
 /** A write to a stored map: `[key, value]` sets, `[key]` deletes. */
@@ -91,7 +125,7 @@ export type MapOp = readonly [string, unknown] | readonly [string];
 export async function openStoredMap(store: ContentStore, opts: StoredMapOptions = {}): Promise<StoredMap> {
   const m = new StoredMap(store, opts.id ?? "map", opts.leafSize ?? 32);
   const branch = opts.branch ?? "main";
-  if ((await m.head(branch)) === null) {
+  if (opts.create !== false && (await m.head(branch)) === null) {
     const empty = await m.writeSnapshot({ s: null, p: [] }, []);
     await m.setPointer(branch, empty.head, empty.writes);
   }
@@ -252,17 +286,7 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
 
   /** Every content address reachable from `head` (its snapshots and trie nodes), for replication and counting. */
   async reachable(head: string): Promise<Set<string>> {
-    const seen = new Set<string>();
-    const stack = [head];
-    while (stack.length > 0) {
-      const h = stack.pop() as string;
-      if (seen.has(h)) continue;
-      seen.add(h);
-      const snap = await this.#snapshot(h);
-      for (const p of snap.p) stack.push(p);
-      if (snap.s !== null) await this.#walk(snap.s, seen);
-    }
-    return seen;
+    return new Set(await reachableContent(this.store, [head]));
   }
 
   /** @internal writes a snapshot node after `writes`; returns its address and the ordered writes. */
@@ -345,12 +369,6 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
     const node = (await this.#load(addr)) as Node;
     if ("l" in node) for (const [k, v] of node.l) out.push([k, v]);
     else for (const c of node.b) await this.#collect(c, out);
-  }
-
-  async #walk(addr: string, seen: Set<string>): Promise<void> {
-    seen.add(addr);
-    const node = (await this.#load(addr)) as Node;
-    if ("b" in node) for (const c of node.b) if (c !== null && !seen.has(c)) await this.#walk(c, seen);
   }
 
   async #count(addr: string | null): Promise<number> {

@@ -5,6 +5,7 @@
  * @module
  */
 import { encodeCbor } from "../../core/codec.js";
+import { sha256Hex } from "./sha256.js";
 
 /** Options of a write. */
 export interface PutOptions {
@@ -44,14 +45,14 @@ export function canonicalBytes(v: unknown): Uint8Array {
   return encodeCbor(canonical(v));
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** The content address of `v`: hex SHA-256 of its canonical CBOR. */
+export function contentAddressSync(v: unknown): string {
+  return sha256Hex(canonicalBytes(v));
+}
 
-/** The content address of `v`: hex SHA-256 of its canonical CBOR (Web Crypto: Node and browsers). */
+/** The content address of `v` (see {@link contentAddressSync}). */
 export async function contentAddress(v: unknown): Promise<string> {
-  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", canonicalBytes(v).slice()));
-  let s = "";
-  for (const b of digest) s += HEX[b];
-  return s;
+  return contentAddressSync(v);
 }
 
 /** Value equality of CBOR-encodable values (equal canonical bytes). */

@@ -43,6 +43,8 @@ export interface Follow {
   readonly ready: Promise<void>;
   /** The replicated descriptor (in the workspace peer's context). */
   readonly descriptor: Signal<WorkspaceDescriptor | null>;
+  /** The content replication of each `subscriber` system (its `stats` count what moved). */
+  readonly content: ReadonlyMap<string, ContentTopic>;
   /** How each system is wired, by id: `"subscriber"` or `"bidirectional"`. */
   readonly wired: Readonly<Record<string, "subscriber" | "bidirectional">>;
   /**
@@ -152,6 +154,7 @@ export function followWorkspace<S, W>(
   return {
     ready: sync.ready,
     descriptor,
+    content,
     wired,
     publishDescriptor: (d) => ctx.set(descriptor, d),
     close: () => {
@@ -185,6 +188,8 @@ export interface HostOptions {
 
 /** A hosted workspace. */
 export interface Host {
+  /** The content replication of each `subscriber` system (its `stats` count what moved). */
+  readonly content: ReadonlyMap<string, ContentTopic>;
   /** Stops hosting. */
   close(): void;
 }
@@ -216,20 +221,20 @@ export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
     },
   });
   const topics = new Map<string, ContentTopic | SignalSyncHandle>();
+  const content = new Map<string, ContentTopic>();
   const wire = (d: WorkspaceDescriptor) => {
     for (const [id, pin] of Object.entries(d.systems)) {
       if (pin.topic === undefined || topics.has(id)) continue;
       if ((pin.role ?? "subscriber") === "subscriber") {
         const store = opts.stores?.[id];
         if (store === undefined) continue;
-        topics.set(
-          id,
-          exportContent(peer, pin.topic, observable(store), {
-            leases,
-            onError: report,
-            ...(opts.nodesPerItem === undefined ? {} : { nodesPerItem: opts.nodesPerItem }),
-          }),
-        );
+        const t = exportContent(peer, pin.topic, observable(store), {
+          leases,
+          onError: report,
+          ...(opts.nodesPerItem === undefined ? {} : { nodesPerItem: opts.nodesPerItem }),
+        });
+        topics.set(id, t);
+        content.set(id, t);
       } else {
         const sig = opts.signals?.[id];
         if (sig === undefined) continue;
@@ -246,6 +251,7 @@ export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
     },
   );
   return {
+    content,
     close: () => {
       stop();
       sync.close();

@@ -81,6 +81,19 @@ export class LeaseTable {
     this.#leases.set(d.branch, { owner: d.owner, renewedAt: this.#clock?.now() ?? 0 });
   }
 
+  /**
+   * Whether `principal` may write to `branch`, claiming it when the table has never seen the
+   * branch (a new branch, e.g. a fork, is leased to whoever creates it). A branch whose descriptor
+   * named no owner stays read-only.
+   */
+  mayWriteOrClaim(principal: unknown, branch: string): boolean {
+    if (!this.#leases.has(branch) && typeof principal === "string" && principal !== "") {
+      this.#leases.set(branch, { owner: principal, renewedAt: this.#clock?.now() ?? 0 });
+      return true;
+    }
+    return this.mayWrite(principal, branch);
+  }
+
   /** Every branch with a live lease, and its holder. */
   entries(): Array<[string, string]> {
     const out: Array<[string, string]> = [];

@@ -8,6 +8,7 @@
  * a pointer write to a leased branch from anyone but the holder (`ERR_NOT_LEASE_HOLDER`).
  * @module
  */
+import { encodeCbor } from "../../core/codec.js";
 import type { ProtocolHost } from "../peer/protocols.js";
 import type { OwnedTopic } from "../sync/owner.js";
 import type { AuthDecision } from "../sync/strategy.js";
@@ -41,8 +42,8 @@ export class ObservableStore implements ContentStore {
   put(key: string, value: unknown, opts?: PutOptions): Promise<void> {
     return this.putMany([[key, value, opts]]);
   }
-  putMany(entries: ReadonlyArray<readonly [string, unknown, PutOptions?]>): Promise<void> {
-    return this.write(
+  async putMany(entries: ReadonlyArray<readonly [string, unknown, PutOptions?]>): Promise<void> {
+    await this.write(
       entries.map(([k, v, o]) => [k, v, o?.immutable === true] as const),
       "local",
     );
@@ -53,14 +54,15 @@ export class ObservableStore implements ContentStore {
     return () => this.#listeners.delete(fn);
   }
   /** @internal writes a batch (immutable keys already present are skipped) and tells the listeners. */
-  async write(writes: readonly Write[], origin: "local" | "remote"): Promise<void> {
+  async write(writes: readonly Write[], origin: "local" | "remote"): Promise<number> {
     const fresh: Write[] = [];
     for (const w of writes) if (!(w[2] && (await this.inner.has(w[0])))) fresh.push(w);
-    if (fresh.length === 0) return;
+    if (fresh.length === 0) return 0;
     await this.inner.putMany(
       fresh.map(([k, v, imm]) => [k, v, imm ? { immutable: true } : undefined] as const),
     );
     for (const l of this.#listeners) l(fresh, origin);
+    return fresh.filter((w) => w[2]).length;
   }
 }
 
@@ -108,8 +110,41 @@ export interface ExportContentOptions {
   readonly onError?: (error: unknown, where: string) => void;
 }
 
+/** What a content topic moved (this side's view). */
+export interface ContentStats {
+  /** Content nodes sent (handshake items and publishes). */
+  nodesSent: number;
+  /** Branch pointers and registry writes sent. */
+  pointersSent: number;
+  /** Encoded bytes of every payload sent (CBOR). */
+  bytesSent: number;
+  /** Content nodes received and written (nodes already held are not counted). */
+  nodesReceived: number;
+  /** Encoded bytes of every payload received. */
+  bytesReceived: number;
+}
+
+function newStats(): ContentStats {
+  return { nodesSent: 0, pointersSent: 0, bytesSent: 0, nodesReceived: 0, bytesReceived: 0 };
+}
+
+function countSent(stats: ContentStats, p: WritesPayload): WritesPayload {
+  stats.bytesSent += encodeCbor(p).length;
+  for (const w of p.w)
+    if (w[2]) stats.nodesSent++;
+    else stats.pointersSent++;
+  return p;
+}
+
+function countReceived(stats: ContentStats, p: WritesPayload, fresh: number): void {
+  stats.bytesReceived += encodeCbor(p).length;
+  stats.nodesReceived += fresh;
+}
+
 /** A replicated content topic (owner or subscriber side). */
 export interface ContentTopic {
+  /** What this side sent and received so far. */
+  readonly stats: ContentStats;
   /** The owner: resolved once registered. A subscriber: resolved at the first completed handshake. */
   readonly ready: Promise<void>;
   /** Stops replicating (the store keeps what it has). */
@@ -126,7 +161,7 @@ export function authorizeWrites(
   if (leases === undefined) return true;
   for (const [k] of payload.w) {
     const b = branchOfKey(k);
-    if (b !== null && !leases.mayWrite(principal, b)) return "ERR_NOT_LEASE_HOLDER";
+    if (b !== null && !leases.mayWriteOrClaim(principal, b)) return "ERR_NOT_LEASE_HOLDER";
   }
   return true;
 }
@@ -139,17 +174,18 @@ export function exportContent(
   opts: ExportContentOptions = {},
 ): ContentTopic {
   const per = opts.nodesPerItem ?? 256;
+  const stats = newStats();
   let owned: OwnedTopic | null = null;
   const off = store.listen((writes, origin) => {
-    if (origin === "local") owned?.publish({ w: [...writes] });
+    if (origin === "local" && owned !== null) owned.publish(countSent(stats, { w: [...writes] }));
   });
   owned = Topics.of(peer).register(
     topic,
     {
-      handshake: (clientState) => handshakeItems(store, clientState, per),
+      handshake: (clientState) => handshakeItems(store, clientState, per, stats),
       publish: async (payload) => {
         if (!isWrites(payload)) throw new TypeError("not a batch of writes");
-        await store.write(payload.w, "remote");
+        countReceived(stats, payload, await store.write(payload.w, "remote"));
         return payload;
       },
     },
@@ -160,6 +196,7 @@ export function exportContent(
     },
   );
   return {
+    stats,
     ready: Promise.resolve(),
     close: () => {
       off();
@@ -172,6 +209,7 @@ async function* handshakeItems(
   store: ObservableStore,
   clientState: unknown,
   per: number,
+  stats: ContentStats,
 ): AsyncGenerator<WritesPayload> {
   const cs = clientState as Partial<ClientState> | null;
   const theirs =
@@ -188,12 +226,12 @@ async function* handshakeItems(
   for (let i = 0; i < missing.length; i += per) {
     const w: Write[] = [];
     for (const a of missing.slice(i, i + per)) w.push([a, await store.get(a), true]);
-    yield { w };
+    yield countSent(stats, { w });
   }
   const last: Write[] = [[BRANCHES_KEY, Object.keys(mine).sort(), false]];
   for (const [b, h] of Object.entries(mine)) if (theirs[b] !== h) last.push([headKey(b), h, false]);
   last.sort((x, y) => keyOrder(x[0]) - keyOrder(y[0]));
-  yield { w: last };
+  yield countSent(stats, { w: last });
 }
 
 /** Options of {@link subscribeContent}. */
@@ -217,9 +255,10 @@ export function subscribeContent(
   store: ObservableStore,
   opts: SubscribeContentOptions = {},
 ): ContentTopic {
+  const stats = newStats();
   const apply = async (payload: unknown): Promise<void> => {
     if (!isWrites(payload)) throw new TypeError("not a batch of writes");
-    await store.write(payload.w, "remote");
+    countReceived(stats, payload, await store.write(payload.w, "remote"));
     for (const [k, v] of payload.w) {
       const b = branchOfKey(k);
       if (b !== null && typeof v === "string") opts.onHead?.(b, v);
@@ -245,10 +284,11 @@ export function subscribeContent(
   const off = store.listen((writes, origin) => {
     void refresh();
     if (origin === "local" && opts.publish === true && (opts.publishFilter?.(writes) ?? true))
-      sub.publish({ w: [...writes] });
+      sub.publish(countSent(stats, { w: [...writes] }));
   });
   void refresh();
   return {
+    stats,
     ready: sub.ready,
     close: () => {
       off();

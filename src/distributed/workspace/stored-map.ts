@@ -6,7 +6,7 @@
  * subtree, and a replica that has a head's nodes can read that head forever (snapshot isolation).
  * @module
  */
-import { type ContentStore, contentAddress, sameValue } from "./content.js";
+import { type ContentStore, contentAddressSync, sameValue } from "./content.js";
 import { WorkspaceError } from "./errors.js";
 import type { BranchableSystem, Conflict, MergeOptions, SystemCaps } from "./system.js";
 
@@ -228,7 +228,16 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
     const snap = await this.#snapshot(parent);
     const writes: Array<[string, unknown]> = [];
     let root = snap.s;
-    for (const op of ops) root = await this.#update(root, op[0], op.length === 2, op[1], 0, writes);
+    if (ops.length > 64) {
+      // a bulk commit: rebuild the canonical trie once (each new node hashed once)
+      const all: Array<[string, unknown]> = [];
+      await this.#collect(root, all);
+      const m = new Map(all);
+      for (const op of ops)
+        if (op.length === 2) m.set(op[0], op[1]);
+        else m.delete(op[0]);
+      root = await this.#build([...m], 0, writes);
+    } else for (const op of ops) root = await this.#update(root, op[0], op.length === 2, op[1], 0, writes);
     if (root === snap.s) return parent;
     const next = await this.writeSnapshot({ s: root, p: [parent] }, writes);
     await this.setPointer(this.checkedOut, next.head, next.writes);
@@ -348,7 +357,7 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
   }
 
   async #put(node: unknown, writes: Array<[string, unknown]>): Promise<string> {
-    const addr = await contentAddress(node);
+    const addr = contentAddressSync(node);
     // a cached node is in the store already (loaded from it, or written by an earlier commit)
     if (!this.#cache.has(addr)) {
       this.#cache.set(addr, node);

@@ -2,80 +2,15 @@
  * Workspaces over real sockets (127.0.0.1, port 0): a hub hosts a workspace, clients follow it,
  * fork it, write under the lease and merge back.
  */
-import { type Context, createContext, signal } from "spindel";
+import { spin } from "spindel";
 import { describe, expect, it } from "vitest";
 import type { WorkspaceDescriptor } from "../../../src/distributed/workspace/descriptor.js";
-import { followWorkspace, hostWorkspace } from "../../../src/distributed/workspace/follow.js";
 import { forkRemote, mergeForkRemote } from "../../../src/distributed/workspace/fork.js";
-import { LeaseTable } from "../../../src/distributed/workspace/lease.js";
-import { createWorkspacePeer } from "../../../src/distributed/workspace/peer.js";
-import { type ObservableStore, observable } from "../../../src/distributed/workspace/replicate.js";
+import type { ObservableStore } from "../../../src/distributed/workspace/replicate.js";
 import { openStoredMap, type StoredMap } from "../../../src/distributed/workspace/stored-map.js";
-import { client, eventually, hub, until } from "../helpers.js";
-import { MemStore } from "./mem-store.js";
-
-type Seat = Record<string, Record<string, unknown>>;
-
-async function hostRoom(ids: string[]) {
-  const h = await hub();
-  const stores: Record<string, ObservableStore> = {};
-  const maps: Record<string, StoredMap> = {};
-  for (const id of ids) {
-    stores[id] = observable(new MemStore());
-    maps[id] = await openStoredMap(stores[id] as ObservableStore, { id });
-  }
-  const pins = async (): Promise<WorkspaceDescriptor["systems"]> => {
-    const out: Record<string, { branch: string; head: string; topic: string }> = {};
-    for (const id of ids)
-      out[id] = { branch: "main", head: (await maps[id]?.head("main")) as string, topic: `room/${id}` };
-    return out;
-  };
-  const descriptor = signal<WorkspaceDescriptor | null>(
-    { branch: "main", owner: "hub", descriptorTopic: "room/desc", systems: await pins() },
-    { name: "room descriptor" },
-  );
-  const leases = new LeaseTable({ hub: "hub" });
-  const errors: unknown[] = [];
-  const host = hostWorkspace(h.peer, {
-    descriptorTopic: "room/desc",
-    descriptor,
-    context: h.ctx,
-    stores,
-    leases,
-    onError: (e) => errors.push(e),
-  });
-  /** The hub commits `ops` on every system, then publishes a descriptor pinning the new heads. */
-  const commit = async (edit: (id: string, m: StoredMap) => Promise<unknown>, owner = "hub") => {
-    for (const id of ids) await edit(id, maps[id] as StoredMap);
-    h.ctx.set(descriptor, { branch: "main", owner, descriptorTopic: "room/desc", systems: await pins() });
-  };
-  return { ...h, stores, maps, descriptor, leases, host, commit, pins, errors };
-}
-
-async function follower(url: string, id: string, ids: string[], publishBranches: string[] = []) {
-  const peer = await client(url, { id });
-  const ctx: Context = createContext({ name: id });
-  const stores: Record<string, ObservableStore> = {};
-  const readers: Record<string, StoredMap> = {};
-  for (const s of ids) {
-    stores[s] = observable(new MemStore());
-    readers[s] = await openStoredMap(stores[s] as ObservableStore, { id: s, create: false });
-  }
-  const seats: Array<{ seat: Seat; d: WorkspaceDescriptor }> = [];
-  const wp = createWorkspacePeer<Record<string, unknown>, Seat>({
-    self: id,
-    context: ctx,
-    resolveSystem: async (s, _branch, head) => (await (readers[s] as StoredMap).asOf(head)).toObject(),
-    onReseat: (seat, d) => seats.push({ seat, d }),
-  });
-  const errors: Array<{ code?: string }> = [];
-  const follow = followWorkspace(wp, peer, "room/desc", {
-    stores,
-    publishBranches,
-    onError: (e) => errors.push(e as { code?: string }),
-  });
-  return { peer, ctx, wp, follow, stores, readers, seats, errors };
-}
+import { eventually, until } from "../helpers.js";
+import type { MemStore } from "./mem-store.js";
+import { follower, hostRoom, type Seat } from "./room.js";
 
 describe("followWorkspace over sockets", () => {
   it("follows a moving checkout and never seats a torn state", async () => {
@@ -87,7 +22,7 @@ describe("followWorkspace over sockets", () => {
     // every seat the follower ever observes: both systems at the same version, the descriptor's
     const observed: Seat[] = [];
     const stop = f.ctx.observe(
-      (await import("spindel")).spin(($) => $.track(f.wp.workspace)),
+      spin(($) => $.track(f.wp.workspace)),
       (seat) => {
         if (seat !== null) observed.push(seat);
       },

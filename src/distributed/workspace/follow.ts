@@ -101,7 +101,7 @@ export function followWorkspace<S, W>(
             ...via,
             publish: publishable.size > 0,
             publishFilter: (writes) =>
-              writes.every(([k]) => {
+              writes.filter(([k]) => {
                 const b = branchOfKey(k);
                 return b === null || publishable.has(b);
               }),

@@ -221,7 +221,7 @@ async function* handshakeItems(
   const theirHeads: string[] = [];
   for (const h of Object.values(theirs))
     if (typeof h === "string" && (await store.has(h))) theirHeads.push(h);
-  for (const a of await reachableContent(store, theirHeads)) known.add(a);
+  for (const a of await reachableContent(store, theirHeads, new Set(), true)) known.add(a);
   const missing = await reachableContent(store, Object.values(mine), known);
   for (let i = 0; i < missing.length; i += per) {
     const w: Write[] = [];
@@ -240,8 +240,11 @@ export interface SubscribeContentOptions {
   readonly publish?: boolean;
   /** The owner's peer id (default: the peer dialed). */
   readonly via?: string;
-  /** Which local batches to publish (default: every one, when `publish`). */
-  readonly publishFilter?: (writes: readonly Write[]) => boolean;
+  /**
+   * What of a local batch to publish (default: all of it, when `publish`); e.g. content always but
+   * only some branches' pointers. Nothing is published when it returns no pointer write.
+   */
+  readonly publishFilter?: (writes: readonly Write[]) => readonly Write[];
   /** A branch pointer arrived (its content is already local). */
   readonly onHead?: (branch: string, head: string) => void;
   /** Diagnostics, and refusals of this replica's publishes (e.g. `ERR_NOT_LEASE_HOLDER`). */
@@ -265,32 +268,53 @@ export function subscribeContent(
     }
   };
   let heads: Record<string, string> = {};
-  const sub: Subscription = Topics.of(peer).subscribe(
-    topic,
-    {
-      clientState: () => ({ heads }),
-      handshakeItem: apply,
-      publish: apply,
-    },
-    {
+  const strategy = { clientState: () => ({ heads }), handshakeItem: apply, publish: apply };
+  const subscribe = (): Subscription =>
+    Topics.of(peer).subscribe(topic, strategy, {
       ...(opts.via === undefined ? {} : { via: opts.via }),
-      ...(opts.onError === undefined ? {} : { onError: opts.onError }),
-    },
-  );
+      onError: (e, where) => {
+        opts.onError?.(e, where);
+        // a refused commit is undone here: a fresh handshake brings the owner's pointers back
+        if ((e as { code?: unknown } | null)?.code === "ERR_NOT_LEASE_HOLDER") queueMicrotask(resync);
+      },
+    });
+  let sub = subscribe();
+  const first = sub.ready;
+  let closed = false;
+  // content committed on unpublished branches (a fork): it goes out with the next published
+  // pointer, so a merge's parents are never missing at the owner
+  const pendingContent: Write[] = [];
+  const resync = () => {
+    if (closed) return;
+    sub.close();
+    sub = subscribe();
+  };
   // the client state is computed synchronously: keep the local pointers current
   const refresh = async () => {
     heads = await pointers(store);
   };
   const off = store.listen((writes, origin) => {
     void refresh();
-    if (origin === "local" && opts.publish === true && (opts.publishFilter?.(writes) ?? true))
-      sub.publish(countSent(stats, { w: [...writes] }));
+    if (origin === "local") {
+      // a local commit's content is local: its pointer feeds the gate like a replicated one
+      for (const [k, v] of writes) {
+        const b = branchOfKey(k);
+        if (b !== null && typeof v === "string") opts.onHead?.(b, v);
+      }
+      if (opts.publish === true) {
+        const out = opts.publishFilter?.(writes) ?? writes;
+        if (out.some((w) => !w[2]))
+          sub.publish(countSent(stats, { w: [...pendingContent.splice(0), ...out] }));
+        else pendingContent.push(...out);
+      }
+    }
   });
   void refresh();
   return {
     stats,
-    ready: sub.ready,
+    ready: first,
     close: () => {
+      closed = true;
       off();
       sub.close();
     },

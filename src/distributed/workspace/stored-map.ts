@@ -63,12 +63,14 @@ function nibble(k: string, depth: number): number {
  * The content addresses reachable from `heads` (snapshots, their ancestors, trie nodes), not
  * descending into anything in `known` (content addressing: a known node's children are known).
  * In an order where a node's children come before it, so a replica that applies them in order
- * never holds a node whose children are missing.
+ * never holds a node whose children are missing. With `skipMissing`, content the store lacks is
+ * left out instead of failing.
  */
 export async function reachableContent(
   store: ContentStore,
   heads: Iterable<string>,
   known: ReadonlySet<string> = new Set(),
+  skipMissing = false,
 ): Promise<string[]> {
   const seen = new Set<string>();
   const out: string[] = [];
@@ -76,8 +78,10 @@ export async function reachableContent(
     if (seen.has(addr) || known.has(addr)) return;
     seen.add(addr);
     const node = (await store.get(addr)) as Partial<SnapshotNode & TrieNode> | undefined;
-    if (node === undefined || node === null)
+    if (node === undefined || node === null) {
+      if (skipMissing) return;
       throw new WorkspaceError("ERR_MISSING_CONTENT", `content ${addr} is not in the store`, { addr });
+    }
     if (Array.isArray(node.p)) {
       for (const p of node.p) await visit(p);
       if (typeof node.s === "string") await visit(node.s);

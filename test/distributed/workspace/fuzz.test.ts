@@ -15,7 +15,7 @@ import { forkRemote, mergeForkRemote } from "../../../src/distributed/workspace/
 import { LeaseTable } from "../../../src/distributed/workspace/lease.js";
 import { createWorkspacePeer } from "../../../src/distributed/workspace/peer.js";
 import { type ObservableStore, observable } from "../../../src/distributed/workspace/replicate.js";
-import { openStoredMap, type StoredMap } from "../../../src/distributed/workspace/stored-map.js";
+import { openStoredMap } from "../../../src/distributed/workspace/stored-map.js";
 import { eventually, track } from "../helpers.js";
 import { rng } from "../sync/sim.js";
 import { MemStore } from "./mem-store.js";

@@ -135,3 +135,5 @@ export {
   Topics,
 } from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+// Workspaces (src/distributed/workspace)
+export * from "./workspace/index.js";

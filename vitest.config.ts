@@ -11,6 +11,7 @@ export default defineConfig({
     alias: [
       { find: /^spindel$/, replacement: src("index.ts") },
       { find: /^spindel\/distributed$/, replacement: src("distributed/index.ts") },
+      { find: /^spindel\/distributed\/testing$/, replacement: src("distributed/testing/index.ts") },
       { find: /^spindel\/transform$/, replacement: src("transform/index.ts") },
       { find: /^spindel\/vite$/, replacement: src("transform/vite.ts") },
     ],

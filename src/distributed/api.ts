@@ -14,6 +14,16 @@ export { isRemoteError, isRemoteErrorCode, RemoteError } from "./errors.js";
 export type { WireLimits } from "./limits.js";
 export { DEFAULT_LIMITS } from "./limits.js";
 export type {
+  AcceptedLink,
+  DialLinkOptions,
+  Link,
+  LinkEvents,
+  LinkServer,
+  LinkTransport,
+  ListenLinkOptions,
+} from "./net/link.js";
+export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
+export type {
   AuthenticateHook,
   DialOptions,
   HelloInfo,

@@ -1,13 +1,14 @@
 /**
- * One WebSocket link between two peers: framing, the handshake state, the tables of pending
- * outgoing calls and running incoming calls, heartbeats, and a close that settles everything.
- * What to do with frames (authenticate, run bodies) is up to the {@link ConnectionHost}.
+ * The session over one {@link Link} between two peers: framing, the handshake state, the tables of
+ * pending outgoing calls and running incoming calls, heartbeats, and a close that settles
+ * everything. It never sees a socket. What to do with frames (authenticate, run bodies, protocol
+ * payloads) is up to the {@link ConnectionHost}.
  * @module
  */
 import type { IncomingMessage } from "node:http";
-import type { RawData, WebSocket } from "ws";
 import { isRemoteErrorCode, RemoteError, type RemoteErrorCode } from "./errors.js";
 import type { WireLimits } from "./limits.js";
+import type { Link } from "./net/link.js";
 import {
   decodeFrame,
   type ErrorFrame,
@@ -18,6 +19,7 @@ import {
   type HelloFrame,
   type InvokeFrame,
   messageOf,
+  type ProtocolFrame,
 } from "./wire.js";
 
 /** A pending outgoing call, settled by the connection. */
@@ -40,6 +42,8 @@ export interface ConnectionHost {
   onRefused(conn: Connection, frame: ErrorFrame): void;
   /** An `invoke` arrived on an open connection. */
   onInvoke(conn: Connection, frame: InvokeFrame): void;
+  /** A protocol payload arrived on an open connection. */
+  onProtocol(conn: Connection, frame: ProtocolFrame): void;
   /** The connection closed (after it failed its pending calls). */
   onClosed(conn: Connection, code: number, reason: string): void;
   /** Something worth reporting (protocol errors, connection-level error frames). */
@@ -73,21 +77,7 @@ export interface IncomingCall {
   cancel(reason: "cancel" | "timeout" | "disconnect"): void;
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** The part of `net.Socket` write coalescing uses. */
-interface CorkableStream {
-  cork(): void;
-  uncork(): void;
-}
-
-function uncork(conn: Connection, stream: CorkableStream): void {
-  if (conn.corked !== stream) return; // flushed early (see Connection.sendBytes)
-  conn.corked = null;
-  stream.uncork();
-}
-
-/** One WebSocket link to another peer. */
+/** The session over one link to another peer. */
 export class Connection {
   /** The other peer's id (known once its hello arrived). */
   remoteId = "";
@@ -99,13 +89,15 @@ export class Connection {
   readonly outgoing = new Map<number, OutgoingCall>();
   /** Calls the other side runs here, by its request id. */
   readonly incoming = new Map<number, IncomingCall>();
+  /** The other side's limits (from its hello; until then, ours). */
+  remoteLimits: WireLimits;
   /** Why the connection closed (set once closed). */
   closeReason = "";
   /** Close code (set once closed). */
   closeCode = 0;
   private nextId = 0;
-  /** The TCP stream while it is corked until the next tick (see {@link sendBytes}), else null. */
-  corked: CorkableStream | null = null;
+  /** A dialed link opened (the dialer sends its hello then). */
+  onOpen: (() => void) | null = null;
   private protocolErrors = 0;
   private alive = true;
   private heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -120,29 +112,32 @@ export class Connection {
 
   /**
    * @param host the owning peer
-   * @param socket an open (listener side) or connecting (dialer side) socket
+   * @param link an open (listener side) or connecting (dialer side) link
    * @param inbound true when our listener accepted it
-   * @param request the HTTP upgrade request (listener side)
+   * @param request the HTTP upgrade request (listener side, where the transport has one)
    */
   constructor(
     readonly host: ConnectionHost,
-    readonly socket: WebSocket,
+    readonly link: Link,
     readonly inbound: boolean,
     readonly request: IncomingMessage | undefined,
   ) {
+    this.remoteLimits = host.limits;
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
     });
-    socket.binaryType = "nodebuffer";
-    socket.on("message", (data, isBinary) => this.onMessage(data, isBinary));
-    socket.on("pong", () => {
-      this.alive = true;
+    link.start({
+      open: () => this.onOpen?.(),
+      message: (data) => this.onMessage(data),
+      pong: () => {
+        this.alive = true;
+      },
+      error: (err) => {
+        // close follows; remember why
+        if (this.closeReason === "") this.closeReason = messageOf(err);
+      },
+      close: (code, reason) => this.onSocketClosed(code, reason),
     });
-    socket.on("error", (err) => {
-      // ws emits 'close' right after; remember why
-      if (this.closeReason === "") this.closeReason = messageOf(err);
-    });
-    socket.on("close", (code, reason) => this.onSocketClosed(code, reason.toString()));
   }
 
   /** Resolves once the socket is closed and every call was settled. */
@@ -162,12 +157,12 @@ export class Connection {
   /**
    * The handshake completed: the connection carries calls from now on. Every `heartbeatMs` it
    * checks that something arrived since the last beat (else it drops the link) and sends a ping:
-   * a WebSocket ping, or a `ping` frame when `pingFrames` (browsers cannot send WebSocket pings).
+   * the link's own ping where it has one (`ws`), else a `ping` frame (a browser, the in-memory link).
    */
-  markOpen(remoteId: string, heartbeatMs: number, pingFrames = false): void {
+  markOpen(remoteId: string, heartbeatMs: number): void {
     this.remoteId = remoteId;
     this.state = "open";
-    this.beatFrames = pingFrames;
+    this.beatFrames = !this.link.canPing;
     if (this.handshakeTimer !== null) {
       clearTimeout(this.handshakeTimer);
       this.handshakeTimer = null;
@@ -195,11 +190,7 @@ export class Connection {
       this.send({ type: "ping" });
       return;
     }
-    try {
-      this.socket.ping(EMPTY);
-    } catch {
-      // the socket is going away; 'close' follows
-    }
+    this.link.ping();
   }
 
   /** A fresh request id for an outgoing call (wraps within [1, 2^31)). */
@@ -220,34 +211,18 @@ export class Connection {
   }
 
   /**
-   * Send encoded bytes. Returns false when the connection is closed. Frames sent close together
-   * leave in one write: the first send corks the TCP stream and a `process.nextTick` uncorks it, so
-   * every frame sent until the tick queue next runs (the rest of the synchronous code, or of the
-   * microtask burst, that sent the first) shares the syscall, and pipelined calls and answers do
-   * not pay one each. Each frame is still its own WebSocket message. When the buffered bytes pass
-   * `maxBufferedBytes`, the corked frames are flushed first and the limit is judged on what the
-   * kernel did not take.
+   * Send encoded bytes. Returns false when the connection is closed. The link may coalesce writes
+   * (the `ws` adapter corks the TCP stream until the next tick); when the buffered bytes pass
+   * `maxBufferedBytes`, the link is flushed first and the limit is judged on what the network did
+   * not take.
    */
   sendBytes(bytes: Uint8Array): boolean {
-    if (this.state === "closed" || this.socket.readyState !== 1) return false;
-    if (this.corked === null) {
-      const stream = (this.socket as unknown as { _socket?: CorkableStream | null })._socket;
-      if (stream != null) {
-        this.corked = stream;
-        stream.cork();
-        process.nextTick(uncork, this, stream);
-      }
-    }
-    this.socket.send(bytes, { binary: true });
+    if (this.state === "closed" || this.link.readyState !== 1) return false;
+    this.link.send(bytes);
     const limit = this.host.limits.maxBufferedBytes;
-    if (this.socket.bufferedAmount > limit) {
-      // the frames of this tick wait in the corked stream: hand them to the kernel before judging
-      const stream = this.corked;
-      if (stream !== null) {
-        this.corked = null;
-        stream.uncork();
-      }
-      if (this.socket.bufferedAmount > limit) {
+    if (this.link.bufferedAmount > limit) {
+      this.link.flush();
+      if (this.link.bufferedAmount > limit) {
         this.close(CloseCode.Policy, "send buffer overflow: the other side does not read");
         return false;
       }
@@ -307,18 +282,14 @@ export class Connection {
     }
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  private onMessage(data: Uint8Array | string): void {
     if (this.state === "closed") return;
     this.alive = true; // any traffic proves the other side is there
-    if (!isBinary) {
+    if (typeof data === "string") {
       this.protocolError("ERR_PROTOCOL", "text frames are not supported: send binary CBOR frames");
       return;
     }
-    const bytes = Array.isArray(data)
-      ? concat(data)
-      : data instanceof ArrayBuffer
-        ? new Uint8Array(data)
-        : (data as Uint8Array);
+    const bytes = data;
     if (bytes.length > this.host.limits.maxFrameBytes) {
       // ws enforces this before we see the frame; a browser socket has no such limit
       this.close(
@@ -361,6 +332,9 @@ export class Connection {
     switch (frame.type) {
       case "invoke":
         this.host.onInvoke(this, frame);
+        return;
+      case "protocol":
+        this.host.onProtocol(this, frame);
         return;
       case "result": {
         const call = this.outgoing.get(frame.id);
@@ -419,12 +393,12 @@ export class Connection {
     if (this.closeReason === "") this.closeReason = reason;
     // settle everything now: a closing socket carries no more results
     this.finish(code, reason);
-    const rs = this.socket.readyState;
+    const rs = this.link.readyState;
     try {
-      if (rs === 0) this.socket.terminate();
-      else if (rs === 1) this.socket.close(code, truncateReason(reason));
+      if (rs === 0) this.link.terminate();
+      else if (rs === 1) this.link.close(code, truncateReason(reason));
     } catch {
-      this.socket.terminate();
+      this.link.terminate();
     }
   }
 
@@ -432,7 +406,7 @@ export class Connection {
   drop(reason: string): void {
     if (this.closeReason === "") this.closeReason = reason;
     this.finish(1006, reason);
-    this.socket.terminate();
+    this.link.terminate();
   }
 
   private onSocketClosed(code: number, reason: string): void {
@@ -483,19 +457,6 @@ export class Connection {
 }
 
 const utf8 = new TextEncoder();
-
-/** Fragments of one message (`ws` with binaryType "fragments"), joined. */
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** A close reason must fit in 123 bytes of UTF-8. */
 export function truncateReason(reason: string): string {

@@ -13,6 +13,7 @@
  * | `error`  | `[5, id?, code, name, message, remoteCode?, stack?, data?]` (`id` null: about the connection) |
  * | `ping`   | `[6]`: a heartbeat from a side that cannot send WebSocket pings (a browser)     |
  * | `pong`   | `[7]`: the answer to `ping`                                                    |
+ * | `protocol` | `[8, protocol, payload]`: a payload for the protocol attached under that name |
  *
  * In memory a frame is an object ({@link Frame}); {@link encodeFrame} and {@link decodeFrame}
  * translate. Decoding first runs {@link checkCbor} (limits, tag allowlist), then `cbor-x`, then a
@@ -28,7 +29,16 @@ import { checkCbor, type WireLimits } from "./limits.js";
 export const PROTOCOL_VERSION = 2;
 
 /** The type codes in the first item of every frame. */
-export const FrameType = { hello: 1, invoke: 2, result: 3, cancel: 4, error: 5, ping: 6, pong: 7 } as const;
+export const FrameType = {
+  hello: 1,
+  invoke: 2,
+  result: 3,
+  cancel: 4,
+  error: 5,
+  ping: 6,
+  pong: 7,
+  protocol: 8,
+} as const;
 
 /** First frame in both directions: who is speaking. */
 export interface HelloFrame {
@@ -110,8 +120,26 @@ export interface PongFrame {
   type: "pong";
 }
 
+/** A payload for a protocol riding on the link (topics, signal sync, replication). */
+export interface ProtocolFrame {
+  /** Frame type. */
+  type: "protocol";
+  /** The protocol's name (as attached with `attachProtocol`). */
+  protocol: string;
+  /** Its payload (any CBOR-encodable value). */
+  payload: unknown;
+}
+
 /** Any frame. */
-export type Frame = HelloFrame | InvokeFrame | ResultFrame | CancelFrame | ErrorFrame | PingFrame | PongFrame;
+export type Frame =
+  | HelloFrame
+  | InvokeFrame
+  | ResultFrame
+  | CancelFrame
+  | ErrorFrame
+  | PingFrame
+  | PongFrame
+  | ProtocolFrame;
 
 const encoder = new Encoder(CBOR_OPTIONS);
 // copyBuffers: decoded byte strings and typed arrays own their memory (they are not views into
@@ -141,6 +169,8 @@ export function frameToWire(frame: Frame): unknown[] {
       return [FrameType.ping];
     case "pong":
       return [FrameType.pong];
+    case "protocol":
+      return [FrameType.protocol, frame.protocol, frame.payload];
     case "error": {
       const f: unknown[] = [
         FrameType.error,
@@ -290,6 +320,12 @@ function validate(raw: unknown): Frame {
       return { type: "ping" };
     case FrameType.pong:
       return { type: "pong" };
+    case FrameType.protocol: {
+      const name = raw[1];
+      if (typeof name !== "string" || name === "" || name.length > 256)
+        throw bad('protocol: field "protocol" must be a non-empty string of at most 256 characters');
+      return { type: "protocol", protocol: name, payload: raw[2] };
+    }
     case FrameType.error: {
       const [, id, code, name, message, remoteCode, stack] = raw;
       if (id !== undefined && id !== null && !isRequestId(id))

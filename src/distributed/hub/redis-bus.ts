@@ -214,6 +214,44 @@ export class RedisStreamBus {
     return id as string;
   }
 
+  /**
+   * Every entry of `topic`'s stream after `afterId` (`"0"`: all), other hubs' only, and the last id
+   * read (own entries included; `afterId` when there is none). For catching up before following.
+   */
+  async readAfter(topic: string, afterId: string): Promise<{ entries: BusEntry[]; lastId: string }> {
+    this.checkOpen();
+    const entries: BusEntry[] = [];
+    let lastId = afterId;
+    for (;;) {
+      const start = lastId === "0" || lastId === "0-0" ? "-" : `(${lastId}`;
+      const rows = (await this.writer.xrangeBuffer(this.key(topic), start, "+", "COUNT", this.count)) as [
+        Buffer,
+        Buffer[],
+      ][];
+      if (rows.length === 0) return { entries, lastId };
+      for (const row of rows) {
+        const e = this.entry(topic, row);
+        lastId = e.id;
+        if (e.origin !== this.opts.hubId && e.payload !== null) {
+          entries.push({ topic, id: e.id, origin: e.origin, payload: e.payload });
+          this.bytes += e.payload.byteLength;
+          this.received++;
+        }
+      }
+    }
+  }
+
+  private entry(topic: string, [idBuf, fields]: [Buffer, Buffer[]]) {
+    let origin = "";
+    let payload: Uint8Array | null = null;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = asString(fields[i] as Buffer);
+      if (name === "o") origin = asString(fields[i + 1] as Buffer);
+      else if (name === "p") payload = new Uint8Array(fields[i + 1] as Buffer);
+    }
+    return { topic, id: asString(idBuf), origin, payload };
+  }
+
   /** Stops reading and closes both connections. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -284,18 +322,12 @@ export class RedisStreamBus {
         if (f === undefined || rows.length === 0) continue;
         const entries: BusEntry[] = [];
         let lastId = f.lastId;
-        for (const [idBuf, fields] of rows) {
-          lastId = asString(idBuf);
-          let origin = "";
-          let payload: Uint8Array | null = null;
-          for (let i = 0; i + 1 < fields.length; i += 2) {
-            const name = asString(fields[i] as Buffer);
-            if (name === "o") origin = asString(fields[i + 1] as Buffer);
-            else if (name === "p") payload = new Uint8Array(fields[i + 1] as Buffer);
-          }
-          if (origin === this.opts.hubId || payload === null) continue;
-          entries.push({ topic, id: lastId, origin, payload });
-          this.bytes += payload.byteLength;
+        for (const row of rows) {
+          const e = this.entry(topic, row);
+          lastId = e.id;
+          if (e.origin === this.opts.hubId || e.payload === null) continue;
+          entries.push({ topic, id: e.id, origin: e.origin, payload: e.payload });
+          this.bytes += e.payload.byteLength;
         }
         this.received += entries.length;
         try {

@@ -9,7 +9,7 @@ type Counts = Readonly<Record<string, number>>;
 
 /** A grow-only counter: one count per actor, joined by max. */
 export class GCounter implements Convergent<GCounter, Counts> {
-  private constructor(
+  constructor(
     readonly counts: Counts,
     readonly delta: Counts | null,
   ) {}

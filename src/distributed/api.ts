@@ -53,4 +53,33 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// Signal sync and topics (src/distributed/sync)
+export type {
+  AuthDecision,
+  AuthorizePublish,
+  AuthorizeSubscribe,
+  OwnerStrategy,
+  SignalSyncHandle,
+  Stamp,
+  SubscriberStrategy,
+  SubscriptionState,
+  SyncMode,
+  SyncPeer,
+  SyncSignalOptions,
+  TopicErrorCode,
+  TopicOwnerOptions,
+  TopicSubscribeOptions,
+} from "./sync/index.js";
+export {
+  compareStamps,
+  exportSignal,
+  isTopicError,
+  OwnedTopic,
+  Subscription,
+  subscribeSignal,
+  syncSignal,
+  TOPICS_PROTOCOL,
+  TopicError,
+  Topics,
+} from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";

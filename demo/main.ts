@@ -190,4 +190,14 @@ ctx.observe(
 );
 showView();
 document.body.dataset.ready = "true";
-(globalThis as { spindelDemo?: unknown }).spindelDemo = { peer, ctx, me };
+// for the browser test and the curious: the texts of the shared list (not the what-if fork)
+(globalThis as { spindelDemo?: unknown }).spindelDemo = {
+  peer,
+  ctx,
+  me,
+  sharedTexts: () =>
+    ctx
+      .get(todos)
+      .entries()
+      .flatMap(([, vs]) => vs.map((v) => v.text)),
+};

@@ -14,6 +14,8 @@ import type { AddressInfo } from "node:net";
 import { createContext } from "../../core/context.js";
 import { Peer } from "../peer.js";
 import "../transport-node.js";
+// the built-in datatypes register their codecs: the hub decodes and joins their values
+import "../crdt/index.js";
 import { HubError } from "./errors.js";
 import { type HubMetrics, httpHandler } from "./http.js";
 import { HubJournal } from "./journal.js";

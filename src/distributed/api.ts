@@ -53,6 +53,47 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// The replikativ stage (src/distributed/stage)
+export type {
+  Address,
+  AssocRecord,
+  AtomicWrites,
+  DissocRecord,
+  EvalFn,
+  IdentityStream,
+  Op,
+  OpenOptions,
+  OpMapDelta,
+  StageCDVCS,
+  StageErrorCode,
+  StageKind,
+  StageOptions,
+  StageORMap,
+  StagePeer,
+  StoreWrite,
+  StreamOptions,
+} from "./stage/index.js";
+export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";
+export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
+export { canonicalCbor, contentAddress } from "./store/canonical.js";
+export { putContent } from "./store/content.js";
+// Stores and their replication
+export type { StoreErrorCode } from "./store/errors.js";
+export { StoreError } from "./store/errors.js";
+export type {
+  BackendOp,
+  KeyInfo,
+  KeyMeta,
+  KVStore,
+  PutEntry,
+  PutOptions,
+  StoreBackend,
+  StoreOp,
+  StoreOptions,
+  WriteEvent,
+  WriteHook,
+} from "./store/kv.js";
+export { createStore } from "./store/kv.js";
 // Signal sync and topics (src/distributed/sync)
 export type {
   AuthDecision,

@@ -87,20 +87,21 @@ class HubTopic {
       const streamSnap = ++this.sinceStreamSnapshot >= Math.max(1, Math.floor(hub.streamSnapshotEvery));
       if (streamSnap) this.sinceStreamSnapshot = 0;
       const extra = streamSnap ? this.snapshot() : undefined;
-      this.busChain = this.busChain
-        .then(async () => {
-          await bus.append(this.name, encodeCbor({ m: this.mode, p } satisfies StreamEntry));
-          if (extra !== undefined) await bus.append(this.name, encodeCbor({ m: this.mode, p: extra }));
-        })
+      // one connection keeps the commands' order: the appends are pipelined, never awaited one by one
+      const appended = bus.append(this.name, encodeCbor({ m: this.mode, p } satisfies StreamEntry));
+      const snapAppended =
+        extra === undefined ? undefined : bus.append(this.name, encodeCbor({ m: this.mode, p: extra }));
+      const both = Promise.all([appended, snapAppended])
+        .then(() => {})
         .catch((e: unknown) => hub.report(e, `redis append of '${this.name}'`))
         .finally(() => hub.inFlight--);
+      this.busChain = Promise.all([this.busChain, both]).then(() => {});
     }
     return written.finally(() => hub.inFlight--);
   }
 
   /** Other hubs' entries (in stream order), then the new stream position. */
-  async fromBus(entries: readonly BusEntry[], lastId: string): Promise<void> {
-    const writes: Promise<void>[] = [];
+  fromBus(entries: readonly BusEntry[], lastId: string): void {
     for (const e of entries) {
       let entry: StreamEntry;
       try {
@@ -127,13 +128,15 @@ class HubTopic {
       }
       if (!changed) continue;
       this.owned?.publish(entry.p);
-      writes.push(this.record(entry.p, false));
+      // a failed write is reported by the journal chain
+      this.record(entry.p, false).catch(() => {});
     }
     this.meta = { ...this.meta, streamId: lastId };
     const meta = this.meta;
-    await Promise.all(writes);
-    this.chain = this.chain.then(() => this.hub.journal.setMeta(this.name, meta));
-    await this.chain;
+    // the position is written after the entries it covers (same chain); the reader goes on meanwhile
+    this.chain = this.chain
+      .then(() => this.hub.journal.setMeta(this.name, meta))
+      .catch((e: unknown) => this.hub.report(e, `journal of '${this.name}'`));
   }
 
   /** Writes in flight have settled. */
@@ -295,7 +298,7 @@ export class HubTopics {
     const meta: TopicMeta = { mode, seq: rec?.meta.seq ?? 0, streamId };
     const topic = new HubTopic(name, mode, replica, meta, rec?.log.length ?? 0, this);
     // what other hubs wrote since this hub last read: applied and journaled
-    for (const p of fromStream) if (this.applyQuietly(replica, p, name)) void topic.record(p, false);
+    for (const p of fromStream) if (this.applyQuietly(replica, p, name)) topic.record(p, false).catch(() => {});
     if (seed !== undefined) await topic.record(seed, true);
     else if (rec === undefined) await this.journal.setMeta(name, meta);
     topic.owned = this.topics.register(

@@ -17,6 +17,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = path.join(REPO, "test-output");
 
 let dir: string;
+let site: string;
 let hub: Hub;
 let browser: Browser;
 const errors: string[] = [];
@@ -36,7 +37,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   dir = mkdtempSync(path.join(tmpdir(), "spindel-demo-"));
-  const site = await buildDemo(path.join(dir, "site"));
+  site = await buildDemo(path.join(dir, "site"));
   hub = await startHub({ port: 0, store: path.join(dir, "store"), staticDir: site });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 }, 120_000);
@@ -48,7 +49,7 @@ afterAll(async () => {
 });
 
 describe("the demo app (Chromium, two pages, one hub)", () => {
-  test("edits in one page appear in the other; what-if merges back or shows the conflict; a reload restores state", async () => {
+  test("edits in one page appear in the other; what-if merges back or shows the conflict; a reload restores state; offline edits sync when the hub is back", async () => {
     const ann = await open("Ann");
     const bob = await open("Bob");
 
@@ -119,6 +120,18 @@ describe("the demo app (Chromium, two pages, one hub)", () => {
       .poll(() => bob.locator("#todos li.todo .text").allTextContents(), { timeout: 10_000 })
       .toEqual(expect.arrayContaining(["write docs", "try the fork", "from bob meanwhile"]));
     expect(await bob.locator("#todos li.todo").count()).toBe(3);
+
+    // offline: the hub goes away, ann edits, a hub comes back on the same port and store
+    const port = hub.port;
+    await hub.close();
+    await ann.waitForSelector("#connected:not(.ok)", { timeout: 15_000 });
+    await ann.fill("#new-todo", "written offline");
+    await ann.click("#add");
+    expect(await ann.locator("#pending").textContent()).not.toBe("0");
+    hub = await startHub({ port, store: path.join(dir, "store"), staticDir: site });
+    await todo(bob, "written offline").waitFor({ timeout: 20_000 });
+    await ann.waitForSelector("#caughtup.ok", { timeout: 15_000 });
+    await expect.poll(() => ann.locator("#pending").textContent(), { timeout: 10_000 }).toBe("0");
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -27,6 +27,9 @@ import { Topics } from "../sync/topics.js";
 import type { HubJournal, TopicMeta } from "./journal.js";
 import type { BusEntry, RedisStreamBus } from "./redis-bus.js";
 
+/** How long opening a topic waits for its Redis stream before it opens without it. */
+const CATCH_UP_MS = 2_000;
+
 /** Log entries after which a topic's journal is folded into a snapshot. */
 const COMPACT_EVERY = 512;
 
@@ -257,9 +260,12 @@ export class HubTopics {
     const fromStream: SyncPayload[] = [];
     let modeFromStream: SyncMode | undefined;
     if (this.bus !== undefined) {
-      const caught = await this.bus.readAfter(name, streamId ?? "0");
-      streamId = caught.lastId;
-      for (const e of caught.entries) {
+      // Redis down must not stall the hub: without an answer in time, the topic opens from the
+      // journal and the joiner, and following the stream catches up once Redis is back
+      const caught = await this.bounded(this.bus.readAfter(name, streamId ?? "0"), CATCH_UP_MS);
+      if (caught === undefined) this.report(new Error("Redis did not answer in time"), `catch up '${name}'`);
+      else streamId = caught.lastId;
+      for (const e of caught?.entries ?? []) {
         try {
           const entry = decodeCbor(e.payload) as StreamEntry;
           modeFromStream ??= entry.m;
@@ -298,7 +304,8 @@ export class HubTopics {
     const meta: TopicMeta = { mode, seq: rec?.meta.seq ?? 0, streamId };
     const topic = new HubTopic(name, mode, replica, meta, rec?.log.length ?? 0, this);
     // what other hubs wrote since this hub last read: applied and journaled
-    for (const p of fromStream) if (this.applyQuietly(replica, p, name)) topic.record(p, false).catch(() => {});
+    for (const p of fromStream)
+      if (this.applyQuietly(replica, p, name)) topic.record(p, false).catch(() => {});
     if (seed !== undefined) await topic.record(seed, true);
     else if (rec === undefined) await this.journal.setMeta(name, meta);
     topic.owned = this.topics.register(
@@ -315,6 +322,24 @@ export class HubTopics {
     );
     this.open.set(name, topic);
     this.bus?.follow(name, streamId ?? "0", (entries, lastId) => topic.fromBus(entries, lastId));
+  }
+
+  /** `p`'s value, or `undefined` when it takes longer than `ms` (on the hub context's clock). */
+  private bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+    return new Promise<T | undefined>((resolve) => {
+      const timer = this.ctx.clock.setTimer(ms, () => resolve(undefined));
+      p.then(
+        (v) => {
+          timer.cancel();
+          resolve(v);
+        },
+        (e: unknown) => {
+          timer.cancel();
+          this.report(e, "redis catch-up");
+          resolve(undefined);
+        },
+      );
+    });
   }
 
   private applyQuietly(replica: Replica, p: SyncPayload, name: string): boolean {

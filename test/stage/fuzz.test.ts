@@ -185,7 +185,10 @@ async function runSeed(seed: number, ops = 30): Promise<{ txs: number; crashes: 
       const m = stageValue<OpMap>(hub, "m");
       const c = stageValue<CDVCS<Tx>>(hub, "log");
       return nodes.every(
-        (x) => x.stage !== null && stageValue<OpMap>(x, "m").equals(m) && stageValue<CDVCS<Tx>>(x, "log").equals(c),
+        (x) =>
+          x.stage !== null &&
+          stageValue<OpMap>(x, "m").equals(m) &&
+          stageValue<CDVCS<Tx>>(x, "log").equals(c),
       );
     };
     const drain = async (what: string): Promise<void> => {

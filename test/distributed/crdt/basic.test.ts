@@ -1,6 +1,16 @@
 import { effect } from "@preact/signals-core";
 import { createContext, deserializeContext, signal } from "spindel";
-import { CrdtDecodeError, GSet, LWWRegister, nextHLC, ORMap, ORSet, PNCounter } from "spindel/crdt";
+import {
+  CDVCS,
+  CrdtDecodeError,
+  GSet,
+  LWWRegister,
+  nextHLC,
+  ORMap,
+  ORSet,
+  PNCounter,
+  VersionedMap,
+} from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
 import { checkCbor, DEFAULT_LIMITS } from "../../../src/distributed/limits.js";
@@ -139,6 +149,8 @@ describe("codecs", () => {
       .delete("j"),
     LWWRegister.of({ v: 1 }, "a", 7),
     PNCounter.empty().inc(3, "a").dec(1, "b"),
+    CDVCS.create<string>("a").commit(["tx"], "a"),
+    VersionedMap.empty<number>().set("k", 1).branch("b"),
   ];
 
   test("each value survives encode → decode equal, passes the wire check, joins with a live one", () => {

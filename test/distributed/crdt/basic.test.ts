@@ -4,11 +4,13 @@ import {
   CDVCS,
   CrdtDecodeError,
   GSet,
+  isConvergent,
   LWWRegister,
   nextHLC,
   ORMap,
   ORSet,
   PNCounter,
+  ref,
   VersionedMap,
 } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
@@ -251,6 +253,23 @@ describe("ORMap at size", () => {
     for (const [k, v] of model) expect(m.get(k)).toEqual([v]);
     expect(replica.equals(m)).toBe(true);
     expect(new Map(m.entries().map(([k, vs]) => [k, vs[0]]))).toEqual(model);
+  });
+});
+
+describe("the Convergent interface", () => {
+  test("every immutable datatype is convergent; the mutable ref is not", () => {
+    for (const v of [
+      GSet.empty(),
+      ORSet.empty(),
+      ORMap.empty(),
+      LWWRegister.of(1, "a"),
+      PNCounter.empty(),
+      CDVCS.create("a"),
+      VersionedMap.empty(),
+    ])
+      expect(isConvergent(v)).toBe(true);
+    expect(isConvergent(ref(1))).toBe(false);
+    expect(isConvergent({ join: 1 })).toBe(false);
   });
 });
 

@@ -11,9 +11,11 @@ export default defineConfig({
     alias: [
       { find: /^spindel$/, replacement: src("index.ts") },
       { find: /^spindel\/distributed$/, replacement: src("distributed/index.ts") },
+      { find: /^spindel\/distributed\/testing$/, replacement: src("distributed/testing/index.ts") },
       { find: /^spindel\/transform$/, replacement: src("transform/index.ts") },
       { find: /^spindel\/vite$/, replacement: src("transform/vite.ts") },
       { find: /^spindel\/crdt$/, replacement: src("distributed/crdt/index.ts") },
+      { find: /^spindel\/hub$/, replacement: src("distributed/hub/index.ts") },
     ],
   },
   test: {

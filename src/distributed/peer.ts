@@ -5,11 +5,9 @@
  * jitter). Once the hello exchange is done a link is symmetric: either side can call the other.
  * @module
  */
-import type { IncomingMessage, Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
-import type { WebSocket, WebSocketServer } from "ws";
+
 import type { Clock, TimerHandle } from "../core/clock.js";
+import { encodeCbor } from "../core/codec.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
 import { invalidArgument } from "../core/errors.js";
@@ -27,10 +25,21 @@ import { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";
 import { Deadlines, deadlineClockOf } from "./deadlines.js";
 import { RemoteError } from "./errors.js";
 import { resolveLimits, type WireLimits } from "./limits.js";
+import type { Link, LinkServer, LinkTransport } from "./net/link.js";
+import type { AttachableServer, UpgradeRequest } from "./net/link-socket.js";
+import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
 import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
 import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
 import { transport } from "./transport.js";
-import { type ErrorFrame, type HelloFrame, type InvokeFrame, messageOf, PROTOCOL_VERSION } from "./wire.js";
+import {
+  type ErrorFrame,
+  type HelloFrame,
+  type InvokeFrame,
+  LIMITS_IN_HELLO,
+  messageOf,
+  PROTOCOL_VERSION,
+  type ProtocolFrame,
+} from "./wire.js";
 
 /** What `authenticate` gets: the hello of a connecting peer and its HTTP upgrade request. */
 export interface HelloInfo {
@@ -39,7 +48,7 @@ export interface HelloInfo {
   /** The credential it sent (`ConnectOptions.credential`), if any. */
   readonly credential: unknown;
   /** The HTTP upgrade request (headers, cookies, remote address). */
-  readonly request: IncomingMessage | undefined;
+  readonly request: UpgradeRequest | undefined;
 }
 
 /**
@@ -75,6 +84,11 @@ export interface PeerOptions {
   exposeStacks?: boolean;
   /** Diagnostics: protocol errors, refused connections, hooks that threw (default: ignored). */
   onError?: (error: unknown, where: string) => void;
+  /**
+   * How links are made (default: the platform's, `ws` on Node and the page's WebSocket in a
+   * browser). The in-memory network of `spindel/distributed/testing` passes its own here.
+   */
+  transport?: LinkTransport;
 }
 
 /** Where to listen. */
@@ -84,11 +98,15 @@ export interface ListenOptions {
   /** Port (default 0: any free port). Ignored with `server`. */
   port?: number;
   /** Attach to this HTTP(S) server instead of creating one (it is not closed by `peer.close()`). */
-  server?: Server;
+  server?: AttachableServer;
   /** Only upgrade requests for this path (default: every path; `/` with `server` is a good idea). */
   path?: string;
   /** Only accept upgrade requests whose `Origin` header is in this list (requests without `Origin` — non-browsers — pass). */
   origins?: readonly string[];
+  /** Close a TCP connection that sends no upgrade request within this many ms (default 10,000; own server only). */
+  upgradeTimeoutMs?: number;
+  /** Most TCP connections open at once, upgraded or not; more are refused (default: unbounded; own server only). */
+  maxConnections?: number;
 }
 
 /** Reconnection policy: exponential backoff with jitter. */
@@ -201,6 +219,8 @@ class Dialer {
   state = DialState.Connecting;
   conn: Connection | null = null;
   everConnected = false;
+  /** The remote's id, once a hello told it ("" before). */
+  remoteId = "";
   private attempt = 0;
   private timer: TimerHandle | null = null;
   private refusal: RemoteError | null = null;
@@ -231,14 +251,15 @@ class Dialer {
     this.state = DialState.Connecting;
     this.refusal = null;
     this.peer._refreshStatus();
-    let socket: WebSocket;
+    let link: Link;
     try {
-      socket = transport().connect(this.opts.url, {
-        maxPayload: this.peer.limits.maxFrameBytes,
+      link = this.peer.transport.dial(this.opts.url, {
+        maxPayload: linkPayloadCap(this.peer.limits),
         handshakeTimeout: Number.isFinite(this.peer.connectTimeoutMs)
           ? this.peer.connectTimeoutMs
           : undefined,
         headers: this.opts.headers,
+        localId: this.peer.id,
       });
     } catch (err) {
       this.failed(
@@ -247,15 +268,20 @@ class Dialer {
       );
       return;
     }
-    const conn = new Connection(this.peer._connectionHost, socket, false, undefined);
+    const conn = new Connection(this.peer._connectionHost, link, false, undefined);
     this.conn = conn;
     this.peer._track(conn, this);
     // bounds the WebSocket opening handshake too (a browser socket has no timeout of its own)
     conn.armHandshakeTimeout(this.peer.connectTimeoutMs, "no answer from the listener");
-    socket.on("open", () => {
+    conn.onOpen = () => {
       if (conn.state !== "handshake") return;
       try {
-        const hello: HelloFrame = { type: "hello", v: PROTOCOL_VERSION, peer: this.peer.id };
+        const hello: HelloFrame = {
+          type: "hello",
+          v: PROTOCOL_VERSION,
+          peer: this.peer.id,
+          limits: helloLimits(this.peer.limits),
+        };
         if (this.opts.credential !== undefined) hello.credential = this.opts.credential;
         conn.send(hello);
       } catch (err) {
@@ -266,7 +292,7 @@ class Dialer {
         conn.close(CloseCode.Normal, "credential not serializable");
         return;
       }
-    });
+    };
   }
 
   /** The listener's hello arrived. */
@@ -275,6 +301,7 @@ class Dialer {
     this.state = DialState.Open;
     this.attempt = 0;
     this.everConnected = true;
+    this.remoteId = remoteId;
     if (!this.ready.settled) {
       this.ready.settled = true;
       this.ready.resolve(remoteId);
@@ -347,22 +374,13 @@ class Dialer {
   }
 }
 
-/** A listening endpoint (own HTTP server or attached to one). */
-interface Listener {
-  readonly wss: WebSocketServer;
-  readonly server: Server;
-  readonly owned: boolean;
-  readonly onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  readonly path: string | undefined;
-}
-
 /**
  * A peer: an id, a context registry, links to other peers. Create one with {@link Peer.listen} or
  * {@link Peer.connect} (or `new Peer(opts)` then `peer.listen(...)` / `peer.connect(...)`), address
  * others with `peer.remote(id)`, and `await peer.close()` when done: it closes every socket and
  * timer it opened.
  */
-export class Peer {
+export class Peer implements ProtocolHost {
   /** This peer's id. */
   readonly id: string;
   /** Contexts incoming calls can address, by id. */
@@ -379,6 +397,18 @@ export class Peer {
   readonly connectTimeoutMs: number;
   /** Heartbeat interval (ms, 0: off). */
   readonly heartbeatMs: number;
+  /** How this peer makes links. */
+  readonly transport: LinkTransport;
+  /**
+   * Protocol payloads dropped because no protocol of that name is attached here (the first one per
+   * link and name is answered with an `ERR_NO_FUNCTION` error frame, the rest only counted).
+   */
+  droppedProtocolFrames = 0;
+  /** Calls other peers run here, over all links (a call holds its slot until its body finished). */
+  private readonly slots = { count: 0 };
+  private readonly protocols = new Map<string, ProtocolHandler>();
+  private readonly protocolLinks = new Map<Connection, Map<string, ProtocolLink>>();
+  private readonly unknownProtocols = new WeakMap<Connection, Set<string>>();
   private readonly healthCtx: Context;
   private readonly authenticate: AuthenticateHook | undefined;
   private readonly onErrorHook: ((error: unknown, where: string) => void) | undefined;
@@ -389,10 +419,12 @@ export class Peer {
   private readonly waiters = new Map<string, Set<LinkWaiter>>();
   private readonly connectedSignals = new Map<string, Signal<boolean>>();
   private readonly scopes = new Map<string, RemoteScope>();
-  private listener: Listener | null = null;
+  private listener: LinkServer | null = null;
   /** The URL last seen while listening (kept after close, for logs and for re-listening on the same port). */
   private lastUrl: string | undefined = undefined;
   private closing: Promise<void> | null = null;
+  /** Set by the first `listen` or `connect`: from then on calls to peers nothing links fail at once. */
+  private started = false;
   private readonly defaultCallOptions: ResolvedCallOptions;
   /** @internal */
   readonly _callHost: CallHost;
@@ -419,6 +451,7 @@ export class Peer {
     this.heartbeatMs = checkMs("heartbeatMs", opts.heartbeatMs, DEFAULT_HEARTBEAT_MS, false);
     this.authenticate = opts.authenticate;
     this.onErrorHook = opts.onError;
+    this.transport = opts.transport ?? transport();
     this.healthCtx = opts.context ?? defaultContext();
     // call deadlines, connection waits and reconnect backoff run on the context's clock (virtual
     // in tests); transport safeguards (handshake, heartbeat, close grace) stay on real time
@@ -456,6 +489,7 @@ export class Peer {
       deadlines: this.deadlines,
       localContext: (cid) => this.contexts.get(cid),
       report: (e, w) => this.report(e, w),
+      slots: this.slots,
     };
     this._connectionHost = {
       id: this.id,
@@ -463,7 +497,13 @@ export class Peer {
       onHello: (conn, frame) => this.onHello(conn, frame),
       onRefused: (conn, frame) => this.onRefused(conn, frame),
       onInvoke: (conn, frame: InvokeFrame) => serveInvoke(this.serveHost, conn, frame),
+      onProtocol: (conn, frame) => this.onProtocol(conn, frame),
       onClosed: (conn) => this.onConnectionClosed(conn),
+      bufferedTotal: () => {
+        let n = 0;
+        for (const c of this.all) n += c.link.bufferedAmount;
+        return n;
+      },
       report: (e, w) => this.report(e, w),
     };
   }
@@ -505,7 +545,7 @@ export class Peer {
   /** The URL peers connect to (`ws://host:port/path`), once listening (still the last one after `close()`). */
   get url(): string | undefined {
     const l = this.listener;
-    if (l !== null && this.closing === null) this.lastUrl = urlOf(l.server, l.path) ?? this.lastUrl;
+    if (l !== null && this.closing === null) this.lastUrl = l.url ?? this.lastUrl;
     return this.lastUrl;
   }
 
@@ -517,77 +557,32 @@ export class Peer {
   /** Listen for connections; resolves with the URL (undefined when attached to a server that is not bound yet). */
   async listen(opts: ListenOptions = {}): Promise<string | undefined> {
     this.checkOpen("listen");
+    this.started = true;
     if (this.listener !== null) invalidArgument(`peer '${this.id}' is already listening on ${this.url}`);
     const path = opts.path;
     if (path !== undefined && (typeof path !== "string" || !path.startsWith("/")))
       invalidArgument(`listen: path must start with "/", got ${String(path)}`);
-    const origins = opts.origins !== undefined ? new Set(opts.origins) : null;
-    const platform = transport().server;
-    if (platform === null)
+    const listen = this.transport.listen;
+    if (listen === null)
       throw new RemoteError(
         "ERR_UNAVAILABLE",
-        `peer '${this.id}' cannot listen here (${transport().name}): a browser cannot accept WebSocket connections; connect to a listening peer instead`,
+        `peer '${this.id}' cannot listen here (${this.transport.name}): a browser cannot accept WebSocket connections; connect to a listening peer instead`,
       );
-    const { WebSocketServer, createServer } = platform;
-    const wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: this.limits.maxFrameBytes,
-      perMessageDeflate: false,
-      clientTracking: false,
+    const listener = await listen({
+      peerId: this.id,
+      maxPayload: linkPayloadCap(this.limits),
+      host: opts.host,
+      port: opts.port,
+      server: opts.server,
+      path,
+      origins: opts.origins,
+      upgradeTimeoutMs: opts.upgradeTimeoutMs,
+      maxConnections: opts.maxConnections,
+      accept: ({ link, request }) => this.accept(link, request),
+      isClosing: () => this.closing !== null,
+      report: (e, w) => this.report(e, w),
     });
-    wss.on("error", (err) => this.report(err, "listener"));
-    const owned = opts.server === undefined;
-    const server =
-      opts.server ??
-      createServer((_req, res) => {
-        res.writeHead(426, { "content-type": "text/plain", connection: "close" });
-        res.end("spindel peer: connect with a WebSocket\n");
-      });
-    const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-      socket.on("error", () => {}); // a client resetting mid-handshake must not crash the process
-      if (path !== undefined && pathOf(req.url) !== path) {
-        if (server.listeners("upgrade").length === 1) refuseUpgrade(socket, 404, "Not Found");
-        return; // someone else's path
-      }
-      const origin = req.headers.origin;
-      if (origins !== null && origin !== undefined && !origins.has(origin)) {
-        refuseUpgrade(socket, 403, "Forbidden");
-        return;
-      }
-      if (this.closing !== null) {
-        refuseUpgrade(socket, 503, "Service Unavailable");
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
-    };
-    server.on("upgrade", onUpgrade);
-    if (owned) {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error): void => {
-          server.off("listening", onListening);
-          reject(
-            new RemoteError(
-              "ERR_UNAVAILABLE",
-              `cannot listen on ${opts.host ?? "127.0.0.1"}:${opts.port ?? 0}: ${err.message}`,
-              { cause: err },
-            ),
-          );
-        };
-        const onListening = (): void => {
-          server.off("error", onError);
-          resolve();
-        };
-        server.once("error", onError);
-        server.once("listening", onListening);
-        server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1");
-      }).catch((err: unknown) => {
-        server.off("upgrade", onUpgrade);
-        wss.close();
-        throw err;
-      });
-      server.on("error", (err) => this.report(err, "listener"));
-    }
-    const listener: Listener = { wss, server, owned, onUpgrade, path };
+
     if (this.closing !== null) {
       // closed while we were binding: undo, leave nothing open
       await this.closeListener(listener);
@@ -604,9 +599,12 @@ export class Peer {
    */
   async connect(opts: DialOptions): Promise<string | undefined> {
     this.checkOpen("connect");
-    if (typeof opts?.url !== "string" || !/^(wss?:\/\/|ws\+unix:)/.test(opts.url))
-      invalidArgument(`connect: url must be a ws://, wss:// or ws+unix: URL, got ${String(opts?.url)}`);
+    if (typeof opts?.url !== "string" || !this.transport.accepts(opts.url))
+      invalidArgument(
+        `connect: url ${String(opts?.url)} is not one the ${this.transport.name} transport dials (ws://, wss:// or ws+unix: for WebSocket, mem:// in memory)`,
+      );
     const backoff = resolveBackoff(opts.reconnect);
+    this.started = true;
     const dialer = new Dialer(this, opts, backoff);
     this.dialers.add(dialer);
     dialer.dial();
@@ -657,6 +655,11 @@ export class Peer {
     return new RemoteScope(this, id, this._resolveCallOptions(options, this.defaultCallOptions));
   }
 
+  /** Calls other peers run here right now, over all links; a cancelled body that has not finished still counts. */
+  get inflightCalls(): number {
+    return this.slots.count;
+  }
+
   /** Whether a link to peer `id` is up right now. */
   isConnected(id: string): boolean {
     return this.links.has(id);
@@ -681,6 +684,26 @@ export class Peer {
     if (conn === undefined) return false;
     conn.close(CloseCode.Normal, reason);
     return true;
+  }
+
+  /**
+   * Attach a protocol under `name`: its handler gets `linkUp` at once for every link already up,
+   * then for each new one, `message` for each payload its counterpart sends, and `linkDown` when a
+   * link closes. Returns a function that detaches it (no `linkDown` calls). A payload for a name
+   * nobody attached is answered once per link and name with an `ERR_NO_FUNCTION` error frame
+   * (counted as a protocol error); later ones are dropped and counted in `droppedProtocolFrames`.
+   */
+  attachProtocol(name: string, handler: ProtocolHandler): () => void {
+    if (typeof name !== "string" || name === "" || name.length > 256)
+      invalidArgument("attachProtocol: name must be a non-empty string of at most 256 characters");
+    if (this.protocols.has(name)) invalidArgument(`attachProtocol: protocol '${name}' is already attached`);
+    this.protocols.set(name, handler);
+    for (const conn of this.protocolLinks.keys()) this.protocolUp(conn, name, handler);
+    return () => {
+      if (this.protocols.get(name) !== handler) return;
+      this.protocols.delete(name);
+      for (const m of this.protocolLinks.values()) m.delete(name);
+    };
   }
 
   /**
@@ -713,14 +736,8 @@ export class Peer {
     this._refreshStatus();
   }
 
-  private async closeListener(l: Listener): Promise<void> {
-    l.server.off("upgrade", l.onUpgrade);
-    await new Promise<void>((resolve) => l.wss.close(() => resolve()));
-    if (!l.owned) return;
-    await new Promise<void>((resolve) => {
-      l.server.close(() => resolve());
-      l.server.closeAllConnections();
-    });
+  private closeListener(l: LinkServer): Promise<void> {
+    return l.close();
   }
 
   // ---------------------------------------------------------------- internals
@@ -764,6 +781,7 @@ export class Peer {
       this.waiters.clear();
       for (const set of waiting) for (const w of set) w.onNoLink(error);
     }
+    this.failHopelessWaits();
     this._refreshStatus();
   }
 
@@ -806,7 +824,48 @@ export class Peer {
       throw new RemoteError("ERR_CLOSED", `cannot ${what}: peer '${this.id}' is closed`);
   }
 
+  /**
+   * Whether a link to `peerId` may still come: this peer was not started yet (calls made before
+   * `listen`/`connect` wait for it), a dialer that is connecting or backing off has not learned its
+   * remote's id or learned this one, or an incoming link that claimed this id is in its handshake.
+   * Otherwise nothing is making that link and a call to it fails at once.
+   */
+  private mayLink(peerId: string): boolean {
+    if (this.links.has(peerId)) return true;
+    if (!this.started) return true;
+    for (const d of this.dialers)
+      if (
+        (d.state === DialState.Connecting || d.state === DialState.Backoff) &&
+        (d.remoteId === "" || d.remoteId === peerId)
+      )
+        return true;
+    for (const c of this.all) if (c.state === "handshake" && c.inbound && c.remoteId === peerId) return true;
+    return false;
+  }
+
+  /** Fail the waiting calls no link can come for any more. */
+  private failHopelessWaits(): void {
+    for (const [peerId, set] of [...this.waiters]) {
+      if (this.mayLink(peerId)) continue;
+      this.waiters.delete(peerId);
+      const err = this.notLinkedError(peerId);
+      for (const w of set) w.onNoLink(err);
+    }
+  }
+
+  private notLinkedError(peerId: string): RemoteError {
+    return new RemoteError(
+      "ERR_UNAVAILABLE",
+      `peer '${peerId}' is not connected to '${this.id}' and no link to it is being made`,
+      { peer: peerId, data: { reason: "not-connected" } },
+    );
+  }
+
   private waitForLink(peerId: string, w: LinkWaiter): void {
+    if (!this.mayLink(peerId)) {
+      w.onNoLink(this.notLinkedError(peerId));
+      return;
+    }
     let set = this.waiters.get(peerId);
     if (set === undefined) {
       set = new Set();
@@ -815,17 +874,18 @@ export class Peer {
     set.add(w);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage): void {
+  private accept(link: Link, req: UpgradeRequest | undefined): void {
     if (this.closing !== null) {
-      ws.terminate();
+      link.terminate();
       return;
     }
-    const conn = new Connection(this._connectionHost, ws, true, req);
+    const conn = new Connection(this._connectionHost, link, true, req);
     this.all.add(conn);
     conn.armHandshakeTimeout(this.connectTimeoutMs, "no hello");
   }
 
   private onHello(conn: Connection, frame: HelloFrame): void {
+    if (frame.limits !== undefined) conn.remoteLimits = { ...this.limits, ...frame.limits };
     if (frame.v !== PROTOCOL_VERSION) {
       const message = `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`;
       // a listener of another version answered our hello: final, like a refusal (no retry loop)
@@ -883,9 +943,30 @@ export class Peer {
       this.refuse(conn, "ERR_UNAUTHORIZED", "authentication refused");
       return;
     }
+    // an incoming link never takes over one this peer dialed (the impostor would get its calls),
+    // and replaces an incoming one only for the same principal (a reconnect, not a takeover)
+    const old = this.links.get(conn.remoteId);
+    if (old !== undefined && old !== conn) {
+      if (!old.inbound) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is taken by a link this peer dialed; an incoming link cannot replace it`,
+        );
+        return;
+      }
+      if (!samePrincipal(old.principal, principal)) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is linked with another principal; only the same principal may replace its link`,
+        );
+        return;
+      }
+    }
     conn.principal = principal;
     try {
-      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id });
+      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id, limits: helloLimits(this.limits) });
     } catch (err) {
       this.report(err, "hello");
       conn.close(CloseCode.Protocol, "cannot send hello");
@@ -916,9 +997,8 @@ export class Peer {
   }
 
   private linkUp(conn: Connection, remoteId: string): void {
-    // a dialer that cannot send WebSocket pings (a browser) beats with ping frames; a listener
-    // always has ws's pings
-    conn.markOpen(remoteId, this.heartbeatMs, !conn.inbound && !transport().wsPings);
+    // a link that cannot send transport pings (a browser, in memory) beats with ping frames
+    conn.markOpen(remoteId, this.heartbeatMs);
     const old = this.links.get(remoteId);
     this.links.set(remoteId, conn);
     if (old !== undefined && old !== conn)
@@ -933,10 +1013,74 @@ export class Peer {
       this.waiters.delete(remoteId);
       for (const w of set) w.onLink(conn);
     }
+    if (conn.state === "open") {
+      this.protocolLinks.set(conn, new Map());
+      for (const [name, h] of this.protocols) this.protocolUp(conn, name, h);
+    }
+    // a dialer just learned its remote's id: calls waiting for another id may have lost their hope
+    if (this.waiters.size > 0) this.failHopelessWaits();
+  }
+
+  private protocolUp(conn: Connection, name: string, handler: ProtocolHandler): void {
+    const m = this.protocolLinks.get(conn);
+    if (m === undefined) return;
+    const pl: ProtocolLink = {
+      peerId: conn.remoteId,
+      principal: conn.inbound ? conn.principal : conn.remoteId,
+      dialed: !conn.inbound,
+      send(payload: unknown): boolean {
+        if (conn.state !== "open") return false;
+        return conn.sendBytes(conn.encode({ type: "protocol", protocol: name, payload }));
+      },
+    };
+    m.set(name, pl);
+    try {
+      handler.linkUp(pl);
+    } catch (err) {
+      this.report(err, `protocol ${name}`);
+    }
+  }
+
+  private onProtocol(conn: Connection, frame: ProtocolFrame): void {
+    const name = frame.protocol;
+    const handler = this.protocols.get(name);
+    const pl = this.protocolLinks.get(conn)?.get(name);
+    if (handler === undefined || pl === undefined) {
+      let seen = this.unknownProtocols.get(conn);
+      if (seen === undefined) this.unknownProtocols.set(conn, (seen = new Set()));
+      if (seen.has(name) || seen.size >= 16) {
+        this.droppedProtocolFrames++;
+        return;
+      }
+      seen.add(name);
+      conn.protocolError(
+        "ERR_NO_FUNCTION",
+        `no protocol '${name.slice(0, 64)}' is attached on peer '${this.id}'`,
+      );
+      return;
+    }
+    try {
+      handler.message(pl, frame.payload);
+    } catch (err) {
+      this.report(err, `protocol ${name}`);
+    }
   }
 
   private onConnectionClosed(conn: Connection): void {
     this.all.delete(conn);
+    const plinks = this.protocolLinks.get(conn);
+    if (plinks !== undefined) {
+      this.protocolLinks.delete(conn);
+      for (const [name, pl] of plinks) {
+        const h = this.protocols.get(name);
+        if (h === undefined) continue;
+        try {
+          h.linkDown(pl);
+        } catch (err) {
+          this.report(err, `protocol ${name}`);
+        }
+      }
+    }
     const remoteId = conn.remoteId;
     if (remoteId !== "" && this.links.get(remoteId) === conn) {
       this.links.delete(remoteId);
@@ -947,7 +1091,37 @@ export class Peer {
     const d = this.dialerOf.get(conn);
     this.dialerOf.delete(conn);
     d?.closed(conn);
+    if (this.waiters.size > 0 && this.closing === null) this.failHopelessWaits();
     this._refreshStatus();
+  }
+}
+
+/** The receive limits a hello announces. */
+function helloLimits(l: WireLimits): Partial<WireLimits> {
+  const out: Partial<WireLimits> = {};
+  for (const k of LIMITS_IN_HELLO) out[k] = l[k];
+  return out;
+}
+
+/**
+ * The largest message a link takes: twice `maxFrameBytes`, so a frame over the limit (from a sender
+ * that ignored the limits in our hello) is still read far enough to fail its call alone; beyond
+ * that the link closes (1009).
+ */
+function linkPayloadCap(l: WireLimits): number {
+  return Math.min(2 * l.maxFrameBytes, l.maxFrameBytes + 16 * 1024 * 1024);
+}
+
+/** Whether two principals are the same: identical, or equal as CBOR (authenticate may build a fresh object per hello). */
+function samePrincipal(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  try {
+    const x = encodeCbor(a);
+    const y = encodeCbor(b);
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  } catch {
+    return false;
   }
 }
 
@@ -967,31 +1141,6 @@ function resolveBackoff(r: boolean | ReconnectOptions | undefined): Required<Rec
   if (!(out.maxAttempts >= 0))
     invalidArgument(`reconnect.maxAttempts must be >= 0, got ${String(o.maxAttempts)}`);
   return out;
-}
-
-function pathOf(url: string | undefined): string {
-  if (url === undefined) return "/";
-  const q = url.indexOf("?");
-  return q >= 0 ? url.slice(0, q) : url;
-}
-
-function refuseUpgrade(socket: Duplex, status: number, text: string): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once("finish", () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
-/** The URL to dial a server: undefined until it is bound; wildcard addresses become loopback. */
-function urlOf(server: Server, path: string | undefined): string | undefined {
-  const a = server.address() as AddressInfo | string | null;
-  if (a === null) return undefined;
-  if (typeof a === "string") return `ws+unix:${a}:${path ?? "/"}`;
-  const addr = a.address === "0.0.0.0" ? "127.0.0.1" : a.address === "::" ? "::1" : a.address;
-  const host = addr.includes(":") ? `[${addr}]` : addr;
-  return `ws://${host}:${a.port}${path ?? ""}`;
 }
 
 /** Wait for a closing connection, terminating it if the close handshake takes longer than a grace period. */

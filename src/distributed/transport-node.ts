@@ -1,24 +1,12 @@
 /**
- * The Node transport: client sockets and servers from `ws`, HTTP servers from `node:http`.
- * Importing this module installs it.
+ * The Node transport: links over `ws`, listening on `node:http` servers. Importing this module
+ * installs it.
  * @module
  */
-import { createServer } from "node:http";
-import { WebSocket, WebSocketServer } from "ws";
-import { installTransport, type Transport } from "./transport.js";
+import { wsTransport } from "./net/adapters/ws-node.js";
+import { installTransport } from "./transport.js";
 
 /** `ws` and `node:http`. */
-export const nodeTransport: Transport = {
-  name: "node",
-  wsPings: true,
-  connect: (url, opts) =>
-    new WebSocket(url, {
-      perMessageDeflate: false,
-      maxPayload: opts.maxPayload,
-      handshakeTimeout: opts.handshakeTimeout,
-      headers: opts.headers,
-    }),
-  server: { WebSocketServer, createServer },
-};
+export const nodeTransport = wsTransport;
 
 installTransport(nodeTransport);

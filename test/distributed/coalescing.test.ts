@@ -12,6 +12,7 @@ import { describe, expect, test } from "vitest";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import { Connection, type ConnectionHost } from "../../src/distributed/connection.js";
 import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
+import { WsLink } from "../../src/distributed/net/adapters/ws-node.js";
 import { decodeFrame, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
 import { client, defineRemote, gate, handFrame, hub, within } from "./helpers.js";
 
@@ -46,10 +47,12 @@ describe("write coalescing", () => {
       onHello() {},
       onRefused() {},
       onInvoke() {},
+      onProtocol() {},
+      bufferedTotal: () => 0,
       onClosed() {},
       report() {},
     };
-    const conn = new Connection(host, socket as unknown as WebSocket, false, undefined);
+    const conn = new Connection(host, new WsLink(socket as unknown as WebSocket), false, undefined);
     conn.sendCancel(1);
     conn.sendCancel(2);
     conn.sendCancel(3);

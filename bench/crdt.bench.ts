@@ -10,6 +10,8 @@
  * of the full state and of all the updates. Array workload: 2 actors append 1,000 items to one
  * array (500 each, syncing every 10 appends); measured: the time of the whole run (appends and
  * syncs), the time to load the full state into a fresh replica, and the encoded bytes.
+ * Replicas are named alike on both sides: Yjs clientIDs 1, 2, 3 and ORMap actors "1", "2", "3"
+ * (each update names its writer, so longer ids cost bytes on both sides).
  * Ratios are spindel / anchor (lower is better; the issue's target is ≤ 1.5). Writes
  * bench/results/crdt.json. Speed is never asserted.
  */
@@ -86,7 +88,7 @@ function yjsRun(): { updates: Uint8Array[]; full: Uint8Array; final: Record<stri
 
 /** The same workload on three ORMaps; every local delta encoded with the shared codec. */
 function ormapRun(): { updates: Uint8Array[]; full: Uint8Array; final: Record<string, unknown> } {
-  const reps = [0, 1, 2].map((i) => ORMap.empty<string, number>(`actor-${i}`));
+  const reps = [0, 1, 2].map((i) => ORMap.empty<string, number>(String(i + 1)));
   const updates: Uint8Array[] = [];
   const outbox: Uint8Array[][] = [[], [], []];
   ops.forEach((op, i) => {

@@ -401,11 +401,13 @@ export function refFromOps<T = unknown>(log: readonly RefOp[], opts: { actor?: s
   return r;
 }
 
-const KINDS = ["map", "list", "set", "setn", "del", "ins", "insn", "rm"] as const;
+const KINDS = ["map", "list", "set", "setn", "del", "ins", "insn", "rm", "run"] as const;
 
 /**
  * Compact plain data for ops: an actor table and one row per op,
- * `[kind, counter, actor, ...refs as counter/actor pairs, key or value]`.
+ * `[kind, counter, actor, ...refs as counter/actor pairs, key or value]`; a run of scalar inserts
+ * by one actor, each right after the one before with the next counter (typing, appending), is
+ * one row holding the values.
  */
 export function encodeRefOps(ops: readonly RefOp[]): unknown {
   const actors: string[] = [];
@@ -424,7 +426,35 @@ export function encodeRefOps(ops: readonly RefOp[]): unknown {
     const at = s.indexOf(":");
     return [Number(s.slice(0, at)), ai(s.slice(at + 1))];
   };
-  const rows = ops.map((op): unknown[] => {
+  const rows: unknown[][] = [];
+  // a run: scalar inserts by one actor with consecutive counters, each after the one before
+  let run: { row: unknown[]; values: unknown[]; last: RefOp & { op: "ins" } } | null = null;
+  for (const op of ops) {
+    if (
+      run !== null &&
+      op.op === "ins" &&
+      op.node === undefined &&
+      op.id[1] === run.last.id[1] &&
+      op.id[0] === run.last.id[0] + 1 &&
+      op.obj === run.last.obj &&
+      op.after === idStr(run.last.id)
+    ) {
+      run.values.push(op.value);
+      run.last = op;
+      continue;
+    }
+    const row = rowOf(op);
+    if (op.op === "ins" && op.node === undefined) {
+      const values = [op.value];
+      row[0] = 8;
+      row[row.length - 1] = values;
+      run = { row, values, last: op };
+    } else run = null;
+    rows.push(row);
+  }
+  return [actors, rows];
+
+  function rowOf(op: RefOp): unknown[] {
     const head = [op.id[0], ai(op.id[1])];
     switch (op.op) {
       case "map":
@@ -444,8 +474,7 @@ export function encodeRefOps(ops: readonly RefOp[]): unknown {
       default:
         return [7, ...head, ...ref(op.obj), ...ref(op.elem)];
     }
-  });
-  return [actors, rows];
+  }
 }
 
 /** Inverse of {@link encodeRefOps}; throws `ERR_DESERIALIZE` on malformed data. */
@@ -457,8 +486,8 @@ export function decodeRefOps(data: unknown): RefOp[] {
     "ref actors",
   );
   decodeCheck(Array.isArray(rows), "ref ops");
-  const lengths = [3, 3, 7, 8, 6, 8, 9, 7];
-  return (rows as unknown[]).map((row): RefOp => {
+  const lengths = [3, 3, 7, 8, 6, 8, 9, 7, 8];
+  return (rows as unknown[]).flatMap((row): RefOp[] => {
     decodeCheck(Array.isArray(row) && typeof row[0] === "number" && row.length === lengths[row[0]], "ref op");
     const r = row as unknown[];
     const int = (i: number, min: number) => {
@@ -481,23 +510,36 @@ export function decodeRefOps(data: unknown): RefOp[] {
     const kind = KINDS[r[0] as number];
     switch (kind) {
       case "map":
-        return { op: "map", id };
+        return [{ op: "map", id }];
       case "list":
-        return { op: "list", id };
+        return [{ op: "list", id }];
       case "set":
         decodeCheck(!isContainer(r[6]), "ref op value");
-        return { op: "set", id, obj: ref(3), key: key(5), value: r[6] as Scalar };
+        return [{ op: "set", id, obj: ref(3), key: key(5), value: r[6] as Scalar }];
       case "setn":
-        return { op: "set", id, obj: ref(3), key: key(5), node: ref(6) };
+        return [{ op: "set", id, obj: ref(3), key: key(5), node: ref(6) }];
       case "del":
-        return { op: "del", id, obj: ref(3), key: key(5) };
+        return [{ op: "del", id, obj: ref(3), key: key(5) }];
       case "ins":
         decodeCheck(!isContainer(r[7]), "ref op value");
-        return { op: "ins", id, obj: ref(3), after: refOrNull(5), value: r[7] as Scalar };
+        return [{ op: "ins", id, obj: ref(3), after: refOrNull(5), value: r[7] as Scalar }];
       case "insn":
-        return { op: "ins", id, obj: ref(3), after: refOrNull(5), node: ref(7) };
+        return [{ op: "ins", id, obj: ref(3), after: refOrNull(5), node: ref(7) }];
+      case "run": {
+        const values = r[7];
+        decodeCheck(Array.isArray(values) && values.length > 0, "ref op run");
+        const obj = ref(3);
+        let after = refOrNull(5);
+        return (values as unknown[]).map((value, i): RefOp => {
+          decodeCheck(!isContainer(value), "ref op value");
+          const opId: OpId = [id[0] + i, id[1]];
+          const op: RefOp = { op: "ins", id: opId, obj, after, value: value as Scalar };
+          after = idStr(opId);
+          return op;
+        });
+      }
       case "rm":
-        return { op: "rm", id, obj: ref(3), elem: ref(5) };
+        return [{ op: "rm", id, obj: ref(3), elem: ref(5) }];
       default:
         return decodeCheck(false, "ref op kind") as never;
     }

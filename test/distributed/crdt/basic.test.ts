@@ -1,6 +1,18 @@
 import { effect } from "@preact/signals-core";
 import { createContext, deserializeContext, signal } from "spindel";
-import { CrdtDecodeError, GSet, LWWRegister, nextHLC, ORMap, ORSet, PNCounter } from "spindel/crdt";
+import {
+  CDVCS,
+  CrdtDecodeError,
+  GSet,
+  isConvergent,
+  LWWRegister,
+  nextHLC,
+  ORMap,
+  ORSet,
+  PNCounter,
+  ref,
+  VersionedMap,
+} from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
 import { checkCbor, DEFAULT_LIMITS } from "../../../src/distributed/limits.js";
@@ -139,6 +151,8 @@ describe("codecs", () => {
       .delete("j"),
     LWWRegister.of({ v: 1 }, "a", 7),
     PNCounter.empty().inc(3, "a").dec(1, "b"),
+    CDVCS.create<string>("a").commit(["tx"], "a"),
+    VersionedMap.empty<number>().set("k", 1).branch("b"),
   ];
 
   test("each value survives encode → decode equal, passes the wire check, joins with a live one", () => {
@@ -239,6 +253,23 @@ describe("ORMap at size", () => {
     for (const [k, v] of model) expect(m.get(k)).toEqual([v]);
     expect(replica.equals(m)).toBe(true);
     expect(new Map(m.entries().map(([k, vs]) => [k, vs[0]]))).toEqual(model);
+  });
+});
+
+describe("the Convergent interface", () => {
+  test("every immutable datatype is convergent; the mutable ref is not", () => {
+    for (const v of [
+      GSet.empty(),
+      ORSet.empty(),
+      ORMap.empty(),
+      LWWRegister.of(1, "a"),
+      PNCounter.empty(),
+      CDVCS.create("a"),
+      VersionedMap.empty(),
+    ])
+      expect(isConvergent(v)).toBe(true);
+    expect(isConvergent(ref(1))).toBe(false);
+    expect(isConvergent({ join: 1 })).toBe(false);
   });
 });
 

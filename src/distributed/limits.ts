@@ -272,14 +272,13 @@ function scan(limits: WireLimits): void {
         break;
       case 2:
       case 3: {
-        let n: number;
         if (ai === 31)
           // cbor-x joins the chunks of an indefinite byte string with Node's Buffer (not portable)
           // and refuses indefinite text strings: both are refused here, with one clear message
           throw malformed(
             `indefinite-length ${major === 2 ? "byte" : "text"} strings are not supported: send a definite length`,
           );
-        n = readArg(ai);
+        const n = readArg(ai);
         if (n > len - pos) throw malformed("string runs past the end of the frame");
         pos += n;
         if (bignum && n > maxBigIntBytes)

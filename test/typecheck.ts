@@ -30,7 +30,11 @@ export function typeProblems(files: readonly string[]): TypeProblem[] {
     types: ["node"],
     typeRoots: [path.join(REPO, "node_modules/@types")],
     lib: ["lib.es2022.d.ts", "lib.dom.d.ts"],
-    paths: { spindel: [path.join(REPO, "src/index.ts")] },
+    paths: {
+      spindel: [path.join(REPO, "src/index.ts")],
+      "spindel/distributed": [path.join(REPO, "src/distributed/index.ts")],
+      "spindel/distributed/testing": [path.join(REPO, "src/distributed/testing/index.ts")],
+    },
   });
   const ours = new Set(files.map((f) => path.resolve(f)));
   return ts

@@ -34,6 +34,9 @@ export function typeProblems(files: readonly string[]): TypeProblem[] {
       spindel: [path.join(REPO, "src/index.ts")],
       "spindel/distributed": [path.join(REPO, "src/distributed/index.ts")],
       "spindel/distributed/testing": [path.join(REPO, "src/distributed/testing/index.ts")],
+      "spindel/crdt": [path.join(REPO, "src/distributed/crdt/index.ts")],
+      "spindel/transform": [path.join(REPO, "src/transform/index.ts")],
+      "spindel/vite": [path.join(REPO, "src/transform/vite.ts")],
     },
   });
   const ours = new Set(files.map((f) => path.resolve(f)));

@@ -210,6 +210,50 @@ const windowedRate = await rates(windowed);
 const burstRate = await rates(burst);
 await subjects.rpc.close();
 await subjects.raw.close();
+// ---------------------------------------------------------------- deadline cost
+// 100,000 calls issued at once, each with its own deadline (10 min: none fires), so both sides hold 100,000 live
+// deadlines: every call with a distinct timeoutMs (600,000 + i/1000 ms) against every call with the
+// same one. Deadlines grouped by exact duration made the distinct case quadratic; the heap makes
+// every deadline operation O(log n) whatever the values.
+const DEADLINE_CALLS = 100_000;
+const DEADLINE_ROUNDS = 3;
+
+async function deadlineRates(): Promise<{ one: number; distinct: number }> {
+  const echo = registerRemote("bench/rpc:deadline-echo:0", ["v"], "bench-deadline-echo", (v) => () => v);
+  const big = { maxPendingCalls: 200_000, maxInflightCalls: 200_000, maxInflightCallsTotal: 200_000 };
+  const hub = await Peer.listen({
+    id: "dl-hub",
+    host: "127.0.0.1",
+    port: 0,
+    context: createContext(),
+    limits: big,
+  });
+  const client = await Peer.connect({ id: "dl-bench", url: hub.url, limits: big });
+  const ctx = createContext();
+  const run = async (distinct: boolean): Promise<number> => {
+    const scopes = Array.from({ length: DEADLINE_CALLS }, (_, i) =>
+      client.remote("dl-hub", { timeoutMs: distinct ? 600_000 + i / 1000 : 600_000 }),
+    );
+    gc?.();
+    const t0 = performance.now();
+    await Promise.all(scopes.map((s) => ctx.value(invokeRemote(echo, s, [payload]))));
+    return DEADLINE_CALLS / ((performance.now() - t0) / 1000);
+  };
+  await run(false); // warm-up
+  await run(true);
+  const got = { one: [] as number[], distinct: [] as number[] };
+  for (let r = 0; r < DEADLINE_ROUNDS; r++) {
+    got.one.push(await run(false));
+    got.distinct.push(await run(true));
+  }
+  await client.close();
+  await hub.close();
+  const median = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  return { one: median(got.one), distinct: median(got.distinct) };
+}
+
+const deadlineRate = await deadlineRates();
+
 const raw = { latency: latencyOf.raw, windowed: windowedRate.raw, burst: burstRate.raw };
 const rpc = { latency: latencyOf.rpc, windowed: windowedRate.rpc, burst: burstRate.rpc };
 
@@ -255,11 +299,19 @@ const result = {
     spindel: Math.round(rpc.burst),
     ratio: round(rpc.burst / raw.burst, 2),
   },
-  targets: { p50RatioAtMost: 1.5, throughputRatioAtLeast: 0.5 },
+  deadlines: {
+    note: `${DEADLINE_CALLS} calls at once, each with its own deadline on both sides; median of ${DEADLINE_ROUNDS} rounds`,
+    oneDeadlinePerSec: Math.round(deadlineRate.one),
+    distinctDeadlinesPerSec: Math.round(deadlineRate.distinct),
+    /** time with distinct deadlines over time with one deadline */
+    costRatio: round(deadlineRate.one / deadlineRate.distinct, 2),
+  },
+  targets: { p50RatioAtMost: 1.5, throughputRatioAtLeast: 0.5, deadlineCostRatioAtMost: 1.5 },
   met: {
     p50: rpc.latency.p50Us / raw.latency.p50Us <= 1.5,
     p50PairedByBlock: paired[Math.floor(BLOCKS / 2)]! <= 1.5,
     throughput: rpc.windowed / raw.windowed >= 0.5,
+    deadlines: deadlineRate.one / deadlineRate.distinct <= 1.5,
   },
 };
 
@@ -272,6 +324,7 @@ console.log(
     `latency p99: raw ${result.latencyUs.rawEcho.p99} µs, spindel ${result.latencyUs.spindel.p99} µs (x${result.latencyUs.ratioP99})`,
     `pipelined (${WINDOW} in flight): raw ${result.pipelinedPerSec.rawEcho}/s, spindel ${result.pipelinedPerSec.spindel}/s (x${result.pipelinedPerSec.ratio}, target >= 0.5)`,
     `burst (${PIPELINE_CALLS} at once): raw ${result.burstPerSec.rawEcho}/s, spindel ${result.burstPerSec.spindel}/s (x${result.burstPerSec.ratio})`,
+    `deadlines (${DEADLINE_CALLS} at once): one ${result.deadlines.oneDeadlinePerSec}/s, distinct ${result.deadlines.distinctDeadlinesPerSec}/s (cost x${result.deadlines.costRatio}, target <= 1.5)`,
     `written ${out}`,
   ].join("\n"),
 );

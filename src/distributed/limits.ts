@@ -272,29 +272,15 @@ function scan(limits: WireLimits): void {
         break;
       case 2:
       case 3: {
-        let n: number;
-        if (ai === 31) {
-          // cbor-x joins the chunks of an indefinite byte string with Node's Buffer: not portable
-          if (major === 2)
-            throw malformed("indefinite-length byte strings are not supported: send a definite length");
-          // indefinite text string: definite chunks of the same major type, then break
-          n = 0;
-          for (;;) {
-            if (pos >= len) throw malformed("truncated indefinite string");
-            const cb = bytes[pos++]!;
-            if (cb === 0xff) break;
-            if (cb >> 5 !== major || (cb & 31) === 31) throw malformed("bad chunk in an indefinite string");
-            if (++items > maxItems) throw limitError(`more than maxItems ${maxItems} items in one frame`);
-            const c = readArg(cb & 31);
-            if (c > len - pos) throw malformed("string chunk runs past the end of the frame");
-            pos += c;
-            n += c;
-          }
-        } else {
-          n = readArg(ai);
-          if (n > len - pos) throw malformed("string runs past the end of the frame");
-          pos += n;
-        }
+        if (ai === 31)
+          // cbor-x joins the chunks of an indefinite byte string with Node's Buffer (not portable)
+          // and refuses indefinite text strings: both are refused here, with one clear message
+          throw malformed(
+            `indefinite-length ${major === 2 ? "byte" : "text"} strings are not supported: send a definite length`,
+          );
+        const n = readArg(ai);
+        if (n > len - pos) throw malformed("string runs past the end of the frame");
+        pos += n;
         if (bignum && n > maxBigIntBytes)
           throw limitError(`bignum of ${n} bytes exceeds maxBigIntBytes ${maxBigIntBytes}`);
         bignum = false;

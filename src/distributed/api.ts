@@ -75,10 +75,6 @@ export type {
   StreamOptions,
 } from "./stage/index.js";
 export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";
-export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
-export { canonicalCbor, contentAddress } from "./store/canonical.js";
-export { putContent } from "./store/content.js";
-// Stores and their replication
 // Stores and their replication (src/distributed/store)
 export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";
 export { memoryBackend, memoryStore } from "./store/adapters/memory.js";

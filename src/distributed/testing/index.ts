@@ -25,6 +25,5 @@ export type {
 export { LinkState } from "../net/link.js";
 export type { LinkPair, SuiteRunner } from "./link-conformance.js";
 export { linkConformance } from "./link-conformance.js";
-export type { StoreConformanceOptions, StoreFactory, StoreSuiteRunner } from "./store-conformance.js";
 export type { StoreConformanceOptions, StoreFactory } from "./store-conformance.js";
 export { storeConformance } from "./store-conformance.js";

@@ -78,12 +78,12 @@ describe("canonical CBOR", () => {
       ) {}
     }
     registerTaggedCodec<Point>({
-      tag: 41_000,
+      tag: 60_000,
       Class: Point,
       encode: (p) => [p.x, p.y],
       decode: (d) => new Point(...(d as [number, number])),
     });
-    expect(hex(new Point(1, 2))).toBe("d9a028820102");
+    expect(hex(new Point(1, 2))).toBe("d9ea60820102");
     expect(decodeCbor(canonicalCbor(new Point(1, 2)))).toEqual(new Point(1, 2));
   });
 

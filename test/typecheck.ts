@@ -37,6 +37,7 @@ export function typeProblems(files: readonly string[]): TypeProblem[] {
       "spindel/crdt": [path.join(REPO, "src/distributed/crdt/index.ts")],
       "spindel/transform": [path.join(REPO, "src/transform/index.ts")],
       "spindel/vite": [path.join(REPO, "src/transform/vite.ts")],
+      "spindel/hub": [path.join(REPO, "src/distributed/hub/index.ts")],
     },
   });
   const ours = new Set(files.map((f) => path.resolve(f)));

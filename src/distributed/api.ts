@@ -22,6 +22,8 @@ export type {
   LinkTransport,
   ListenLinkOptions,
 } from "./net/link.js";
+// the Node HTTP shapes the public types mention, structurally (no @types/node or @types/ws needed)
+export type { AttachableServer, UpgradeRequest } from "./net/link-socket.js";
 export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
 export type {
   AuthenticateHook,
@@ -71,6 +73,7 @@ export type {
   StageOptions,
   StageORMap,
   StagePeer,
+  StageValue,
   StoreWrite,
   StreamOptions,
 } from "./stage/index.js";
@@ -133,3 +136,5 @@ export {
   Topics,
 } from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+// Workspaces (src/distributed/workspace)
+export * from "./workspace/index.js";

@@ -12,7 +12,7 @@ import { type Spin, type SpinBody, spin } from "../core/spin.js";
 import type { Connection, OutgoingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
-import { RemoteError } from "./errors.js";
+import { noContextFix, RemoteError } from "./errors.js";
 import type { RemoteDefinition } from "./remote-registry.js";
 import { type InvokeFrame, messageOf } from "./wire.js";
 
@@ -343,10 +343,14 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
     const ctx = host.localContext(cid);
     if (ctx === undefined || ctx.disposed) {
       this.fail(
-        new RemoteError("ERR_NO_CONTEXT", `no context '${cid}' is registered on peer '${host.id}'`, {
-          ...this.detail(),
-          data: { context: cid },
-        }),
+        new RemoteError(
+          "ERR_NO_CONTEXT",
+          `no context '${cid}' is registered on peer '${host.id}'. ${noContextFix(cid)}`,
+          {
+            ...this.detail(),
+            data: { context: cid },
+          },
+        ),
       );
       return;
     }

@@ -5,10 +5,11 @@
  * payloads) is up to the {@link ConnectionHost}.
  * @module
  */
-import type { IncomingMessage } from "node:http";
+
 import { isRemoteErrorCode, RemoteError, type RemoteErrorCode } from "./errors.js";
 import { checkCbor, type WireLimits } from "./limits.js";
 import type { Link } from "./net/link.js";
+import type { UpgradeRequest } from "./net/link-socket.js";
 import {
   decodeFrame,
   type ErrorFrame,
@@ -151,7 +152,7 @@ export class Connection {
     readonly host: ConnectionHost,
     readonly link: Link,
     readonly inbound: boolean,
-    readonly request: IncomingMessage | undefined,
+    readonly request: UpgradeRequest | undefined,
   ) {
     this.remoteLimits = host.limits;
     this.closed = new Promise((resolve) => {

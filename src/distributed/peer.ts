@@ -5,7 +5,7 @@
  * jitter). Once the hello exchange is done a link is symmetric: either side can call the other.
  * @module
  */
-import type { IncomingMessage, Server } from "node:http";
+
 import type { Clock, TimerHandle } from "../core/clock.js";
 import { encodeCbor } from "../core/codec.js";
 import type { Context } from "../core/context.js";
@@ -26,6 +26,7 @@ import { Deadlines, deadlineClockOf } from "./deadlines.js";
 import { RemoteError } from "./errors.js";
 import { resolveLimits, type WireLimits } from "./limits.js";
 import type { Link, LinkServer, LinkTransport } from "./net/link.js";
+import type { AttachableServer, UpgradeRequest } from "./net/link-socket.js";
 import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
 import type { RemoteDefinition, RemoteTarget } from "./remote-registry.js";
 import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
@@ -47,7 +48,7 @@ export interface HelloInfo {
   /** The credential it sent (`ConnectOptions.credential`), if any. */
   readonly credential: unknown;
   /** The HTTP upgrade request (headers, cookies, remote address). */
-  readonly request: IncomingMessage | undefined;
+  readonly request: UpgradeRequest | undefined;
 }
 
 /**
@@ -97,7 +98,7 @@ export interface ListenOptions {
   /** Port (default 0: any free port). Ignored with `server`. */
   port?: number;
   /** Attach to this HTTP(S) server instead of creating one (it is not closed by `peer.close()`). */
-  server?: Server;
+  server?: AttachableServer;
   /** Only upgrade requests for this path (default: every path; `/` with `server` is a good idea). */
   path?: string;
   /** Only accept upgrade requests whose `Origin` header is in this list (requests without `Origin` — non-browsers — pass). */
@@ -873,7 +874,7 @@ export class Peer implements ProtocolHost {
     set.add(w);
   }
 
-  private accept(link: Link, req: IncomingMessage | undefined): void {
+  private accept(link: Link, req: UpgradeRequest | undefined): void {
     if (this.closing !== null) {
       link.terminate();
       return;

@@ -11,7 +11,7 @@ import type { SpinBody } from "../core/spin.js";
 import type { Connection, IncomingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
-import { RemoteError, type RemoteErrorCode } from "./errors.js";
+import { noContextFix, RemoteError, type RemoteErrorCode } from "./errors.js";
 import type { WireLimits } from "./limits.js";
 import { lookupRemote } from "./remote-registry.js";
 import { type ErrorFrame, type InvokeFrame, messageOf } from "./wire.js";
@@ -220,7 +220,7 @@ class Incoming implements IncomingCall {
         errorFrame(
           frame.id,
           "ERR_NO_CONTEXT",
-          `no context '${this.contextId}' is registered on peer '${host.id}'${ctx !== undefined ? " (it was disposed)" : ""}`,
+          `no context '${this.contextId}' is registered on peer '${host.id}'${ctx !== undefined ? " (it was disposed)" : ""}. ${noContextFix(this.contextId)}`,
           { context: this.contextId },
         ),
       );

@@ -157,8 +157,9 @@ async function listenWs(opts: ListenLinkOptions): Promise<LinkServer> {
   });
   wss.on("error", (err) => opts.report(err, "listener"));
   const owned = opts.server === undefined;
+  // the public option is structural (no node:http types in spindel's .d.ts); in Node it is a Server
   const server =
-    opts.server ??
+    (opts.server as Server | undefined) ??
     createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain", connection: "close" });
       res.end("spindel peer: connect with a WebSocket\n");

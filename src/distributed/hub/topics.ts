@@ -213,7 +213,7 @@ export class HubTopics {
         let cs: unknown;
         if (Array.isArray(p) && (p[0] === SUB || p[0] === PUB) && typeof p[1] === "string" && p[1] !== "") {
           topic = p[1];
-          if (p[0] === SUB) cs = p[2];
+          if (p[0] === SUB) cs = p[3]; // [SUB, topic, hs, clientState]
         }
         this.dispatch(() => handler.message(l, p), topic, cs);
       },

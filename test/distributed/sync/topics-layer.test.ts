@@ -164,6 +164,34 @@ describe("topics", () => {
     expect(col.items).toEqual([0]);
   });
 
+  test("unsubscribe and a dropped link remove the subscription; a dialer re-subscribes when the link is back", async () => {
+    const net = new SimNet();
+    const hub = net.host("hub");
+    const c1 = net.host("c1");
+    const c2 = net.host("c2");
+    net.connect(c1, hub);
+    net.connect(c2, hub);
+    const owned = Topics.of(hub).register("n", counterTopic(0).strategy);
+    const a = collector();
+    const b = collector();
+    const sa = Topics.of(c1).subscribe("n", a.strategy);
+    const sb = Topics.of(c2).subscribe("n", b.strategy);
+    await sa.ready;
+    await sb.ready;
+    expect(owned.subscribers.sort()).toEqual(["c1", "c2"]);
+    sa.close();
+    await until(() => owned.subscribers.length === 1, "unsubscribed");
+    owned.publish("after-unsub");
+    await until(() => b.pubs.length === 1, "c2 still gets publishes");
+    expect(a.pubs).toEqual([]);
+    net.disconnect(c2, hub);
+    expect(owned.subscribers).toEqual([]);
+    expect(sb.connected).toBe(false);
+    net.connect(c2, hub);
+    await until(() => sb.caughtUp, "re-subscribed");
+    expect(owned.subscribers).toEqual(["c2"]);
+  });
+
   test("creating a topic twice or with bad options is refused", () => {
     const net = new SimNet();
     const hub = net.host("hub");

@@ -358,13 +358,13 @@ export async function subscribeStore(
   };
 
   /** Until fewer than STATE_WINDOW state chunks wait for the owner's acknowledgement. */
-  const room = (mine: number): Promise<boolean> =>
+  const room = (mine: number, base: number): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
       const check = (): void => {
         if (closed || mine !== hs || sub === null) {
           wake.delete(check);
           resolve(false);
-        } else if (sub.pending < STATE_WINDOW) {
+        } else if (sub.pending - base < STATE_WINDOW) {
           wake.delete(check);
           resolve(true);
         }
@@ -376,10 +376,12 @@ export async function subscribeStore(
   const sendState = async (mine: number): Promise<void> => {
     // after the subscribe frame: this runs from a later task than clientState()
     await Promise.resolve();
+    // publishes of an earlier link still count as pending until this handshake completes
+    const base = sub?.pending ?? 0;
     try {
       const it = stateChunks(mine, localStore.keys(), chunkKeys, STATE_CHUNK_BYTES);
       for await (const m of it) {
-        if (!(await room(mine))) return;
+        if (!(await room(mine, base))) return;
         sub!.publish(m);
       }
     } catch (e) {
@@ -388,6 +390,8 @@ export async function subscribeStore(
   };
 
   const apply = async (raw: unknown, op: "handshake" | "assoc"): Promise<void> => {
+    // after close() the local store is the caller's again (it may be closed already)
+    if (closed) return;
     const items = op === "handshake" ? (Array.isArray(raw) ? raw : []) : [raw];
     if (op === "handshake" && !Array.isArray(raw)) {
       stats.refused++;

@@ -278,13 +278,13 @@ export function exportStore(
       handshake,
       publish(payload, link) {
         // the only thing a subscriber publishes is what it holds, during its handshake
-        const m = parseStateMessage(payload);
         const w = waiting.get(link);
-        if (w === undefined || w.state.hs !== m[1]) return undefined;
         try {
-          if (w.state.add(m)) w.resolve();
+          const m = parseStateMessage(payload);
+          if (w !== undefined && w.state.hs === m[1] && w.state.add(m)) w.resolve();
         } catch (e) {
-          w.reject(new TopicError("ERR_MALFORMED", (e as Error).message, topic));
+          // a subscriber that cannot say what it holds gets no handshake (and hears why)
+          w?.reject(new TopicError("ERR_MALFORMED", (e as Error).message, topic));
           throw e;
         }
         return undefined;

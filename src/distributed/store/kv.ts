@@ -79,6 +79,8 @@ export interface KVStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
   /** The value's CBOR bytes under `key`, or `undefined`. */
   getBytes(key: string): Promise<Uint8Array | undefined>;
+  /** The value's CBOR bytes and the key's metadata, read together from one record, or `undefined`. */
+  entry(key: string): Promise<{ readonly bytes: Uint8Array; readonly meta: KeyMeta } | undefined>;
   /** Whether `key` holds a value. */
   has(key: string): Promise<boolean>;
   /** The key's metadata, or `undefined` when it holds no value. */
@@ -386,6 +388,12 @@ export function createStore(backend: StoreBackend, opts: StoreOptions = {}): KVS
     },
     async getBytes(key) {
       return (await live(key))?.body;
+    },
+    async entry(key) {
+      const d = await live(key);
+      return d === undefined
+        ? undefined
+        : { bytes: d.body, meta: { lastWrite: d.lastWrite, immutable: (d.flags & IMMUTABLE) !== 0 } };
     },
     async has(key) {
       return (await live(key)) !== undefined;

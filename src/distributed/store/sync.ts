@@ -242,9 +242,10 @@ export function exportStore(
           if (!passes(d.key, () => undefined)) continue;
           item = delItem(d.key, d.del);
         } else {
-          const bytesOf = await store.getBytes(d.key);
-          const meta = await store.meta(d.key);
-          if (bytesOf === undefined || meta === undefined) continue; // deleted since: its tombstone streams live
+          // bytes and metadata from one record: a write in between must not pair old bytes with a new time
+          const e = await store.entry(d.key);
+          if (e === undefined) continue; // deleted since: its tombstone streams live
+          const { bytes: bytesOf, meta } = e;
           if (tooLarge(d.key, bytesOf)) continue;
           if (!passes(d.key, () => decodeCbor(bytesOf))) continue;
           item = putItem(d.key, meta.lastWrite, meta.immutable, bytesOf);
@@ -352,6 +353,8 @@ export async function subscribeStore(
   let hs = 0;
   let sub: Subscription | null = null;
   let closed = false;
+  /** The local write in progress (bundles and live records are written in arrival order). */
+  let writing: Promise<void> = Promise.resolve();
   const wake = new Set<() => void>();
   const poke = (): void => {
     for (const w of [...wake]) w();
@@ -435,8 +438,19 @@ export async function subscribeStore(
         void sendState(mine);
         return [STORE_SYNC_VERSION, mine];
       },
-      handshakeItem: (bundle) => apply(bundle, "handshake"),
-      publish: (item) => apply(item, "assoc"),
+      handshakeItem: (bundle) => {
+        // one bundle is written while the next travels: acknowledge this one once the previous
+        // write is done and this one has started (never more than two bundles held here)
+        const previous = writing;
+        const current = previous.then(() => apply(bundle, "handshake"));
+        writing = current.catch((e: unknown) => report(onError, e, "handshake bundle"));
+        return previous;
+      },
+      publish: (item) => {
+        const current = writing.then(() => apply(item, "assoc"));
+        writing = current.catch((e: unknown) => report(onError, e, "live record"));
+        return writing;
+      },
     },
     {
       ...(opts.via !== undefined ? { via: opts.via } : {}),
@@ -444,12 +458,15 @@ export async function subscribeStore(
       ...(onError !== undefined ? { onError } : {}),
       onHealth: poke,
       onHandshakeComplete: () => {
-        stats.handshakes++;
-        try {
-          opts.onHandshakeComplete?.();
-        } catch (e) {
-          report(onError, e, "onHandshakeComplete");
-        }
+        // complete means written: after the last bundle's write
+        void writing.then(() => {
+          stats.handshakes++;
+          try {
+            opts.onHandshakeComplete?.();
+          } catch (e) {
+            report(onError, e, "onHandshakeComplete");
+          }
+        });
       },
     },
   );
@@ -471,6 +488,7 @@ export async function subscribeStore(
   };
   try {
     await s.ready;
+    await writing;
   } catch (e) {
     handle.close();
     throw e;

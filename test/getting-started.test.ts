@@ -27,7 +27,7 @@ test("the page has its examples", () => {
 
 test("the examples type-check as one module", () => {
   expect(typeProblems([file]).map((p) => `${p.line}: ${p.message}`)).toEqual([]);
-});
+}, 180_000); // a whole program over the sources: slow on a loaded machine
 
 test("the examples run and their assertions hold", async () => {
   await import(/* @vite-ignore */ pathToFileURL(file).href);

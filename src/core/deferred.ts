@@ -6,6 +6,7 @@
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context, PrimitiveState } from "./context.js";
 import { adoptInherited, contextFor, type PrimitiveOptions, parkedIds, waitsToInherit } from "./prim.js";
+import { checkImplicitDelivery, noteAwaited } from "./prim-home.js";
 import {
   decodeError,
   type EncodedError,
@@ -93,11 +94,13 @@ export class Deferred<T> implements OnceSource<T>, Revivable {
 
   /** Deliver `value` in `ctx` (exactly once): every waiting spin resumes. Returns false if already settled. */
   deliver(value: T, ctx?: Context): boolean {
+    checkImplicitDelivery(this, ctx, "deliver a deferred", String(this));
     return this.settle(contextFor(ctx, "deliver a deferred"), 1, value);
   }
 
   /** Fail the deferred in `ctx` (exactly once): waiting spins get `error` thrown at their `$.await`. */
   fail(error: unknown, ctx?: Context): boolean {
+    checkImplicitDelivery(this, ctx, "fail a deferred", String(this));
     return this.settle(contextFor(ctx, "fail a deferred"), 2, error);
   }
 
@@ -129,6 +132,7 @@ export class Deferred<T> implements OnceSource<T>, Revivable {
 
   /** @internal the one-shot wait behind `$.await(deferred)` */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
+    noteAwaited(this, ctx);
     const st = this.state(ctx);
     if (st.status === 1) {
       waiter.resolve(st.value as T);

@@ -6,6 +6,7 @@
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context, PrimitiveState } from "./context.js";
 import { adoptInherited, contextFor, Deque, type PrimitiveOptions, QueuedWaits } from "./prim.js";
+import { checkImplicitDelivery, noteAwaited } from "./prim-home.js";
 import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 
 /** A queued message with its posting order (a message handed back returns to its place). */
@@ -108,6 +109,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
 
   /** Append `msg` in `ctx` (default: the current context); the oldest live waiter receives it. */
   post(msg: T, ctx?: Context): void {
+    checkImplicitDelivery(this, ctx, "post to a mailbox", String(this));
     const c = contextFor(ctx, "post to a mailbox");
     const st = this.state(c);
     adoptInherited(c, st);
@@ -136,6 +138,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
 
   /** @internal the one-shot wait behind `$.await(mailbox)`: receive one message */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
+    noteAwaited(this, ctx);
     const st = this.state(ctx);
     const w = waiter as Waiter<unknown>;
     if (st.queue.length > 0) {

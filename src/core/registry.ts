@@ -83,3 +83,27 @@ export function decodeError(x: EncodedError): Error {
   err.name = x.name;
   return err;
 }
+
+/** What deserialization takes from a live keyed spin handle: its code and options. */
+export interface KeyedSpinHandle {
+  readonly id: string;
+  readonly body: unknown;
+  readonly equals: unknown;
+  readonly deps: readonly unknown[] | undefined;
+  readonly name: string | undefined;
+}
+
+// keyed spin handles of this process by key (weakly: a handle nobody holds is not kept alive)
+const keyedSpins = new Map<string, WeakRef<KeyedSpinHandle>>();
+
+/** @internal a top-level spin created with a `key` */
+export function registerKeyedSpin(h: KeyedSpinHandle): void {
+  keyedSpins.set(h.id, new WeakRef(h));
+}
+
+/** @internal the live keyed spin handle with this id, if any (deserialization restores its body) */
+export function keyedSpinById(id: string): KeyedSpinHandle | undefined {
+  const h = keyedSpins.get(id)?.deref();
+  if (h === undefined) keyedSpins.delete(id);
+  return h;
+}

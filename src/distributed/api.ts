@@ -22,6 +22,8 @@ export type {
   LinkTransport,
   ListenLinkOptions,
 } from "./net/link.js";
+// the Node HTTP shapes the public types mention, structurally (no @types/node or @types/ws needed)
+export type { AttachableServer, UpgradeRequest } from "./net/link-socket.js";
 export type { ProtocolHandler, ProtocolHost, ProtocolLink } from "./peer/protocols.js";
 export type {
   AuthenticateHook,
@@ -53,6 +55,29 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// The replikativ stage (src/distributed/stage)
+export type {
+  Address,
+  AssocRecord,
+  AtomicWrites,
+  DissocRecord,
+  EvalFn,
+  IdentityStream,
+  Op,
+  OpenOptions,
+  OpMapDelta,
+  StageCDVCS,
+  StageConnectOptions,
+  StageErrorCode,
+  StageKind,
+  StageOptions,
+  StageORMap,
+  StagePeer,
+  StageValue,
+  StoreWrite,
+  StreamOptions,
+} from "./stage/index.js";
+export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";
 // Stores and their replication (src/distributed/store)
 export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";
 export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
@@ -111,3 +136,5 @@ export {
   Topics,
 } from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+// Workspaces (src/distributed/workspace)
+export * from "./workspace/index.js";

@@ -114,3 +114,10 @@ export class RemoteError extends SpindelError {
 export function isRemoteError(e: unknown, code?: RemoteErrorCode): e is RemoteError {
   return e instanceof RemoteError && (code === undefined || e.code === code);
 }
+
+/** @internal the fix half of an `ERR_NO_CONTEXT` message, for the peer that lacks the context */
+export function noContextFix(contextId: string): string {
+  return contextId === "default"
+    ? 'Fix: give that peer a context to serve calls in: new Peer({ id, context: createContext() }) (also Peer.listen/Peer.connect), or peer.contexts.register("default", ctx).'
+    : `Fix: on that peer, peer.contexts.register(${JSON.stringify(contextId)}, ctx) before calling it.`;
+}

@@ -630,6 +630,101 @@ export function analyzeModule(model: ModuleModel, options: AnalyzeOptions): Anal
     });
   }
 
+  checkContextSlips();
+
   diagnostics.sort(compareDiagnostics);
   return { model, diagnostics, remotes, spins };
+
+  /**
+   * SPINDEL013/014: the run's context is only current in the synchronous part of a body. After the
+   * first `await`, `sig.value` reads the default context; `await child` always goes through
+   * `child.then`, which reads the default context. Both return another context's values and record
+   * no dependency, silently. Purely syntactic: only names bound to `signal(…)`, `spin(…)`/`$.spin(…)`
+   * or `remoteFn(…)` in this file are known.
+   */
+  function checkContextSlips(): void {
+    type Known = "signal" | "spin" | "remoteFn";
+    const known = new Map<BindingModel, Known>();
+    for (const call of model.calls) {
+      if (call.assignedName === undefined) continue;
+      const role = roles.get(call);
+      const kind: Known | undefined =
+        importedName(call.callee) === "signal"
+          ? "signal"
+          : role === "spin" || role === "scopeSpin"
+            ? "spin"
+            : role === "remoteFn"
+              ? "remoteFn"
+              : undefined;
+      if (kind === undefined) continue;
+      const b = resolve({ name: call.assignedName, scope: call.scope });
+      // only a declaration whose initialiser is this call (`const x = signal(…)`)
+      if (
+        b &&
+        (b.kind === "const" || b.kind === "let" || b.kind === "var") &&
+        b.start < call.start &&
+        call.end <= b.declEnd
+      )
+        known.set(b, kind);
+    }
+    if (spinBodies.size === 0) return;
+    const text = model.text;
+    const callAt = new Map<number, CallModel>();
+    for (const call of model.calls) if (!callAt.has(call.start)) callAt.set(call.start, call);
+    const refAt = new Map<number, ReferenceModel>();
+    for (const r of refs) refAt.set(r.start, r);
+
+    for (const [scope, body] of spinBodies) {
+      const $ = body.params[0];
+      const awaits = model.awaits.filter(
+        (a) => a.start >= body.start && a.start < body.end && functionScopeOf(a.scope) === scope,
+      );
+      if (awaits.length === 0) continue;
+      const firstAwait = Math.min(...awaits.map((a) => a.start));
+
+      for (const r of refsIn({ start: firstAwait, end: body.end })) {
+        if (functionScopeOf(r.scope) !== scope) continue;
+        const b = bindingOf(r);
+        if (!b || known.get(b) !== "signal") continue;
+        if (!/^\s*\??\.\s*value\b/.test(text.slice(r.end, r.end + 40))) continue;
+        const track = $ ? `${$}.track(${r.name})` : `$.track(${r.name}) (with the body's first parameter, $)`;
+        report(
+          "SPINDEL013",
+          { start: r.start, end: r.end },
+          `'${r.name}.value' after the first await of a spin body reads the default context, not the context the body runs in, and records no dependency (a write with '.value =' goes to the default context too).`,
+          `read it with ${track} (re-runs on change) or ${$ ?? "$"}.peek(${r.name}); write it with ${$ ?? "$"}.set(${r.name}, v).`,
+          [r.name],
+          [],
+        );
+      }
+
+      for (const a of awaits) {
+        const m = /^await[\s(]+/.exec(text.slice(a.start, a.start + 200));
+        if (!m) continue; // for await, await using
+        const at = a.start + m[0].length;
+        const r = refAt.get(at);
+        const b = r ? bindingOf(r) : undefined;
+        const next = r ? text.slice(r.end).trimStart()[0] : undefined;
+        let name: string | undefined;
+        if (r && b && known.get(b) === "spin" && (next === undefined || !".([`!".includes(next)))
+          name = r.name;
+        else if (r && b && known.get(b) === "remoteFn" && next === "(") name = `${r.name}(…)`;
+        else {
+          const call = callAt.get(at);
+          const role = call ? roles.get(call) : undefined;
+          if (role === "spin" || role === "scopeSpin")
+            name = `${text.slice(at, call!.args[0]?.start ?? at).trim()}…)`;
+        }
+        if (name === undefined) continue;
+        report(
+          "SPINDEL014",
+          { start: a.start, end: at + (r ? r.end - r.start : 5) },
+          `'await ${name}' inside a spin body awaits the spin in the default context, not the context the body runs in, and records no dependency.`,
+          `await it through the body's scope: await ${$ ?? "$"}.await(${name}).`,
+          [r?.name ?? "spin"],
+          [],
+        );
+      }
+    }
+  }
 }

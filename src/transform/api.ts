@@ -8,10 +8,10 @@ import type { SourceMap } from "magic-string";
 import { type AnalysisResult, analyzeModule, DEFAULT_IMPORT_SOURCES } from "./analyze.js";
 import { type Diagnostic, hasErrors, RemoteTransformError } from "./diagnostics.js";
 import { parseWithAcorn } from "./estree-frontend.js";
+import { typeScriptFrontend } from "./frontends.js";
 import type { ModuleModel } from "./model.js";
 import { moduleKeyFor } from "./module-key.js";
 import { DEFAULT_RUNTIME_MODULE, rewriteText } from "./rewrite.js";
-import { parseWithTypeScript } from "./ts-frontend.js";
 
 /** Options shared by every entry point (the ts-patch plugin entry, the Vite plugin, the CLI). */
 export interface SpindelTransformOptions {
@@ -41,10 +41,20 @@ export function isPlainJavaScript(fileName: string): boolean {
   return /\.[cm]?js$/i.test(fileName.replace(/[?#].*$/, ""));
 }
 
-/** Parses a file into the analysis model: acorn for `.js`/`.mjs`/`.cjs`, TypeScript otherwise. */
+/** Whether `fileName` needs TypeScript's parser under `parser`. */
+export function needsTypeScript(fileName: string, parser: ParserChoice = "auto"): boolean {
+  return parser === "typescript" || (parser === "auto" && !isPlainJavaScript(fileName));
+}
+
+/**
+ * Parses a file into the analysis model: acorn for `.js`/`.mjs`/`.cjs`, TypeScript otherwise. The
+ * TypeScript parser is available once `spindel/transform` (or the CLI) is loaded, or after
+ * `await loadTypeScriptFrontend()`; otherwise this throws `TypeScriptMissingError`.
+ */
 export function parseModule(fileName: string, text: string, parser: ParserChoice = "auto"): ModuleModel {
-  const useAcorn = parser === "acorn" || (parser === "auto" && isPlainJavaScript(fileName));
-  return useAcorn ? parseWithAcorn(fileName, text) : parseWithTypeScript(fileName, text);
+  return needsTypeScript(fileName, parser)
+    ? typeScriptFrontend(fileName)(fileName, text)
+    : parseWithAcorn(fileName, text);
 }
 
 /** Reads `/re/flags` strings from JSON configs as regular expressions. */

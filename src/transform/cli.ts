@@ -24,6 +24,7 @@ import {
   parseModule,
   type SpindelTransformOptions,
 } from "./api.js";
+import "./ts-frontend.js"; // the TypeScript parser, for .ts files
 import { compareDiagnostics, type Diagnostic, formatDiagnostic, LineMap } from "./diagnostics.js";
 
 /** Where the CLI writes. */
@@ -41,14 +42,27 @@ export class CliUsageError extends Error {
   /** stable code of this error class */
   readonly code = "ERR_SPINDEL_CLI_USAGE" as const;
 
+  /** whether the usage text helps (not for a missing file: one line says it all) */
+  readonly showUsage: boolean;
+
   /** @param message what is wrong */
-  constructor(message: string) {
+  constructor(message: string, showUsage = true) {
     super(message);
     this.name = "CliUsageError";
+    this.showUsage = showUsage;
   }
 }
 
+/** The version of the installed spindel package (its package.json, two levels above this module). */
+export function spindelVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: unknown;
+  };
+  return typeof pkg.version === "string" ? pkg.version : "unknown";
+}
+
 const USAGE = `Usage: spindel check [paths…] [options]
+       spindel --version
 
 Reports spinRemote diagnostics (the checks the spindel/transform and spindel/vite compilers run)
 without building. Paths may be files or directories (searched for .ts .tsx .mts .cts .js .mjs .cjs
@@ -186,6 +200,10 @@ export function main(argv: readonly string[], io: CliIo = defaultIo()): number {
     io.out(USAGE);
     return command === undefined ? 2 : 0;
   }
+  if (command === "--version" || command === "-v" || command === "version") {
+    io.out(spindelVersion());
+    return 0;
+  }
   if (command !== "check") {
     io.err(`spindel: unknown command '${command}'\n\n${USAGE}`);
     return 2;
@@ -202,17 +220,25 @@ export function main(argv: readonly string[], io: CliIo = defaultIo()): number {
     const project = args.project ?? (args.paths.length === 0 ? "tsconfig.json" : undefined);
     if (project !== undefined) {
       const p = path.resolve(io.cwd, project);
-      if (!existsSync(p)) throw new CliUsageError(`no paths given and ${project} not found`);
+      if (!existsSync(p))
+        throw new CliUsageError(
+          args.project === undefined ? `no paths given and ${project} not found` : `no such file: ${project}`,
+          args.project === undefined,
+        );
       files.push(...projectFiles(p));
     }
     for (const p of args.paths) {
       const abs = path.resolve(io.cwd, p);
-      if (!existsSync(abs)) throw new CliUsageError(`no such file or directory: ${p}`);
+      if (!existsSync(abs)) throw new CliUsageError(`no such file or directory: ${p}`, false);
       collectFiles(abs, files);
     }
   } catch (e) {
     if (e instanceof CliUsageError) {
-      io.err(`spindel: ${e.message}\n\n${USAGE}`);
+      io.err(
+        e.showUsage
+          ? `spindel: ${e.message}\n\n${USAGE}`
+          : `spindel: ${e.message} (spindel --help for usage)`,
+      );
       return 2;
     }
     throw e;

@@ -19,6 +19,10 @@
  * - `SPINDEL010` (warning): a declared name is never used by the body.
  * - `SPINDEL011` (warning): a declared name is a module-level binding, an import or a global.
  * - `SPINDEL012` (warning): the body reads a module-level `let`/`var`; each peer has its own copy.
+ * - `SPINDEL013` (warning): in a spin body (`spin`, `$.spin`, `spinRemote`), `sig.value` of a signal
+ *   after the body's first `await`: it reads the default context, not the body's, and is not tracked.
+ * - `SPINDEL014` (warning): in a spin body, a bare `await child` of a spin (or of a remote call): it
+ *   awaits the spin in the default context, not the body's, and records no dependency.
  */
 export type DiagnosticCode =
   | "SPINDEL000"
@@ -29,7 +33,9 @@ export type DiagnosticCode =
   | "SPINDEL005"
   | "SPINDEL010"
   | "SPINDEL011"
-  | "SPINDEL012";
+  | "SPINDEL012"
+  | "SPINDEL013"
+  | "SPINDEL014";
 
 /** Every code with its default severity and a one-line title (used by the docs and the CLI). */
 export const DIAGNOSTIC_CODES: Readonly<
@@ -44,6 +50,8 @@ export const DIAGNOSTIC_CODES: Readonly<
   SPINDEL010: { severity: "warning", title: "declared but unused" },
   SPINDEL011: { severity: "warning", title: "declared name is a module-level binding, import or global" },
   SPINDEL012: { severity: "warning", title: "remote body uses a module-level mutable binding" },
+  SPINDEL013: { severity: "warning", title: "signal .value after the first await of a spin body" },
+  SPINDEL014: { severity: "warning", title: "bare await of a spin inside a spin body" },
 };
 
 /** Whether a diagnostic fails the build. */

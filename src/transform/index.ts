@@ -28,7 +28,7 @@ import { rewriteSourceFile } from "./ts-rewrite.js";
 export type { AnalysisResult, AnalyzeOptions, RemoteSite, Span, SpinSite } from "./analyze.js";
 export { analyzeModule, bodyHash, DEFAULT_IMPORT_SOURCES, normalizeBodyText } from "./analyze.js";
 export type { ParserChoice, SpindelTransformOptions, TransformSourceResult } from "./api.js";
-export { analyzeSource, mightUseSpindel, parseModule, transformSource } from "./api.js";
+export { analyzeSource, mightUseSpindel, needsTypeScript, parseModule, transformSource } from "./api.js";
 export type { Diagnostic, DiagnosticCode, DiagnosticSeverity } from "./diagnostics.js";
 export {
   compareDiagnostics,
@@ -38,6 +38,8 @@ export {
   LineMap,
   RemoteTransformError,
 } from "./diagnostics.js";
+export type { FrontendParse } from "./frontends.js";
+export { loadTypeScriptFrontend, TypeScriptMissingError } from "./frontends.js";
 export type { ModuleModel } from "./model.js";
 export { findPackageRoot, moduleKeyFor } from "./module-key.js";
 export { DEFAULT_RUNTIME_MODULE } from "./rewrite.js";

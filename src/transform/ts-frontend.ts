@@ -9,6 +9,7 @@
  * @module
  */
 import ts from "typescript";
+import { registerTypeScriptFrontend } from "./frontends.js";
 import {
   type ArgModel,
   type BindingKind,
@@ -529,3 +530,5 @@ export function modelFromSourceFile(sf: ts.SourceFile): ModuleModel {
   }
   return b.finish(insertionPoint);
 }
+
+registerTypeScriptFrontend(parseWithTypeScript);

@@ -14,9 +14,15 @@
  *
  * @module
  */
-import type { Plugin } from "vite";
-import { mightUseSpindel, type SpindelTransformOptions, transformSource } from "./api.js";
+import type { Plugin, Rollup } from "vite";
+import { mightUseSpindel, needsTypeScript, type SpindelTransformOptions, transformSource } from "./api.js";
 import { type Diagnostic, formatDiagnostic } from "./diagnostics.js";
+import { hasTypeScriptFrontend, loadTypeScriptFrontend } from "./frontends.js";
+
+type TransformPluginContext = Rollup.TransformPluginContext;
+type TransformResult = Rollup.TransformResult;
+
+export { TypeScriptMissingError } from "./frontends.js";
 
 /** Options of the Vite plugin. */
 export interface SpindelViteOptions extends SpindelTransformOptions {
@@ -51,37 +57,44 @@ export function spindelPlugin(options: SpindelViteOptions = {}): Plugin {
       const file = id.replace(/[?#].*$/, "");
       if (file.startsWith("\0") || !include.test(file) || exclude.test(file)) return null;
       if (!mightUseSpindel(code, options.importSources)) return null;
-      const result = transformSource(file, code, options);
-      const diagnostics = result.diagnostics;
-      options.onDiagnostics?.(file, diagnostics);
-      if (options.warnings !== false) {
-        for (const d of diagnostics) {
-          if (d.severity !== "warning") continue;
-          this.warn({
-            message: formatDiagnostic(d),
-            id: file,
-            loc: { file, line: d.line, column: d.column - 1 },
-            pluginCode: d.code,
-            meta: { diagnostic: d },
-          });
-        }
-      }
-      const errors = diagnostics.filter((d) => d.severity === "error");
-      const first = errors[0];
-      if (first) {
-        this.error({
-          message: errors.map((d) => formatDiagnostic(d)).join("\n"),
-          id: file,
-          loc: { file, line: first.line, column: first.column - 1 },
-          frame: codeFrame(code, first),
-          pluginCode: first.code,
-          meta: { diagnostics: errors },
-        });
-      }
-      if (!result.changed) return null;
-      return { code: result.code, map: result.map ?? null };
+      // TypeScript is an optional peer: loaded the first time a file needs its parser
+      if (needsTypeScript(file) && !hasTypeScriptFrontend())
+        return loadTypeScriptFrontend(file).then(() => compile(this, code, file));
+      return compile(this, code, file);
     },
   };
+
+  function compile(ctx: TransformPluginContext, code: string, file: string): TransformResult {
+    const result = transformSource(file, code, options);
+    const diagnostics = result.diagnostics;
+    options.onDiagnostics?.(file, diagnostics);
+    if (options.warnings !== false) {
+      for (const d of diagnostics) {
+        if (d.severity !== "warning") continue;
+        ctx.warn({
+          message: formatDiagnostic(d),
+          id: file,
+          loc: { file, line: d.line, column: d.column - 1 },
+          pluginCode: d.code,
+          meta: { diagnostic: d },
+        });
+      }
+    }
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    const first = errors[0];
+    if (first) {
+      ctx.error({
+        message: errors.map((d) => formatDiagnostic(d)).join("\n"),
+        id: file,
+        loc: { file, line: first.line, column: first.column - 1 },
+        frame: codeFrame(code, first),
+        pluginCode: first.code,
+        meta: { diagnostics: errors },
+      });
+    }
+    if (!result.changed) return null;
+    return { code: result.code, map: result.map ?? null };
+  }
 }
 
 export default spindelPlugin;

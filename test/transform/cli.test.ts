@@ -2,12 +2,14 @@
  * The CLI in process (`main(argv, io)`): arguments, exit status, project mode, parse errors.
  * (fixtures.test.ts runs it as a child process through bin/spindel.mjs.)
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CliUsageError, main } from "../../src/transform/cli.js";
 
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 let dir: string;
 const run = (argv: string[], cwd = dir) => {
   const out: string[] = [];
@@ -97,14 +99,7 @@ describe("spindel check", () => {
   });
 
   test("usage errors exit 2 with the usage text", () => {
-    for (const argv of [
-      [],
-      ["nope"],
-      ["check", "--bogus"],
-      ["check", "missing.ts"],
-      ["check", "--parser", "x"],
-      ["check", "-p"],
-    ]) {
+    for (const argv of [[], ["nope"], ["check", "--bogus"], ["check", "--parser", "x"], ["check", "-p"]]) {
       const r = run(argv);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.out + r.err).toContain("Usage: spindel check");
@@ -115,5 +110,28 @@ describe("spindel check", () => {
     expect(run(["--help"]).code).toBe(0);
     expect(run(["check", "--help"]).code).toBe(0);
     expect(new CliUsageError("x").code).toBe("ERR_SPINDEL_CLI_USAGE");
+  });
+
+  test("a missing file is one line, exit 2", () => {
+    for (const argv of [
+      ["check", "missing.ts"],
+      ["check", "-p", "missing.json"],
+    ]) {
+      const r = run(argv);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe("");
+      expect(r.err.split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(
+        /^spindel: no such file( or directory)?: missing\.(ts|json) \(spindel --help for usage\)$/,
+      );
+    }
+  });
+
+  test("--version prints the package version", () => {
+    const version = (
+      JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string }
+    ).version;
+    for (const flag of ["--version", "-v", "version"])
+      expect(run([flag])).toEqual({ code: 0, out: version, err: "" });
   });
 });

@@ -6,6 +6,7 @@
  * @module
  */
 import { decodeCheck } from "./errors.js";
+import type { PMap } from "./pmap.js";
 
 /** One write: the `n`-th event of actor `a`, carrying `v`. */
 export interface Dot<V> {
@@ -130,11 +131,19 @@ export class CausalContext {
       .join(",");
   }
 
-  /** Plain data: `[[actorIndex, vvMax, ...cloudCounters], ...]` over an actor table. */
-  encode(actorIndex: (a: string) => number): number[][] {
+  /**
+   * Plain data: `[[actorIndex, vvMax, ...cloudCounters], ...]` over an actor table, leaving out
+   * the cloud dots `implied` says the decoder gets elsewhere (the dots of the entries).
+   */
+  encode(actorIndex: (a: string) => number, implied?: (a: string, n: number) => boolean): number[][] {
     const out: number[][] = [];
     const actors = new Set([...this.vv.keys(), ...this.cloud.keys()]);
-    for (const a of actors) out.push([actorIndex(a), this.vv.get(a) ?? 0, ...(this.cloud.get(a) ?? [])]);
+    for (const a of actors) {
+      const cloud = [...(this.cloud.get(a) ?? [])].filter((n) => implied === undefined || !implied(a, n));
+      const max = this.vv.get(a) ?? 0;
+      if (max === 0 && cloud.length === 0) continue;
+      out.push([actorIndex(a), max, ...cloud]);
+    }
     return out;
   }
 
@@ -181,27 +190,32 @@ function compact(vv: Map<string, number>, cloud: Map<string, Set<number>>): Caus
 }
 
 /** Entries keyed by canonical key. */
-export type Entries<K, V> = ReadonlyMap<string, Entry<K, V>>;
+export type Entries<K, V> = PMap<Entry<K, V>>;
 
 /**
  * The dot-store join of `(e1, c1)` and `(e2, c2)`: `null` when the result equals `(e1, c1)`
- * (the no-op law), else the joined entries and context.
+ * (the no-op law), else the joined entries and context. `touched2`, when the second side is a
+ * delta made by operations, names the only keys whose dots its context covers (a dot belongs
+ * to one key everywhere), so applying a small delta does not scan every key.
  */
 export function joinDots<K, V>(
   e1: Entries<K, V>,
   c1: CausalContext,
   e2: Entries<K, V>,
   c2: CausalContext,
+  touched2: ReadonlyMap<string, K> | null = null,
 ): { entries: Entries<K, V>; context: CausalContext } | null {
-  let out: Map<string, Entry<K, V>> | null = null;
+  const changes = new Map<string, Entry<K, V> | null>();
   const put = (k: string, entry: Entry<K, V> | null) => {
-    out ??= new Map(e1);
-    if (entry === null) out.delete(k);
-    else out.set(k, entry);
+    changes.set(k, entry);
   };
   // dots of e1 the other side has seen but no longer holds are removed
-  if (c2.vv.size > 0 || c2.cloud.size > 0)
-    for (const [k, x] of e1) {
+  const scan: Iterable<string> | null =
+    c2.vv.size === 0 && c2.cloud.size === 0 ? null : touched2 !== null ? touched2.keys() : e1.keys();
+  if (scan !== null)
+    for (const k of scan) {
+      const x = e1.get(k);
+      if (x === undefined) continue;
       const y = e2.get(k);
       let kept: Map<string, Dot<V>> | null = null;
       for (const [id, d] of x.dots) {
@@ -214,7 +228,7 @@ export function joinDots<K, V>(
     }
   // dots of e2 this side has not seen are added
   for (const [k, y] of e2) {
-    const cur = out !== null ? (out as Map<string, Entry<K, V>>).get(k) : e1.get(k);
+    const cur = changes.has(k) ? (changes.get(k) ?? undefined) : e1.get(k);
     let next: Map<string, Dot<V>> | null = null;
     for (const [id, d] of y.dots) {
       if (cur?.dots.has(id) || c1.has(d.a, d.n)) continue;
@@ -224,8 +238,8 @@ export function joinDots<K, V>(
     if (next !== null) put(k, { key: cur?.key ?? y.key, dots: next });
   }
   const context = c1.union(c2);
-  if (out === null && context === c1) return null;
-  return { entries: out ?? e1, context };
+  if (changes.size === 0 && context === c1) return null;
+  return { entries: e1.update(changes), context };
 }
 
 /** Same keys with the same dot ids. */

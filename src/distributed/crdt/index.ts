@@ -13,5 +13,18 @@ export { type HLC, LWWRegister, nextHLC } from "./lww.js";
 export { ORMap } from "./ormap.js";
 export { ORSet } from "./orset.js";
 export { PNCounter } from "./pncounter.js";
+export {
+  decodeRefOps,
+  encodeRefOps,
+  type OpId,
+  Ref,
+  type RefClock,
+  type RefOp,
+  type RefPatch,
+  type RefWatcher,
+  ref,
+  refFromOps,
+  type Scalar,
+} from "./ref.js";
 export { CRDT_TAGS } from "./tags.js";
 export { type Conflict, VersionedMap } from "./versioned-map.js";

@@ -19,6 +19,7 @@ import {
   joinDots,
 } from "./dots.js";
 import { decodeCheck } from "./errors.js";
+import { PMap } from "./pmap.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { canonicalKey, checkActor, cmpStr, randomActor } from "./util.js";
 
@@ -38,12 +39,14 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
     readonly delta: ORMap<K, V> | null,
     /** The actor this replica's writes are stamped with (not replicated state). */
     readonly actor: string,
+    /** For a delta made by operations: the keys it touches (canonical → key); else `null`. */
+    private readonly touched: ReadonlyMap<string, K> | null = null,
   ) {}
 
   /** The empty map, writing as `actor` (a fresh random id when omitted). */
   static empty<K, V>(actor?: string): ORMap<K, V> {
     return new ORMap<K, V>(
-      new Map(),
+      PMap.empty(),
       CausalContext.EMPTY,
       null,
       actor === undefined ? randomActor() : checkActor(actor),
@@ -52,7 +55,7 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
 
   /** The same value writing as `actor`. */
   withActor(actor: string): ORMap<K, V> {
-    return new ORMap(this.entries_, this.context, this.delta, checkActor(actor));
+    return new ORMap(this.entries_, this.context, this.delta, checkActor(actor), this.touched);
   }
 
   /** Sets `k` to `v`, replacing the values of `k` observed here (concurrent sets elsewhere stay). */
@@ -61,14 +64,14 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
     const n = this.context.max(this.actor) + 1;
     const dot: Dot<V> = { a: this.actor, n, v };
     const entry: Entry<K, V> = { key: k, dots: new Map([[dotId(this.actor, n), dot]]) };
-    const entries = new Map(this.entries_);
-    entries.set(ck, entry);
+    const entries = this.entries_.set(ck, entry);
     const old = this.entries_.get(ck);
     const piece = new ORMap<K, V>(
-      new Map([[ck, entry]]),
+      PMap.from([[ck, entry]]),
       CausalContext.of(old === undefined ? [dot] : [dot, ...old.dots.values()]),
       null,
       this.actor,
+      new Map([[ck, k]]),
     );
     return new ORMap(entries, this.context.with(this.actor, n), this.pending(piece), this.actor);
   }
@@ -78,9 +81,14 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
     const ck = canonicalKey(k);
     const old = this.entries_.get(ck);
     if (old === undefined) return this;
-    const entries = new Map(this.entries_);
-    entries.delete(ck);
-    const piece = new ORMap<K, V>(new Map(), CausalContext.of(old.dots.values()), null, this.actor);
+    const entries = this.entries_.delete(ck);
+    const piece = new ORMap<K, V>(
+      PMap.empty(),
+      CausalContext.of(old.dots.values()),
+      null,
+      this.actor,
+      new Map([[ck, k]]),
+    );
     return new ORMap(entries, this.context, this.pending(piece), this.actor);
   }
 
@@ -92,6 +100,18 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
   get(k: K): V[] {
     const e = this.entries_.get(canonicalKey(k));
     return e === undefined ? [] : values(e);
+  }
+
+  /**
+   * The join of every concurrent value of `k` when the values are themselves convergent (the
+   * Merging-OR-Map reading: concurrent sets of a key merge instead of coexisting); `undefined`
+   * if absent.
+   */
+  getJoined<W extends Convergent<W, unknown>>(this: ORMap<K, W>, k: K): W | undefined {
+    const vs = this.get(k);
+    let out: W | undefined;
+    for (const v of vs) out = out === undefined ? v : out.join(v);
+    return out;
   }
 
   /** Whether `k` has a value. */
@@ -116,8 +136,11 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
 
   /** The join; `this` when `other` adds nothing. */
   join(other: ORMap<K, V>): ORMap<K, V> {
-    const r = joinDots(this.entries_, this.context, other.entries_, other.context);
-    return r === null ? this : new ORMap(r.entries, r.context, null, this.actor);
+    const r = joinDots(this.entries_, this.context, other.entries_, other.context, other.touched);
+    if (r === null) return this;
+    const touched =
+      this.touched !== null && other.touched !== null ? new Map([...this.touched, ...other.touched]) : null;
+    return new ORMap(r.entries, r.context, null, this.actor, touched);
   }
 
   /** Integrates a delta (a delta is a small OR-Map); `this` when it adds nothing. */
@@ -127,7 +150,9 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
 
   /** This map without a pending delta. */
   clearDelta(): ORMap<K, V> {
-    return this.delta === null ? this : new ORMap(this.entries_, this.context, null, this.actor);
+    return this.delta === null
+      ? this
+      : new ORMap(this.entries_, this.context, null, this.actor, this.touched);
   }
 
   /** Same keys with the same dots (hence values) and the same causal context. */
@@ -153,16 +178,24 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
       for (const d of e.dots.values()) row.push(t.of(d.a), d.n, d.v);
       return row;
     });
-    const context = s.context.encode(t.of);
-    return [t.list, context, entries];
+    const inEntry = (a: string, n: number): boolean => {
+      for (const e of s.entries_.values()) if (e.dots.has(dotId(a, n))) return true;
+      return false;
+    };
+    // a delta's context is mostly its own new dots: the decoder takes those from the entries
+    const context = s.context.encode(t.of, s.touched === null ? undefined : inEntry);
+    const data: unknown[] = [t.list, context, entries];
+    // touched keys beyond the entries' own (those of removes)
+    if (s.touched !== null) data.push([...s.touched].filter(([k]) => !s.entries_.has(k)).map(([, k]) => k));
+    return data;
   }
 
   /** @internal */
   static decodeData(data: unknown): ORMap<unknown, unknown> {
-    decodeCheck(Array.isArray(data) && data.length === 3, "ORMap");
-    const [a, c, es] = data as unknown[];
+    decodeCheck(Array.isArray(data) && (data.length === 3 || data.length === 4), "ORMap");
+    const [a, c, es, t] = data as unknown[];
     const actors = decodeActors(a, "ORMap");
-    const context = CausalContext.decode(c, actors, "ORMap");
+    const listed = CausalContext.decode(c, actors, "ORMap");
     decodeCheck(Array.isArray(es), "ORMap entries");
     const entries = new Map<string, Entry<unknown, unknown>>();
     for (const row of es as unknown[]) {
@@ -173,14 +206,22 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
         const actor = actors[r[i] as number];
         const n = r[i + 1];
         decodeCheck(typeof actor === "string" && isCounter(n), "ORMap dot");
-        decodeCheck(context.has(actor, n), "ORMap dot outside its context");
         dots.set(dotId(actor, n), { a: actor, n, v: r[i + 2] });
       }
       const k = canonicalKey(r[0]);
       decodeCheck(!entries.has(k), "ORMap duplicate key");
       entries.set(k, { key: r[0], dots });
     }
-    return new ORMap(entries, context, null, randomActor());
+    const context = listed.union(
+      CausalContext.of([...entries.values()].flatMap((e) => [...e.dots.values()])),
+    );
+    let touched: Map<string, unknown> | null = null;
+    if (t !== undefined) {
+      decodeCheck(Array.isArray(t), "ORMap touched keys");
+      touched = new Map((t as unknown[]).map((k) => [canonicalKey(k), k]));
+      for (const [k, e] of entries) touched.set(k, e.key);
+    }
+    return new ORMap(PMap.from(entries), context, null, randomActor(), touched);
   }
 }
 

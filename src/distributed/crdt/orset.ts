@@ -18,6 +18,7 @@ import {
   joinDots,
 } from "./dots.js";
 import { decodeCheck } from "./errors.js";
+import { PMap } from "./pmap.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { canonicalKey, checkActor, randomActor } from "./util.js";
 
@@ -33,12 +34,14 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
     readonly delta: ORSet<T> | null,
     /** The actor this replica's writes are stamped with (not replicated state). */
     readonly actor: string,
+    /** For a delta made by operations: the keys it touches (canonical → key); else `null`. */
+    private readonly touched: ReadonlyMap<string, T> | null = null,
   ) {}
 
   /** The empty set, writing as `actor` (a fresh random id when omitted). */
   static empty<T>(actor?: string): ORSet<T> {
     return new ORSet<T>(
-      new Map(),
+      PMap.empty(),
       CausalContext.EMPTY,
       null,
       actor === undefined ? randomActor() : checkActor(actor),
@@ -47,7 +50,7 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
 
   /** The same value writing as `actor`. */
   withActor(actor: string): ORSet<T> {
-    return new ORSet(this.entries, this.context, this.delta, checkActor(actor));
+    return new ORSet(this.entries, this.context, this.delta, checkActor(actor), this.touched);
   }
 
   /** This set plus `v`, with a fresh dot that replaces the dots of `v` it has observed. */
@@ -56,14 +59,14 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
     const n = this.context.max(this.actor) + 1;
     const dot: Dot<true> = { a: this.actor, n, v: true };
     const entry: Entry<T, true> = { key: v, dots: new Map([[dotId(this.actor, n), dot]]) };
-    const entries = new Map(this.entries);
-    entries.set(k, entry);
+    const entries = this.entries.set(k, entry);
     const old = this.entries.get(k);
     const piece = new ORSet<T>(
-      new Map([[k, entry]]),
+      PMap.from([[k, entry]]),
       CausalContext.of([dot, ...(old?.dots.values() ?? [])]),
       null,
       this.actor,
+      new Map([[k, v]]),
     );
     return new ORSet(entries, this.context.with(this.actor, n), this.pending(piece), this.actor);
   }
@@ -73,9 +76,14 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
     const k = canonicalKey(v);
     const old = this.entries.get(k);
     if (old === undefined) return this;
-    const entries = new Map(this.entries);
-    entries.delete(k);
-    const piece = new ORSet<T>(new Map(), CausalContext.of(old.dots.values()), null, this.actor);
+    const entries = this.entries.delete(k);
+    const piece = new ORSet<T>(
+      PMap.empty(),
+      CausalContext.of(old.dots.values()),
+      null,
+      this.actor,
+      new Map([[k, v]]),
+    );
     return new ORSet(entries, this.context, this.pending(piece), this.actor);
   }
 
@@ -100,8 +108,11 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
 
   /** The join; `this` when `other` adds nothing. */
   join(other: ORSet<T>): ORSet<T> {
-    const r = joinDots(this.entries, this.context, other.entries, other.context);
-    return r === null ? this : new ORSet(r.entries, r.context, null, this.actor);
+    const r = joinDots(this.entries, this.context, other.entries, other.context, other.touched);
+    if (r === null) return this;
+    const touched =
+      this.touched !== null && other.touched !== null ? new Map([...this.touched, ...other.touched]) : null;
+    return new ORSet(r.entries, r.context, null, this.actor, touched);
   }
 
   /** Integrates a delta (a delta is a small OR-Set); `this` when it adds nothing. */
@@ -111,7 +122,7 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
 
   /** This set without a pending delta. */
   clearDelta(): ORSet<T> {
-    return this.delta === null ? this : new ORSet(this.entries, this.context, null, this.actor);
+    return this.delta === null ? this : new ORSet(this.entries, this.context, null, this.actor, this.touched);
   }
 
   /** Same elements with the same dots and the same causal context. */
@@ -137,16 +148,24 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
       for (const d of e.dots.values()) row.push(t.of(d.a), d.n);
       return row;
     });
-    const context = s.context.encode(t.of);
-    return [t.list, context, entries];
+    const inEntry = (a: string, n: number): boolean => {
+      for (const e of s.entries.values()) if (e.dots.has(dotId(a, n))) return true;
+      return false;
+    };
+    // a delta's context is mostly its own new dots: the decoder takes those from the entries
+    const context = s.context.encode(t.of, s.touched === null ? undefined : inEntry);
+    const data: unknown[] = [t.list, context, entries];
+    // touched keys beyond the entries' own (those of removes)
+    if (s.touched !== null) data.push([...s.touched].filter(([k]) => !s.entries.has(k)).map(([, k]) => k));
+    return data;
   }
 
   /** @internal */
   static decodeData(data: unknown): ORSet<unknown> {
-    decodeCheck(Array.isArray(data) && data.length === 3, "ORSet");
-    const [a, c, es] = data as unknown[];
+    decodeCheck(Array.isArray(data) && (data.length === 3 || data.length === 4), "ORSet");
+    const [a, c, es, t] = data as unknown[];
     const actors = decodeActors(a, "ORSet");
-    const context = CausalContext.decode(c, actors, "ORSet");
+    const listed = CausalContext.decode(c, actors, "ORSet");
     decodeCheck(Array.isArray(es), "ORSet entries");
     const entries = new Map<string, Entry<unknown, true>>();
     for (const row of es as unknown[]) {
@@ -156,14 +175,22 @@ export class ORSet<T> implements Convergent<ORSet<T>, ORSet<T>> {
       for (let i = 1; i < r.length; i += 2) {
         const actor = actors[r[i] as number];
         decodeCheck(typeof actor === "string" && isCounter(r[i + 1]), "ORSet dot");
-        decodeCheck(context.has(actor, r[i + 1] as number), "ORSet dot outside its context");
         dots.set(dotId(actor, r[i + 1] as number), { a: actor, n: r[i + 1] as number, v: true });
       }
       const k = canonicalKey(r[0]);
       decodeCheck(!entries.has(k), "ORSet duplicate element");
       entries.set(k, { key: r[0], dots });
     }
-    return new ORSet(entries, context, null, randomActor());
+    const context = listed.union(
+      CausalContext.of([...entries.values()].flatMap((e) => [...e.dots.values()])),
+    );
+    let touched: Map<string, unknown> | null = null;
+    if (t !== undefined) {
+      decodeCheck(Array.isArray(t), "ORSet touched keys");
+      touched = new Map((t as unknown[]).map((k) => [canonicalKey(k), k]));
+      for (const [k, e] of entries) touched.set(k, e.key);
+    }
+    return new ORSet(PMap.from(entries), context, null, randomActor(), touched);
   }
 }
 

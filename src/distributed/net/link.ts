@@ -6,7 +6,7 @@
  * seeded, fault-injecting network for tests and simulation (`adapters/memory.ts`).
  * @module
  */
-import type { IncomingMessage, Server } from "node:http";
+import type { AttachableServer, UpgradeRequest } from "./link-socket.js";
 
 /** `Link.readyState`: as WebSocket's. */
 export const LinkState = {
@@ -73,21 +73,21 @@ export interface AcceptedLink {
   /** The link (open). */
   readonly link: Link;
   /** The HTTP upgrade request, when the transport has one. */
-  readonly request: IncomingMessage | undefined;
+  readonly request: UpgradeRequest | undefined;
 }
 
 /** What a peer passes to {@link LinkTransport.listen}. */
 export interface ListenLinkOptions {
-  /** The listening peer's id (the in-memory network's default address). */
+  /** The listening peer's id (the in-memory network's address). */
   peerId: string;
   /** Largest message accepted, in bytes. */
   maxPayload: number;
-  /** Host to bind (the in-memory network: the address; default: the peer id). */
+  /** Host to bind (the in-memory network ignores it: its address is the peer id). */
   host?: string;
   /** Port (default 0). */
   port?: number;
   /** An existing HTTP server to attach to (Node). */
-  server?: Server;
+  server?: AttachableServer;
   /** Only upgrade requests for this path. */
   path?: string;
   /** Only these `Origin`s (requests without one pass). */

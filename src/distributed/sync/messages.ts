@@ -5,14 +5,18 @@
  *
  * | kind | layout | sent by |
  * |---|---|---|
- * | SUB | `[0, topic, clientState]` | subscriber: start (or restart) the handshake |
- * | BATCH | `[1, topic, batchIdx, items[]]` | owner: up to `batchSize` handshake items |
- * | ACK | `[2, topic, batchIdx]` | subscriber: batch applied (backpressure) |
- * | DONE | `[3, topic]` | owner: handshake complete |
+ * | SUB | `[0, topic, hs, clientState]` | subscriber: start (or restart) handshake number `hs` |
+ * | BATCH | `[1, topic, hs, batchIdx, items[]]` | owner: up to `batchSize` handshake items |
+ * | ACK | `[2, topic, hs, batchIdx]` | subscriber: batch applied (backpressure) |
+ * | DONE | `[3, topic, hs]` | owner: handshake complete |
  * | PUB | `[4, topic, seq, payload]` | either side; `seq > 0` asks the owner for an ack |
  * | PUBACK | `[5, topic, seq]` | owner: every publish up to `seq` applied (cumulative) |
- * | UNSUB | `[6, topic]` | subscriber (best effort) |
- * | ERR | `[7, topic \| null, code, message, seq \| null]` | owner: a refusal; `seq` names the refused publish |
+ * | UNSUB | `[6, topic, hs]` | subscriber (best effort) |
+ * | ERR | `[7, topic \| null, code, message, seq \| null, hs \| null]` | owner: a refusal of a publish (`seq`) or a handshake (`hs`) |
+ *
+ * The handshake number makes every message idempotent: a duplicated subscribe does not restart
+ * the handshake, a stale batch or refusal of an earlier handshake is ignored, a duplicated
+ * publish is applied once (the owner skips sequence numbers it has seen on that subscription).
  * @module
  */
 
@@ -35,14 +39,14 @@ export const ERR = 7;
 
 /** One topic message, as parsed. */
 export type TopicMessage =
-  | readonly [typeof SUB, string, unknown]
-  | readonly [typeof BATCH, string, number, readonly unknown[]]
-  | readonly [typeof ACK, string, number]
-  | readonly [typeof DONE, string]
+  | readonly [typeof SUB, string, number, unknown]
+  | readonly [typeof BATCH, string, number, number, readonly unknown[]]
+  | readonly [typeof ACK, string, number, number]
+  | readonly [typeof DONE, string, number]
   | readonly [typeof PUB, string, number, unknown]
   | readonly [typeof PUBACK, string, number]
-  | readonly [typeof UNSUB, string]
-  | readonly [typeof ERR, string | null, string, string, number | null];
+  | readonly [typeof UNSUB, string, number]
+  | readonly [typeof ERR, string | null, string, string, number | null, number | null];
 
 /** Why a payload is not a topic message (and the topic it named, if any). */
 export interface Malformed {
@@ -60,10 +64,11 @@ export function parseMessage(p: unknown): TopicMessage | Malformed {
   if (kind === ERR) {
     if (
       (topic === null || typeof topic === "string") &&
-      p.length === 5 &&
+      p.length === 6 &&
       typeof p[2] === "string" &&
       typeof p[3] === "string" &&
-      (p[4] === null || isCount(p[4]))
+      (p[4] === null || isCount(p[4])) &&
+      (p[5] === null || isCount(p[5]))
     )
       return p as unknown as TopicMessage;
     return { malformed: "bad error message", topic: typeof topic === "string" ? topic : null };
@@ -73,17 +78,20 @@ export function parseMessage(p: unknown): TopicMessage | Malformed {
   const bad = (what: string): Malformed => ({ malformed: what, topic });
   switch (kind) {
     case SUB:
-      return p.length === 3 ? (p as unknown as TopicMessage) : bad("bad subscribe message");
+      return p.length === 4 && isCount(p[2]) ? (p as unknown as TopicMessage) : bad("bad subscribe message");
     case BATCH:
-      return p.length === 4 && isCount(p[2]) && Array.isArray(p[3])
+      return p.length === 5 && isCount(p[2]) && isCount(p[3]) && Array.isArray(p[4])
         ? (p as unknown as TopicMessage)
         : bad("bad handshake batch");
     case ACK:
+      return p.length === 4 && isCount(p[2]) && isCount(p[3])
+        ? (p as unknown as TopicMessage)
+        : bad("bad acknowledgement");
     case PUBACK:
       return p.length === 3 && isCount(p[2]) ? (p as unknown as TopicMessage) : bad("bad acknowledgement");
     case DONE:
     case UNSUB:
-      return p.length === 2 ? (p as unknown as TopicMessage) : bad("bad message");
+      return p.length === 3 && isCount(p[2]) ? (p as unknown as TopicMessage) : bad("bad message");
     case PUB:
       return p.length === 4 && isCount(p[2]) ? (p as unknown as TopicMessage) : bad("bad publish");
     default:
@@ -97,6 +105,12 @@ export function isMalformed(m: TopicMessage | Malformed): m is Malformed {
 }
 
 /** An error reply. */
-export function errMessage(topic: string | null, code: string, message: string, seq: number | null = null) {
-  return [ERR, topic, code, message, seq] as const;
+export function errMessage(
+  topic: string | null,
+  code: string,
+  message: string,
+  seq: number | null = null,
+  hs: number | null = null,
+) {
+  return [ERR, topic, code, message, seq, hs] as const;
 }

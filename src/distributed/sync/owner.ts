@@ -27,6 +27,10 @@ export interface OwnerHost {
 
 interface Sub {
   readonly link: ProtocolLink;
+  /** the subscriber's handshake number */
+  readonly hs: number;
+  /** highest publish sequence number applied (duplicates at or below it are skipped) */
+  seenSeq: number;
   handshaking: boolean;
   batchIdx: number;
   waitAck: { idx: number; done: (err: unknown) => void } | null;
@@ -82,7 +86,10 @@ export class OwnedTopic {
     this.closedFlag = true;
     for (const sub of [...this.subs.values()]) {
       this.drop(sub);
-      this.host.send(sub.link, errMessage(this.topic, "ERR_NO_TOPIC", `topic '${this.topic}' closed`));
+      this.host.send(
+        sub.link,
+        errMessage(this.topic, "ERR_NO_TOPIC", `topic '${this.topic}' closed`, null, sub.hs),
+      );
     }
     this.host.release(this.topic);
   }
@@ -92,12 +99,12 @@ export class OwnedTopic {
     if (this.closedFlag) return;
     switch (m[0]) {
       case 0:
-        this.queue.run(() => this.onSubscribe(link, m[2]));
+        this.queue.run(() => this.onSubscribe(link, m[2], m[3]));
         return;
       case 2: {
         const sub = this.subs.get(link);
         const w = sub?.waitAck;
-        if (w !== null && w !== undefined && w.idx === m[2]) w.done(null);
+        if (w !== null && w !== undefined && sub!.hs === m[2] && w.idx === m[3]) w.done(null);
         return;
       }
       case 4:
@@ -106,7 +113,7 @@ export class OwnedTopic {
       case 6:
         this.queue.run(() => {
           const sub = this.subs.get(link);
-          if (sub !== undefined) this.drop(sub);
+          if (sub !== undefined && sub.hs === m[2]) this.drop(sub);
         });
         return;
       default:
@@ -129,28 +136,42 @@ export class OwnedTopic {
     sub.waitAck?.done(GONE);
   }
 
-  private refuse(link: ProtocolLink, r: Refusal, seq: number | null): void {
-    this.host.send(link, errMessage(this.topic, r.code, r.message, seq));
+  private refuse(link: ProtocolLink, r: Refusal, seq: number | null, hs: number | null = null): void {
+    this.host.send(link, errMessage(this.topic, r.code, r.message, seq, hs));
   }
 
-  private onSubscribe(link: ProtocolLink, clientState: unknown): void | Promise<void> {
+  private onSubscribe(link: ProtocolLink, hs: number, clientState: unknown): void | Promise<void> {
     const old = this.subs.get(link);
+    // a duplicated subscribe: the handshake is already running (or done)
+    if (old !== undefined && old.hs === hs) return;
     if (old !== undefined) this.drop(old);
     const hook = this.opts.authorizeSubscribe;
-    if (hook === undefined) return this.admit(link, clientState);
+    if (hook === undefined) return this.admit(link, hs, clientState);
     const d = decide(() => hook(link.principal, this.topic), `subscribe to '${this.topic}'`);
     const then = (r: Refusal | null): void => {
       if (this.closedFlag) return;
-      if (r !== null) this.refuse(link, r, null);
-      else this.admit(link, clientState);
+      if (r !== null) this.refuse(link, r, null, hs);
+      else this.admit(link, hs, clientState);
     };
     if (isThenable(d)) return (d as Promise<Refusal | null>).then(then);
     then(d as Refusal | null);
   }
 
-  private admit(link: ProtocolLink, clientState: unknown): void {
+  private admit(link: ProtocolLink, hs: number, clientState: unknown): void {
+    const cur = this.subs.get(link);
+    if (cur !== undefined && cur.hs === hs) return;
+    if (cur !== undefined) this.drop(cur);
     // added before the handshake: every publish from now on reaches it (buffered over there)
-    const sub: Sub = { link, handshaking: true, batchIdx: 0, waitAck: null, ackSeq: 0, ackQueued: false };
+    const sub: Sub = {
+      link,
+      hs,
+      seenSeq: 0,
+      handshaking: true,
+      batchIdx: 0,
+      waitAck: null,
+      ackSeq: 0,
+      ackQueued: false,
+    };
     this.subs.set(link, sub);
     let items: Iterable<unknown> | AsyncIterable<unknown>;
     try {
@@ -158,7 +179,7 @@ export class OwnedTopic {
     } catch (e) {
       this.drop(sub);
       const code = e instanceof TopicError ? e.code : "ERR_HANDSHAKE";
-      this.refuse(link, { code, message: e instanceof Error ? e.message : String(e) }, null);
+      this.refuse(link, { code, message: e instanceof Error ? e.message : String(e) }, null, hs);
       if (!(e instanceof TopicError)) this.report(e, "handshake");
       return;
     }
@@ -171,7 +192,7 @@ export class OwnedTopic {
 
   private finish(sub: Sub): void {
     sub.handshaking = false;
-    this.host.send(sub.link, [DONE, this.topic]);
+    this.host.send(sub.link, [DONE, this.topic, sub.hs]);
   }
 
   private async stream(sub: Sub, items: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
@@ -199,7 +220,7 @@ export class OwnedTopic {
       if (this.subs.get(sub.link) !== sub) return;
       this.drop(sub);
       const code = e instanceof TopicError ? e.code : "ERR_HANDSHAKE";
-      this.refuse(sub.link, { code, message: e instanceof Error ? e.message : String(e) }, null);
+      this.refuse(sub.link, { code, message: e instanceof Error ? e.message : String(e) }, null, sub.hs);
       this.report(e, "handshake");
     } finally {
       if (this.subs.get(sub.link) !== sub) void (it as Iterator<unknown>).return?.();
@@ -247,7 +268,7 @@ export class OwnedTopic {
           ),
         ),
       );
-      if (!this.host.send(sub.link, [BATCH, this.topic, idx, batch])) sub.waitAck?.done(GONE);
+      if (!this.host.send(sub.link, [BATCH, this.topic, sub.hs, idx, batch])) sub.waitAck?.done(GONE);
     });
   }
 
@@ -262,6 +283,12 @@ export class OwnedTopic {
         );
       return;
     }
+    if (seq > 0 && seq <= sub.seenSeq) {
+      // a duplicate: applied already; acknowledge again
+      this.ack(sub, sub.seenSeq);
+      return;
+    }
+    if (seq > 0) sub.seenSeq = seq;
     const hook = this.opts.authorizePublish;
     const sHook = this.opts.authorizeSubscribe;
     if (hook === undefined && sHook === undefined) return this.apply(sub, seq, payload);
@@ -310,8 +337,12 @@ export class OwnedTopic {
 
   private relayed(sub: Sub, seq: number, relay: unknown): void {
     if (relay !== undefined) this.publish(relay, sub.link);
+    this.ack(sub, seq);
+  }
+
+  private ack(sub: Sub, seq: number): void {
     if (seq === 0) return;
-    sub.ackSeq = seq;
+    if (seq > sub.ackSeq) sub.ackSeq = seq;
     if (sub.ackQueued) return;
     sub.ackQueued = true;
     // one cumulative ack per tick and subscriber

@@ -175,16 +175,27 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     ready = sub.ready;
   }
 
-  // the publish watch: every change of the value in `ctx` (mirrors never publish)
+  // the publish watch: every change of the value in `ctx` (mirrors never publish). Writes made in
+  // one tick travel as one publish: a Convergent value accumulates its delta until it is cleared,
+  // an LWW value is sent as it is at the end of the tick. A remote update flushes first.
+  let closed = false;
+  let queued = false;
+  const flushQueued = (): void => {
+    queued = false;
+    if (!closed) publishLocal();
+  };
   const stop =
     role === "mirror"
       ? () => {}
       : ctx.observe(
           spin(($) => $.track(s), { name: `sync ${topic}` }),
-          () => publishLocal(),
+          () => {
+            if (queued) return;
+            queued = true;
+            queueMicrotask(flushQueued);
+          },
           (e) => report(e, "watch"),
         );
-  let closed = false;
   const handle: SignalSyncHandle = {
     ready,
     connected,

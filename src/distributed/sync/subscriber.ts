@@ -33,6 +33,8 @@ export class Subscription {
   private readonly queue: SerialQueue;
   private buffer: unknown[] = [];
   private expectedBatch = 0;
+  /** the current handshake's number (stale messages of earlier ones are ignored) */
+  private hs = 0;
   private sentSeq = 0;
   private ackedSeq = 0;
   /** Local publishes made while no live link carried them (the next handshake does). */
@@ -94,8 +96,10 @@ export class Subscription {
     if (this.stateValue === "closed") return;
     const link = this.link;
     if (link !== null && this.connected) {
-      const seq = ++this.sentSeq;
-      if (!this.host.send(link, [PUB, this.topic, seq, payload])) this.ackedSeq = seq;
+      const seq = this.sentSeq + 1;
+      // a link that is already closing drops it: the next handshake carries it instead
+      if (this.host.send(link, [PUB, this.topic, seq, payload])) this.sentSeq = seq;
+      else this.offline++;
     } else this.offline++;
     this.health();
   }
@@ -103,7 +107,7 @@ export class Subscription {
   /** Unsubscribe (best effort) and stop. */
   close(): void {
     if (this.stateValue === "closed") return;
-    if (this.link !== null && this.connected) this.host.send(this.link, [UNSUB, this.topic]);
+    if (this.link !== null && this.connected) this.host.send(this.link, [UNSUB, this.topic, this.hs]);
     this.stateValue = "closed";
     this.link = null;
     this.clearStall();
@@ -140,10 +144,13 @@ export class Subscription {
     if (link !== this.link) return;
     switch (m[0]) {
       case 1:
-        this.onBatch(link, m[2], m[3]);
+        if (m[2] === this.hs) this.onBatch(link, m[3], m[4]);
         return;
       case 3:
-        this.queue.run(() => this.onDone(link));
+        if (m[2] === this.hs) {
+          const hs = m[2];
+          this.queue.run(() => this.onDone(link, hs));
+        }
         return;
       case 4:
         if (this.stateValue === "subscribing") this.buffer.push(m[3]);
@@ -159,7 +166,7 @@ export class Subscription {
         }
         return;
       case 7:
-        this.onError(m[2], m[3], m[4]);
+        this.onError(m[2], m[3], m[4], m[5]);
         return;
       default:
         return;
@@ -195,7 +202,7 @@ export class Subscription {
   }
 
   private fail(err: TopicError): void {
-    if (this.link !== null) this.host.send(this.link, [UNSUB, this.topic]);
+    if (this.link !== null) this.host.send(this.link, [UNSUB, this.topic, this.hs]);
     this.stateValue = "refused";
     this.lastError = err;
     this.buffer = [];
@@ -219,8 +226,9 @@ export class Subscription {
       cs = null;
     }
     this.stateValue = "subscribing";
+    this.hs++;
     this.armStall();
-    this.host.send(link, [SUB, this.topic, cs]);
+    this.host.send(link, [SUB, this.topic, this.hs, cs]);
     this.health();
   }
 
@@ -235,6 +243,7 @@ export class Subscription {
     if (this.stateValue !== "subscribing" || idx !== this.expectedBatch) return;
     this.expectedBatch++;
     this.armStall();
+    const hs = this.hs;
     const apply = (i: number): void | Promise<void> => {
       for (; i < items.length; i++) {
         let r: void | Promise<void>;
@@ -255,14 +264,14 @@ export class Subscription {
           );
         }
       }
-      if (this.link === link && this.stateValue === "subscribing")
-        this.host.send(link, [ACK, this.topic, idx]);
+      if (this.link === link && this.stateValue === "subscribing" && this.hs === hs)
+        this.host.send(link, [ACK, this.topic, hs, idx]);
     };
     this.queue.run(() => apply(0));
   }
 
-  private onDone(link: ProtocolLink): void | Promise<void> {
-    if (this.link !== link || this.stateValue !== "subscribing") return;
+  private onDone(link: ProtocolLink, hs: number): void | Promise<void> {
+    if (this.link !== link || this.stateValue !== "subscribing" || this.hs !== hs) return;
     this.clearStall();
     const buffered = this.buffer;
     this.buffer = [];
@@ -285,7 +294,7 @@ export class Subscription {
     return drain(0);
   }
 
-  private onError(code: string, message: string, seq: number | null): void {
+  private onError(code: string, message: string, seq: number | null, hs: number | null): void {
     const err = new TopicError(code, message, this.topic);
     if (seq !== null) {
       // a refused publish: it is answered, so no longer pending
@@ -295,6 +304,9 @@ export class Subscription {
       this.report(err, "publish refused");
       return;
     }
+    // a refusal of an earlier handshake, or a duplicate: ignore
+    if (hs !== null && hs !== this.hs) return;
+    if (this.stateValue === "refused") return;
     this.fail(err);
   }
 }

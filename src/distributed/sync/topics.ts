@@ -162,7 +162,8 @@ export class Topics {
       case 2:
       case 6:
         if (owned !== undefined) owned._message(link, m);
-        else if (kind === 0) this.send(link, errMessage(topic, "ERR_NO_TOPIC", `no topic '${topic}' here`));
+        else if (kind === 0)
+          this.send(link, errMessage(topic, "ERR_NO_TOPIC", `no topic '${topic}' here`, null, m[2]));
         return;
       case PUB:
         if (owned !== undefined) owned._message(link, m);

@@ -79,7 +79,7 @@ describe("docs/combinators.md examples", () => {
       return `${ex.heading}:${p.line}: ${p.message}`;
     });
     expect(problems).toEqual([]);
-  });
+  }, 180_000); // a whole program over the sources: slow on a loaded machine
 
   for (const [i, e] of extract(readFileSync(DOC, "utf8")).entries()) {
     test(`runs: ${e.heading} (#${i})`, async () => {

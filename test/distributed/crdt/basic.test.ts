@@ -67,6 +67,19 @@ describe("ORMap", () => {
   });
 });
 
+describe("ORMap of convergent values", () => {
+  test("getJoined merges the concurrent values of a key", () => {
+    const a = ORMap.empty<string, GSet<string>>("a").set("tags", GSet.of(["x"]));
+    const b = ORMap.empty<string, GSet<string>>("b").set("tags", GSet.of(["y"]));
+    const both = a.join(b);
+    expect(both.get("tags")).toHaveLength(2);
+    expect(both.getJoined("tags")?.values().sort()).toEqual(["x", "y"]);
+    expect(both.getJoined("none")).toBeUndefined();
+    const back = decodeCbor(encodeCbor(both)) as typeof both;
+    expect(back.getJoined("tags")?.values().sort()).toEqual(["x", "y"]);
+  });
+});
+
 describe("LWWRegister", () => {
   test("every replica picks the same winner whatever the merge order (ties by actor)", () => {
     const start = LWWRegister.of("init", "root", 100);
@@ -157,7 +170,8 @@ describe("codecs", () => {
     const bad: [number, unknown][] = [
       [40_960, "not an array"],
       [40_961, [["a"], [[0, 1]], [["x", 5, 1]]]], // actor index out of the table
-      [40_961, [["a"], [[0, 1]], [["x", 0, 7]]]], // a dot outside its context
+      [40_961, [["a", "a"], [], []]], // a repeated actor
+      [40_961, [["a"], [], [["x", 0, 1]], "y"]], // touched keys not a list
       [40_962, [["a"], [], [["k", 0, 1]]]], // entry row of the wrong length
       [40_963, ["v", -1, 0, "a"]],
       [40_963, ["v", 1, 0, ""]],
@@ -200,5 +214,52 @@ describe("a signal holding a datatype", () => {
     expect(ticks).toBe(1);
     expect(ctx.get(tags).values()).toEqual(["x"]);
     stop();
+  });
+});
+
+describe("ORMap at size", () => {
+  test("thousands of sets and deletes over many keys match a plain model, and a replica fed the deltas agrees", () => {
+    let m = ORMap.empty<string, number>("a");
+    let replica = ORMap.empty<string, number>("b");
+    const model = new Map<string, number>();
+    for (let i = 0; i < 3000; i++) {
+      const k = `k${(i * 7919) % 701}`;
+      if (i % 5 === 0) {
+        m = m.delete(k);
+        model.delete(k);
+      } else {
+        m = m.set(k, i);
+        model.set(k, i);
+      }
+      if (m.delta !== null)
+        replica = replica.applyDelta(decodeCbor(encodeCbor(m.delta)) as ORMap<string, number>);
+      m = m.clearDelta();
+    }
+    expect(m.size).toBe(model.size);
+    for (const [k, v] of model) expect(m.get(k)).toEqual([v]);
+    expect(replica.equals(m)).toBe(true);
+    expect(new Map(m.entries().map(([k, vs]) => [k, vs[0]]))).toEqual(model);
+  });
+});
+
+describe("purity", () => {
+  test("spindel/crdt imports no Node built-ins, no I/O and nothing above it (browser-safe)", async () => {
+    const { readFileSync, readdirSync } = await import("node:fs");
+    const dir = new URL("../../../src/distributed/crdt/", import.meta.url);
+    const seen = new Set<string>();
+    const visit = (url: URL) => {
+      if (seen.has(url.href)) return;
+      seen.add(url.href);
+      const src = readFileSync(url, "utf8");
+      for (const m of src.matchAll(/from "([^"]+)"/g)) {
+        const spec = m[1] as string;
+        expect(spec.startsWith("node:"), `${url.pathname} imports ${spec}`).toBe(false);
+        if (spec.startsWith(".")) visit(new URL(spec.replace(/\.js$/, ".ts"), url));
+        else expect(["cbor-x"], `${url.pathname} imports ${spec}`).toContain(spec);
+      }
+      expect(src).not.toMatch(/setTimeout|setInterval|\bContext\b/);
+    };
+    for (const f of readdirSync(dir)) if (f.endsWith(".ts")) visit(new URL(f, dir));
+    expect([...seen].some((u) => u.endsWith("core/codec-tags.ts"))).toBe(true);
   });
 });

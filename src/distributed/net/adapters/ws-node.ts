@@ -157,8 +157,9 @@ async function listenWs(opts: ListenLinkOptions): Promise<LinkServer> {
   });
   wss.on("error", (err) => opts.report(err, "listener"));
   const owned = opts.server === undefined;
+  // the public option is structural (no node:http types in spindel's .d.ts); in Node it is a Server
   const server =
-    opts.server ??
+    (opts.server as Server | undefined) ??
     createServer((_req, res) => {
       res.writeHead(426, { "content-type": "text/plain", connection: "close" });
       res.end("spindel peer: connect with a WebSocket\n");
@@ -189,7 +190,8 @@ async function listenWs(opts: ListenLinkOptions): Promise<LinkServer> {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on("error", () => {}); // a client resetting mid-handshake must not crash the process
     upgraded.add(socket);
-    if (path !== undefined && pathOf(req.url) !== path) {
+    // without a path option only "/" is ours: a scanner's random paths are not upgraded
+    if (pathOf(req.url) !== (path ?? "/")) {
       if (server.listeners("upgrade").length === 1) refuseUpgrade(socket, 404, "Not Found");
       return; // someone else's path
     }

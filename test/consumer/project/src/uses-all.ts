@@ -1,0 +1,11 @@
+import { createContext, signal, spin } from "spindel";
+import { Peer, type HelloInfo } from "spindel/distributed";
+import { SimNetwork } from "spindel/distributed/testing";
+import spindelTransform, { checkProgram } from "spindel/transform";
+import spindel from "spindel/vite";
+const s = signal(1);
+const ctx = createContext();
+export const n: number = ctx.get(s);
+export const sp = spin(($) => $.track(s));
+export const auth = (h: HelloInfo) => h.request?.headers.cookie;
+export { Peer, SimNetwork, spindelTransform, checkProgram, spindel };

@@ -79,6 +79,8 @@ export interface KVStore {
   get<T = unknown>(key: string): Promise<T | undefined>;
   /** The value's CBOR bytes under `key`, or `undefined`. */
   getBytes(key: string): Promise<Uint8Array | undefined>;
+  /** The value's CBOR bytes and the key's metadata, read together from one record, or `undefined`. */
+  entry(key: string): Promise<{ readonly bytes: Uint8Array; readonly meta: KeyMeta } | undefined>;
   /** Whether `key` holds a value. */
   has(key: string): Promise<boolean>;
   /** The key's metadata, or `undefined` when it holds no value. */
@@ -226,9 +228,14 @@ export function createStore(backend: StoreBackend, opts: StoreOptions = {}): KVS
       throw new StoreError("ERR_LIMIT", `value of '${key}' is ${b.length} bytes, over ${maxValueBytes}`, key);
   };
 
-  const tick = (): number => {
-    // 2^-10 ms steps keep timestamps of this era exact in a float64
-    const t = Math.max(now(), lastIssued + 1 / 1024);
+  /**
+   * The next write time: after every time this store issued, and after the key's own (a reopened
+   * store, or a clock that stepped back, must not make a key's lastWrite go backwards: replicas
+   * would take the new write for an older one). 2^-10 ms steps stay exact in a float64.
+   */
+  const tick = (after: number | undefined): number => {
+    let t = Math.max(now(), lastIssued + 1 / 1024);
+    if (after !== undefined && t <= after) t = after + 1 / 1024;
     lastIssued = t;
     return t;
   };
@@ -298,7 +305,7 @@ export function createStore(backend: StoreBackend, opts: StoreOptions = {}): KVS
             applied.push(false);
             continue;
           }
-          const lastWrite = op.lastWrite ?? tick();
+          const lastWrite = op.lastWrite ?? tick(cur.lastWrite);
           const rec = encodeRecord(DELETED, lastWrite, new Uint8Array(0));
           batch.push({ type: "put", key: op.key, value: rec });
           staged.set(op.key, { flags: DELETED, lastWrite, body: new Uint8Array(0) });
@@ -314,7 +321,7 @@ export function createStore(backend: StoreBackend, opts: StoreOptions = {}): KVS
           throw new StoreError("ERR_IMMUTABLE", `'${op.key}' is immutable and holds another value`, op.key);
         }
         const immutable = op.immutable === true;
-        const lastWrite = op.lastWrite ?? tick();
+        const lastWrite = op.lastWrite ?? tick(cur?.lastWrite);
         const flags = immutable ? IMMUTABLE : 0;
         batch.push({ type: "put", key: op.key, value: encodeRecord(flags, lastWrite, op.bytes) });
         staged.set(op.key, { flags, lastWrite, body: op.bytes });
@@ -381,6 +388,12 @@ export function createStore(backend: StoreBackend, opts: StoreOptions = {}): KVS
     },
     async getBytes(key) {
       return (await live(key))?.body;
+    },
+    async entry(key) {
+      const d = await live(key);
+      return d === undefined
+        ? undefined
+        : { bytes: d.body, meta: { lastWrite: d.lastWrite, immutable: (d.flags & IMMUTABLE) !== 0 } };
     },
     async has(key) {
       return (await live(key)) !== undefined;

@@ -242,9 +242,10 @@ export function exportStore(
           if (!passes(d.key, () => undefined)) continue;
           item = delItem(d.key, d.del);
         } else {
-          const bytesOf = await store.getBytes(d.key);
-          const meta = await store.meta(d.key);
-          if (bytesOf === undefined || meta === undefined) continue; // deleted since: its tombstone streams live
+          // bytes and metadata from one record: a write in between must not pair old bytes with a new time
+          const e = await store.entry(d.key);
+          if (e === undefined) continue; // deleted since: its tombstone streams live
+          const { bytes: bytesOf, meta } = e;
           if (tooLarge(d.key, bytesOf)) continue;
           if (!passes(d.key, () => decodeCbor(bytesOf))) continue;
           item = putItem(d.key, meta.lastWrite, meta.immutable, bytesOf);
@@ -278,13 +279,13 @@ export function exportStore(
       handshake,
       publish(payload, link) {
         // the only thing a subscriber publishes is what it holds, during its handshake
-        const m = parseStateMessage(payload);
         const w = waiting.get(link);
-        if (w === undefined || w.state.hs !== m[1]) return undefined;
         try {
-          if (w.state.add(m)) w.resolve();
+          const m = parseStateMessage(payload);
+          if (w !== undefined && w.state.hs === m[1] && w.state.add(m)) w.resolve();
         } catch (e) {
-          w.reject(new TopicError("ERR_MALFORMED", (e as Error).message, topic));
+          // a subscriber that cannot say what it holds gets no handshake (and hears why)
+          w?.reject(new TopicError("ERR_MALFORMED", (e as Error).message, topic));
           throw e;
         }
         return undefined;
@@ -352,19 +353,21 @@ export async function subscribeStore(
   let hs = 0;
   let sub: Subscription | null = null;
   let closed = false;
+  /** The local write in progress (bundles and live records are written in arrival order). */
+  let writing: Promise<void> = Promise.resolve();
   const wake = new Set<() => void>();
   const poke = (): void => {
     for (const w of [...wake]) w();
   };
 
   /** Until fewer than STATE_WINDOW state chunks wait for the owner's acknowledgement. */
-  const room = (mine: number): Promise<boolean> =>
+  const room = (mine: number, base: number): Promise<boolean> =>
     new Promise<boolean>((resolve) => {
       const check = (): void => {
         if (closed || mine !== hs || sub === null) {
           wake.delete(check);
           resolve(false);
-        } else if (sub.pending < STATE_WINDOW) {
+        } else if (sub.pending - base < STATE_WINDOW) {
           wake.delete(check);
           resolve(true);
         }
@@ -376,10 +379,12 @@ export async function subscribeStore(
   const sendState = async (mine: number): Promise<void> => {
     // after the subscribe frame: this runs from a later task than clientState()
     await Promise.resolve();
+    // publishes of an earlier link still count as pending until this handshake completes
+    const base = sub?.pending ?? 0;
     try {
       const it = stateChunks(mine, localStore.keys(), chunkKeys, STATE_CHUNK_BYTES);
       for await (const m of it) {
-        if (!(await room(mine))) return;
+        if (!(await room(mine, base))) return;
         sub!.publish(m);
       }
     } catch (e) {
@@ -388,6 +393,8 @@ export async function subscribeStore(
   };
 
   const apply = async (raw: unknown, op: "handshake" | "assoc"): Promise<void> => {
+    // after close() the local store is the caller's again (it may be closed already)
+    if (closed) return;
     const items = op === "handshake" ? (Array.isArray(raw) ? raw : []) : [raw];
     if (op === "handshake" && !Array.isArray(raw)) {
       stats.refused++;
@@ -431,8 +438,19 @@ export async function subscribeStore(
         void sendState(mine);
         return [STORE_SYNC_VERSION, mine];
       },
-      handshakeItem: (bundle) => apply(bundle, "handshake"),
-      publish: (item) => apply(item, "assoc"),
+      handshakeItem: (bundle) => {
+        // one bundle is written while the next travels: acknowledge this one once the previous
+        // write is done and this one has started (never more than two bundles held here)
+        const previous = writing;
+        const current = previous.then(() => apply(bundle, "handshake"));
+        writing = current.catch((e: unknown) => report(onError, e, "handshake bundle"));
+        return previous;
+      },
+      publish: (item) => {
+        const current = writing.then(() => apply(item, "assoc"));
+        writing = current.catch((e: unknown) => report(onError, e, "live record"));
+        return writing;
+      },
     },
     {
       ...(opts.via !== undefined ? { via: opts.via } : {}),
@@ -440,12 +458,15 @@ export async function subscribeStore(
       ...(onError !== undefined ? { onError } : {}),
       onHealth: poke,
       onHandshakeComplete: () => {
-        stats.handshakes++;
-        try {
-          opts.onHandshakeComplete?.();
-        } catch (e) {
-          report(onError, e, "onHandshakeComplete");
-        }
+        // complete means written: after the last bundle's write
+        void writing.then(() => {
+          stats.handshakes++;
+          try {
+            opts.onHandshakeComplete?.();
+          } catch (e) {
+            report(onError, e, "onHandshakeComplete");
+          }
+        });
       },
     },
   );
@@ -467,6 +488,7 @@ export async function subscribeStore(
   };
   try {
     await s.ready;
+    await writing;
   } catch (e) {
     handle.close();
     throw e;

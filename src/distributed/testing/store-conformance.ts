@@ -165,6 +165,15 @@ export function storeConformance(
       assertEqual(await s.get("a"), 2, "the last write wins");
     });
 
+    test("entry() reads bytes and metadata of one record together", async (s) => {
+      await s.put("e", { v: 1 }, { immutable: true });
+      const e = await s.entry("e");
+      assert(e !== undefined, "entry of a written key");
+      assertEqual(e!.bytes, await s.getBytes("e"), "entry bytes");
+      assertEqual(e!.meta, await s.meta("e"), "entry meta");
+      assert((await s.entry("nope")) === undefined, "entry of a missing key is undefined");
+    });
+
     test("an explicit lastWrite is kept", async (s) => {
       await s.put("k", "v", { lastWrite: 1234.5 });
       assertEqual((await s.meta("k"))?.lastWrite, 1234.5, "lastWrite");

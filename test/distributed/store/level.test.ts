@@ -68,6 +68,28 @@ describe("levelStore", () => {
     }
   });
 
+  it("a key's lastWrite never goes backwards: not after a reopen, not when the clock steps back", async () => {
+    const path = join(dir, "clock");
+    const s1 = await levelStore(path, { now: () => 1_000_000 });
+    await s1.put("k", 1);
+    await s1.put("k", 2);
+    await s1.put("d", 1);
+    const before = (await s1.meta("k"))!.lastWrite;
+    const beforeD = (await s1.meta("d"))!.lastWrite;
+    await s1.close();
+    const s2 = await levelStore(path, { now: () => 5 });
+    try {
+      await s2.put("k", 3);
+      expect((await s2.meta("k"))!.lastWrite).toBeGreaterThan(before);
+      await s2.delete("d");
+      const tomb: number[] = [];
+      for await (const k of s2.keys({ deleted: true })) if (k.key === "d") tomb.push(k.lastWrite);
+      expect(tomb[0]).toBeGreaterThan(beforeD);
+    } finally {
+      await s2.close();
+    }
+  });
+
   it("a cold reopen reads 2,000 keys back", async () => {
     const path = join(dir, "reopen");
     const s1 = await levelStore(path);

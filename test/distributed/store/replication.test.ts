@@ -3,7 +3,18 @@
  * bundles, immutable keys skipped, dissoc, unsubscribe, reconnect resync (deletions made while
  * apart replayed), a walker over a content-addressed tree with its root key last, bad frames.
  */
-import { exportStore, type KVStore, memoryStore, putContent, subscribeStore } from "spindel/distributed";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  exportStore,
+  type KVStore,
+  levelStore,
+  memoryStore,
+  putContent,
+  subscribeStore,
+  Topics,
+} from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { client, eventually, hub, within } from "../helpers.js";
 import { countingProxy } from "./proxy.js";
@@ -309,6 +320,70 @@ describe("store replication", () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  test("levelStore to levelStore: the replica on disk reads everything back after a cold reopen", async () => {
+    const { owner, sub } = await pair();
+    const dir = mkdtempSync(join(tmpdir(), "spindel-repl-"));
+    try {
+      const src = await levelStore(join(dir, "owner"));
+      await src.putMany(Array.from({ length: 300 }, (_, i) => [`k${i}`, { i }] as const));
+      await src.delete("k7");
+      const exp = exportStore(owner, "lv", src, { batchSize: 64 });
+      const dst = await levelStore(join(dir, "replica"));
+      const h = await subscribeStore(sub, "lv", dst);
+      h.close();
+      exp.close();
+      const want = await snapshot(src);
+      await dst.close();
+      const reopened = await levelStore(join(dir, "replica"));
+      expect(await snapshot(reopened)).toEqual(want);
+      expect(Object.keys(want).length).toBe(299);
+      await reopened.close();
+      await src.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the owner skips values over its maxValueBytes with ERR_LIMIT and keeps replicating", async () => {
+    const { owner, sub } = await pair();
+    const src = memoryStore();
+    await src.putMany([
+      ["huge", new Uint8Array(4096)],
+      ["ok", 1],
+    ]);
+    const errors: string[] = [];
+    const exp = exportStore(owner, "ov", src, {
+      maxValueBytes: 1024,
+      onError: (e) => errors.push((e as { code?: string }).code ?? ""),
+    });
+    const dst = memoryStore();
+    const h = await subscribeStore(sub, "ov", dst);
+    expect(await snapshot(dst)).toEqual({ ok: 1 });
+    expect(errors).toEqual(["ERR_LIMIT"]);
+    h.close();
+    exp.close();
+  });
+
+  test("a malformed state message from a subscriber fails its handshake with ERR_MALFORMED; others keep syncing", async () => {
+    const { owner, sub } = await pair();
+    const src = memoryStore();
+    await src.put("a", 1);
+    const exp = exportStore(owner, "m", src);
+    // a hand-made subscriber: a valid client state, then garbage where its key list should be
+    const bad = Topics.of(sub).subscribe("m", {
+      clientState: () => [1, 1],
+      handshakeItem: () => {},
+      publish: () => {},
+    });
+    queueMicrotask(() => bad.publish([0, 1, ["key-without-time"]]));
+    await expect(within(bad.ready, 5_000)).rejects.toMatchObject({ code: "ERR_MALFORMED" });
+    bad.close();
+    const h = await subscribeStore(sub, "m", memoryStore());
+    expect(h.caughtUp).toBe(true);
+    h.close();
+    exp.close();
   });
 
   test("a topic nobody exports is refused: subscribeStore rejects with ERR_NO_TOPIC", async () => {

@@ -14,6 +14,8 @@ export default defineConfig({
       { find: /^spindel\/distributed\/testing$/, replacement: src("distributed/testing/index.ts") },
       { find: /^spindel\/transform$/, replacement: src("transform/index.ts") },
       { find: /^spindel\/vite$/, replacement: src("transform/vite.ts") },
+      { find: /^spindel\/crdt$/, replacement: src("distributed/crdt/index.ts") },
+      { find: /^spindel\/hub$/, replacement: src("distributed/hub/index.ts") },
     ],
   },
   test: {

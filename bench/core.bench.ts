@@ -5,7 +5,7 @@
  */
 import * as P from "@preact/signals-core";
 import * as A from "alien-signals";
-import { createContext, defaultContext, type Signal, type Spin, signal, spin } from "../src/index.js";
+import { batch, createContext, defaultContext, Signal, type Spin, signal, spin } from "../src/index.js";
 import { type CaseResult, fmt, runCases, writeResults } from "./harness.js";
 
 const only = process.env.BENCH_ONLY;
@@ -19,9 +19,14 @@ function ratio(results: CaseResult[], ours: string, ref: string): number {
   return b.opsPerSec / a.opsPerSec; // time ratio
 }
 
-async function group(name: string, cases: Parameters<typeof runCases>[0], compare: [string, string][]) {
+async function group(
+  name: string,
+  cases: Parameters<typeof runCases>[0],
+  compare: [string, string][],
+  opts?: Parameters<typeof runCases>[1],
+) {
   if (only !== undefined && !name.includes(only)) return;
-  const results = await runCases(cases);
+  const results = await runCases(cases, opts);
   const ratios: Record<string, number> = {};
   for (const [ours, ref] of compare)
     ratios[`${ours} / ${ref}`] = Number(ratio(results, ours, ref).toFixed(3));
@@ -32,6 +37,288 @@ async function group(name: string, cases: Parameters<typeof runCases>[0], compar
       `  ${r.name.padEnd(34)} ${fmt(r.opsPerSec).padStart(9)} ops/s  ${r.nsPerOp.toFixed(1)} ns/op`,
     );
   for (const [k, v] of Object.entries(ratios)) console.log(`  ratio ${k}: ${v.toFixed(3)}`);
+}
+
+// ---------------------------------------------------------------- js-reactivity-benchmark shapes (issue 9)
+// First, on a clean heap (the later groups build large contexts). The same seven graphs built through one small interface for each of: spindel in a root context,
+// spindel in a fork, raw preact, alien-signals; interleaved in one process.
+
+/** A node handle of one framework, read tracked inside a derived body through `get`. */
+type Get = <T>(x: unknown) => T;
+interface Fw {
+  name: string;
+  signal<T>(v: T): unknown;
+  computed<T>(fn: (get: Get) => T): unknown;
+  effect(fn: (get: Get) => void): () => void;
+  write<T>(s: unknown, v: T): void;
+  read<T>(x: unknown): T;
+  batch(fn: () => void): void;
+}
+
+function spindelFw(ctx: ReturnType<typeof createContext>, name: string): Fw {
+  return {
+    name,
+    signal: (v) => signal(v),
+    computed: (fn) =>
+      spin(($) =>
+        fn(((x: unknown) => (x instanceof Signal ? $.track(x) : $.track(x as Spin<unknown>))) as Get),
+      ),
+    effect: (fn) =>
+      ctx.observe(
+        spin(($) => {
+          fn(((x: unknown) => (x instanceof Signal ? $.track(x) : $.track(x as Spin<unknown>))) as Get);
+          return 0;
+        }),
+        () => {},
+      ),
+    write: (s, v) => ctx.set(s as Signal<typeof v>, v),
+    read: <T>(x: unknown) => (x instanceof Signal ? ctx.get(x as Signal<T>) : ctx.read(x as Spin<T>)),
+    batch: (fn) => batch(fn),
+  };
+}
+
+const preactFw: Fw = {
+  name: "preact",
+  signal: (v) => P.signal(v),
+  computed: (fn) => P.computed(() => fn(((x: P.ReadonlySignal<unknown>) => x.value) as Get)),
+  effect: (fn) => P.effect(() => fn(((x: P.ReadonlySignal<unknown>) => x.value) as Get)),
+  write: (s, v) => {
+    (s as P.Signal<typeof v>).value = v;
+  },
+  read: <T>(x: unknown) => (x as P.ReadonlySignal<T>).value,
+  batch: (fn) => P.batch(fn),
+};
+
+const alienFw: Fw = {
+  name: "alien",
+  signal: (v) => A.signal(v),
+  computed: (fn) => A.computed(() => fn(((x: () => unknown) => x()) as Get)),
+  effect: (fn) => A.effect(() => fn(((x: () => unknown) => x()) as Get)),
+  write: (s, v) => (s as (v: unknown) => void)(v),
+  read: <T>(x: unknown) => (x as () => T)(),
+  batch: (fn) => {
+    A.startBatch();
+    try {
+      fn();
+    } finally {
+      A.endBatch();
+    }
+  },
+};
+
+const frameworks = (): Fw[] => [
+  spindelFw(createContext(), "spindel root"),
+  spindelFw(createContext().fork(), "spindel fork"),
+  preactFw,
+  alienFw,
+];
+
+/** A shape: build the graph with `fw`, return one operation (a write and what it propagates). */
+type Shape = (fw: Fw) => () => void;
+
+const shapes: [string, Shape][] = [
+  [
+    "shape chain 1000",
+    (fw) => {
+      const s = fw.signal(0);
+      let prev = fw.computed((get) => get<number>(s));
+      for (let i = 1; i < 1000; i++) {
+        const p0 = prev;
+        prev = fw.computed((get) => get<number>(p0) + 1);
+      }
+      const tail = prev;
+      fw.effect((get) => {
+        sink += get<number>(tail);
+      });
+      let n = 0;
+      return () => fw.write(s, ++n);
+    },
+  ],
+  [
+    "shape fan-out 1->1000",
+    (fw) => {
+      const s = fw.signal(0);
+      for (let i = 0; i < 1000; i++) {
+        const c = fw.computed((get) => get<number>(s) + i);
+        fw.effect((get) => {
+          sink += get<number>(c);
+        });
+      }
+      let n = 0;
+      return () => fw.write(s, ++n);
+    },
+  ],
+  [
+    "shape diamond",
+    (fw) => {
+      const a = fw.signal(0);
+      const b = fw.computed((get) => get<number>(a) * 2);
+      const c = fw.computed((get) => get<number>(a) + 10);
+      const d = fw.computed((get) => get<number>(b) + get<number>(c));
+      fw.effect((get) => {
+        sink += get<number>(d);
+      });
+      let n = 0;
+      return () => fw.write(a, ++n);
+    },
+  ],
+  [
+    "shape kairo avoidable",
+    (fw) => {
+      const head = fw.signal(0);
+      const c1 = fw.computed((get) => get<number>(head));
+      const c2 = fw.computed((get) => get<number>(c1) * 0);
+      const c3 = fw.computed((get) => get<number>(c2) + 1);
+      const c4 = fw.computed((get) => get<number>(c3) + 2);
+      const c5 = fw.computed((get) => get<number>(c4) + 3);
+      fw.effect((get) => {
+        sink += get<number>(c5);
+      });
+      let n = 0;
+      return () => {
+        fw.write(head, ++n);
+        sink += fw.read<number>(c5);
+      };
+    },
+  ],
+  [
+    "shape create+dispose",
+    (fw) => () => {
+      const s = fw.signal(1);
+      const c = fw.computed((get) => get<number>(s) * 2);
+      const stop = fw.effect((get) => {
+        sink += get<number>(c);
+      });
+      fw.write(s, 2);
+      stop();
+    },
+  ],
+  [
+    "shape cellx 1000",
+    (fw) => {
+      const s = fw.signal(1);
+      let a = fw.computed((get) => get<number>(s));
+      let b = fw.computed((get) => get<number>(s) * 2);
+      let c = fw.computed((get) => get<number>(s) * 3);
+      let d = fw.computed((get) => get<number>(s) * 4);
+      for (let i = 0; i < 1000; i++) {
+        const [pa, pb, pc, pd] = [a, b, c, d];
+        a = fw.computed((get) => get<number>(pb));
+        b = fw.computed((get) => get<number>(pa) - get<number>(pc));
+        c = fw.computed((get) => get<number>(pb) + get<number>(pd));
+        d = fw.computed((get) => get<number>(pc));
+      }
+      for (const x of [a, b, c, d])
+        fw.effect((get) => {
+          sink += get<number>(x);
+        });
+      let n = 0;
+      return () => fw.batch(() => fw.write(s, ++n));
+    },
+  ],
+  [
+    "shape dynamic 1000x12",
+    (fw) => {
+      const sources = Array.from({ length: 12 }, (_, i) => fw.signal(i));
+      const mode = fw.signal(false);
+      for (let i = 0; i < 1000; i++) {
+        const c = fw.computed((get) => {
+          let sum = 0;
+          // which six sources a computed reads depends on `mode`: the graph rewires every write
+          const from = get<boolean>(mode) === (i % 2 === 0) ? 0 : 6;
+          for (let k = from; k < from + 6; k++) sum += get<number>(sources[k]);
+          return sum;
+        });
+        fw.effect((get) => {
+          sink += get<number>(c);
+        });
+      }
+      let n = 0;
+      return () =>
+        fw.batch(() => {
+          fw.write(mode, ++n % 2 === 0);
+          fw.write(sources[n % 12], n);
+        });
+    },
+  ],
+];
+
+const shapeRatios: Record<string, Record<string, number>> = {};
+for (const [name, shape] of shapes) {
+  if (only !== undefined && !name.includes(only)) continue;
+  const fws = frameworks();
+  const cases = fws.map((fw) => ({ name: `${name}: ${fw.name}`, fn: shape(fw) }));
+  // a long warm-up: on a loaded machine V8's background compiler is starved, and spindel's larger
+  // code would otherwise be measured before it is optimized (preact's small core is, early)
+  await group(
+    name,
+    cases,
+    [
+      [cases[0]!.name, cases[2]!.name],
+      [cases[1]!.name, cases[2]!.name],
+      [cases[1]!.name, cases[0]!.name],
+      [cases[0]!.name, cases[3]!.name],
+    ],
+    { warmupMs: 2000 },
+  );
+  shapeRatios[name] = rows[rows.length - 1]!.ratios;
+}
+
+// the synchronous read of a clean spin vs a preact computed read
+{
+  const ctx = createContext();
+  const s = signal(1);
+  const t = spin(($) => $.track(s) * 2);
+  const f = createContext().fork();
+  const ps = P.signal(1);
+  const pc = P.computed(() => ps.value * 2);
+  const as = A.signal(1);
+  const ac = A.computed(() => as() * 2);
+  ctx.read(t);
+  f.read(t);
+  await group(
+    "read of a clean derived value",
+    [
+      {
+        name: "spindel ctx.read(spin) root",
+        fn: () => {
+          for (let i = 0; i < 1000; i++) sink += ctx.read(t);
+        },
+        batch: 1000,
+      },
+      {
+        name: "spindel ctx.read(spin) fork",
+        fn: () => {
+          for (let i = 0; i < 1000; i++) sink += f.read(t);
+        },
+        batch: 1000,
+      },
+      {
+        name: "preact computed.value",
+        fn: () => {
+          for (let i = 0; i < 1000; i++) sink += pc.value;
+        },
+        batch: 1000,
+      },
+      {
+        name: "alien computed()",
+        fn: () => {
+          for (let i = 0; i < 1000; i++) sink += ac();
+        },
+        batch: 1000,
+      },
+    ],
+    [
+      ["spindel ctx.read(spin) root", "preact computed.value"],
+      ["spindel ctx.read(spin) fork", "preact computed.value"],
+      ["spindel ctx.read(spin) root", "alien computed()"],
+    ],
+  );
+}
+if (Object.keys(shapeRatios).length > 0) {
+  const pre = Object.values(shapeRatios).map((r) => Object.values(r)[0]!);
+  const geo = Math.exp(pre.reduce((a, x) => a + Math.log(x), 0) / pre.length);
+  console.log(`\ngeometric mean spindel root / preact over the shapes: ${geo.toFixed(2)}`);
 }
 
 // ---------------------------------------------------------------- signal read/write, no fork

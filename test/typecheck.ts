@@ -34,8 +34,10 @@ export function typeProblems(files: readonly string[]): TypeProblem[] {
       spindel: [path.join(REPO, "src/index.ts")],
       "spindel/distributed": [path.join(REPO, "src/distributed/index.ts")],
       "spindel/distributed/testing": [path.join(REPO, "src/distributed/testing/index.ts")],
+      "spindel/crdt": [path.join(REPO, "src/distributed/crdt/index.ts")],
       "spindel/transform": [path.join(REPO, "src/transform/index.ts")],
       "spindel/vite": [path.join(REPO, "src/transform/vite.ts")],
+      "spindel/hub": [path.join(REPO, "src/distributed/hub/index.ts")],
     },
   });
   const ours = new Set(files.map((f) => path.resolve(f)));

@@ -10,6 +10,7 @@ import { addExtension } from "cbor-x";
 import { invalidArgument } from "./errors.js";
 
 const extensionTags = new Set<number>();
+const codecs: TaggedCodec<unknown>[] = [];
 
 /** How a class of values is written and read back as one tagged CBOR item. */
 export interface TaggedCodec<T> {
@@ -35,6 +36,7 @@ export function registerTaggedCodec<T>(codec: TaggedCodec<T>): void {
     invalidArgument(`codec tag must be an integer above 255 not used by the shared codec, got ${tag}`);
   if (extensionTags.has(tag)) invalidArgument(`CBOR tag ${tag} is already registered`);
   extensionTags.add(tag);
+  codecs.push(codec as TaggedCodec<unknown>);
   addExtension({
     Class: codec.Class as unknown as new (...args: unknown[]) => T,
     tag,
@@ -46,4 +48,13 @@ export function registerTaggedCodec<T>(codec: TaggedCodec<T>): void {
 /** Whether a tag was registered by {@link registerTaggedCodec} (the wire accepts it). */
 export function isExtensionTag(tag: number): boolean {
   return extensionTags.has(tag);
+}
+
+/**
+ * The registered codec whose class `value` is an instance of, if any (canonical encodings write
+ * such values as `tag(encode(value))` with their own deterministic rules).
+ */
+export function taggedCodecOf(value: object): TaggedCodec<unknown> | undefined {
+  for (const c of codecs) if (value instanceof c.Class) return c;
+  return undefined;
 }

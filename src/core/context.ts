@@ -10,26 +10,45 @@ import {
   signal as preactSignal,
   type ReadonlySignal,
 } from "@preact/signals-core";
+import { noteBatchWrite } from "./batch.js";
 import { CellStore } from "./cell-store.js";
 import { type Clock, createClock, type TimerHandle } from "./clock.js";
 import {
   abortNode,
   cancelNode,
+  failNode,
   flushReady,
   isReady,
   markStale,
   prune,
   refresh,
   rerunNode,
+  runCleanups,
   whenReady,
 } from "./engine.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { watchHandle, watchSignal } from "./gc.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
-import { DIRTY, type Entry, Kind, QUEUED, SpinNode, STALE, type Subscriber } from "./node.js";
-import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal, setDefaultFactory } from "./signal.js";
-import { type ContextSnapshot, serializeContext, takeSnapshot } from "./snapshot.js";
-import { freshSpinId, Spin, type SpinBody, type SpinOptions, setSpinDefaultFactory } from "./spin.js";
+import {
+  CHECKING,
+  DETACHED,
+  DIRTY,
+  type Entry,
+  Kind,
+  QUEUED,
+  SpinNode,
+  STALE,
+  type Subscriber,
+} from "./node.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
+import {
+  type ContextSnapshot,
+  decodeSnapshot,
+  restoreInto,
+  serializeContext,
+  takeSnapshot,
+} from "./snapshot.js";
+import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
 /** Options of {@link createContext}. */
 export interface ContextOptions {
@@ -113,6 +132,9 @@ export class Context {
   /** Forks (any depth below) that own spin nodes: disposing this context disposes them. */
   private liveForks: Set<WeakRef<Context>> | null = null;
   private liveRegistered = false;
+  /** Fork only: ancestors' nodes found servable here at epoch {@link inhEpoch}. */
+  private inhCache: Map<string, SpinNode> | null = null;
+  private inhEpoch = 0;
 
   /**
    * Use {@link createContext} or `ctx.fork()`.
@@ -181,8 +203,10 @@ export class Context {
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
     if (sig.equals(old, value)) return;
+    if (G.batchDepth > 0) noteBatchWrite(cell);
     if (deltas !== undefined) cell.deltasBase = cell.version;
     cell.version = nextVersion();
+    G.epoch++;
     cell.deltas = deltas;
     cellWrite(cell, value);
     const obs = cell.observers;
@@ -239,17 +263,112 @@ export class Context {
     } catch (err) {
       return Promise.reject(err);
     }
-    const n = this._nodeFor(s);
-    refresh(n);
+    let n: SpinNode;
+    try {
+      n = this.readNode(s);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (isReady(n)) return n.status === 1 ? Promise.resolve(n.result as T) : Promise.reject(n.result);
+    if ((n.flags & DETACHED) !== 0) this.attach(n, s);
     n.holds++;
-    return new Promise<T>((resolve, reject) => {
+    const out = new Promise<T>((resolve, reject) => {
       whenReady(n, (m) => {
         m.holds--;
         if (m.status === 1) resolve(m.result as T);
         else reject(m.result);
       });
     });
+    this.settleStale(n);
+    return out;
+  }
+
+  /**
+   * The spin's value now, synchronously: a synchronous spin is settled on the spot, a settled
+   * async spin answers from its cache; an error result is thrown. Throws a {@link SpindelError}
+   * `ERR_NOT_SETTLED` while an async spin is still running (use {@link value} to wait for it).
+   * For UI renders and adapters that need the current value outside a body.
+   */
+  read<T>(s: Spin<T>): T {
+    if (this.disposedFlag || this.parent !== null) this._check("read a spin");
+    if (!(s instanceof Spin)) invalidArgument(`ctx.read expects a Spin, got ${String(s)}`);
+    let n: SpinNode;
+    let log: Entry[];
+    if (s._ctx === this && (s._node!.flags & DETACHED) === 0) {
+      n = s._node!;
+      log = n.log;
+      refresh(n);
+    } else {
+      const m = s._ctx === this ? s._node! : undefined;
+      log = m !== undefined ? m.log : EMPTY_LOG_MUT;
+      n = this.readNode(s);
+    }
+    if (!isReady(n)) {
+      // a synchronous body that invalidated its own inputs (it wrote what it tracks): the read
+      // answers with the run it caused, as a computed does; the spin stays stale and re-runs on
+      // the next read (observed or awaited with ctx.value, it fails with ERR_CYCLE instead)
+      if (n.run === null && n.status !== 0 && n.log !== log && (n.flags & CHECKING) === 0) {
+        if (n.status === 1) return n.result as T;
+        throw n.result;
+      }
+      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      throw new SpindelError(
+        "ERR_NOT_SETTLED",
+        `ctx.read(${n.label}): the spin is still running (its body is async); await ctx.value(spin) instead`,
+      );
+    }
+    if (n.status === 1) return n.result as T;
+    throw n.result;
+  }
+
+  /**
+   * The node serving a one-off read, refreshed. A root's handle read for the first time gets a
+   * detached node: it lives on the handle only (no map entry, no GC watch, no subscriptions once
+   * settled), so a loop of one-shot reads leaves nothing behind even if it never yields.
+   */
+  private readNode(s: Spin<unknown>): SpinNode {
+    let n: SpinNode;
+    if (s._ctx === this) n = s._node!;
+    else if (s._ctx === null && this.parent === null && !this.nodes.has(s.id) && !s.keyed) {
+      n = new SpinNode(
+        s.id,
+        this,
+        s.body as SpinBody<unknown>,
+        s.equals as SpinNode["equals"],
+        s.deps,
+        s.name,
+      );
+      n.flags = DETACHED;
+      s._ctx = this;
+      s._node = n;
+    } else n = this._nodeFor(s);
+    refresh(n);
+    if ((n.flags & DETACHED) !== 0 && isReady(n)) {
+      if (quiescent(n) && n.children === null) prune(n, n.log, EMPTY_LOG);
+      else this.attach(n, s);
+    }
+    return n;
+  }
+
+  /**
+   * A synchronous body left its own node stale (it wrote an input it tracks): settle it through
+   * the drain, which bounds a self-invalidating loop with `ERR_CYCLE`.
+   */
+  private settleStale(n: SpinNode): void {
+    if (n.run !== null || (n.flags & STALE) === 0) return;
+    this._schedule(n);
+    this._drainSoon();
+  }
+
+  /** A detached node becomes a regular one: in the node map, subscribed to its sources, GC-watched. */
+  private attach(n: SpinNode, s: Spin<unknown> | undefined): void {
+    n.flags &= ~DETACHED;
+    if (this.nodes.get(n.id) === n) return;
+    // unsubscribed while detached: it may have missed a change since it was last verified
+    if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= STALE;
+    this.nodes.set(n.id, n);
+    for (const e of n.log) this.resubscribe(e.kind, e.id, n);
+    if (s !== undefined) watchHandle(s, this.weak, n.id);
   }
 
   /**
@@ -307,6 +426,7 @@ export class Context {
     if (!(s instanceof Spin)) invalidArgument(`ctx.observe expects a Spin or a Signal, got ${String(s)}`);
     if (typeof onValue !== "function") invalidArgument("ctx.observe expects an onValue callback");
     const n = this._ownNode(s);
+    const owner = G.run;
     const sub: Subscriber = { onValue: onValue as (v: unknown) => void, onError, seen: 0 };
     (n.subs ??= []).push(sub);
     this.pin(s);
@@ -315,18 +435,24 @@ export class Context {
     // the stop function must not keep the spin alive once called: hold it in mutable slots
     let handle: Spin<unknown> | null = s;
     let node: SpinNode | null = n;
-    return () => {
+    const stop = (): void => {
       if (handle === null || node === null) return;
-      const subs = node.subs;
+      const m = node;
+      const subs = m.subs;
       if (subs !== null) {
         const i = subs.indexOf(sub);
         if (i >= 0) subs.splice(i, 1);
-        if (subs.length === 0) node.subs = null;
+        if (subs.length === 0) m.subs = null;
       }
       this.unpin(handle);
       handle = null;
       node = null;
+      // the last observer left: the spin's cleanups run now
+      if (m.cleanups !== null && !m.eager && (m.observers === null || m.observers.size === 0)) runCleanups(m);
     };
+    // an observation started by a body belongs to that run: it stops with it
+    if (owner !== null) owner.onCleanup(stop);
+    return stop;
   }
 
   /**
@@ -498,11 +624,22 @@ export class Context {
           n.drainGen = gen;
           n.drainHits = 0;
         }
-        if (++n.drainHits > MAX_RERUNS)
-          throw new SpindelError(
-            "ERR_CYCLE",
-            `spin ${n.label} re-ran ${MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
+        // nobody needs it (the last observer left after it was queued, or a lazily read body
+        // invalidated itself): it stays lazily stale; a run in flight finishes and is re-checked
+        // on the next read
+        if (n.waiters === null && !n.eager && n.holds <= 0) continue;
+        if (++n.drainHits > MAX_RERUNS) {
+          // a self-invalidating spin: its result is the cycle error (a law, not an endless loop)
+          failNode(
+            n,
+            new SpindelError(
+              "ERR_CYCLE",
+              `spin ${n.label} re-ran ${MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
+              { spins: [n.label] },
+            ),
           );
+          continue;
+        }
         if (!this.disposedFlag) refresh(n);
       }
     } finally {
@@ -609,6 +746,7 @@ export class Context {
   /** @internal subscribe `observer` to a spin; returns the visible node */
   _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode {
     const n = this._nodeFor(s);
+    if ((n.flags & DETACHED) !== 0) this.attach(n, s);
     if (n.ctx === this) (n.observers ??= new Set()).add(observer);
     else addExt((this.extSpin ??= new Map()), s.id, observer);
     return n;
@@ -635,7 +773,11 @@ export class Context {
 
   /** @internal like `_nodeFor` but always a node owned by this context (copy-on-write in forks) */
   _ownNode(s: Spin<unknown>): SpinNode {
-    if (s._ctx === this) return s._node!;
+    if (s._ctx === this) {
+      const n = s._node!;
+      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      return n;
+    }
     return this._node(s.id, s, true)!;
   }
 
@@ -655,8 +797,30 @@ export class Context {
       if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
       return mine;
     }
-    const inh = this.parent?._findNode(id);
-    if (inh !== undefined && !own && this.inheritable(inh)) return inh;
+    if (!own) {
+      // an ancestor's node found servable at this epoch stays servable until the epoch moves:
+      // without this, resolving a deep graph re-checks every shared input once per path
+      if (this.inhEpoch === G.epoch) {
+        const hit = this.inhCache?.get(id);
+        if (hit !== undefined) return hit;
+      } else {
+        this.inhEpoch = G.epoch;
+        this.inhCache?.clear();
+      }
+    }
+    let inh = this.parent?._findNode(id);
+    if (inh === undefined && handle !== undefined && handle._ctx !== null && handle._ctx !== this) {
+      // a detached node of an ancestor root: attach it there so the fork can inherit it
+      const hn = handle._node!;
+      if ((hn.flags & DETACHED) !== 0 && this.hasAncestor(handle._ctx)) {
+        handle._ctx.attach(hn, handle);
+        inh = hn;
+      }
+    }
+    if (inh !== undefined && !own && this.inheritable(inh)) {
+      (this.inhCache ??= new Map()).set(id, inh);
+      return inh;
+    }
     const h = handle;
     if (h === undefined && inh === undefined) return undefined;
     const n = new SpinNode(
@@ -693,6 +857,11 @@ export class Context {
       watchHandle(h, this.weak, id);
     }
     return n;
+  }
+
+  private hasAncestor(c: Context): boolean {
+    for (let a = this.parent; a !== null; a = a.parent) if (a === c) return true;
+    return false;
   }
 
   private resubscribe(kind: Kind, id: string, observer: SpinNode): void {
@@ -838,6 +1007,7 @@ export class Context {
   }
 
   private drop(n: SpinNode): void {
+    G.epoch++;
     prune(n, n.log, []);
     this.nodes.delete(n.id);
   }
@@ -854,6 +1024,7 @@ export class Context {
 }
 
 const EMPTY_LOG: readonly Entry[] = [];
+const EMPTY_LOG_MUT: Entry[] = [];
 const noop = (): void => {};
 
 function quiescent(n: SpinNode): boolean {
@@ -878,6 +1049,19 @@ function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
   return true;
 }
 
+/** A new live root context from a snapshot. Cached results are served; in-flight runs resume when read. */
+export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): Context {
+  return restoreInto(new Context(opts), snap);
+}
+
+/**
+ * A live root context from bytes made by `ctx.serialize()`. Spin bodies are taken from the spin
+ * handles of this process (matched by id); results are served from cache and re-run when inputs change.
+ */
+export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Context {
+  return restoreInto(new Context(opts), decodeSnapshot(bytes));
+}
+
 /** Create a new root execution context. */
 export function createContext(opts?: ContextOptions): Context {
   return new Context(opts);
@@ -892,8 +1076,8 @@ export function defaultContext(): Context {
   return G.defaultContext;
 }
 
-setDefaultFactory(defaultContext);
-setSpinDefaultFactory(defaultContext);
+// created now, so the signal and spin modules find it in `G` without importing this module
+defaultContext();
 
 /** Cancel a spin in the current context (the default one outside `ctx.run`). */
 export function cancel(s: Spin<unknown>): void {

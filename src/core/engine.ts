@@ -10,28 +10,29 @@ import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   CANCELLED,
   CHECKING,
+  DETACHED,
   DIRTY,
   type Entry,
+  isReady,
   Kind,
-  type NodeWaiter,
   type SpinNode,
   STALE,
+  whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
 import type { Cell } from "./signal.js";
 
 const WAITING = -2;
 
-/** Settled with a result, nothing in flight, nothing pending. */
-export function isReady(n: SpinNode): boolean {
-  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
-}
+/** Counters for tests and diagnostics (how much work a read does; counts, not timings). Internal. */
+export const stats = {
+  /** Calls of {@link refresh}. */
+  refreshes: 0,
+  /** Log walks looking for a point of change. */
+  checks: 0,
+};
 
-/** Run `fn` once `n` is ready (now if it already is). */
-export function whenReady(n: SpinNode, fn: NodeWaiter): void {
-  if (isReady(n)) fn(n);
-  else (n.waiters ??= []).push(fn);
-}
+export { isReady, whenReady };
 
 /** Deliver the result to waiters and subscribers if the node is ready. */
 export function flushReady(n: SpinNode): void {
@@ -62,6 +63,7 @@ export function flushReady(n: SpinNode): void {
  * point of change. Returns at once; callers check {@link isReady} or wait with {@link whenReady}.
  */
 export function refresh(n: SpinNode): void {
+  stats.refreshes++;
   const run = n.run;
   if (run !== null) {
     if ((n.flags & STALE) === 0 || (n.flags & CHECKING) !== 0) return;
@@ -77,7 +79,16 @@ export function refresh(n: SpinNode): void {
   }
   const flags = n.flags;
   if ((flags & CHECKING) !== 0) return;
-  if (n.status !== 0 && (flags & STALE) === 0 && ((flags & CANCELLED) !== 0 || n.ctx.parent === null)) return;
+  // clean: in a root, staleness marking is exact; in a fork, an ancestor's change is not marked
+  // here, so a clean node is re-verified once per epoch (not once per read)
+  if (
+    n.status !== 0 &&
+    (flags & STALE) === 0 &&
+    ((flags & CANCELLED) !== 0 ||
+      (n.ctx.parent === null && (flags & DETACHED) === 0) ||
+      n.checkedAt === G.epoch)
+  )
+    return;
   n.flags = flags & ~STALE;
   if (n.adopt !== null) {
     const log = n.adopt;
@@ -96,9 +107,11 @@ export function refresh(n: SpinNode): void {
     return;
   }
   // a cancelled node only counts input changes made after its cancellation completed
+  const epoch = G.epoch;
   const p = changePoint(n, n.log, (flags & CANCELLED) !== 0 ? n.cancelVersion : 0);
   if (p === WAITING) return;
   if (p < 0) {
+    if ((n.flags & (STALE | CHECKING)) === 0) n.checkedAt = epoch;
     flushReady(n);
     return;
   }
@@ -120,6 +133,7 @@ function firstUnsettled(log: readonly Entry[]): number {
  * to settle first (the node is then CHECKING and is refreshed again when it does).
  */
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
+  stats.checks++;
   const ctx = n.ctx;
   const root = ctx.parent === null;
   for (let i = 0; i < log.length; i++) {
@@ -151,6 +165,7 @@ function restart(n: SpinNode, log: Entry[], p: number): void {
   const old = n.run!;
   n.run = null;
   releaseChildren(old.kill(SUPERSEDE_REASON, p));
+  if (old.cleanups !== null || n.cleanups !== null) runCleanups(n, old);
   startRun(n, log, p);
 }
 
@@ -158,11 +173,57 @@ function releaseChildren(children: SpinNode[]): void {
   for (const c of children) c.holds--;
 }
 
+/**
+ * Run the cleanups registered with `$.onCleanup` by the node's last committed run (and by a run
+ * being killed, when given). A throwing cleanup is reported, the others still run.
+ */
+export function runCleanups(n: SpinNode, killed?: Run): void {
+  const own = n.cleanups;
+  n.cleanups = null;
+  const fromRun = killed?.cleanups ?? null;
+  if (killed !== undefined) killed.cleanups = null;
+  for (const list of [fromRun, own]) {
+    if (list === null) continue;
+    for (let i = list.length - 1; i >= 0; i--) {
+      try {
+        list[i]!();
+      } catch (err) {
+        n.ctx._report(`cleanup of ${n.label}`, err);
+      }
+    }
+  }
+}
+
+/**
+ * Settle `n` with `error` (a cycle found by the drain, or an await cycle): the run in flight is
+ * killed, waiters and observers see the error as the node's result.
+ */
+export function failNode(n: SpinNode, error: unknown): void {
+  G.epoch++;
+  const run = n.run;
+  n.run = null;
+  if (run !== null) {
+    prune(n, n.log, run.log);
+    n.log = run.log;
+    releaseChildren(run.kill(CANCEL_REASON, 0));
+    runCleanups(n, run);
+  }
+  n.flags &= ~(STALE | CHECKING | DIRTY);
+  n.adopt = null;
+  n.status = 2;
+  n.result = error;
+  n.version = nextVersion();
+  const obs = n.observers;
+  if (obs !== null) for (const o of obs) markStale(o);
+  flushReady(n);
+}
+
 /** Start a run of `n`, replaying `replay[0, p)`. */
 export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
+  if (n.cleanups !== null) runCleanups(n);
   const ctx = n.ctx;
   const body = n.body;
-  const run = new Run(n, ctx, replay, p);
+  const run = new Run(n, ctx, replay, p, refresh);
   n.run = run;
   // no busy bookkeeping while the body runs synchronously: nothing can observe it; an async
   // body counts as busy from the moment it returns a promise until it parks or settles
@@ -180,18 +241,21 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const prevRun = G.run;
   const prevCur = current;
   G.run = run;
+  run.outer = prevRun;
   setCurrent(ctx);
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
+    run.outer = null;
     setCurrent(prevCur);
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
   }
   G.run = prevRun;
+  run.outer = null;
   setCurrent(prevCur);
   if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
@@ -200,8 +264,14 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       ctx._busy(1);
     }
     (out as PromiseLike<unknown>).then(
-      (v) => finish(run, true, v),
-      (err) => finish(run, false, err),
+      (v) => {
+        G.epoch++;
+        finish(run, true, v);
+      },
+      (err) => {
+        G.epoch++;
+        finish(run, false, err);
+      },
     );
   } else {
     finish(run, true, out);
@@ -229,6 +299,10 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   n.run = null;
   prune(n, n.log, log);
   n.log = log;
+  if (run.cleanups !== null) {
+    n.cleanups = run.cleanups;
+    run.cleanups = null;
+  }
   let changed = true;
   if (n.status !== 0) {
     try {
@@ -247,12 +321,13 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   if ((n.flags & STALE) !== 0) {
     // an input changed while the run was in flight: re-check through the drain (which bounds
     // self-invalidating loops) if anyone needs the result, otherwise stay lazily stale
-    if (n.eager || n.waiters !== null) {
+    if (n.eager || n.waiters !== null || n.holds > 0) {
       n.ctx._schedule(n);
       n.ctx._drainSoon();
     }
     return;
   }
+  n.checkedAt = run.epoch;
   flushReady(n);
 }
 
@@ -278,6 +353,7 @@ const staleStack: SpinNode[] = [];
 
 export function markStale(start: SpinNode): void {
   if ((start.flags & STALE) !== 0) return;
+  G.epoch++;
   const stack = staleStack;
   const base = stack.length; // re-entrant: a nested call only pops what it pushed
   stack.push(start);
@@ -298,6 +374,7 @@ export function markStale(start: SpinNode): void {
  */
 export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin ${n.label} cancelled`)): void {
   const run = n.run;
+  G.epoch++;
   // settle the node as cancelled before killing the run: abandon hooks may re-enter the drain,
   // which must then see a cancelled node, not a never-run one to restart
   n.run = null;
@@ -317,6 +394,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
       if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
     }
   }
+  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
   n.cancelVersion = G.version;
   const obs = n.observers;
   if (obs !== null) for (const o of obs) markStale(o);
@@ -325,12 +403,14 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
 
 /** Start `n` over from scratch (explicit re-run); clears a cancellation. */
 export function rerunNode(n: SpinNode): void {
+  G.epoch++;
   n.flags &= ~(CANCELLED | STALE);
   n.adopt = null;
   const run = n.run;
   if (run !== null) {
     n.run = null;
     releaseChildren(run.kill(SUPERSEDE_REASON, 0));
+    if (run.cleanups !== null) runCleanups(n, run);
   }
   startRun(n, null, 0);
   const obs = n.observers;
@@ -339,11 +419,13 @@ export function rerunNode(n: SpinNode): void {
 
 /** Kill the run in flight of a node being disposed and fail its waiters with `error`. */
 export function abortNode(n: SpinNode, error: unknown): void {
+  G.epoch++;
   const run = n.run;
   if (run !== null) {
     n.run = null;
     releaseChildren(run.kill(CANCEL_REASON, 0));
   }
+  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
   n.flags &= ~(STALE | CHECKING);
   if (n.waiters !== null) {
     n.status = 2;

@@ -18,12 +18,19 @@ export const G: {
   pendingDrain: Set<Context>;
   /** Lazily created default context. */
   defaultContext: Context | null;
+  /**
+   * Bumped by every change a fork cannot see through its own subscriptions (signal writes in any
+   * context, cancellations, re-runs, async settlements): a node verified at the current epoch is
+   * up to date in its context without another walk of its log.
+   */
+  epoch: number;
 } = {
   run: null,
   version: 0,
   batchDepth: 0,
   pendingDrain: new Set(),
   defaultContext: null,
+  epoch: 1,
 };
 
 /**

@@ -14,7 +14,14 @@ export type { Results, ValueOf } from "./combinators.js";
 /** `parallel`, `race`, `first`, `attempt`, `absolve`. */
 export { absolve, attempt, first, parallel, race } from "./combinators.js";
 export type { ContextOptions, ForkOptions, PrimitiveState, SpawnOptions } from "./context.js";
-export { Context, cancel, createContext, defaultContext } from "./context.js";
+export {
+  Context,
+  cancel,
+  createContext,
+  defaultContext,
+  deserializeContext,
+  restoreSnapshot,
+} from "./context.js";
 /** Single-assignment values. */
 export type { DeferredStatus } from "./deferred.js";
 /** `deferred<T>()`. */
@@ -37,7 +44,6 @@ export { holding, Semaphore, semaphore } from "./semaphore.js";
 export type { SignalOptions } from "./signal.js";
 export { Signal, signal } from "./signal.js";
 export type { ContextSnapshot } from "./snapshot.js";
-export { deserializeContext, restoreSnapshot } from "./snapshot.js";
 export type { Awaitable, Interval, SpinBody, SpinOptions, SpinScope } from "./spin.js";
 export { Spin, spin } from "./spin.js";
 /** Supervisors. */

@@ -52,6 +52,12 @@ export const CHECKING = 4;
 export const QUEUED = 8;
 /** The body itself changed (nested spin re-created with new captures): re-run from scratch. */
 export const DIRTY = 16;
+/**
+ * A root node read once and never tracked: it lives on its handle only (not in the context's
+ * node map, not watched for GC), holds no subscriptions, and is re-verified against its log on
+ * every read. Tracking, observing or forking attaches it.
+ */
+export const DETACHED = 32;
 
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {
@@ -102,6 +108,10 @@ export class SpinNode {
   drainGen = 0;
   /** Re-runs in the current drain. */
   drainHits = 0;
+  /** Cleanups registered with `$.onCleanup` by the last committed run. */
+  cleanups: (() => void)[] | null = null;
+  /** {@link G.epoch} at which the node was last verified up to date (forks skip re-checks at the same epoch). */
+  checkedAt = 0;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
 
@@ -131,6 +141,17 @@ export class SpinNode {
   get label(): string {
     return this.name ?? this.id;
   }
+}
+
+/** Settled with a result, nothing in flight, nothing pending. */
+export function isReady(n: SpinNode): boolean {
+  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
+}
+
+/** Run `fn` once `n` is ready (now if it already is). */
+export function whenReady(n: SpinNode, fn: NodeWaiter): void {
+  if (isReady(n)) fn(n);
+  else (n.waiters ??= []).push(fn);
 }
 
 /** Create a log entry. */

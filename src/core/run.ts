@@ -4,9 +4,9 @@
  */
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context } from "./context.js";
-import { isReady, refresh, whenReady } from "./engine.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
-import { type Entry, entry, Kind, type SpinNode } from "./node.js";
+import { G } from "./globals.js";
+import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
 import { cellPeek, Signal } from "./signal.js";
 import {
   type Awaitable,
@@ -82,24 +82,33 @@ export class Run implements SpinScope {
   /** Set when the run was cancelled or superseded. */
   dead: Cancelled | null = null;
   /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
-  private parks: Parked[] | null = null;
+  /** @internal */
+  parks: Parked[] | null = null;
   /** Whether this run counts toward the context's busy count. */
   busy = false;
   /** Called once when the body has settled (finished, or unwound after a kill). */
   onSettled: (() => void) | null = null;
   private ac: AbortController | null = null;
+  /** {@link G.epoch} when the run started: its result is verified as of then. */
+  readonly epoch = G.epoch;
+  /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
+  cleanups: (() => void)[] | null = null;
+  /** The run whose body was executing when this one's body started synchronously (cycle reports). */
+  outer: Run | null = null;
 
   /**
    * @param node the spin node
    * @param ctx the context
    * @param replay log of the previous run to replay from
    * @param replayUntil replay entries `[0, replayUntil)`
+   * @param refresh the kernel's freshness check (passed in: the run module does not import the engine)
    */
   constructor(
     readonly node: SpinNode,
     readonly ctx: Context,
     private readonly replay: readonly Entry[] | null,
     private replayUntil: number,
+    private readonly refresh: (n: SpinNode) => void,
   ) {}
 
   /** The context this run executes in. */
@@ -165,8 +174,10 @@ export class Run implements SpinScope {
       const e = entry(Kind.Spin, source.id);
       e.ref = child;
       this.log.push(e);
-      refresh(child);
+      this.refresh(child);
       if (!isReady(child)) {
+        const cycle = this.syncCycle(child);
+        if (cycle !== null) throw cycle;
         throw new SpindelError(
           "ERR_NOT_SETTLED",
           `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
@@ -180,6 +191,15 @@ export class Run implements SpinScope {
       return child.result as T;
     }
     return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
+  }
+
+  onCleanup(fn: () => void): void {
+    if (typeof fn !== "function") invalidArgument(`$.onCleanup expects a function, got ${describe(fn)}`);
+    if (this.dead !== null) {
+      fn(); // the run is already over: nothing later would run it
+      return;
+    }
+    (this.cleanups ??= []).push(fn);
   }
 
   interval<T>(source: Signal<T>): Interval<T> {
@@ -292,13 +312,20 @@ export class Run implements SpinScope {
     const e = entry(Kind.Spin, source.id);
     e.ref = child;
     this.log.push(e);
-    refresh(child);
+    this.refresh(child);
     if (isReady(child)) {
       e.version = child.version;
       e.ok = child.status === 1;
       e.value = child.result;
       e.settled = true;
       return e.ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
+    }
+    const cycle = this.syncCycle(child) ?? this.awaitCycle(child);
+    if (cycle !== null) {
+      e.value = cycle;
+      e.ok = false;
+      e.settled = true;
+      return Promise.reject(cycle);
     }
     return new Promise<T>((resolve, reject) => {
       const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, child);
@@ -311,6 +338,39 @@ export class Run implements SpinScope {
       });
       this.idle(parked);
     });
+  }
+
+  /** `child` is a body executing synchronously below this one: reading it would wait on itself. */
+  private syncCycle(child: SpinNode): SpindelError | null {
+    const target = child.run;
+    if (target === null) return null;
+    const path: string[] = [];
+    for (let r: Run | null = this; r !== null; r = r.outer) {
+      path.push(r.node.label);
+      if (r === target) return cycleError(path.reverse(), child.label);
+    }
+    return null;
+  }
+
+  /** `child`'s run waits (through awaited spins) on this run's node: awaiting it would never settle. */
+  private awaitCycle(child: SpinNode): SpindelError | null {
+    const me = this.node;
+    const seen = new Set<SpinNode>();
+    const walk = (n: SpinNode, path: string[]): string[] | null => {
+      if (n === me) return path;
+      if (seen.has(n) || n.run === null) return null;
+      seen.add(n);
+      const parks = n.run.parks;
+      if (parks === null) return null;
+      for (const p of parks) {
+        if (p.child === null) continue;
+        const found = walk(p.child, [...path, p.child.label]);
+        if (found !== null) return found;
+      }
+      return null;
+    };
+    const path = walk(child, [me.label, child.label]);
+    return path === null ? null : cycleError(path.slice(0, -1), me.label);
   }
 
   /** Whether the run waits on at least one effect. */
@@ -426,6 +486,14 @@ function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {
   } else {
     waiter.resolve(out);
   }
+}
+
+function cycleError(path: string[], back: string): SpindelError {
+  return new SpindelError(
+    "ERR_CYCLE",
+    `dependency cycle: ${[...path, back].join(" -> ")} (a spin cannot wait on its own result)`,
+    { spins: [...path, back] },
+  );
 }
 
 function describe(x: unknown): string {

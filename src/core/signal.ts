@@ -6,6 +6,7 @@
  * @module
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
+import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
 import { current, G } from "./globals.js";
@@ -88,13 +89,9 @@ export function createCell<T>(value: T, version: number): Cell<T> {
 }
 
 let nextId = 0;
-let defaultFactory: (() => Context) | null = null;
-/** @internal wire the default-context factory (set by context.ts, avoiding an import cycle at load). */
-export function setDefaultFactory(f: () => Context): void {
-  defaultFactory = f;
-}
+/** The default context: created when context.ts loads (it always has by the time a write runs). */
 function defaultCtx(): Context {
-  return G.defaultContext ?? defaultFactory!();
+  return G.defaultContext!;
 }
 
 /**
@@ -161,7 +158,9 @@ function writeDefault<T>(sig: Signal<T>, v: T): void {
   const eq = sig.equals;
   if (eq === Object.is ? Object.is(old, v) : eq(old, v)) return;
   if (!sig._reg) defaultCtx()._register(sig);
+  if (G.batchDepth > 0) noteBatchWrite(sig);
   sig.version = ++G.version;
+  G.epoch++;
   if (sig.deltas !== undefined) sig.deltas = undefined;
   sig.val = v;
   pset.call(sig as PreactSignal<unknown>, v);

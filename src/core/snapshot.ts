@@ -4,7 +4,7 @@
  * @module
  */
 import { decodeCbor, encodeCbor } from "./codec.js";
-import { Context, type ContextOptions, type PrimitiveState } from "./context.js";
+import type { Context, PrimitiveState } from "./context.js";
 import { Cancelled, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
 import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./node.js";
@@ -126,11 +126,13 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
   return new ContextSnapshot(signals, spins, states, ctx.now());
 }
 
-/** A new live root context from a snapshot. Cached results are served; in-flight runs resume when read. */
-export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): Context {
+/**
+ * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in context.ts creates it: this
+ * module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
+ */
+export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
   if (!(snap instanceof ContextSnapshot))
     throw new SpindelError("ERR_INVALID_ARGUMENT", "restoreSnapshot expects a snapshot from ctx.snapshot()");
-  const ctx = new Context(opts);
   let maxVersion = 0;
   for (const [id, r] of snap.signals) {
     const cell = createCell(r.value, r.version);
@@ -291,11 +293,8 @@ function decodeEntry(x: unknown): Entry {
   };
 }
 
-/**
- * A live root context from bytes made by `ctx.serialize()`. Spin bodies are taken from the spin
- * handles of this process (matched by id); results are served from cache and re-run when inputs change.
- */
-export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Context {
+/** Decode bytes made by `ctx.serialize()` into a snapshot (`deserializeContext` restores it). Internal. */
+export function decodeSnapshot(bytes: Uint8Array): ContextSnapshot {
   if (!(bytes instanceof Uint8Array)) fail("expects a Uint8Array");
   let doc: unknown;
   try {
@@ -362,5 +361,5 @@ export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Co
       states.set(p, p._revive(x[1]));
     }
   }
-  return restoreSnapshot(new ContextSnapshot(signals, spins, states, 0), opts);
+  return new ContextSnapshot(signals, spins, states, 0);
 }

@@ -41,6 +41,13 @@ export interface SpinScope {
   set<T>(source: Signal<T>, value: T): void;
   /** Create a nested spin addressed by this spin (stable identity across re-runs; `deps` gate re-runs). */
   spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T>;
+  /**
+   * Register a cleanup for this run: it runs (last registered first) before the spin's next run,
+   * when the run is cancelled or superseded, when the last observer of the spin leaves, and when
+   * the context is disposed. Observations (`ctx.observe`) started while the body runs
+   * synchronously belong to the run the same way: they stop with it.
+   */
+  onCleanup(fn: () => void): void;
   /** An `AbortSignal` aborted when this run is cancelled or superseded (created lazily). */
   readonly signal: AbortSignal;
   /** The context this run executes in. */
@@ -83,6 +90,8 @@ export class Spin<T> implements PromiseLike<T> {
   readonly equals: Equality<T>;
   /** Capture-gate deps. */
   deps: readonly unknown[] | undefined;
+  /** Whether the spin has an explicit key (its state is addressable: kept in snapshots, never detached). */
+  readonly keyed: boolean;
   /** @internal fast path: first root context that created a node for this spin. */
   _ctx: Context | null = null;
   /** @internal */
@@ -101,6 +110,7 @@ export class Spin<T> implements PromiseLike<T> {
     this.equals = opts?.equals ?? Object.is;
     this.deps = opts?.deps;
     this.id = id;
+    this.keyed = opts?.key !== undefined;
   }
 
   /** PromiseLike: resolves with the spin's value in the default context. */
@@ -109,19 +119,14 @@ export class Spin<T> implements PromiseLike<T> {
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
   ): Promise<A | B> {
-    return defaultContextRef!().value(this).then(onfulfilled, onrejected);
+    // the default context is created when context.ts loads (no factory wired at load time)
+    return G.defaultContext!.value(this).then(onfulfilled, onrejected);
   }
 
   /** Debug representation. */
   toString(): string {
     return `Spin(${this.name ?? this.id})`;
   }
-}
-
-let defaultContextRef: (() => Context) | null = null;
-/** @internal */
-export function setSpinDefaultFactory(f: () => Context): void {
-  defaultContextRef = f;
 }
 
 /**

@@ -55,4 +55,86 @@ export {
   registerRemote,
 } from "./remote-registry.js";
 export type { AuthorizeHook } from "./serve.js";
+// The replikativ stage (src/distributed/stage)
+export type {
+  Address,
+  AssocRecord,
+  AtomicWrites,
+  DissocRecord,
+  EvalFn,
+  IdentityStream,
+  Op,
+  OpenOptions,
+  OpMapDelta,
+  StageCDVCS,
+  StageConnectOptions,
+  StageErrorCode,
+  StageKind,
+  StageOptions,
+  StageORMap,
+  StagePeer,
+  StageValue,
+  StoreWrite,
+  StreamOptions,
+} from "./stage/index.js";
+export { atomicWrites, createStage, OpMap, Stage, StageError, streamIntoIdentity } from "./stage/index.js";
+// Stores and their replication (src/distributed/store)
+export { indexedDbBackend, indexedDbStore } from "./store/adapters/indexeddb.js";
+export { memoryBackend, memoryStore } from "./store/adapters/memory.js";
+export { canonicalCbor, contentAddress } from "./store/canonical.js";
+export { putContent } from "./store/content.js";
+export type { StoreErrorCode } from "./store/errors.js";
+export { StoreError } from "./store/errors.js";
+export type {
+  BackendOp,
+  KeyInfo,
+  KeyMeta,
+  KVStore,
+  PutEntry,
+  PutOptions,
+  StoreBackend,
+  StoreOp,
+  StoreOptions,
+  WriteEvent,
+  WriteHook,
+} from "./store/kv.js";
+export { createStore } from "./store/kv.js";
+export type {
+  ExportStoreOptions,
+  StoreExport,
+  StoreSubscription,
+  SubscribeStoreOptions,
+} from "./store/sync.js";
+export { exportStore, subscribeStore } from "./store/sync.js";
+// Signal sync and topics (src/distributed/sync)
+export type {
+  AuthDecision,
+  AuthorizePublish,
+  AuthorizeSubscribe,
+  OwnerStrategy,
+  SignalSyncHandle,
+  Stamp,
+  SubscriberStrategy,
+  SubscriptionState,
+  SyncMode,
+  SyncPeer,
+  SyncSignalOptions,
+  TopicErrorCode,
+  TopicOwnerOptions,
+  TopicSubscribeOptions,
+} from "./sync/index.js";
+export {
+  compareStamps,
+  exportSignal,
+  isTopicError,
+  OwnedTopic,
+  Subscription,
+  subscribeSignal,
+  syncSignal,
+  TOPICS_PROTOCOL,
+  TopicError,
+  Topics,
+} from "./sync/index.js";
 export { PROTOCOL_VERSION } from "./wire.js";
+// Workspaces (src/distributed/workspace)
+export * from "./workspace/index.js";

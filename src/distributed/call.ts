@@ -14,7 +14,7 @@ import { DEFAULT_CONTEXT_ID } from "./contexts.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
 import { noContextFix, RemoteError } from "./errors.js";
 import type { RemoteDefinition } from "./remote-registry.js";
-import { encodeFrame, type InvokeFrame, messageOf } from "./wire.js";
+import { type InvokeFrame, messageOf } from "./wire.js";
 
 /** Per-call options (set on a scope handle: `peer.remote(id, opts)` or `scope.with(opts)`). */
 export interface CallOptions {
@@ -192,13 +192,15 @@ class CallRun implements OutgoingCall, LinkWaiter, LocalCall {
     if (Number.isFinite(t)) frame.timeoutMs = t;
     let bytes: Uint8Array;
     try {
-      bytes = encodeFrame(frame);
+      bytes = conn.encode(frame);
     } catch (err) {
+      const limit = err instanceof RemoteError && err.code === "ERR_LIMIT";
       this.fail(
-        new RemoteError("ERR_NOT_SERIALIZABLE", `cannot send the arguments of ${def.id}: ${messageOf(err)}`, {
-          ...this.detail(),
-          cause: err,
-        }),
+        new RemoteError(
+          limit ? "ERR_LIMIT" : "ERR_NOT_SERIALIZABLE",
+          `cannot send the arguments of ${def.id}: ${messageOf(err)}`,
+          { ...this.detail(), cause: err },
+        ),
       );
       return;
     }

@@ -7,7 +7,7 @@
  */
 
 import { isRemoteErrorCode, RemoteError, type RemoteErrorCode } from "./errors.js";
-import type { WireLimits } from "./limits.js";
+import { checkCbor, type WireLimits } from "./limits.js";
 import type { Link } from "./net/link.js";
 import type { UpgradeRequest } from "./net/link-socket.js";
 import {
@@ -17,10 +17,12 @@ import {
   encodeLegacyError,
   type Frame,
   FrameError,
+  FrameType,
   type HelloFrame,
   type InvokeFrame,
   messageOf,
   type ProtocolFrame,
+  peekFrameHead,
 } from "./wire.js";
 
 /** A pending outgoing call, settled by the connection. */
@@ -47,6 +49,8 @@ export interface ConnectionHost {
   onProtocol(conn: Connection, frame: ProtocolFrame): void;
   /** The connection closed (after it failed its pending calls). */
   onClosed(conn: Connection, code: number, reason: string): void;
+  /** Bytes waiting in the send buffers of all this peer's links. */
+  bufferedTotal(): number;
   /** Something worth reporting (protocol errors, connection-level error frames). */
   report(error: unknown, where: string): void;
 }
@@ -78,6 +82,18 @@ export interface IncomingCall {
   cancel(reason: "cancel" | "timeout" | "disconnect"): void;
 }
 
+/** Answers of abandoned calls remembered per connection. */
+const MAX_ABANDONED = 4096;
+/** Ping frames answered per second; more count as protocol errors (a heartbeat is one per interval). */
+const MAX_PINGS_PER_SECOND = 10;
+/** Reports per connection per window (the rest are counted, then summed up in one report). */
+const REPORTS_PER_WINDOW = 20;
+/** The report window in ms. */
+const REPORT_WINDOW_MS = 10_000;
+
+/** A link's backlog above which the total over all links is checked. */
+const TOTAL_CHECK_BYTES = 64 * 1024;
+
 /** The session over one link to another peer. */
 export class Connection {
   /** The other peer's id (known once its hello arrived). */
@@ -90,6 +106,21 @@ export class Connection {
   readonly outgoing = new Map<number, OutgoingCall>();
   /** Calls the other side runs here, by its request id. */
   readonly incoming = new Map<number, IncomingCall>();
+  /** Slots taken by the other side's calls: answered ones whose body still runs count too. */
+  busy = 0;
+  /**
+   * Ids of calls we gave up on (timed out, cancelled) whose answer may still be on its way: such an
+   * answer is dropped quietly; an answer to an id that is neither pending nor here is counted as a
+   * protocol error. Bounded (oldest dropped first).
+   */
+  private readonly abandoned = new Set<number>();
+  /** Ping frames received in the current second (a flood counts as protocol errors). */
+  private pings = 0;
+  private pingWindow = 0;
+  /** Reports in the current window and how many were suppressed (see {@link report}). */
+  private reports = 0;
+  private suppressed = 0;
+  private reportWindow = 0;
   /** The other side's limits (from its hello; until then, ours). */
   remoteLimits: WireLimits;
   /** Why the connection closed (set once closed). */
@@ -198,17 +229,83 @@ export class Connection {
   allocId(): number {
     for (;;) {
       this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
-      if (!this.outgoing.has(this.nextId)) return this.nextId;
+      if (!this.outgoing.has(this.nextId) && !this.abandoned.has(this.nextId)) return this.nextId;
     }
   }
 
   /**
+   * Report through the host, at most {@link REPORTS_PER_WINDOW} per {@link REPORT_WINDOW_MS} on
+   * this connection; the rest are counted and summed up in the next window's first report.
+   */
+  report(error: unknown, where: string): void {
+    const now = performance.now();
+    if (now - this.reportWindow > REPORT_WINDOW_MS) {
+      this.reportWindow = now;
+      this.reports = 0;
+      if (this.suppressed > 0) {
+        const n = this.suppressed;
+        this.suppressed = 0;
+        this.reports++;
+        this.host.report(
+          new RemoteError("ERR_PROTOCOL", `${n} more reports about peer '${this.remoteId}' were suppressed`, {
+            peer: this.remoteId || undefined,
+          }),
+          where,
+        );
+      }
+    }
+    if (this.reports >= REPORTS_PER_WINDOW) {
+      this.suppressed++;
+      return;
+    }
+    this.reports++;
+    this.host.report(error, where);
+  }
+
+  /**
    * Encode and send a frame. Returns false when the connection is closed. Throws a
-   * {@link RemoteError} `ERR_NOT_SERIALIZABLE` when the frame cannot be encoded.
+   * {@link RemoteError} `ERR_NOT_SERIALIZABLE` when the frame cannot be encoded, `ERR_LIMIT` when
+   * it is over the other side's limits (nothing is sent; the link stays up).
    */
   send(frame: Frame): boolean {
     if (this.state === "closed") return false;
-    return this.sendBytes(encodeFrame(frame));
+    return this.sendBytes(this.encode(frame));
+  }
+
+  /**
+   * Encode a frame and check it against the other side's limits (from its hello), so a frame the
+   * other side would refuse fails here, for its call alone. Throws like {@link send}.
+   */
+  encode(frame: Frame): Uint8Array {
+    const bytes = encodeFrame(frame);
+    const limits = this.remoteLimits;
+    if (bytes.length > limits.maxFrameBytes)
+      throw new RemoteError(
+        "ERR_LIMIT",
+        `${frame.type} frame of ${bytes.length} bytes is over the maxFrameBytes ${limits.maxFrameBytes} of peer '${this.remoteId}'`,
+        { peer: this.remoteId || undefined },
+      );
+    // only frames with a payload can break the structure limits
+    if (
+      frame.type === "invoke" ||
+      frame.type === "result" ||
+      frame.type === "protocol" ||
+      frame.type === "error"
+    ) {
+      try {
+        checkCbor(bytes, limits);
+      } catch (err) {
+        const e = err instanceof RemoteError ? err : new RemoteError("ERR_LIMIT", messageOf(err));
+        throw new RemoteError(
+          e.code,
+          `${frame.type} frame is over the limits of peer '${this.remoteId}': ${e.message}`,
+          {
+            peer: this.remoteId || undefined,
+          },
+        );
+      }
+    }
+    return bytes;
   }
 
   /**
@@ -228,6 +325,20 @@ export class Connection {
         return false;
       }
     }
+    // the total over all links is summed only when this link holds a noticeable backlog
+    if (this.link.bufferedAmount > TOTAL_CHECK_BYTES) {
+      const total = this.host.limits.maxBufferedBytesTotal;
+      if (this.host.bufferedTotal() > total) {
+        this.link.flush();
+        if (this.host.bufferedTotal() > total) {
+          this.close(
+            CloseCode.Policy,
+            `send buffers of all links over maxBufferedBytesTotal ${total}: this link's reader is too slow`,
+          );
+          return false;
+        }
+      }
+    }
     return true;
   }
 
@@ -245,8 +356,13 @@ export class Connection {
     }
   }
 
-  /** Ask the other side to cancel our call `id` (best effort). */
+  /** Ask the other side to cancel our call `id` (best effort); its answer may still come, and is dropped. */
   sendCancel(id: number): void {
+    this.abandoned.add(id);
+    if (this.abandoned.size > MAX_ABANDONED) {
+      const oldest = this.abandoned.values().next().value as number;
+      this.abandoned.delete(oldest);
+    }
     try {
       this.send({ type: "cancel", id });
     } catch {
@@ -256,14 +372,61 @@ export class Connection {
 
   /** Report a protocol violation to the other side; close after too many. */
   protocolError(code: RemoteErrorCode, message: string, closeNow = false, id?: number): void {
-    this.protocolErrors++;
-    this.host.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+    this.countProtocolError(code, message);
     const frame: ErrorFrame = { type: "error", code, name: "RemoteError", message };
     if (id !== undefined) frame.id = id;
     this.sendError(frame);
     if (closeNow) this.close(CloseCode.Protocol, truncateReason(message));
-    else if (this.protocolErrors > this.host.limits.maxProtocolErrors)
+    else this.closeIfTooMany();
+  }
+
+  /** Count (and report) a protocol violation without answering it. */
+  private countProtocolError(code: RemoteErrorCode, message: string): void {
+    this.protocolErrors++;
+    this.report(new RemoteError(code, message, { peer: this.remoteId || undefined }), "protocol");
+  }
+
+  /** An answer (result or error) to `id` that no call of ours awaits. */
+  private strayAnswer(id: number, what: string): void {
+    if (this.abandoned.has(id)) return; // a late answer of a call we gave up on (kept until evicted)
+    this.countProtocolError("ERR_PROTOCOL", `${what} for request id ${id}, which no call awaits`);
+    this.closeIfTooMany();
+  }
+
+  private closeIfTooMany(): void {
+    if (this.protocolErrors > this.host.limits.maxProtocolErrors && this.state !== "closed")
       this.close(CloseCode.Protocol, "too many malformed frames");
+  }
+
+  /**
+   * A frame refused by our limits that answers our outgoing call `id` (a result or an error): that
+   * call fails with the refusal; the link stays up (the violation is counted).
+   */
+  private refuseAnswer(id: number, code: RemoteErrorCode, message: string): void {
+    this.countProtocolError(code, message);
+    const call = this.outgoing.get(id);
+    if (call !== undefined) {
+      this.outgoing.delete(id);
+      call.onError(
+        new RemoteError(code, `the answer from peer '${this.remoteId}' was refused: ${message}`, {
+          peer: this.remoteId,
+        }),
+      );
+    }
+    this.closeIfTooMany();
+  }
+
+  /** A frame over our limits: answer it to its call when its head is readable, else close. */
+  private onOversize(bytes: Uint8Array): void {
+    const max = this.host.limits.maxFrameBytes;
+    const message = `frame of ${bytes.length} bytes over maxFrameBytes ${max}`;
+    const head = this.state === "open" ? peekFrameHead(bytes) : null;
+    if (head === null || head.id === undefined) {
+      this.close(CloseCode.TooLarge, message);
+      return;
+    }
+    if (head.type === FrameType.invoke) this.protocolError("ERR_LIMIT", message, false, head.id);
+    else this.refuseAnswer(head.id, "ERR_LIMIT", message);
   }
 
   /**
@@ -271,10 +434,7 @@ export class Connection {
    * old dialer reads why, and stops) and closes; a dialer takes it as a final refusal (no retry).
    */
   private refuseLegacy(message: string): void {
-    this.host.report(
-      new RemoteError("ERR_PROTOCOL", message, { peer: this.remoteId || undefined }),
-      "protocol",
-    );
+    this.report(new RemoteError("ERR_PROTOCOL", message, { peer: this.remoteId || undefined }), "protocol");
     if (this.inbound) {
       this.sendBytes(encodeLegacyError(message));
       this.close(CloseCode.Protocol, truncateReason(message));
@@ -292,11 +452,8 @@ export class Connection {
     }
     const bytes = data;
     if (bytes.length > this.host.limits.maxFrameBytes) {
-      // ws enforces this before we see the frame; a browser socket has no such limit
-      this.close(
-        CloseCode.TooLarge,
-        `frame of ${bytes.length} bytes over maxFrameBytes ${this.host.limits.maxFrameBytes}`,
-      );
+      // the link itself takes up to twice maxFrameBytes, so one oversize call fails alone
+      this.onOversize(bytes);
       return;
     }
     let frame: Frame;
@@ -312,6 +469,10 @@ export class Connection {
         return;
       }
       const id = this.state === "open" ? fe.requestId : undefined;
+      if (id !== undefined && (fe.frameType === FrameType.result || fe.frameType === FrameType.error)) {
+        this.refuseAnswer(id, fe.code, fe.message);
+        return;
+      }
       this.protocolError(fe.code, fe.message, this.state === "handshake", id);
       return;
     }
@@ -339,14 +500,19 @@ export class Connection {
         return;
       case "result": {
         const call = this.outgoing.get(frame.id);
-        if (call === undefined) return; // late result of a finished call: dropped
+        if (call === undefined) {
+          this.strayAnswer(frame.id, "a result");
+          return;
+        }
         this.outgoing.delete(frame.id);
         call.onResult(frame.value);
         return;
       }
       case "error": {
         if (frame.id === undefined) {
-          this.host.report(
+          // the other side says we misbehaved: counted like our own findings, reports rate-limited
+          this.protocolErrors++;
+          this.report(
             new RemoteError(frame.code, frame.message, {
               name: frame.name,
               data: frame.data,
@@ -354,10 +520,14 @@ export class Connection {
             }),
             "remote",
           );
+          this.closeIfTooMany();
           return;
         }
         const call = this.outgoing.get(frame.id);
-        if (call === undefined) return;
+        if (call === undefined) {
+          this.strayAnswer(frame.id, "an error");
+          return;
+        }
         this.outgoing.delete(frame.id);
         call.onError(
           new RemoteError(isRemoteErrorCode(frame.code) ? frame.code : "ERR_REMOTE_THROWN", frame.message, {
@@ -373,9 +543,23 @@ export class Connection {
       case "cancel":
         this.incoming.get(frame.id)?.cancel("cancel");
         return;
-      case "ping":
+      case "ping": {
+        const now = performance.now();
+        if (now - this.pingWindow > 1000) {
+          this.pingWindow = now;
+          this.pings = 0;
+        }
+        if (++this.pings > MAX_PINGS_PER_SECOND) {
+          this.countProtocolError(
+            "ERR_PROTOCOL",
+            `more than ${MAX_PINGS_PER_SECOND} ping frames in a second`,
+          );
+          this.closeIfTooMany();
+          return;
+        }
         this.send({ type: "pong" });
         return;
+      }
       case "pong":
         return; // `alive` is already set
       case "hello":

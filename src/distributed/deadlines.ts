@@ -1,10 +1,10 @@
 /**
  * Call deadlines without a timer per call. Every call with a deadline (caller and callee side)
- * takes a slot in a FIFO queue per duration — deadlines of one duration expire in the order they
- * were set — and one timer, armed for the earliest live deadline, serves them all. Finishing a call
- * only marks its slot dead; dead slots are dropped from the head as the queue moves, and a queue
- * whose dead slots outnumber its live ones is compacted, so memory stays proportional to the calls
- * in flight. The timer holds the process open only while some deadline is live.
+ * takes a slot in one binary min-heap ordered by due time (then by insertion, so equal deadlines
+ * expire in the order they were set), and one timer, armed for the earliest, serves them all.
+ * Adding, clearing and firing a deadline each cost O(log n) whatever the durations are; a cleared
+ * slot leaves the heap at once, so memory is exactly the live deadlines. The timer holds the process
+ * open only while some deadline is live.
  * @module
  */
 import type { Clock } from "../core/clock.js";
@@ -16,27 +16,24 @@ export interface Deadline {
 }
 
 class Slot implements Deadline {
+  /** Position in the heap; -1 once cleared or fired. */
+  index = -1;
   constructor(
     readonly owner: Deadlines,
-    readonly queue: Queue,
     readonly at: number,
+    readonly seq: number,
     public fire: (() => void) | null,
   ) {}
 
   clear(): void {
     if (this.fire === null) return;
     this.fire = null;
-    this.queue.dead++;
-    this.owner.cleared(this.queue);
+    this.owner.remove(this);
   }
 }
 
-interface Queue {
-  /** The duration of every deadline in it. */
-  readonly d: number;
-  slots: Slot[];
-  head: number;
-  dead: number;
+function earlier(a: Slot, b: Slot): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }
 
 /** A one-shot timer of a {@link DeadlineClock}. */
@@ -93,47 +90,25 @@ export function deadlineClockOf(clock: Clock): DeadlineClock {
   };
 }
 
-/** Compaction threshold: a queue is compacted when it holds more dead slots than this and than live ones. */
-const COMPACT_AT = 1024;
-/** Empty queues kept for reuse (one per distinct duration); beyond this, an emptied queue is dropped. */
-const IDLE_QUEUES = 16;
 /** Longest delay a Node timer takes (about 24.8 days); a later deadline re-arms when it is reached. */
 const MAX_TIMER_MS = 0x7fffffff;
 
-/** Drop the consumed prefix of a queue once it is large and more than half of the array. */
-function trim(q: Queue): void {
-  if (q.head === q.slots.length) {
-    q.slots.length = 0;
-    q.head = 0;
-  } else if (q.head > COMPACT_AT && q.head * 2 > q.slots.length) {
-    q.slots = q.slots.slice(q.head);
-    q.head = 0;
-  }
-}
-
-/**
- * One timer for many deadlines (one instance per peer). A sweep is O(number of distinct durations
- * in use), so it suits the usual few timeouts per peer.
- */
+/** One timer for many deadlines (one instance per peer); every operation is O(log n). */
 export class Deadlines {
   /** @param clock time and timers (default: real) */
   constructor(private readonly clock: DeadlineClock = realDeadlineClock) {}
 
-  private readonly queues = new Map<number, Queue>();
-  private liveCount = 0;
+  private readonly heap: Slot[] = [];
+  private seq = 0;
   private timer: DeadlineTimer | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private refed = false;
 
   /** Call `fire` in `ms` milliseconds unless the returned deadline is cleared first. `ms` must be finite. */
   add(ms: number, fire: () => void): Deadline {
-    const d = Math.max(ms, 0);
-    let q = this.queues.get(d);
-    if (q === undefined) this.queues.set(d, (q = { d, slots: [], head: 0, dead: 0 }));
-    const at = this.clock.now() + d;
-    const slot = new Slot(this, q, at, fire);
-    q.slots.push(slot);
-    this.liveCount++;
+    const at = this.clock.now() + Math.max(ms, 0);
+    const slot = new Slot(this, at, this.seq++, fire);
+    this.push(slot);
     if (at < this.timerAt) this.arm(at);
     else if (!this.refed && this.timer !== null) {
       this.timer.ref();
@@ -142,21 +117,10 @@ export class Deadlines {
     return slot;
   }
 
-  /** @internal a slot of `q` was cleared */
-  cleared(q: Queue): void {
-    this.liveCount--;
-    const slots = q.slots;
-    while (q.head < slots.length && slots[q.head]!.fire === null) {
-      q.head++;
-      q.dead--;
-    }
-    if (q.dead > COMPACT_AT && q.dead > slots.length - q.head - q.dead) {
-      q.slots = slots.slice(q.head).filter((s) => s.fire !== null);
-      q.head = 0;
-      q.dead = 0;
-    } else trim(q);
-    if (q.slots.length === 0 && this.queues.size > IDLE_QUEUES) this.queues.delete(q.d);
-    if (this.liveCount === 0 && this.timer !== null) {
+  /** @internal a slot was cleared */
+  remove(slot: Slot): void {
+    this.removeAt(slot.index);
+    if (this.heap.length === 0 && this.timer !== null) {
       if (this.clock.keepIdleTimer !== true) {
         this.timer.clear();
         this.timer = null;
@@ -171,9 +135,11 @@ export class Deadlines {
 
   /** Clear every deadline and the timer (the peer closed). */
   clearAll(): void {
-    for (const q of this.queues.values()) for (const s of q.slots) s.fire = null;
-    this.queues.clear();
-    this.liveCount = 0;
+    for (const s of this.heap) {
+      s.fire = null;
+      s.index = -1;
+    }
+    this.heap.length = 0;
     this.timer?.clear();
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
@@ -181,19 +147,64 @@ export class Deadlines {
 
   /** Deadlines set and not yet cleared or fired. */
   get live(): number {
-    return this.liveCount;
+    return this.heap.length;
   }
 
-  /** Slots held in memory, live, dead or consumed (bounded by about twice the live ones, plus a constant per duration). */
+  /** Slots held in memory: exactly the live ones. */
   get held(): number {
-    let n = 0;
-    for (const q of this.queues.values()) n += q.slots.length;
-    return n;
+    return this.heap.length;
   }
 
-  /** Distinct durations with a queue (tests). */
-  get queueCount(): number {
-    return this.queues.size;
+  private push(s: Slot): void {
+    s.index = this.heap.length;
+    this.heap.push(s);
+    this.up(s.index);
+  }
+
+  private removeAt(i: number): void {
+    const h = this.heap;
+    const s = h[i]!;
+    s.index = -1;
+    const last = h.pop()!;
+    if (last === s) return;
+    h[i] = last;
+    last.index = i;
+    if (i > 0 && earlier(last, h[(i - 1) >> 1]!)) this.up(i);
+    else this.down(i);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const s = h[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const ps = h[p]!;
+      if (!earlier(s, ps)) break;
+      h[i] = ps;
+      ps.index = i;
+      i = p;
+    }
+    h[i] = s;
+    s.index = i;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const s = h[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && earlier(h[r]!, h[l]!) ? r : l;
+      const cs = h[c]!;
+      if (!earlier(cs, s)) break;
+      h[i] = cs;
+      cs.index = i;
+      i = c;
+    }
+    h[i] = s;
+    s.index = i;
   }
 
   private arm(at: number): void {
@@ -201,31 +212,12 @@ export class Deadlines {
     this.timerAt = at;
     const ms = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - this.clock.now())));
     this.timer = this.clock.set(ms, () => this.sweep());
-    this.refed = this.liveCount > 0;
+    this.refed = this.heap.length > 0;
     if (!this.refed) this.timer.unref();
   }
 
-  /** The queue whose head is the earliest live deadline (dead heads are dropped on the way). */
-  private earliest(): Queue | null {
-    let best: Queue | null = null;
-    for (const [d, q] of this.queues) {
-      const slots = q.slots;
-      while (q.head < slots.length && slots[q.head]!.fire === null) {
-        q.head++;
-        q.dead--;
-      }
-      trim(q);
-      if (q.slots.length === 0) {
-        this.queues.delete(d);
-        continue;
-      }
-      if (best === null || q.slots[q.head]!.at < best.slots[best.head]!.at) best = q;
-    }
-    return best;
-  }
-
   /**
-   * The timer fired: fire due deadlines one at a time, earliest first, re-reading the queues after
+   * The timer fired: fire due deadlines one at a time, earliest first, re-reading the heap after
    * each callback (a callback may clear or add deadlines). A callback that throws does not stop the
    * others; the first error is rethrown once the timer is re-armed.
    */
@@ -235,17 +227,15 @@ export class Deadlines {
     let failed = false;
     let error: unknown;
     for (;;) {
-      const q = this.earliest();
-      if (q === null) break;
-      const s = q.slots[q.head]!;
+      const s = this.heap[0];
+      if (s === undefined) break;
       if (s.at > this.clock.now()) {
         this.arm(s.at);
         break;
       }
-      q.head++;
+      this.removeAt(0);
       const fire = s.fire!;
       s.fire = null;
-      this.liveCount--;
       try {
         fire();
       } catch (err) {

@@ -6,3 +6,7 @@
 import "./transport-node.js";
 
 export * from "./api.js";
+
+// Stores: LevelDB on disk (Node only)
+export type { LevelStoreOptions } from "./store/adapters/level.js";
+export { levelBackend, levelStore } from "./store/adapters/level.js";

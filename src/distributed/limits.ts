@@ -21,12 +21,22 @@ export interface WireLimits {
   maxBigIntBytes: number;
   /** Most calls this side may have pending on one connection. Default 65,536. */
   maxPendingCalls: number;
-  /** Most calls the other side may run here at once on one connection (more get ERR_UNAVAILABLE). Default 16,384. */
+  /** Most calls the other side may run here at once on one connection (more get ERR_UNAVAILABLE); a call holds its slot until its body has finished. Default 16,384. */
   maxInflightCalls: number;
   /** When more than this many bytes wait in a socket's send buffer, the connection is closed (code 1008). Default 64 MiB. */
   maxBufferedBytes: number;
   /** Malformed frames tolerated on one connection before it is closed (code 1002). Default 16. */
   maxProtocolErrors: number;
+  /**
+   * Most calls other peers may run here at once, over all links together (more get
+   * `ERR_UNAVAILABLE`). A call holds its slot until its body has finished. Default 65,536.
+   */
+  maxInflightCallsTotal: number;
+  /**
+   * Most bytes waiting in the send buffers of all links together; past it, the link whose send
+   * crossed it is closed (code 1008). Default 256 MiB.
+   */
+  maxBufferedBytesTotal: number;
 }
 
 /** The default {@link WireLimits}. */
@@ -40,6 +50,8 @@ export const DEFAULT_LIMITS: Readonly<WireLimits> = Object.freeze({
   maxInflightCalls: 16_384,
   maxBufferedBytes: 64 * 1024 * 1024,
   maxProtocolErrors: 16,
+  maxInflightCallsTotal: 65_536,
+  maxBufferedBytesTotal: 256 * 1024 * 1024,
 });
 
 /** Fill in defaults and validate. Throws `ERR_INVALID_ARGUMENT` on a non-positive or non-integer limit. */

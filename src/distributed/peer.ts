@@ -7,6 +7,7 @@
  */
 
 import type { Clock, TimerHandle } from "../core/clock.js";
+import { encodeCbor } from "../core/codec.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
 import { invalidArgument } from "../core/errors.js";
@@ -32,9 +33,9 @@ import { type AuthorizeHook, type ServeHost, serveInvoke } from "./serve.js";
 import { transport } from "./transport.js";
 import {
   type ErrorFrame,
-  encodeFrame,
   type HelloFrame,
   type InvokeFrame,
+  LIMITS_IN_HELLO,
   messageOf,
   PROTOCOL_VERSION,
   type ProtocolFrame,
@@ -218,6 +219,8 @@ class Dialer {
   state = DialState.Connecting;
   conn: Connection | null = null;
   everConnected = false;
+  /** The remote's id, once a hello told it ("" before). */
+  remoteId = "";
   private attempt = 0;
   private timer: TimerHandle | null = null;
   private refusal: RemoteError | null = null;
@@ -251,7 +254,7 @@ class Dialer {
     let link: Link;
     try {
       link = this.peer.transport.dial(this.opts.url, {
-        maxPayload: this.peer.limits.maxFrameBytes,
+        maxPayload: linkPayloadCap(this.peer.limits),
         handshakeTimeout: Number.isFinite(this.peer.connectTimeoutMs)
           ? this.peer.connectTimeoutMs
           : undefined,
@@ -273,7 +276,12 @@ class Dialer {
     conn.onOpen = () => {
       if (conn.state !== "handshake") return;
       try {
-        const hello: HelloFrame = { type: "hello", v: PROTOCOL_VERSION, peer: this.peer.id };
+        const hello: HelloFrame = {
+          type: "hello",
+          v: PROTOCOL_VERSION,
+          peer: this.peer.id,
+          limits: helloLimits(this.peer.limits),
+        };
         if (this.opts.credential !== undefined) hello.credential = this.opts.credential;
         conn.send(hello);
       } catch (err) {
@@ -293,6 +301,7 @@ class Dialer {
     this.state = DialState.Open;
     this.attempt = 0;
     this.everConnected = true;
+    this.remoteId = remoteId;
     if (!this.ready.settled) {
       this.ready.settled = true;
       this.ready.resolve(remoteId);
@@ -395,6 +404,8 @@ export class Peer implements ProtocolHost {
    * link and name is answered with an `ERR_NO_FUNCTION` error frame, the rest only counted).
    */
   droppedProtocolFrames = 0;
+  /** Calls other peers run here, over all links (a call holds its slot until its body finished). */
+  private readonly slots = { count: 0 };
   private readonly protocols = new Map<string, ProtocolHandler>();
   private readonly protocolLinks = new Map<Connection, Map<string, ProtocolLink>>();
   private readonly unknownProtocols = new WeakMap<Connection, Set<string>>();
@@ -412,6 +423,8 @@ export class Peer implements ProtocolHost {
   /** The URL last seen while listening (kept after close, for logs and for re-listening on the same port). */
   private lastUrl: string | undefined = undefined;
   private closing: Promise<void> | null = null;
+  /** Set by the first `listen` or `connect`: from then on calls to peers nothing links fail at once. */
+  private started = false;
   private readonly defaultCallOptions: ResolvedCallOptions;
   /** @internal */
   readonly _callHost: CallHost;
@@ -476,6 +489,7 @@ export class Peer implements ProtocolHost {
       deadlines: this.deadlines,
       localContext: (cid) => this.contexts.get(cid),
       report: (e, w) => this.report(e, w),
+      slots: this.slots,
     };
     this._connectionHost = {
       id: this.id,
@@ -485,6 +499,11 @@ export class Peer implements ProtocolHost {
       onInvoke: (conn, frame: InvokeFrame) => serveInvoke(this.serveHost, conn, frame),
       onProtocol: (conn, frame) => this.onProtocol(conn, frame),
       onClosed: (conn) => this.onConnectionClosed(conn),
+      bufferedTotal: () => {
+        let n = 0;
+        for (const c of this.all) n += c.link.bufferedAmount;
+        return n;
+      },
       report: (e, w) => this.report(e, w),
     };
   }
@@ -538,6 +557,7 @@ export class Peer implements ProtocolHost {
   /** Listen for connections; resolves with the URL (undefined when attached to a server that is not bound yet). */
   async listen(opts: ListenOptions = {}): Promise<string | undefined> {
     this.checkOpen("listen");
+    this.started = true;
     if (this.listener !== null) invalidArgument(`peer '${this.id}' is already listening on ${this.url}`);
     const path = opts.path;
     if (path !== undefined && (typeof path !== "string" || !path.startsWith("/")))
@@ -550,7 +570,7 @@ export class Peer implements ProtocolHost {
       );
     const listener = await listen({
       peerId: this.id,
-      maxPayload: this.limits.maxFrameBytes,
+      maxPayload: linkPayloadCap(this.limits),
       host: opts.host,
       port: opts.port,
       server: opts.server,
@@ -584,6 +604,7 @@ export class Peer implements ProtocolHost {
         `connect: url ${String(opts?.url)} is not one the ${this.transport.name} transport dials (ws://, wss:// or ws+unix: for WebSocket, mem:// in memory)`,
       );
     const backoff = resolveBackoff(opts.reconnect);
+    this.started = true;
     const dialer = new Dialer(this, opts, backoff);
     this.dialers.add(dialer);
     dialer.dial();
@@ -632,6 +653,11 @@ export class Peer implements ProtocolHost {
       return s;
     }
     return new RemoteScope(this, id, this._resolveCallOptions(options, this.defaultCallOptions));
+  }
+
+  /** Calls other peers run here right now, over all links; a cancelled body that has not finished still counts. */
+  get inflightCalls(): number {
+    return this.slots.count;
   }
 
   /** Whether a link to peer `id` is up right now. */
@@ -755,6 +781,7 @@ export class Peer implements ProtocolHost {
       this.waiters.clear();
       for (const set of waiting) for (const w of set) w.onNoLink(error);
     }
+    this.failHopelessWaits();
     this._refreshStatus();
   }
 
@@ -797,7 +824,48 @@ export class Peer implements ProtocolHost {
       throw new RemoteError("ERR_CLOSED", `cannot ${what}: peer '${this.id}' is closed`);
   }
 
+  /**
+   * Whether a link to `peerId` may still come: this peer was not started yet (calls made before
+   * `listen`/`connect` wait for it), a dialer that is connecting or backing off has not learned its
+   * remote's id or learned this one, or an incoming link that claimed this id is in its handshake.
+   * Otherwise nothing is making that link and a call to it fails at once.
+   */
+  private mayLink(peerId: string): boolean {
+    if (this.links.has(peerId)) return true;
+    if (!this.started) return true;
+    for (const d of this.dialers)
+      if (
+        (d.state === DialState.Connecting || d.state === DialState.Backoff) &&
+        (d.remoteId === "" || d.remoteId === peerId)
+      )
+        return true;
+    for (const c of this.all) if (c.state === "handshake" && c.inbound && c.remoteId === peerId) return true;
+    return false;
+  }
+
+  /** Fail the waiting calls no link can come for any more. */
+  private failHopelessWaits(): void {
+    for (const [peerId, set] of [...this.waiters]) {
+      if (this.mayLink(peerId)) continue;
+      this.waiters.delete(peerId);
+      const err = this.notLinkedError(peerId);
+      for (const w of set) w.onNoLink(err);
+    }
+  }
+
+  private notLinkedError(peerId: string): RemoteError {
+    return new RemoteError(
+      "ERR_UNAVAILABLE",
+      `peer '${peerId}' is not connected to '${this.id}' and no link to it is being made`,
+      { peer: peerId, data: { reason: "not-connected" } },
+    );
+  }
+
   private waitForLink(peerId: string, w: LinkWaiter): void {
+    if (!this.mayLink(peerId)) {
+      w.onNoLink(this.notLinkedError(peerId));
+      return;
+    }
     let set = this.waiters.get(peerId);
     if (set === undefined) {
       set = new Set();
@@ -817,6 +885,7 @@ export class Peer implements ProtocolHost {
   }
 
   private onHello(conn: Connection, frame: HelloFrame): void {
+    if (frame.limits !== undefined) conn.remoteLimits = { ...this.limits, ...frame.limits };
     if (frame.v !== PROTOCOL_VERSION) {
       const message = `unsupported protocol version ${frame.v} (this peer speaks ${PROTOCOL_VERSION})`;
       // a listener of another version answered our hello: final, like a refusal (no retry loop)
@@ -874,9 +943,30 @@ export class Peer implements ProtocolHost {
       this.refuse(conn, "ERR_UNAUTHORIZED", "authentication refused");
       return;
     }
+    // an incoming link never takes over one this peer dialed (the impostor would get its calls),
+    // and replaces an incoming one only for the same principal (a reconnect, not a takeover)
+    const old = this.links.get(conn.remoteId);
+    if (old !== undefined && old !== conn) {
+      if (!old.inbound) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is taken by a link this peer dialed; an incoming link cannot replace it`,
+        );
+        return;
+      }
+      if (!samePrincipal(old.principal, principal)) {
+        this.refuse(
+          conn,
+          "ERR_UNAUTHORIZED",
+          `peer id '${conn.remoteId}' is linked with another principal; only the same principal may replace its link`,
+        );
+        return;
+      }
+    }
     conn.principal = principal;
     try {
-      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id });
+      conn.send({ type: "hello", v: PROTOCOL_VERSION, peer: this.id, limits: helloLimits(this.limits) });
     } catch (err) {
       this.report(err, "hello");
       conn.close(CloseCode.Protocol, "cannot send hello");
@@ -927,27 +1017,20 @@ export class Peer implements ProtocolHost {
       this.protocolLinks.set(conn, new Map());
       for (const [name, h] of this.protocols) this.protocolUp(conn, name, h);
     }
+    // a dialer just learned its remote's id: calls waiting for another id may have lost their hope
+    if (this.waiters.size > 0) this.failHopelessWaits();
   }
 
   private protocolUp(conn: Connection, name: string, handler: ProtocolHandler): void {
     const m = this.protocolLinks.get(conn);
     if (m === undefined) return;
-    const limits = this.limits;
     const pl: ProtocolLink = {
       peerId: conn.remoteId,
       principal: conn.inbound ? conn.principal : conn.remoteId,
       dialed: !conn.inbound,
       send(payload: unknown): boolean {
         if (conn.state !== "open") return false;
-        const bytes = encodeFrame({ type: "protocol", protocol: name, payload });
-        const max = Math.min(limits.maxFrameBytes, conn.remoteLimits.maxFrameBytes);
-        if (bytes.length > max)
-          throw new RemoteError(
-            "ERR_LIMIT",
-            `protocol '${name}': a payload of ${bytes.length} bytes is over the frame limit of ${max} bytes`,
-            { peer: conn.remoteId },
-          );
-        return conn.sendBytes(bytes);
+        return conn.sendBytes(conn.encode({ type: "protocol", protocol: name, payload }));
       },
     };
     m.set(name, pl);
@@ -1008,7 +1091,37 @@ export class Peer implements ProtocolHost {
     const d = this.dialerOf.get(conn);
     this.dialerOf.delete(conn);
     d?.closed(conn);
+    if (this.waiters.size > 0 && this.closing === null) this.failHopelessWaits();
     this._refreshStatus();
+  }
+}
+
+/** The receive limits a hello announces. */
+function helloLimits(l: WireLimits): Partial<WireLimits> {
+  const out: Partial<WireLimits> = {};
+  for (const k of LIMITS_IN_HELLO) out[k] = l[k];
+  return out;
+}
+
+/**
+ * The largest message a link takes: twice `maxFrameBytes`, so a frame over the limit (from a sender
+ * that ignored the limits in our hello) is still read far enough to fail its call alone; beyond
+ * that the link closes (1009).
+ */
+function linkPayloadCap(l: WireLimits): number {
+  return Math.min(2 * l.maxFrameBytes, l.maxFrameBytes + 16 * 1024 * 1024);
+}
+
+/** Whether two principals are the same: identical, or equal as CBOR (authenticate may build a fresh object per hello). */
+function samePrincipal(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  try {
+    const x = encodeCbor(a);
+    const y = encodeCbor(b);
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  } catch {
+    return false;
   }
 }
 

@@ -11,7 +11,7 @@ import type { SpinBody } from "../core/spin.js";
 import type { Connection, IncomingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
 import type { Deadline, Deadlines } from "./deadlines.js";
-import { noContextFix, type RemoteErrorCode } from "./errors.js";
+import { noContextFix, RemoteError, type RemoteErrorCode } from "./errors.js";
 import type { WireLimits } from "./limits.js";
 import { lookupRemote } from "./remote-registry.js";
 import { type ErrorFrame, type InvokeFrame, messageOf } from "./wire.js";
@@ -43,6 +43,8 @@ export interface ServeHost {
   localContext(contextId: string): Context | undefined;
   /** Report a problem (a hook that threw). */
   report(error: unknown, where: string): void;
+  /** Calls holding a slot on every link of this peer (bodies still running included). */
+  readonly slots: { count: number };
 }
 
 /** Handle an `invoke` frame on an open connection. */
@@ -52,7 +54,9 @@ export function serveInvoke(host: ServeHost, conn: Connection, frame: InvokeFram
     conn.sendError(errorFrame(id, "ERR_PROTOCOL", `request id ${id} is already running`));
     return;
   }
-  if (conn.incoming.size >= host.limits.maxInflightCalls) {
+  // a slot is held until the body has really finished, not just until it was answered or cancelled:
+  // a body that ignores its abort signal still counts
+  if (conn.busy >= host.limits.maxInflightCalls) {
     conn.sendError(
       errorFrame(
         id,
@@ -65,8 +69,21 @@ export function serveInvoke(host: ServeHost, conn: Connection, frame: InvokeFram
     );
     return;
   }
+  if (host.slots.count >= host.limits.maxInflightCallsTotal) {
+    conn.sendError(
+      errorFrame(
+        id,
+        "ERR_UNAVAILABLE",
+        `peer '${host.id}' is overloaded (maxInflightCallsTotal ${host.limits.maxInflightCallsTotal})`,
+        { reason: "overloaded" },
+      ),
+    );
+    return;
+  }
   const inc = new Incoming(host, conn, frame);
   conn.incoming.set(id, inc);
+  conn.busy++;
+  host.slots.count++;
   inc.start();
 }
 
@@ -85,6 +102,9 @@ class Incoming implements IncomingCall {
   private timer: Deadline | null = null;
   /** Cancels the running body (null before it started and once it settled). */
   private stop: (() => void) | null = null;
+  /** Promises the body returned that have not settled (a cancelled body may still be running). */
+  private running = 0;
+  private released = false;
   private readonly contextId: string;
 
   constructor(
@@ -159,7 +179,19 @@ class Incoming implements IncomingCall {
       );
       return;
     }
-    if (frame.hash !== undefined && frame.hash !== def.hash) {
+    if (frame.hash === undefined) {
+      // without a hash the caller's build cannot be checked against ours: refuse rather than guess
+      this.respond(
+        errorFrame(
+          frame.id,
+          "ERR_VERSION_MISMATCH",
+          `invoke of '${frame.fn}' without a source hash: peer '${host.id}' only runs calls it can check against its build`,
+          { fn: frame.fn, expected: def.hash, got: null },
+        ),
+      );
+      return;
+    }
+    if (frame.hash !== def.hash) {
       this.respond(
         errorFrame(
           frame.id,
@@ -201,9 +233,23 @@ class Incoming implements IncomingCall {
       this.respondThrown(err);
       return;
     }
+    // the slot stays taken while a promise the body returned is pending, even after the call was
+    // answered or cancelled: a body that ignores $.signal is still work this peer does
+    const tracked: SpinBody<unknown> = ($) => {
+      const r = body($);
+      if (r !== null && typeof r === "object" && typeof (r as PromiseLike<unknown>).then === "function") {
+        this.running++;
+        const settle = (): void => {
+          this.running--;
+          this.release();
+        };
+        (r as PromiseLike<unknown>).then(settle, settle);
+      }
+      return r;
+    };
     // the body runs as a transient spin: only this call can reach it, so it is dropped as soon
     // as it settles instead of waiting for the garbage collector
-    this.stop = ctx._runOnce(body, frame.fn, (ok, value) => {
+    this.stop = ctx._runOnce(tracked, frame.fn, (ok, value) => {
       this.stop = null;
       if (ok) this.respondValue(value);
       else if (this.reason !== null || isCancelled(value)) this.respondCancelled();
@@ -235,12 +281,21 @@ class Incoming implements IncomingCall {
     }
   }
 
+  /** Give the slot back once the call is answered and nothing the body started is pending. */
+  private release(): void {
+    if (this.released || !this.done || this.running > 0) return;
+    this.released = true;
+    this.conn.busy--;
+    this.host.slots.count--;
+  }
+
   private respond(frame: ErrorFrame | { type: "result"; id: number; value: unknown }): void {
     if (this.done) return;
     this.done = true;
     this.clearTimer();
     this.stop = null;
     if (this.conn.incoming.get(this.frame.id) === this) this.conn.incoming.delete(this.frame.id);
+    this.release();
     if (this.reason === "disconnect" || this.conn.state !== "open") return;
     if (frame.type === "error") {
       this.conn.sendError(frame);
@@ -249,10 +304,11 @@ class Incoming implements IncomingCall {
     try {
       this.conn.send(frame);
     } catch (err) {
+      const limit = err instanceof RemoteError && err.code === "ERR_LIMIT";
       this.conn.sendError(
         errorFrame(
           this.frame.id,
-          "ERR_NOT_SERIALIZABLE",
+          limit ? "ERR_LIMIT" : "ERR_NOT_SERIALIZABLE",
           `the result of ${this.frame.fn} cannot be sent: ${messageOf(err)}`,
         ),
       );

@@ -6,7 +6,7 @@
  *
  * | frame    | array                                                                          |
  * |----------|--------------------------------------------------------------------------------|
- * | `hello`  | `[1, v, peer, credential?]` (protocol version, sender id)                      |
+ * | `hello`  | `[1, v, peer, credential?, limits?]` (protocol version, sender id; `limits`: what the sender accepts, {@link LIMITS_IN_HELLO}) |
  * | `invoke` | `[2, id, fn, args, ctx?, hash?, timeoutMs?]` (`args`: the declared values, in order) |
  * | `result` | `[3, id, value]`                                                               |
  * | `cancel` | `[4, id]`                                                                      |
@@ -50,7 +50,18 @@ export interface HelloFrame {
   peer: string;
   /** Optional credential (client → server), handed to `authenticate`. */
   credential?: unknown;
+  /** The sender's receive limits, so this side checks its frames before sending them. */
+  limits?: Partial<WireLimits>;
 }
+
+/** The limits a hello carries, in this order (positional, as the frames are). */
+export const LIMITS_IN_HELLO = [
+  "maxFrameBytes",
+  "maxDepth",
+  "maxContainerLength",
+  "maxItems",
+  "maxBigIntBytes",
+] as const satisfies readonly (keyof WireLimits)[];
 
 /** Run a registered remote body. */
 export interface InvokeFrame {
@@ -149,10 +160,15 @@ const decoder = new Decoder({ ...CBOR_OPTIONS, copyBuffers: true });
 /** The positional array of a frame (what {@link encodeFrame} encodes). */
 export function frameToWire(frame: Frame): unknown[] {
   switch (frame.type) {
-    case "hello":
-      return frame.credential === undefined
-        ? [FrameType.hello, frame.v, frame.peer]
-        : [FrameType.hello, frame.v, frame.peer, frame.credential];
+    case "hello": {
+      const f: unknown[] = [FrameType.hello, frame.v, frame.peer];
+      if (frame.credential !== undefined || frame.limits !== undefined) f.push(frame.credential ?? null);
+      if (frame.limits !== undefined) {
+        const l = frame.limits;
+        f.push(LIMITS_IN_HELLO.map((k) => l[k] ?? null));
+      }
+      return f;
+    }
     case "invoke": {
       const { ctx, hash, timeoutMs } = frame;
       if (timeoutMs !== undefined)
@@ -199,26 +215,69 @@ export function encodeFrame(frame: Frame): Uint8Array {
 }
 
 /**
- * A frame that failed validation. `id` is set when the frame was an invoke whose request id could
- * be read, so the error can be answered to that call.
+ * A frame that failed validation. `requestId` and `frameType` are set when they could be read
+ * (they are read before the structure check), so the error can be answered to that call: an
+ * `invoke` is answered with an error frame, a `result` or `error` fails the local call it answers.
  */
 export class FrameError extends RemoteError {
-  /** Request id of the bad invoke, when readable. */
+  /** Request id of the bad frame, when readable. */
   readonly requestId: number | undefined;
   /** The frame was a CBOR map: the other side speaks protocol 1. */
   readonly legacy: boolean;
+  /** The frame's type code ({@link FrameType}), when readable. */
+  readonly frameType: number | undefined;
 
   /**
    * @param code `ERR_PROTOCOL` or `ERR_LIMIT`
    * @param message what is wrong
-   * @param requestId the invoke's request id, when readable
+   * @param requestId the frame's request id, when readable
    * @param legacy the frame was a protocol 1 frame
+   * @param frameType the frame's type code, when readable
    */
-  constructor(code: RemoteErrorCode, message: string, requestId?: number, legacy = false) {
+  constructor(
+    code: RemoteErrorCode,
+    message: string,
+    requestId?: number,
+    legacy = false,
+    frameType: number | undefined = FrameType.invoke,
+  ) {
     super(code, message);
     this.requestId = requestId;
     this.legacy = legacy;
+    this.frameType = requestId === undefined ? undefined : frameType;
   }
+}
+
+/** Read a CBOR unsigned integer at `at` (major type 0): [value, next offset], or null. */
+function peekUint(b: Uint8Array, at: number): [number, number] | null {
+  const ib = b[at];
+  if (ib === undefined || ib >> 5 !== 0) return null;
+  const ai = ib & 0x1f;
+  if (ai < 24) return [ai, at + 1];
+  if (ai === 24 && at + 2 <= b.length) return [b[at + 1]!, at + 2];
+  if (ai === 25 && at + 3 <= b.length) return [(b[at + 1]! << 8) | b[at + 2]!, at + 3];
+  if (ai === 26 && at + 5 <= b.length)
+    return [((b[at + 1]! << 24) | (b[at + 2]! << 16) | (b[at + 3]! << 8) | b[at + 4]!) >>> 0, at + 5];
+  return null;
+}
+
+/**
+ * The type and request id of a frame, read from its first bytes without decoding the rest (for
+ * answering a frame that is over the limits to its call). Null when they cannot be read.
+ */
+export function peekFrameHead(bytes: Uint8Array): { type: number; id: number | undefined } | null {
+  const ib = bytes[0];
+  if (ib === undefined || ib >> 5 !== 4) return null; // not an array
+  const ai = ib & 0x1f;
+  const at = ai < 24 ? 1 : ai === 24 ? 2 : ai === 25 ? 3 : ai === 26 ? 5 : ai === 31 ? 1 : -1;
+  if (at < 0) return null;
+  const t = peekUint(bytes, at);
+  if (t === null) return null;
+  const [type, next] = t;
+  if (type !== FrameType.invoke && type !== FrameType.result && type !== FrameType.error)
+    return { type, id: undefined };
+  const i = peekUint(bytes, next);
+  return { type, id: i !== null && isRequestId(i[0]) ? i[0] : undefined };
 }
 
 /**
@@ -238,8 +297,9 @@ export function decodeFrame(bytes: Uint8Array, limits: WireLimits): Frame {
   try {
     checkCbor(bytes, limits);
   } catch (err) {
-    if (err instanceof RemoteError) throw new FrameError(err.code, err.message);
-    throw bad(`malformed CBOR: ${messageOf(err)}`);
+    const head = peekFrameHead(bytes);
+    if (err instanceof RemoteError) throw new FrameError(err.code, err.message, head?.id, false, head?.type);
+    throw new FrameError("ERR_PROTOCOL", `malformed CBOR: ${messageOf(err)}`, head?.id, false, head?.type);
   }
   let raw: unknown;
   try {
@@ -287,7 +347,20 @@ function validate(raw: unknown): Frame {
       if (typeof peer !== "string" || peer === "" || peer.length > 256)
         throw bad('hello: field "peer" must be a non-empty string of at most 256 characters');
       const f: HelloFrame = { type: "hello", v, peer };
-      if (raw.length > 3) f.credential = raw[3];
+      if (raw.length > 3 && !(raw[3] === null && raw.length > 4)) f.credential = raw[3];
+      if (raw.length > 4) {
+        const l = raw[4];
+        if (!Array.isArray(l)) throw bad('hello: field "limits" must be an array');
+        const limits: Partial<WireLimits> = {};
+        LIMITS_IN_HELLO.forEach((k, i) => {
+          const v = l[i];
+          if (v === null || v === undefined) return;
+          if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0)
+            throw bad(`hello: limit ${k} must be a positive integer`);
+          limits[k] = v;
+        });
+        f.limits = limits;
+      }
       return f;
     }
     case FrameType.invoke: {

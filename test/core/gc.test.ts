@@ -18,6 +18,13 @@ test.runIf(gc !== undefined)(
     const s = signal(1);
     const before = ctx._nodeCount;
     await (async () => {
+      // observed once, then unobserved: regular nodes, dropped when their handles are collected
+      for (let i = 0; i < 100; i++)
+        ctx.observe(
+          spin(($) => $.track(s) + i),
+          () => {},
+        )();
+      // read once and never tracked: detached, nothing is kept at all
       for (let i = 0; i < 100; i++) await ctx.value(spin(($) => $.track(s) + i));
     })();
     expect(ctx._nodeCount).toBe(before + 100);

@@ -64,7 +64,13 @@ describe("core.md laws", () => {
       $.set(s, v + 1);
       return v;
     });
-    expect(() => ctx.observe(loop, () => {})).toThrow(expect.objectContaining({ code: "ERR_CYCLE" }));
+    const errors: unknown[] = [];
+    ctx.observe(
+      loop,
+      () => {},
+      (err) => errors.push(err),
+    );
+    expect(errors).toEqual([expect.objectContaining({ code: "ERR_CYCLE" })]);
   });
 
   test("L13: nested spin ids are stable across re-runs, forks and restores", async () => {

@@ -5,7 +5,8 @@ describe("snapshots", () => {
   test("a snapshot is a frozen full copy; writes to it throw", async () => {
     const ctx = createContext();
     const a = signal(1);
-    const t = spin(($) => $.track(a) * 3);
+    // keyed: addressable state (an unkeyed spin only ever read once lives on its handle)
+    const t = spin(($) => $.track(a) * 3, { key: "snap.frozen.t" });
     ctx.set(a, 2);
     await ctx.value(t);
     const snap = ctx.snapshot();

@@ -5,7 +5,16 @@
 import { createContext } from "spindel";
 import { type HelloInfo, invokeRemote, Peer, RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
-import { client, defineRemote, hub, RawClient, rejection, until } from "./helpers.js";
+import {
+  client,
+  defineRemote,
+  hub,
+  RawClient,
+  rejection,
+  socketDescribe,
+  socketTest,
+  until,
+} from "./helpers.js";
 
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "add");
 const secret = defineRemote([], () => () => "the secret", "secret");
@@ -55,34 +64,37 @@ describe("authentication", () => {
     expect(where).toContain("authenticate");
   });
 
-  test("accepted: the principal is kept per link and handed to authorize with the function and context", async () => {
-    const seen: { hello: Omit<HelloInfo, "request">; ua: string | undefined }[] = [];
-    const checks: unknown[][] = [];
-    const { peer: h, ctx } = await hub({
-      authenticate: async (hello) => {
-        seen.push({
-          hello: { peerId: hello.peerId, credential: hello.credential },
-          ua: hello.request?.headers["x-app"] as string | undefined,
-        });
-        const token = (hello.credential as { token?: string } | undefined)?.token;
-        return token === "s3cret" ? { user: "ada", roles: new Set(["admin"]) } : null;
-      },
-      authorize: (principal, fn, contextId, peerId) => {
-        checks.push([principal, fn, contextId, peerId]);
-        return true;
-      },
-    });
-    h.contexts.register("room-1", ctx.fork());
-    const c = await client(h.url!, { credential: { token: "s3cret" }, headers: { "x-app": "tests" } });
-    expect(seen).toEqual([{ hello: { peerId: "c1", credential: { token: "s3cret" } }, ua: "tests" }]);
-    expect(h.principalOf("c1")).toEqual({ user: "ada", roles: new Set(["admin"]) });
-    expect(await createContext().value(invokeRemote(add, [c.remote("hub"), "room-1"], [1, 2]))).toBe(3);
-    expect(checks).toEqual([[{ user: "ada", roles: new Set(["admin"]) }, add.id, "room-1", "c1"]]);
-    const refused = (await rejection(
-      Peer.connect({ id: "c2", url: h.url!, credential: { token: "nope" } }),
-    )) as unknown as RemoteError;
-    expect(refused.code).toBe("ERR_UNAUTHORIZED");
-  });
+  socketTest(
+    "accepted: the principal is kept per link and handed to authorize with the function and context",
+    async () => {
+      const seen: { hello: Omit<HelloInfo, "request">; ua: string | undefined }[] = [];
+      const checks: unknown[][] = [];
+      const { peer: h, ctx } = await hub({
+        authenticate: async (hello) => {
+          seen.push({
+            hello: { peerId: hello.peerId, credential: hello.credential },
+            ua: hello.request?.headers["x-app"] as string | undefined,
+          });
+          const token = (hello.credential as { token?: string } | undefined)?.token;
+          return token === "s3cret" ? { user: "ada", roles: new Set(["admin"]) } : null;
+        },
+        authorize: (principal, fn, contextId, peerId) => {
+          checks.push([principal, fn, contextId, peerId]);
+          return true;
+        },
+      });
+      h.contexts.register("room-1", ctx.fork());
+      const c = await client(h.url!, { credential: { token: "s3cret" }, headers: { "x-app": "tests" } });
+      expect(seen).toEqual([{ hello: { peerId: "c1", credential: { token: "s3cret" } }, ua: "tests" }]);
+      expect(h.principalOf("c1")).toEqual({ user: "ada", roles: new Set(["admin"]) });
+      expect(await createContext().value(invokeRemote(add, [c.remote("hub"), "room-1"], [1, 2]))).toBe(3);
+      expect(checks).toEqual([[{ user: "ada", roles: new Set(["admin"]) }, add.id, "room-1", "c1"]]);
+      const refused = (await rejection(
+        Peer.connect({ id: "c2", url: h.url!, credential: { token: "nope" } }),
+      )) as unknown as RemoteError;
+      expect(refused.code).toBe("ERR_UNAUTHORIZED");
+    },
+  );
 
   test("without authenticate, the principal is the peer id", async () => {
     const { peer: h } = await hub();
@@ -107,7 +119,7 @@ describe("authentication", () => {
     expect(h.connectedPeers()).toEqual(["dup"]);
   });
 
-  test("a connection that never says hello is closed after connectTimeoutMs", async () => {
+  socketTest("a connection that never says hello is closed after connectTimeoutMs", async () => {
     const { peer: h } = await hub({ connectTimeoutMs: 50 });
     const silent = await RawClient.open(h.url!);
     expect(await silent.whenClosed(2_000)).toMatchObject({
@@ -182,8 +194,8 @@ describe("authorization", () => {
   });
 });
 
-describe("origins", () => {
-  test("browser connections from an origin not in the list are refused at the upgrade", async () => {
+socketDescribe("origins", () => {
+  socketTest("browser connections from an origin not in the list are refused at the upgrade", async () => {
     const { peer: h } = await hub({ origins: ["https://app.example"] });
     await expect(RawClient.open(h.url!, { headers: { origin: "https://evil.example" } })).rejects.toThrow();
     const ok = await RawClient.open(h.url!, { headers: { origin: "https://app.example" } });

@@ -10,7 +10,18 @@ import { join } from "node:path";
 import { createContext, defaultContext, isCancelled, signal, spin } from "spindel";
 import { invokeRemote, Peer, promiseToSpin, spinToPromise, toAsyncIterable } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
-import { client, defineRemote, gate, hub, RawClient, rejection, track, within } from "./helpers.js";
+import {
+  client,
+  defineRemote,
+  gate,
+  hub,
+  RawClient,
+  rejection,
+  socketDescribe,
+  socketTest,
+  track,
+  within,
+} from "./helpers.js";
 
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "add");
 
@@ -106,62 +117,68 @@ describe("toAsyncIterable", () => {
   });
 });
 
-describe("listening on an existing HTTP server", () => {
-  test("peers share the server with plain HTTP; other paths are left alone; close() leaves the server running", async () => {
-    const server = createServer((_req, res) => res.end("plain http"));
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    try {
-      const port = (server.address() as AddressInfo).port;
+socketDescribe("listening on an existing HTTP server", () => {
+  socketTest(
+    "peers share the server with plain HTTP; other paths are left alone; close() leaves the server running",
+    async () => {
+      const server = createServer((_req, res) => res.end("plain http"));
+      server.listen(0, "127.0.0.1");
+      await once(server, "listening");
+      try {
+        const port = (server.address() as AddressInfo).port;
+        const ctx = createContext();
+        const h = track(await Peer.listen({ id: "hub", server, path: "/peers", context: ctx }));
+        expect(h.url).toBe(`ws://127.0.0.1:${port}/peers`);
+        const c = await client(h.url!);
+        expect(await createContext().value(invokeRemote(add, c.remote("hub"), [5, 6]))).toBe(11);
+        // plain HTTP still served by the app
+        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain http");
+        // another path: not ours (the only upgrade listener answers 404)
+        await expect(RawClient.open(`ws://127.0.0.1:${port}/elsewhere`)).rejects.toThrow(/404/);
+        await h.close();
+        await c.close();
+        expect(server.listening).toBe(true);
+        expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain http");
+        expect(server.listeners("upgrade")).toEqual([]);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    },
+  );
+
+  socketTest(
+    "an attached server that is not bound yet has no URL until it listens (also on a unix socket)",
+    async () => {
+      const server = createServer();
       const ctx = createContext();
-      const h = track(await Peer.listen({ id: "hub", server, path: "/peers", context: ctx }));
-      expect(h.url).toBe(`ws://127.0.0.1:${port}/peers`);
-      const c = await client(h.url!);
-      expect(await createContext().value(invokeRemote(add, c.remote("hub"), [5, 6]))).toBe(11);
-      // plain HTTP still served by the app
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain http");
-      // another path: not ours (the only upgrade listener answers 404)
-      await expect(RawClient.open(`ws://127.0.0.1:${port}/elsewhere`)).rejects.toThrow(/404/);
-      await h.close();
-      await c.close();
-      expect(server.listening).toBe(true);
-      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("plain http");
-      expect(server.listeners("upgrade")).toEqual([]);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
-  });
+      const h = track(new Peer({ id: "hub", context: ctx }));
+      expect(await h.listen({ server })).toBeUndefined();
+      expect(h.url).toBeUndefined();
+      const dir = mkdtempSync(join(tmpdir(), "spindel-"));
+      server.listen(join(dir, "peer.sock"));
+      await once(server, "listening");
+      try {
+        expect(h.url).toBe(`ws+unix:${join(dir, "peer.sock")}:/`);
+        const c = await client(h.url!);
+        expect(await createContext().value(invokeRemote(add, c.remote("hub"), [2, 2]))).toBe(4);
+        await c.close();
+        await h.close();
+      } finally {
+        await new Promise<void>((r) => server.close(() => r()));
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
-  test("an attached server that is not bound yet has no URL until it listens (also on a unix socket)", async () => {
-    const server = createServer();
-    const ctx = createContext();
-    const h = track(new Peer({ id: "hub", context: ctx }));
-    expect(await h.listen({ server })).toBeUndefined();
-    expect(h.url).toBeUndefined();
-    const dir = mkdtempSync(join(tmpdir(), "spindel-"));
-    server.listen(join(dir, "peer.sock"));
-    await once(server, "listening");
-    try {
-      expect(h.url).toBe(`ws+unix:${join(dir, "peer.sock")}:/`);
-      const c = await client(h.url!);
-      expect(await createContext().value(invokeRemote(add, c.remote("hub"), [2, 2]))).toBe(4);
-      await c.close();
-      await h.close();
-    } finally {
-      await new Promise<void>((r) => server.close(() => r()));
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test("the own HTTP server answers plain requests with 426", async () => {
+  socketTest("the own HTTP server answers plain requests with 426", async () => {
     const { peer: h } = await hub();
     const res = await fetch(h.url!.replace("ws://", "http://"));
     expect(res.status).toBe(426);
     await res.text();
   });
 
-  test("listening twice, or on a taken port, is an error", async () => {
+  socketTest("listening twice, or on a taken port, is an error", async () => {
     const { peer: h } = await hub();
     await expect(h.listen({})).rejects.toThrow(/already listening/);
     const port = Number(new URL(h.url!).port);

@@ -48,6 +48,7 @@ describe("write coalescing", () => {
       onRefused() {},
       onInvoke() {},
       onProtocol() {},
+      bufferedTotal: () => 0,
       onClosed() {},
       report() {},
     };

@@ -13,10 +13,11 @@ import {
   type RemoteDefinition,
   registerRemote,
 } from "spindel/distributed";
-import { afterEach } from "vitest";
+import { afterEach, describe, test } from "vitest";
 import { type ClientOptions, type RawData, WebSocket } from "ws";
 import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
 import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
+import { transport } from "../../src/distributed/transport.js";
 import {
   decodeFrame,
   type Frame,
@@ -33,6 +34,18 @@ afterEach(async () => {
   open.clear();
   await Promise.all(peers.map((p) => p.close()));
 });
+
+/** Whether this test file runs over the in-memory network (see memory/setup.ts). */
+export const overMemory = transport().name === "memory";
+
+/**
+ * A test that needs real sockets (raw clients, HTTP servers, ws internals): registered only when
+ * the file runs over `ws`; the in-memory run of the same file leaves it out.
+ */
+export const socketTest: typeof test = (overMemory ? () => {} : test) as typeof test;
+
+/** A group of {@link socketTest}s: registered only over `ws`. */
+export const socketDescribe: typeof describe = (overMemory ? () => {} : describe) as typeof describe;
 
 /** Track a peer so it is closed after the test. */
 export function track<P extends Peer>(p: P): P {

@@ -4,10 +4,13 @@
  * hand: a 30 s timeout is tested without waiting 30 s, and nothing fires until time is advanced.
  * The sockets are real (127.0.0.1); only time is virtual.
  */
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createContext, isCancelled } from "spindel";
 import { invokeRemote, type RemoteError } from "spindel/distributed";
-import { describe, expect, test } from "vitest";
-import { client, defineRemote, hang, hub, probe, rejection, until, within } from "./helpers.js";
+import { describe, expect, onTestFinished, test } from "vitest";
+import { client, defineRemote, hang, hub, probe, rejection, socketTest, until, within } from "./helpers.js";
 
 const add = defineRemote(["x", "y"], (x, y) => () => (x as number) + (y as number), "vt-add");
 
@@ -59,20 +62,33 @@ describe("virtual time", () => {
     expect(isCancelled(await p.aborted.promise)).toBe(true);
   });
 
-  test("a call to a peer that is not connected waits connectTimeoutMs of the clock, then ERR_UNAVAILABLE", async () => {
-    const { peer: h } = await hub();
-    const vctx = createContext({ clock: "virtual" });
-    const c = await client(h.url!, { context: vctx, connectTimeoutMs: 10_000 });
-    const call = watch(rejection(vctx.value(invokeRemote(add, c.remote("nobody"), [1, 1]))));
-    vctx.advanceTime(9_999);
-    expect(await vctx.value(invokeRemote(add, c.remote("hub"), [2, 2]))).toBe(4);
-    expect(call.settled).toBe(false);
-    vctx.advanceTime(1);
-    const e = (await call.result) as unknown as RemoteError;
-    expect(e.code).toBe("ERR_UNAVAILABLE");
-    expect(e.message).toMatch(/waited connectTimeoutMs 10000 ms/);
-    expect(vctx.clock.pending).toBe(0); // nothing left armed once no deadline is live
-  });
+  socketTest(
+    "a call to a peer a link may still come from waits connectTimeoutMs of the clock, then ERR_UNAVAILABLE",
+    async () => {
+      const { peer: h } = await hub();
+      const vctx = createContext({ clock: "virtual" });
+      const c = await client(h.url!, { context: vctx, connectTimeoutMs: 10_000 });
+      // a second dial that hangs in its opening handshake: its remote's id is not known yet, so a
+      // link to "nobody" may still come from it
+      const silent = createServer(() => {});
+      silent.listen(0, "127.0.0.1");
+      await once(silent, "listening");
+      onTestFinished(() => {
+        silent.closeAllConnections?.();
+        silent.close();
+      });
+      await c.connect({ url: `ws://127.0.0.1:${(silent.address() as AddressInfo).port}`, wait: false });
+      const call = watch(rejection(vctx.value(invokeRemote(add, c.remote("nobody"), [1, 1]))));
+      vctx.advanceTime(9_999);
+      expect(await vctx.value(invokeRemote(add, c.remote("hub"), [2, 2]))).toBe(4);
+      expect(call.settled).toBe(false);
+      vctx.advanceTime(1);
+      const e = (await call.result) as unknown as RemoteError;
+      expect(e.code).toBe("ERR_UNAVAILABLE");
+      expect(e.message).toMatch(/waited connectTimeoutMs 10000 ms/);
+      expect(vctx.clock.pending).toBe(0); // nothing left armed once no deadline is live
+    },
+  );
 
   test("reconnect backoff waits on the clock: the client dials again only when time is advanced", async () => {
     const { peer: h } = await hub();

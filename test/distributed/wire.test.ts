@@ -242,14 +242,14 @@ describe("a listener under malformed input", () => {
       n = raw.frames.length;
       raw.send({ type: "invoke", id: 11, fn: add.id, args: [20, 22], hash: add.hash });
       expect(await raw.next(n)).toEqual({ type: "result", id: 11, value: 42 });
-      // results and cancels for unknown ids are ignored silently
+      // a result for an id no call awaits is counted as a protocol error; a cancel of an unknown id is not
       n = raw.frames.length;
       raw.send({ type: "result", id: 999, value: 1 });
       raw.send({ type: "cancel", id: 999 });
-      raw.send({ type: "invoke", id: 12, fn: add.id, args: [1, 1] });
+      raw.send({ type: "invoke", id: 12, fn: add.id, args: [1, 1], hash: add.hash });
       expect(await raw.next(n)).toEqual({ type: "result", id: 12, value: 2 });
       expect(raw.closed).toBeNull();
-      expect(reports.filter((w) => w === "protocol").length).toBe(4);
+      expect(reports.filter((w) => w === "protocol").length).toBe(5);
     } finally {
       await raw.close();
     }
@@ -261,8 +261,8 @@ describe("a listener under malformed input", () => {
     try {
       await raw.hello("raw");
       let n = raw.frames.length;
-      raw.send({ type: "invoke", id: 1, fn: held.id, args: [] });
-      raw.send({ type: "invoke", id: 1, fn: held.id, args: [] });
+      raw.send({ type: "invoke", id: 1, fn: held.id, args: [], hash: held.hash });
+      raw.send({ type: "invoke", id: 1, fn: held.id, args: [], hash: held.hash });
       expect(await raw.next(n)).toMatchObject({
         type: "error",
         id: 1,
@@ -270,8 +270,8 @@ describe("a listener under malformed input", () => {
         message: expect.stringMatching(/already running/),
       });
       n = raw.frames.length;
-      raw.send({ type: "invoke", id: 2, fn: held.id, args: [] });
-      raw.send({ type: "invoke", id: 3, fn: held.id, args: [] });
+      raw.send({ type: "invoke", id: 2, fn: held.id, args: [], hash: held.hash });
+      raw.send({ type: "invoke", id: 3, fn: held.id, args: [], hash: held.hash });
       expect(await raw.next(n)).toMatchObject({
         type: "error",
         id: 3,
@@ -292,7 +292,7 @@ describe("a listener under malformed input", () => {
   test("a frame before hello, a bad protocol version, too many bad frames: closed with a reason", async () => {
     const { peer: h } = await hub();
     const early = await RawClient.open(h.url!);
-    early.send({ type: "invoke", id: 1, fn: add.id, args: [1, 2] });
+    early.send({ type: "invoke", id: 1, fn: add.id, args: [1, 2], hash: add.hash });
     expect(await early.next(0)).toMatchObject({
       type: "error",
       code: "ERR_PROTOCOL",
@@ -325,7 +325,7 @@ describe("a listener under malformed input", () => {
     expect(h.isConnected("noisy")).toBe(false);
   });
 
-  test("an oversized frame closes the link with 1009; a structure over the limits gets ERR_LIMIT", async () => {
+  test("a frame over twice maxFrameBytes closes the link with 1009; a structure over the limits gets ERR_LIMIT for its id", async () => {
     const { peer: h } = await hub({ limits: { maxFrameBytes: 4096, maxDepth: 8 } });
     const big = await RawClient.open(h.url!);
     await big.hello("big");
@@ -338,6 +338,7 @@ describe("a listener under malformed input", () => {
     deep.send({ type: "invoke", id: 1, fn: add.id, args: [[[[[[[[[[1]]]]]]]]], 1] });
     expect(await deep.next(n)).toMatchObject({
       type: "error",
+      id: 1,
       code: "ERR_LIMIT",
       message: expect.stringMatching(/maxDepth 8/),
     });

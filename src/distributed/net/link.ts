@@ -78,11 +78,11 @@ export interface AcceptedLink {
 
 /** What a peer passes to {@link LinkTransport.listen}. */
 export interface ListenLinkOptions {
-  /** The listening peer's id (the in-memory network's default address). */
+  /** The listening peer's id (the in-memory network's address). */
   peerId: string;
   /** Largest message accepted, in bytes. */
   maxPayload: number;
-  /** Host to bind (the in-memory network: the address; default: the peer id). */
+  /** Host to bind (the in-memory network ignores it: its address is the peer id). */
   host?: string;
   /** Port (default 0). */
   port?: number;

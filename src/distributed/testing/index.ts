@@ -1,8 +1,9 @@
 /**
  * `spindel/distributed/testing`: a deterministic in-memory network for peers (seeded faults,
- * partitions, crash and restart), and the conformance suites adapters pass.
+ * partitions, crash and restart), and the conformance suites adapters pass (links, stores).
  * @module
  */
+
 export type {
   SimFaults,
   SimFilter,
@@ -24,3 +25,5 @@ export type {
 export { LinkState } from "../net/link.js";
 export type { LinkPair, SuiteRunner } from "./link-conformance.js";
 export { linkConformance } from "./link-conformance.js";
+export type { StoreConformanceOptions, StoreFactory } from "./store-conformance.js";
+export { storeConformance } from "./store-conformance.js";

@@ -200,7 +200,7 @@ interface SimListener {
 /**
  * A deterministic in-memory network. Give its {@link SimNetwork.transport} to peers
  * (`new Peer({ id, transport: net.transport })`); a peer listening on it is reached at
- * `mem://<its id>` (or `mem://<host>` with `listen({ host })`).
+ * `mem://<its id>`.
  */
 export class SimNetwork {
   /** Counters. */
@@ -343,7 +343,8 @@ export class SimNetwork {
   }
 
   private async listen(o: ListenLinkOptions): Promise<LinkServer> {
-    const address = o.host ?? o.peerId;
+    // the address is the peer's id (host and port mean nothing here)
+    const address = o.peerId;
     if (this.listeners.has(address))
       throw new RemoteError("ERR_UNAVAILABLE", `cannot listen on mem://${address}: address in use`);
     const l: SimListener = { address, path: o.path ?? "", opts: o };

@@ -190,7 +190,8 @@ async function listenWs(opts: ListenLinkOptions): Promise<LinkServer> {
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on("error", () => {}); // a client resetting mid-handshake must not crash the process
     upgraded.add(socket);
-    if (path !== undefined && pathOf(req.url) !== path) {
+    // without a path option only "/" is ours: a scanner's random paths are not upgraded
+    if (pathOf(req.url) !== (path ?? "/")) {
       if (server.listeners("upgrade").length === 1) refuseUpgrade(socket, 404, "Not Found");
       return; // someone else's path
     }

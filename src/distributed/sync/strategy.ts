@@ -1,0 +1,92 @@
+/**
+ * What a topic replicates is a strategy: the owner's side turns a joiner's client state into
+ * handshake items (and may integrate it: the symmetric handshake) and applies inbound publishes;
+ * the subscriber's side produces the client state and applies items and publishes. The topic
+ * layer does the sending, batching, acknowledging, buffering and relaying.
+ * @module
+ */
+import type { Clock } from "../../core/clock.js";
+import type { ProtocolLink } from "../peer/protocols.js";
+
+/**
+ * An authorization decision: `true` allows; `false` refuses with `ERR_UNAUTHORIZED`; a string
+ * refuses with that code (e.g. `"ERR_NOT_LEASE_HOLDER"`). A hook may also throw an error with a
+ * `code` (that code and message travel) or return a promise of a decision.
+ */
+export type AuthDecision = boolean | string;
+
+/** May `principal` (from the peer's `authenticate`) subscribe to `topic`? */
+export type AuthorizeSubscribe = (principal: unknown, topic: string) => AuthDecision | Promise<AuthDecision>;
+
+/** May `principal` publish `payload` on `topic`? */
+export type AuthorizePublish = (
+  principal: unknown,
+  topic: string,
+  payload: unknown,
+) => AuthDecision | Promise<AuthDecision>;
+
+/** The owner's side of a topic. */
+export interface OwnerStrategy {
+  /**
+   * Items for a joiner on `link`, given the client state it sent. May integrate that state first
+   * (and relay what it brought through `OwnedTopic.publish(payload, link)`). Throw a `TopicError`
+   * to refuse the joiner with its code.
+   */
+  handshake(clientState: unknown, link: ProtocolLink): Iterable<unknown> | AsyncIterable<unknown>;
+  /**
+   * An authorized inbound publish from `link`. Returns what to relay to the other subscribers
+   * (`undefined`: nothing, e.g. it changed nothing here). May return a promise.
+   */
+  publish(payload: unknown, link: ProtocolLink): unknown;
+}
+
+/** The subscriber's side of a topic. */
+export interface SubscriberStrategy {
+  /** What this replica sends with each subscribe (called once per handshake). */
+  clientState(): unknown;
+  /** One handshake item from the owner (in order; may return a promise). */
+  handshakeItem(item: unknown): void | Promise<void>;
+  /** One live publish relayed by the owner (in order, after the handshake; may return a promise). */
+  publish(payload: unknown): void | Promise<void>;
+}
+
+/** Options of an owned topic. */
+export interface TopicOwnerOptions {
+  /** May this principal subscribe? (default: everyone) */
+  authorizeSubscribe?: AuthorizeSubscribe;
+  /** May this principal publish? (default: the subscribe decision for its principal) */
+  authorizePublish?: AuthorizePublish;
+  /** Handshake items per batch (default 20). */
+  batchSize?: number;
+  /** How long the owner waits for a batch's acknowledgement (default 30,000 ms). */
+  ackTimeoutMs?: number;
+  /** How long a handshake producer may go quiet (default 300,000 ms). */
+  stallTimeoutMs?: number;
+  /** Timers of this topic (default: the peer's clock, else the default context's). */
+  clock?: Clock;
+  /** Diagnostics: hooks or strategies that threw, failed handshakes. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+/** Options of a subscription. */
+export interface TopicSubscribeOptions {
+  /** The owner's peer id (default: the first peer this one dialed). */
+  via?: string;
+  /** How long a handshake may go without progress before it fails (default 300,000 ms). */
+  stallTimeoutMs?: number;
+  /** Timers of this subscription (default: the peer's clock, else the default context's). */
+  clock?: Clock;
+  /** Diagnostics and refusals of this subscription's publishes. */
+  onError?: (error: unknown, where: string) => void;
+  /** Every time a handshake completes (the first and each one after a reconnect). */
+  onHandshakeComplete?: () => void;
+  /** Health changed (`connected`, `caughtUp`, `pending` on the subscription). */
+  onHealth?: () => void;
+}
+
+/** Defaults (distributed.md §3.7). */
+export const DEFAULT_BATCH_SIZE = 20;
+/** Default ack timeout of a handshake batch. */
+export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
+/** Default stall timeout of a handshake. */
+export const DEFAULT_STALL_TIMEOUT_MS = 300_000;

@@ -1,0 +1,155 @@
+import fc from "fast-check";
+import { decodeRefOps, encodeRefOps, type Ref, ref, refFromOps } from "spindel/crdt";
+import { describe, expect, test } from "vitest";
+import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { shuffle } from "./harness.js";
+
+type Doc = { name: string; items: number[] };
+
+describe("converge ref: seed 002 as written there", () => {
+  test("a branched copy, diverging edits, merge! both ways", () => {
+    // (def cref-origin (c/ref {:name "Foo" :items [0 1]}))
+    const crefOrigin = ref<Doc>({ name: "Foo", items: [0, 1] });
+    expect(crefOrigin.value).toEqual({ name: "Foo", items: [0, 1] });
+    // (def cref-branched (c/ref-from-ops (c/ref-log cref-origin)))
+    const crefBranched = refFromOps<Doc>(crefOrigin.log());
+    expect(crefBranched.value).toEqual({ name: "Foo", items: [0, 1] });
+    // (swap! cref-origin assoc :name "Bar")
+    expect(crefOrigin.swap((v) => ({ ...v, name: "Bar" }))).toEqual({ name: "Bar", items: [0, 1] });
+    // (swap! cref-branched update :items conj 2)
+    expect(crefBranched.swap((v) => ({ ...v, items: [...v.items, 2] }))).toEqual({
+      name: "Foo",
+      items: [0, 1, 2],
+    });
+    // (c/merge! cref-origin cref-branched)
+    crefOrigin.merge(crefBranched);
+    expect(crefOrigin.value).toEqual({ name: "Bar", items: [0, 1, 2] });
+    expect(crefBranched.value).toEqual({ name: "Foo", items: [0, 1, 2] });
+    // (c/merge! cref-branched cref-origin)
+    crefBranched.merge(crefOrigin);
+    expect(crefBranched.value).toEqual({ name: "Bar", items: [0, 1, 2] });
+  });
+
+  test("the check-in loop with clocks and patches; a patch from an unchanged clock is empty", () => {
+    const crefBackend = ref<Doc>({ name: "Foo", items: [0, 1] });
+    const crefClient = refFromOps<Doc>(crefBackend.log());
+    const clientSeenClock = crefClient.clock();
+    crefBackend.swap((v) => ({ ...v, name: "Bar" }));
+    crefClient.swap((v) => ({ ...v, items: [...v.items, 2] }));
+    const clientOriginatedPatch = crefClient.patchFromClock(clientSeenClock);
+    crefBackend.merge(clientOriginatedPatch);
+    const backendOriginatedPatch = crefBackend.patchFromClock(clientSeenClock);
+    crefClient.merge(backendOriginatedPatch);
+    expect(crefBackend.value).toEqual(crefClient.value);
+    expect(crefClient.value).toEqual({ name: "Bar", items: [0, 1, 2] });
+    // the loop again with no changes: empty patches both ways
+    const clock = crefClient.clock();
+    expect(crefClient.patchFromClock(clock).ops).toEqual([]);
+    expect(crefBackend.patchFromClock(clock).ops).toEqual([]);
+    expect(crefBackend.clock()).toEqual(clock);
+  });
+});
+
+describe("converge ref", () => {
+  test("concurrent edits of different keys and concurrent appends to one array survive, both merge orders", () => {
+    for (const order of ["ab", "ba"]) {
+      const a = ref<{ x: number; y: number; list: string[] }>({ x: 0, y: 0, list: ["s"] }, { actor: "a" });
+      const b = refFromOps<{ x: number; y: number; list: string[] }>(a.log(), { actor: "b" });
+      a.swap((v) => ({ ...v, x: 1, list: [...v.list, "a1", "a2"] }));
+      b.swap((v) => ({ ...v, y: 2, list: [...v.list, "b1"] }));
+      if (order === "ab") {
+        a.merge(b);
+        b.merge(a);
+      } else {
+        b.merge(a);
+        a.merge(b);
+      }
+      expect(a.value).toEqual(b.value);
+      expect(a.value.x).toBe(1);
+      expect(a.value.y).toBe(2);
+      expect([...a.value.list].sort()).toEqual(["a1", "a2", "b1", "s"]);
+      expect(a.value.list.indexOf("a1")).toBe(a.value.list.indexOf("a2") - 1);
+    }
+  });
+
+  test("nested maps and arrays edit in place: concurrent nested edits merge", () => {
+    const a = ref({ users: [{ name: "ann", tags: ["x"] }], meta: { v: 1 } }, { actor: "a" });
+    const b = refFromOps<typeof a.value>(a.log(), { actor: "b" });
+    a.swap((v) => ({ ...v, users: [{ ...v.users[0]!, name: "Ann" }] }));
+    b.swap((v) => ({ ...v, users: [{ ...v.users[0]!, tags: ["x", "y"] }], meta: { v: 1, w: 2 } }));
+    a.merge(b);
+    expect(a.value).toEqual({ users: [{ name: "Ann", tags: ["x", "y"] }], meta: { v: 1, w: 2 } });
+  });
+
+  test("watch sees every change once; a swap that changes nothing writes nothing; reset", () => {
+    const r = ref({ n: 1 });
+    const seen: [unknown, unknown][] = [];
+    const stop = r.watch((v, prev) => seen.push([v, prev]));
+    const before = r.log().length;
+    r.swap((v) => ({ ...v }));
+    expect(r.log().length).toBe(before);
+    r.swap((v) => ({ n: v.n + 1 }));
+    r.reset({ n: 10 });
+    expect(seen).toEqual([
+      [{ n: 2 }, { n: 1 }],
+      [{ n: 10 }, { n: 2 }],
+    ]);
+    stop();
+    r.reset({ n: 0 });
+    expect(seen).toHaveLength(2);
+    expect(r.merge(r)).toBe(r);
+  });
+
+  test("a ref survives its codec and the log's compact encoding; malformed logs are refused", () => {
+    const r = ref({ a: [1, { b: "c" }], d: null as null | number }, { actor: "w" });
+    r.swap((v) => ({ ...v, d: 4 }));
+    const back = decodeCbor(encodeCbor(r)) as Ref<typeof r.value>;
+    expect(back.value).toEqual(r.value);
+    expect(back.clock()).toEqual(r.clock());
+    expect(decodeRefOps(decodeCbor(encodeCbor(encodeRefOps(r.log()))))).toEqual(r.log());
+    for (const bad of [
+      [],
+      [["a"], [[9, 1, 0]]],
+      [["a"], [[2, 1, 0, 0, 0, 7, 1]]],
+      [["a"], [[0, 0, 0]]],
+      [[""], []],
+    ])
+      expect(() => decodeRefOps(bad)).toThrow(expect.objectContaining({ code: "ERR_DESERIALIZE" }));
+  });
+
+  test("property: replicas that saw the same ops agree, whatever the merge order and patch path", () => {
+    type V = { k: Record<string, number>; l: number[] };
+    const edit = fc.record({ r: fc.nat({ max: 2 }), kind: fc.nat({ max: 4 }), x: fc.nat({ max: 9 }) });
+    fc.assert(
+      fc.property(fc.array(edit, { maxLength: 25 }), fc.nat(), (edits, seed) => {
+        const origin = ref<V>({ k: {}, l: [] }, { actor: "a" });
+        const reps = [
+          origin,
+          refFromOps<V>(origin.log(), { actor: "b" }),
+          refFromOps<V>(origin.log(), { actor: "c" }),
+        ];
+        for (const e of edits) {
+          const r = reps[e.r] as Ref<V>;
+          if (e.kind === 0) r.swap((v) => ({ ...v, k: { ...v.k, [`k${e.x % 3}`]: e.x } }));
+          else if (e.kind === 1) r.swap((v) => ({ ...v, l: [...v.l, e.x] }));
+          else if (e.kind === 2)
+            r.swap((v) => ({ ...v, l: v.l.filter((_, i) => i !== e.x % (v.l.length + 1)) }));
+          else if (e.kind === 3) r.swap((v) => ({ ...v, l: [e.x, ...v.l] }));
+          else {
+            const from = reps[(e.r + 1 + (e.x % 2)) % 3] as Ref<V>;
+            r.merge(from.patchFromClock(r.clock()));
+          }
+        }
+        const finals = shuffle([0, 1, 2], seed).map((i) => {
+          const logs = shuffle(reps, seed + i).map((r) => r.log());
+          const x = refFromOps<V>(logs[0] ?? []);
+          for (const l of logs.slice(1)) x.merge({ ops: shuffle(l, seed) });
+          return x.value;
+        });
+        expect(finals[1]).toEqual(finals[0]);
+        expect(finals[2]).toEqual(finals[0]);
+      }),
+      { seed: 0x2ef, numRuns: 120 },
+    );
+  });
+});

@@ -96,7 +96,10 @@ beforeAll(async () => {
     REPO,
   );
   expect(packed.code, packed.stderr).toBe(0);
-  const tarball = path.join(dir, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const tarball = path.join(
+    dir,
+    (JSON.parse(packed.stdout.slice(packed.stdout.search(/^\[/m))) as { filename: string }[])[0]!.filename,
+  );
 
   app = path.join(dir, "app");
   cpSync(PROJECT, app, { recursive: true });
@@ -106,6 +109,24 @@ beforeAll(async () => {
   );
   const install = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball], app);
   expect(install.code, install.stderr).toBe(0);
+  // before the tools are linked: no typescript in the project. The runtime and the Vite plugin load;
+  // a .js file compiles through acorn, a .ts file gets a clear TypeScriptMissingError
+  results.withoutTypeScript = await run(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import spindel from "spindel/vite";
+await import("spindel"); await import("spindel/distributed");
+const plugin = spindel();
+const ctx = { warn() {}, error(e) { throw new Error(e.message); } };
+const code = 'import { remoteFn, spinRemote } from "spindel/distributed";\\nexport const f = remoteFn(function f(s, a) { return spinRemote(s, [a], async () => a); });\\n';
+const js = await plugin.transform.call(ctx, code, "/app/f.js");
+const ts = await Promise.resolve(plugin.transform.call(ctx, code, "/app/f.ts")).then(() => "no error", (e) => e.code);
+console.log(JSON.stringify({ js: js.code.includes("registerRemote"), ts }));`,
+    ],
+    app,
+  );
   // the project's own tools, linked after the install (which would prune them as extraneous)
   for (const tool of ["typescript", "ts-patch", "vite", "@types/node"]) {
     mkdirSync(path.dirname(path.join(app, "node_modules", tool)), { recursive: true });
@@ -167,6 +188,12 @@ describe("the packed package, installed in a fresh project", () => {
       if (name !== "version") expect(n, name).toBeGreaterThan(0);
     expect(counts.version).toBe(pkg.version);
     expect(results.require!.stdout.trim()).toBe("function");
+  });
+
+  test("without typescript installed: the runtime and the Vite plugin load, .js compiles, .ts says ERR_TYPESCRIPT_MISSING", () => {
+    const r = results.withoutTypeScript!;
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toEqual({ js: true, ts: "ERR_TYPESCRIPT_MISSING" });
   });
 
   test("tspc with the documented plugin config compiles; an undeclared capture fails with SPINDEL001", () => {

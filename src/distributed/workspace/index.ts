@@ -4,7 +4,7 @@
  * @module
  */
 export { type CompositeSystem, composite } from "./composite.js";
-export { type ContentStore, contentAddress, type PutOptions } from "./content.js";
+export type { ContentStore } from "./content.js";
 export { type ConvergentSystem, convergentSystem } from "./convergent-system.js";
 export {
   claim,

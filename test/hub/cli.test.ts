@@ -133,7 +133,7 @@ describe("spindel hub: the process", () => {
     await ha.ready;
     for (let i = 0; i < 50; i++) a.ctx.set(sa, { items: Array.from({ length: i + 1 }, (_, j) => `t${j}`) });
     // acknowledged by the hub: on its disk
-    await until(a.ctx, ha.pending, (n) => n === 0);
+    await until(a.ctx, ha.pending, (n) => n === 0, 15_000);
     hub.kill("SIGTERM");
     expect(await hub.exited).toBe(0);
     expect(hub.output()).toMatch(/SIGTERM, shutting down[\s\S]*stopped/);
@@ -143,7 +143,7 @@ describe("spindel hub: the process", () => {
     const sb = signal<{ items: string[] } | null>(null);
     const hb = syncSignal(b.peer, "todos", sb, { context: b.ctx });
     await hb.ready;
-    const v = await until(b.ctx, sb, (x) => x !== null);
+    const v = await until(b.ctx, sb, (x) => x !== null, 15_000);
     expect(v?.items.length).toBe(50);
     hub.kill("SIGINT");
     expect(await hub.exited).toBe(0);

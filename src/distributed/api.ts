@@ -73,6 +73,7 @@ export type {
   StageOptions,
   StageORMap,
   StagePeer,
+  StageValue,
   StoreWrite,
   StreamOptions,
 } from "./stage/index.js";

@@ -114,7 +114,9 @@ describe("calls addressed to a context", () => {
     const none = (await rejection(ctx.value(invokeRemote(read, server, [])))) as unknown as RemoteError;
     expect(none.code).toBe("ERR_NO_CONTEXT");
     expect(none.data).toEqual({ context: "default" });
-    expect(none.message).toMatch(/Fix: give that peer a context .*new Peer\(\{ id, context: createContext\(\) \}\)/);
+    expect(none.message).toMatch(
+      /Fix: give that peer a context .*new Peer\(\{ id, context: createContext\(\) \}\)/,
+    );
   });
 
   test("a body that tracks a signal stays cached per context on the callee only for that call", async () => {

@@ -176,16 +176,19 @@ async function runSeed(seed: number, ops = 30): Promise<{ txs: number; crashes: 
     net.heal();
     dup = 0;
     const hub = nodes[0]!;
-    const valueOf = <T>(x: Node, id: string): T => {
+    const stageValue = <T>(x: Node, id: string): T => {
       const handle = x.stage!.lookup([user, id]) as { value: Signal<T> } | undefined;
       if (handle === undefined) throw new Error(`${x.id} has no ${id} open`);
       return x.ctx.get(handle.value);
     };
     const converged = (): boolean => {
-      const m = valueOf<OpMap>(hub, "m");
-      const c = valueOf<CDVCS<Tx>>(hub, "log");
+      const m = stageValue<OpMap>(hub, "m");
+      const c = stageValue<CDVCS<Tx>>(hub, "log");
       return nodes.every(
-        (x) => x.stage !== null && valueOf<OpMap>(x, "m").equals(m) && valueOf<CDVCS<Tx>>(x, "log").equals(c),
+        (x) =>
+          x.stage !== null &&
+          stageValue<OpMap>(x, "m").equals(m) &&
+          stageValue<CDVCS<Tx>>(x, "log").equals(c),
       );
     };
     const drain = async (what: string): Promise<void> => {

@@ -8,8 +8,14 @@ import { StageError } from "./errors.js";
 /** A datatype's global address: the user who owns it and an application-chosen id (a UUID). */
 export type Address = readonly [user: string, id: string];
 
-/** The kinds of datatype a stage holds. */
-export type StageKind = "ormap" | "cdvcs";
+/**
+ * The kinds of datatype a stage holds: replikativ's OR-Map of op lists and CDVCS (streamable), and
+ * the other `spindel/crdt` datatypes by the same pattern.
+ */
+export type StageKind = "ormap" | "cdvcs" | "gset" | "orset" | "counter" | "lww";
+
+/** Every {@link StageKind}. */
+export const STAGE_KINDS: readonly StageKind[] = ["ormap", "cdvcs", "gset", "orset", "counter", "lww"];
 
 /** Throws `ERR_INVALID_ARGUMENT` unless `a` is `[user, id]` with two non-empty strings. */
 export function checkAddress(a: unknown): Address {

@@ -15,6 +15,7 @@ export {
   type StageOptions,
   type StageORMap,
   type StagePeer,
+  type StageValue,
 } from "./stage.js";
 export {
   type AtomicWrites,

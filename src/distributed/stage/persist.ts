@@ -1,8 +1,8 @@
 /**
  * How a stage datatype sits in a store, content first and a mutable head cell last, so a crash in
  * between leaves the previous value readable and a cold reopen rebuilds the value from the head:
- * - OR-Map: the value as one immutable content-addressed node (the SHA-256 of its canonical CBOR),
- *   head `{ kind: "ormap", node }`;
+ * - OR-Map and the other datatypes: the value as one immutable content-addressed node (the SHA-256
+ *   of its canonical CBOR), head `{ kind, node }`;
  * - CDVCS: each commit once, immutable, under `stage/commit/<commit id>` (the commit id is already
  *   a content hash), head `{ kind: "cdvcs", heads }`; a save writes only the commits not yet saved.
  * @module
@@ -10,17 +10,18 @@
 import { CDVCS } from "../crdt/cdvcs.js";
 import { putContent } from "../store/content.js";
 import type { KVStore } from "../store/kv.js";
-import { type Address, headKey, type StageKind } from "./address.js";
+import { type Address, headKey, STAGE_KINDS, type StageKind } from "./address.js";
 import { StageError } from "./errors.js";
 
 type Head =
-  | { readonly kind: "ormap"; readonly node: string }
+  | { readonly kind: Exclude<StageKind, "cdvcs">; readonly node: string }
   | { readonly kind: "cdvcs"; readonly heads: readonly string[] };
 
 function isHead(v: unknown): v is Head {
   if (typeof v !== "object" || v === null) return false;
   const h = v as { kind?: unknown; node?: unknown; heads?: unknown };
-  if (h.kind === "ormap") return typeof h.node === "string";
+  if (typeof h.kind === "string" && h.kind !== "cdvcs" && STAGE_KINDS.includes(h.kind as StageKind))
+    return typeof h.node === "string";
   return h.kind === "cdvcs" && Array.isArray(h.heads) && h.heads.every((x) => typeof x === "string");
 }
 
@@ -99,5 +100,5 @@ export async function saveDatatype(
       ? (value as { clearDelta(): unknown }).clearDelta()
       : value;
   const node = await putContent(store, clean);
-  await store.put(headKey(address), { kind: "ormap", node } satisfies Head);
+  await store.put(headKey(address), { kind, node } satisfies Head);
 }

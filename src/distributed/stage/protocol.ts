@@ -9,7 +9,7 @@
  * - `[3, req, code, message]` refused
  * @module
  */
-import type { Address, StageKind } from "./address.js";
+import { type Address, STAGE_KINDS, type StageKind } from "./address.js";
 import { StageError, type StageErrorCode } from "./errors.js";
 
 /** The protocol name the stage attaches on its peer. */
@@ -26,7 +26,7 @@ export type StageMessage =
       readonly message: string;
     };
 
-const KINDS: ReadonlySet<string> = new Set<StageKind>(["ormap", "cdvcs"]);
+const KINDS: ReadonlySet<string> = new Set<string>(STAGE_KINDS);
 const REFUSAL_CODES: ReadonlySet<string> = new Set<StageErrorCode>([
   "ERR_TYPE_MISMATCH",
   "ERR_STAGE_CLOSED",

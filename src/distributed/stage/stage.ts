@@ -12,7 +12,7 @@ import type { Context } from "../../core/context.js";
 import { defaultContext } from "../../core/context.js";
 import { type Signal, signal } from "../../core/signal.js";
 import { spin } from "../../core/spin.js";
-import { CDVCS } from "../crdt/index.js";
+import { CDVCS, GSet, LWWRegister, ORSet, PNCounter } from "../crdt/index.js";
 import type { ProtocolHost, ProtocolLink } from "../peer/protocols.js";
 import type { KVStore } from "../store/kv.js";
 import { type SignalSyncHandle, syncSignal } from "../sync/signal-sync.js";
@@ -89,11 +89,27 @@ export interface StageCDVCS<Tx extends Op = Op> {
   merge(): Promise<void>;
 }
 
+/**
+ * A stage datatype of `spindel/crdt` other than the OR-Map of op lists and CDVCS (G-Set, OR-Set,
+ * PN-Counter, LWW register): its value is a signal, `update` applies an operation.
+ */
+export interface StageValue<T> {
+  /** The address. */
+  readonly address: Address;
+  /** The value (reactive, in the stage's context). */
+  readonly value: Signal<T>;
+  /**
+   * Replaces the value with `fn(value, actor)` (`actor`: this replica's id, for the datatypes whose
+   * operations take one, e.g. `(c, actor) => c.inc(1, actor)`); resolves once persisted.
+   */
+  update(fn: (value: T, actor: string) => T): Promise<void>;
+}
+
 interface Entry {
   readonly address: Address;
   readonly kind: StageKind;
   readonly sig: Signal<unknown>;
-  readonly handle: StageORMap | StageCDVCS;
+  readonly handle: StageORMap | StageCDVCS | StageValue<unknown>;
   sync: SignalSyncHandle | null;
   /** upstream peer ids this datatype subscribes through (only one at a time is used) */
   via: string | null;
@@ -177,8 +193,38 @@ export class Stage implements StreamableStage {
     return e.handle as unknown as StageCDVCS<Tx>;
   }
 
+  /** Opens (or creates) the G-Set at `[opts.user ?? stage.user, id]`. */
+  async gset<T>(id: string, opts: OpenOptions = {}): Promise<StageValue<GSet<T>>> {
+    return (await this.open(checkAddress([opts.user ?? this.user, id]), "gset")).handle as StageValue<
+      GSet<T>
+    >;
+  }
+
+  /** Opens (or creates) the OR-Set (add-wins) at `[opts.user ?? stage.user, id]`. */
+  async orset<T>(id: string, opts: OpenOptions = {}): Promise<StageValue<ORSet<T>>> {
+    return (await this.open(checkAddress([opts.user ?? this.user, id]), "orset")).handle as StageValue<
+      ORSet<T>
+    >;
+  }
+
+  /** Opens (or creates) the PN-Counter at `[opts.user ?? stage.user, id]`. */
+  async counter(id: string, opts: OpenOptions = {}): Promise<StageValue<PNCounter>> {
+    return (await this.open(checkAddress([opts.user ?? this.user, id]), "counter"))
+      .handle as StageValue<PNCounter>;
+  }
+
+  /**
+   * Opens (or creates) the LWW register at `[opts.user ?? stage.user, id]`; a new one holds `null`
+   * under the oldest stamp, so any write wins over it.
+   */
+  async lww<T>(id: string, opts: OpenOptions = {}): Promise<StageValue<LWWRegister<T | null>>> {
+    return (await this.open(checkAddress([opts.user ?? this.user, id]), "lww")).handle as StageValue<
+      LWWRegister<T | null>
+    >;
+  }
+
   /** The open datatype at `address`, or undefined. */
-  lookup(address: Address): StageORMap | StageCDVCS | undefined {
+  lookup(address: Address): StageORMap | StageCDVCS | StageValue<unknown> | undefined {
     return this.entries.get(keyOf(checkAddress(address)))?.handle;
   }
 
@@ -232,6 +278,11 @@ export class Stage implements StreamableStage {
         "ERR_INVALID_ARGUMENT",
         `no datatype is open at [${address[0]}, ${address[1]}] on this stage: open it with stage.ormap(id) or stage.cdvcs(id) first`,
       );
+    if (e.kind !== "ormap" && e.kind !== "cdvcs")
+      throw new StageError(
+        "ERR_INVALID_ARGUMENT",
+        `a stream applies op tuples: [${address[0]}, ${address[1]}] is a ${e.kind}; stream an OR-Map or a CDVCS`,
+      );
     const plan =
       e.kind === "ormap"
         ? (v: unknown, applied: ReadonlySet<string>): Plan => planOpMap(v as OpMap, applied)
@@ -278,7 +329,7 @@ export class Stage implements StreamableStage {
         { address, kind: stored.kind },
       );
     this.checkOpen(`open ${kind}`);
-    const initial = stored?.value ?? (kind === "ormap" ? OpMap.empty() : CDVCS.create<Op>(address[0]));
+    const initial = stored?.value ?? this.empty(address, kind);
     const sig = signal<unknown>(initial, { name: `stage ${kind} ${address.join("/")}` });
     const saved = new Set<string>(
       stored !== undefined && kind === "cdvcs" ? (stored.value as CDVCS<Op>).commits().map((c) => c.id) : [],
@@ -293,8 +344,8 @@ export class Stage implements StreamableStage {
       dirty: false,
       saved,
     } as unknown as Entry;
-    (e as { handle: StageORMap | StageCDVCS }).handle =
-      kind === "ormap" ? this.ormapHandle(e) : this.cdvcsHandle(e);
+    (e as { handle: Entry["handle"] }).handle =
+      kind === "ormap" ? this.ormapHandle(e) : kind === "cdvcs" ? this.cdvcsHandle(e) : this.valueHandle(e);
     let first = true;
     e.stopWatch = this.context.observe(
       spin(($) => $.track(sig), { name: `stage save ${address.join("/")}` }),
@@ -338,6 +389,33 @@ export class Stage implements StreamableStage {
 
   private async flushEntry(e: Entry): Promise<void> {
     while (e.dirty || e.saving !== DONE) await e.saving;
+  }
+
+  private empty(address: Address, kind: StageKind): unknown {
+    const actor = this.peer.id;
+    switch (kind) {
+      case "ormap":
+        return OpMap.empty();
+      case "cdvcs":
+        // the root commit is the address's user's: every replica creates the same root
+        return CDVCS.create<Op>(address[0]);
+      case "gset":
+        return GSet.empty();
+      case "orset":
+        return ORSet.empty(actor);
+      case "counter":
+        return PNCounter.empty();
+      case "lww":
+        return LWWRegister.of(null, actor, 0);
+    }
+  }
+
+  private valueHandle(e: Entry): StageValue<unknown> {
+    return {
+      address: e.address,
+      value: e.sig,
+      update: (fn) => this.change(e, (v) => fn(v, this.peer.id)),
+    };
   }
 
   private ormapHandle(e: Entry): StageORMap {

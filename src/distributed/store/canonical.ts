@@ -142,10 +142,13 @@ function encodeInto(w: Writer, v: unknown, depth: number): void {
   if (depth > 256) refuse("a value nested deeper than 256 levels (or a cycle)");
   switch (typeof v) {
     case "number":
-      if (Number.isSafeInteger(v)) {
+      // integers beyond 32 bits go as floats, as the shared codec writes them: a 64-bit CBOR
+      // integer decodes as a bigint there, so a number (a timestamp) would not come back as a number
+      if (Number.isSafeInteger(v) && v <= 0xffffffff && v >= -0x100000000) {
         if (v >= 0) w.head(0, v);
         else w.head(1, -1 - v);
-      } else if (Object.is(v, -0)) w.byte(0);
+      } else if (Number.isSafeInteger(v)) w.float(v);
+      else if (Object.is(v, -0)) w.byte(0);
       else w.float(v);
       return;
     case "string": {

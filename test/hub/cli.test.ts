@@ -112,15 +112,6 @@ describe("spindel hub: flags", () => {
 });
 
 describe("spindel hub: the process", () => {
-  it("bad flags exit 2 with the reason; --help exits 0", async () => {
-    const h = spawnHub(["--port", "nope"]);
-    expect(await h.exited).toBe(2);
-    expect(h.output()).toMatch(/spindel hub: --port needs a whole number, got 'nope'/);
-    const help = spawnHub(["--help"]);
-    expect(await help.exited).toBe(0);
-    expect(help.output()).toContain("Usage: spindel hub");
-  });
-
   it("serves, shuts down on SIGTERM, and a restart on the same store has all state back", async () => {
     const store = path.join(tmp(), "data");
     let hub = spawnHub(["--port", "0", "--store", store, "--id", "hub-a"]);
@@ -133,7 +124,7 @@ describe("spindel hub: the process", () => {
     await ha.ready;
     for (let i = 0; i < 50; i++) a.ctx.set(sa, { items: Array.from({ length: i + 1 }, (_, j) => `t${j}`) });
     // acknowledged by the hub: on its disk
-    await until(a.ctx, ha.pending, (n) => n === 0);
+    await until(a.ctx, ha.pending, (n) => n === 0, 15_000);
     hub.kill("SIGTERM");
     expect(await hub.exited).toBe(0);
     expect(hub.output()).toMatch(/SIGTERM, shutting down[\s\S]*stopped/);
@@ -143,11 +134,20 @@ describe("spindel hub: the process", () => {
     const sb = signal<{ items: string[] } | null>(null);
     const hb = syncSignal(b.peer, "todos", sb, { context: b.ctx });
     await hb.ready;
-    const v = await until(b.ctx, sb, (x) => x !== null);
+    const v = await until(b.ctx, sb, (x) => x !== null, 15_000);
     expect(v?.items.length).toBe(50);
     hub.kill("SIGINT");
     expect(await hub.exited).toBe(0);
-  });
+  }, 60_000);
+
+  it("bad flags exit 2 with the reason; --help exits 0", async () => {
+    const h = spawnHub(["--port", "nope"]);
+    expect(await h.exited).toBe(2);
+    expect(h.output()).toMatch(/spindel hub: --port needs a whole number, got 'nope'/);
+    const help = spawnHub(["--help"]);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain("Usage: spindel hub");
+  }, 60_000);
 
   it("a busy port and a store held by another hub exit 1 with a clear message", async () => {
     const store = path.join(tmp(), "data");
@@ -160,7 +160,7 @@ describe("spindel hub: the process", () => {
     const locked = spawnHub(["--port", "0", "--store", store]);
     expect(await locked.exited).toBe(1);
     expect(locked.output()).toMatch(/is in use by another process/);
-  });
+  }, 60_000);
 
   it("with --auth-token-file only clients with a token get in", async () => {
     const dir = tmp();
@@ -179,5 +179,5 @@ describe("spindel hub: the process", () => {
     });
     const ok = await client("friend", url, "s3cret");
     expect(ok.peer.connectedPeers()).toEqual(["hub"]);
-  });
+  }, 60_000);
 });

@@ -5,6 +5,8 @@ import { createContext, signal } from "spindel";
 import { Peer } from "spindel/distributed";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Hub, startHub } from "../../src/distributed/hub/hub.js";
+import { memoryStore } from "../../src/distributed/store/adapters/memory.js";
+import { subscribeStore } from "../../src/distributed/store/sync.js";
 import { syncSignal } from "../../src/distributed/sync/signal-sync.js";
 import { until } from "../distributed/helpers.js";
 import { GCounter } from "./counter.js";
@@ -77,6 +79,36 @@ describe("hub (in process)", () => {
     const hc = syncSignal(c.peer, "count", sc, { context: c.ctx });
     await hc.ready;
     await until(c.ctx, sc, (v) => v.value === 15);
+  });
+
+  it("store topics: what the hub's store gets streams to subscribers, and survives a restart", async () => {
+    const dir = tmp();
+    let h = await hub(dir);
+    const files = await h.store("files");
+    await files.put("readme", { text: "hello" });
+    const a = await client("a", h);
+    const mine = memoryStore();
+    const sub = await subscribeStore(a.peer, "files", mine);
+    expect(await mine.get("readme")).toEqual({ text: "hello" });
+    const arrived = new Promise<void>((resolve) => {
+      const off = mine.onWrite(() => {
+        off();
+        resolve();
+      });
+    });
+    await files.put("live", 42);
+    await arrived;
+    expect(await mine.get("live")).toBe(42);
+    sub.close();
+    await h.close();
+    // a client opening the topic first (no hub-side code) gets what is on disk
+    h = await hub(dir);
+    const b = await client("b", h);
+    const theirs = memoryStore();
+    await subscribeStore(b.peer, "files", theirs);
+    expect(await theirs.get("readme")).toEqual({ text: "hello" });
+    expect(await theirs.get("live")).toBe(42);
+    expect(h.metrics().topics).toBe(1);
   });
 
   it("a busy port and an unwritable or locked store are clear errors", async () => {

@@ -13,6 +13,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createContext } from "../../core/context.js";
 import { Peer } from "../peer.js";
+import type { KVStore } from "../store/kv.js";
 import "../transport-node.js";
 // the built-in datatypes register their codecs: the hub decodes and joins their values
 import "../crdt/index.js";
@@ -60,6 +61,11 @@ export interface Hub {
   readonly port: number;
   /** Current figures (what `/metrics` reports). */
   metrics(): HubMetrics;
+  /**
+   * The store replicated on `topic` (a `levelStore` in the store directory, opened and exported
+   * on first use): write to it and every `subscribeStore` client of the topic gets the writes.
+   */
+  store(topic: string): Promise<KVStore>;
   /** Ordered shutdown (idempotent): see the module comment. */
   close(): Promise<void>;
 }
@@ -177,6 +183,7 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
       httpUrl: `http://${shownHost}:${addr.port}/`,
       port: addr.port,
       metrics,
+      store: (topic) => topics.store(topic),
       close() {
         closing ??= (async () => {
           draining = true;

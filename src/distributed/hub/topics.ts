@@ -19,6 +19,10 @@ import { type Signal, signal } from "../../core/signal.js";
 import { isConvergent } from "../crdt/convergent.js";
 import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "../peer/protocols.js";
 import type { Peer } from "../peer.js";
+import { levelStore } from "../store/adapters/level.js";
+import type { KVStore } from "../store/kv.js";
+import { STORE_SYNC_VERSION } from "../store/replication.js";
+import { exportStore, type StoreExport } from "../store/sync.js";
 import { TopicError } from "../sync/errors.js";
 import { PUB, SUB } from "../sync/messages.js";
 import type { OwnedTopic } from "../sync/owner.js";
@@ -153,6 +157,9 @@ class HubTopic {
 export class HubTopics {
   private readonly topics: Topics;
   private readonly open = new Map<string, HubTopic>();
+  private readonly stores = new Map<string, { store: KVStore; exported: StoreExport }>();
+  private readonly storesOpening = new Map<string, Promise<KVStore>>();
+  private readonly host: ProtocolHost;
   private readonly queue: { run: () => void; topic: string | undefined; cs: unknown }[] = [];
   private pumping = false;
   private closed = false;
@@ -179,13 +186,44 @@ export class HubTopics {
       },
       attachProtocol: (name, handler) => peer.attachProtocol(name, this.gate(handler)),
     };
+    this.host = host;
     this.topics = Topics.of(host);
     this.topics.onError = (e, where) => report(e, where);
   }
 
-  /** Topics open. */
+  /** Topics open (signal topics and store topics). */
   get count(): number {
-    return this.open.size;
+    return this.open.size + this.stores.size;
+  }
+
+  /**
+   * The store replicated on `topic` (a `levelStore` under the hub's store directory, created on
+   * first use and exported): what is written to it streams to every subscriber of the topic
+   * (`subscribeStore`). A client's first subscribe to a store topic opens it the same way.
+   */
+  store(topic: string): Promise<KVStore> {
+    const open = this.stores.get(topic);
+    if (open !== undefined) return Promise.resolve(open.store);
+    let p = this.storesOpening.get(topic);
+    if (p === undefined) {
+      p = (async () => {
+        if (this.topics.has(topic))
+          throw new TopicError("ERR_TOPIC_EXISTS", `'${topic}' is a signal topic`, topic);
+        const store = await levelStore(this.storeDir(topic));
+        const exported = exportStore(this.host, topic, store, {
+          onError: (e, where) => this.report(e, where),
+        });
+        this.stores.set(topic, { store, exported });
+        return store;
+      })();
+      this.storesOpening.set(topic, p);
+      p.finally(() => this.storesOpening.delete(topic)).catch(() => {});
+    }
+    return p;
+  }
+
+  private storeDir(topic: string): string {
+    return `${this.journal.dir}/stores/${encodeURIComponent(topic)}`;
   }
 
   /** Writes not yet on disk or in Redis. */
@@ -201,6 +239,12 @@ export class HubTopics {
       this.bus?.unfollow(t.name);
       t.owned?.close();
     }
+    await Promise.allSettled(this.storesOpening.values());
+    for (const { store, exported } of this.stores.values()) {
+      exported.close();
+      await store.close();
+    }
+    this.stores.clear();
   }
 
   /** Wraps the topic layer's handler: messages naming a topic that is not open yet wait for it. */
@@ -214,6 +258,8 @@ export class HubTopics {
         if (Array.isArray(p) && (p[0] === SUB || p[0] === PUB) && typeof p[1] === "string" && p[1] !== "") {
           topic = p[1];
           if (p[0] === SUB) cs = p[3]; // [SUB, topic, hs, clientState]
+          // SUB is [0, topic, handshake number, client state]
+          if (p[0] === SUB) cs = p[3];
         }
         this.dispatch(() => handler.message(l, p), topic, cs);
       },
@@ -221,7 +267,7 @@ export class HubTopics {
   }
 
   private dispatch(run: () => void, topic?: string, cs?: unknown): void {
-    if (!this.pumping && this.queue.length === 0 && (topic === undefined || this.open.has(topic))) {
+    if (!this.pumping && this.queue.length === 0 && (topic === undefined || this.isOpen(topic))) {
       run();
       return;
     }
@@ -234,7 +280,7 @@ export class HubTopics {
     try {
       while (this.queue.length > 0) {
         const next = this.queue[0] as (typeof this.queue)[number];
-        if (next.topic !== undefined && !this.open.has(next.topic) && !this.closed) {
+        if (next.topic !== undefined && !this.isOpen(next.topic) && !this.closed) {
           try {
             await this.openTopic(next.topic, next.cs);
           } catch (e) {
@@ -250,8 +296,17 @@ export class HubTopics {
     }
   }
 
+  private isOpen(topic: string): boolean {
+    return this.open.has(topic) || this.stores.has(topic);
+  }
+
   /** Opens `topic` from the journal and the stream, or creates it from a joiner's state `cs`. */
   private async openTopic(name: string, cs: unknown): Promise<void> {
+    // a store subscriber's state is `[version, handshake]`; a signal's is an object
+    if (Array.isArray(cs) && cs[0] === STORE_SYNC_VERSION) {
+      if ((await this.journal.load(name)) === undefined) await this.store(name);
+      return;
+    }
     const rec = await this.journal.load(name);
     const known: SyncPayload[] = [];
     if (rec?.snapshot !== undefined) known.push(rec.snapshot as SyncPayload);

@@ -257,9 +257,7 @@ export class HubTopics {
         let cs: unknown;
         if (Array.isArray(p) && (p[0] === SUB || p[0] === PUB) && typeof p[1] === "string" && p[1] !== "") {
           topic = p[1];
-          if (p[0] === SUB) cs = p[3]; // [SUB, topic, hs, clientState]
-          // SUB is [0, topic, handshake number, client state]
-          if (p[0] === SUB) cs = p[3];
+          if (p[0] === SUB) cs = p[3]; // [SUB, topic, handshake number, clientState]
         }
         this.dispatch(() => handler.message(l, p), topic, cs);
       },

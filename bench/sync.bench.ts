@@ -21,6 +21,7 @@ import * as Y from "yjs";
 import { type Context, createContext, encodeCbor, type Signal, signal } from "../src/core/index.js";
 import { ORMap } from "../src/distributed/crdt/index.js";
 import { Peer, syncSignal } from "../src/distributed/index.js";
+import { seededRandom } from "../src/distributed/testing/index.js";
 import { writeResults } from "./harness.js";
 
 const WRITES = 10_000;
@@ -41,17 +42,8 @@ WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: un
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** A seeded PRNG (mulberry32): the same workload for both setups. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG: the same workload for both setups. */
+const rng = seededRandom;
 
 const workload = (() => {
   const r = rng(42);

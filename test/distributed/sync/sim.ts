@@ -5,19 +5,11 @@
  * duplicates, and cuts links.
  */
 import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { seededRandom } from "../../../src/distributed/net/adapters/memory.js";
 import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "../../../src/distributed/peer/protocols.js";
 
-/** A seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the simulated network's own). */
+export const rng = seededRandom;
 
 interface Pipe {
   readonly from: SimHost;

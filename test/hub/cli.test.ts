@@ -123,6 +123,8 @@ describe("spindel hub: the process", () => {
     const ha = syncSignal(a.peer, "todos", sa, { context: a.ctx });
     await ha.ready;
     for (let i = 0; i < 50; i++) a.ctx.set(sa, { items: Array.from({ length: i + 1 }, (_, j) => `t${j}`) });
+    // writes of one tick go out as one publish (a microtask later), counted in `pending` from then
+    await new Promise((r) => setImmediate(r));
     // acknowledged by the hub: on its disk
     await until(a.ctx, ha.pending, (n) => n === 0, 15_000);
     hub.kill("SIGTERM");

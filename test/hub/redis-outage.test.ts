@@ -42,6 +42,7 @@ describe("hubs while Redis is down", () => {
     // opening waits for the stream only briefly, then opens from the journal and the joiner
     await within(ca.sync.ready, 10_000, "the topic opened without Redis");
     for (let i = 0; i < 5; i++) ca.ctx.update(ca.sig, (c) => c.inc("ca"));
+    await new Promise((r) => setImmediate(r)); // the writes' publish goes out a microtask later
     await until(ca.ctx, ca.sync.pending, (n) => n === 0, 10_000);
     await redis.start();
     const cb = await client("cb", b);

@@ -96,6 +96,7 @@ describe("hubs scaled out on Redis", () => {
     for (let i = 0; i < 13; i++) a.ctx.update(a.sig, (c) => c.inc("a"));
     // b writes offline too
     for (let i = 0; i < 3; i++) b.ctx.update(b.sig, (c) => c.inc("b"));
+    await new Promise((r) => setImmediate(r)); // the writes' publish goes out a microtask later
     await until(a.ctx, a.sync.pending, (n) => n === 0, 10_000);
 
     hubB = spawnHub(hubArgs("hub-b", portB, storeB));

@@ -93,6 +93,22 @@ test("the pages have runnable examples", () => {
     expect(blocks.some((b) => b.page === page && b.mode.kind === "run")).toBe(true);
 });
 
+test("the pages that document one API per section have a runnable block for each", () => {
+  const runnable = (page: string) => blocks.filter((b) => b.page === page && b.mode.kind === "run");
+  const lines = readFileSync(path.join(DOCS, "concepts.md"), "utf8").split("\n");
+  for (const heading of ["## Reading now: `ctx.read(spin)`", "## Cleanups: `$.onCleanup(fn)`"]) {
+    const at = lines.indexOf(heading) + 1; // 1-based line of the heading
+    expect(at, heading).toBeGreaterThan(0);
+    const next = lines.findIndex((l, i) => i >= at && l.startsWith("## ")) + 1 || lines.length + 1;
+    expect(
+      runnable("concepts.md").some((b) => b.line > at && b.line < next),
+      `a runnable block under ${heading}`,
+    ).toBe(true);
+  }
+  expect(runnable("testing.md").length).toBeGreaterThanOrEqual(5);
+  expect(runnable("stage.md").length).toBeGreaterThanOrEqual(2);
+});
+
 test("every block that is not run says why", () => {
   for (const b of blocks)
     if (b.mode.kind === "skip") expect(b.mode.reason, `${b.page}:${b.line}`).not.toBe("");

@@ -3,28 +3,15 @@
  * at [user, id], assoc on B, A connects and reads it, a dissoc converges, and the OR-Map streams
  * into a Map identity.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createContext } from "spindel";
 import { createStage, levelStore, memoryStore, streamIntoIdentity } from "spindel/distributed";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hub, until, within } from "../distributed/helpers.js";
+import { tmp } from "./helpers.js";
 
 const user = "mail:alice@example.com";
 const ormapId = "7d274663-9396-4247-910b-409ae35fe98d";
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "spindel-stage-"));
-  dirs.push(d);
-  return d;
-}
-
 describe("seed 000: OR-Map on two stages over WebSockets", () => {
   it("assoc on B, A connects and reads it; a dissoc on A reaches B; a stream applies both", async () => {
     const storeA = await levelStore(join(await tmp(), "a"));

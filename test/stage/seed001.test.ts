@@ -6,8 +6,6 @@
  * `atomicWrites` land exactly once even then. Concurrent commits give several heads: transact is
  * refused and the stream waits until a merge.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Context, createContext } from "spindel";
 import {
@@ -19,23 +17,12 @@ import {
   Peer,
   streamIntoIdentity,
 } from "spindel/distributed";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { hub, track, until, within } from "../distributed/helpers.js";
+import { tmp } from "./helpers.js";
 
 const user = "mail:collector@example.com";
 const cdvcsId = "12d49511-e733-4007-937b-460c3794fae9";
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
-});
-
-async function tmp(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), "spindel-stage-"));
-  dirs.push(d);
-  return d;
-}
-
 interface Tweet {
   id: number;
   text: string;

@@ -162,3 +162,26 @@ describe("a stage reopened on the same on-disk store", () => {
     await store.close();
   });
 });
+
+describe("a stage that subscribes through a hub", () => {
+  it("does not serve that datatype to its own dialers, also while its hub link is down", async () => {
+    const { peer: hubPeer } = await hub({ id: "hub" });
+    const onHub = await createStage({ peer: hubPeer, user, store: memoryStore() });
+    const { peer: midPeer } = await hub({ id: "mid" });
+    const mid = await createStage({ peer: midPeer, user, store: memoryStore() });
+    await mid.ormap(ormapId);
+    await mid.connect(hubPeer.url, { reconnect: false });
+    const { peer: leafPeer } = await hub({ id: "leaf" });
+    const leaf = await createStage({ peer: leafPeer, user, store: memoryStore() });
+    await leaf.ormap(ormapId);
+    await expect(leaf.connect(midPeer.url)).rejects.toMatchObject({ code: "ERR_STAGE_PROTOCOL" });
+
+    await onHub.close();
+    await hubPeer.close(); // mid's upstream link goes down
+    const { peer: otherPeer } = await hub({ id: "other" });
+    const other = await createStage({ peer: otherPeer, user, store: memoryStore() });
+    await other.ormap(ormapId);
+    await expect(other.connect(midPeer.url)).rejects.toMatchObject({ code: "ERR_STAGE_PROTOCOL" });
+    await Promise.all([mid.close(), leaf.close(), other.close()]);
+  });
+});

@@ -502,6 +502,12 @@ export class Stage implements StreamableStage {
       const ok = (await this.opts.authorizeOpen?.(link.principal, address, kind)) ?? true;
       if (!ok) throw new StageError("ERR_UNAUTHORIZED", `not allowed to open [${address.join(", ")}]`);
       const e = await this.open(address, kind);
+      // a subscriber stays one while its upstream link is down (its sync handle is closed then)
+      if (e.via !== null)
+        throw new StageError(
+          "ERR_STAGE_PROTOCOL",
+          `[${address.join(", ")}] is subscribed through ${e.via}; this stage does not relay it`,
+        );
       if (e.sync === null) {
         e.sync = syncSignal(this.peer, topicOf(address), e.sig, {
           owner: true,
@@ -509,11 +515,6 @@ export class Stage implements StreamableStage {
           onError: this.opts.onError,
         });
         await e.sync.ready;
-      } else if (e.via !== null) {
-        throw new StageError(
-          "ERR_STAGE_PROTOCOL",
-          `[${address.join(", ")}] is subscribed through ${e.via}; this stage does not relay it`,
-        );
       }
       link.send(answerMessage(req));
     } catch (err) {

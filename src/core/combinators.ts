@@ -5,9 +5,9 @@
  */
 import { isOnceSource, type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { Context } from "./context.js";
-import { cancelNode, isReady, refresh, whenReady } from "./engine.js";
 import { type Cancelled, invalidArgument, isCancelled, SpindelError } from "./errors.js";
-import type { SpinNode } from "./node.js";
+import { cancelNode, isReady, refresh, whenReady } from "./kernel/engine.js";
+import type { SpinNode } from "./kernel/node.js";
 import { drainLater, RACE_LOST, revive, SIBLING_FAILED } from "./prim.js";
 import { type Awaitable, Spin, type SpinScope, spin } from "./spin.js";
 

@@ -13,6 +13,9 @@ import {
 import { noteBatchWrite } from "./batch.js";
 import { CellStore } from "./cell-store.js";
 import { type Clock, createClock, type TimerHandle } from "./clock.js";
+import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
+import { watchHandle, watchSignal } from "./gc.js";
+import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   abortNode,
   cancelNode,
@@ -25,10 +28,7 @@ import {
   rerunNode,
   runCleanups,
   whenReady,
-} from "./engine.js";
-import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
-import { watchHandle, watchSignal } from "./gc.js";
-import { current, G, nextVersion, setCurrent } from "./globals.js";
+} from "./kernel/engine.js";
 import {
   CHECKING,
   DETACHED,
@@ -39,7 +39,7 @@ import {
   SpinNode,
   STALE,
   type Subscriber,
-} from "./node.js";
+} from "./kernel/node.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
 import {
   type ContextSnapshot,

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context } from "./context.js";
-import type { Run } from "./run.js";
+import type { Run } from "./kernel/run.js";
 
 /** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
 export const G: {

@@ -6,10 +6,10 @@
  */
 import type { Waiter } from "./awaitable.js";
 import { Context, defaultContext, type PrimitiveState } from "./context.js";
-import { refresh, rerunNode } from "./engine.js";
 import { Cancelled, invalidArgument } from "./errors.js";
 import { current } from "./globals.js";
-import { CANCELLED } from "./node.js";
+import { refresh, rerunNode } from "./kernel/engine.js";
+import { CANCELLED } from "./kernel/node.js";
 import type { Spin } from "./spin.js";
 
 /** Options shared by `deferred`, `mailbox` and `semaphore`. */

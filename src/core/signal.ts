@@ -10,7 +10,7 @@ import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
 import { current, G } from "./globals.js";
-import type { SpinNode } from "./node.js";
+import type { SpinNode } from "./kernel/node.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
 export type Equality<T> = { bivariant(a: T, b: T): boolean }["bivariant"];

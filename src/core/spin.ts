@@ -6,7 +6,7 @@ import type { OnceSource } from "./awaitable.js";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { G } from "./globals.js";
-import type { SpinNode } from "./node.js";
+import type { SpinNode } from "./kernel/node.js";
 import { registerKeyedSpin } from "./registry.js";
 import type { Equality, Signal } from "./signal.js";
 

@@ -6,8 +6,8 @@
 import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
 import type { TimerHandle } from "./clock.js";
 import type { Context, PrimitiveState } from "./context.js";
-import { cancelNode } from "./engine.js";
 import { invalidArgument } from "./errors.js";
+import { cancelNode } from "./kernel/engine.js";
 import { checkMs, contextFor, drainLater, SUPERVISOR_STOPPED } from "./prim.js";
 import type { SerializableState } from "./registry.js";
 import { Spin, type SpinScope } from "./spin.js";

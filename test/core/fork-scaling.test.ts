@@ -4,7 +4,7 @@
  */
 import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { stats } from "../../src/core/engine.js";
+import { stats } from "../../src/core/kernel/engine.js";
 
 /** Refreshes plus log walks done by `fn` (synchronous part). */
 function work(fn: () => unknown): number {

@@ -2,12 +2,11 @@
  * One execution of a spin body: the scope `$`, its effect log and its replay of a previous log.
  * @module
  */
-import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context } from "./context.js";
-import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
-import { G } from "./globals.js";
-import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
-import { cellPeek, Signal } from "./signal.js";
+import { isOnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context } from "../context.js";
+import { type Cancelled, invalidArgument, SpindelError } from "../errors.js";
+import { G } from "../globals.js";
+import { cellPeek, Signal } from "../signal.js";
 import {
   type Awaitable,
   type Interval,
@@ -15,7 +14,8 @@ import {
   type SpinBody,
   type SpinOptions,
   type SpinScope,
-} from "./spin.js";
+} from "../spin.js";
+import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
 
 /** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
 class Parked implements Waiter<unknown> {

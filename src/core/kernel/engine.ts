@@ -4,9 +4,10 @@
  * @module
  */
 
-import { flushPendingDrains } from "./batch.js";
-import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
-import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { flushPendingDrains } from "../batch.js";
+import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "../errors.js";
+import { current, G, nextVersion, setCurrent } from "../globals.js";
+import type { Cell } from "../signal.js";
 import {
   CANCELLED,
   CHECKING,
@@ -20,7 +21,6 @@ import {
   whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
-import type { Cell } from "./signal.js";
 
 const WAITING = -2;
 

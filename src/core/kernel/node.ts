@@ -3,9 +3,9 @@
  * observers and subscribers. Internal.
  * @module
  */
-import type { Context } from "./context.js";
+import type { Context } from "../context.js";
+import type { Spin, SpinBody } from "../spin.js";
 import type { Run } from "./run.js";
-import type { Spin, SpinBody } from "./spin.js";
 
 /** Effect kinds recorded in a run's log. */
 export enum Kind {

@@ -290,6 +290,26 @@ export class Context {
    * For UI renders and adapters that need the current value outside a body.
    */
   read<T>(s: Spin<T>): T {
+    // a clean node answers at once: in a root, staleness marking is exact; elsewhere a node
+    // verified at the current epoch is up to date (every change and every dispose moves the epoch)
+    if (s._ctx === this) {
+      const n = s._node!;
+      if (
+        n.status === 1 &&
+        n.run === null &&
+        ((n.flags & (STALE | CHECKING | DETACHED)) === 0 ||
+          ((n.flags & (STALE | CHECKING)) === 0 && n.checkedAt === G.epoch)) &&
+        !this.disposedFlag
+      )
+        return n.result as T;
+    } else if (s._readCtx === this && s._readEpoch === G.epoch) {
+      const n = s._readNode!;
+      if (n.status === 1 && n.run === null && (n.flags & (STALE | CHECKING)) === 0) return n.result as T;
+    }
+    return this.readSlow(s);
+  }
+
+  private readSlow<T>(s: Spin<T>): T {
     if (this.disposedFlag || this.parent !== null) this._check("read a spin");
     if (!(s instanceof Spin)) invalidArgument(`ctx.read expects a Spin, got ${String(s)}`);
     let n: SpinNode;
@@ -317,7 +337,14 @@ export class Context {
         `ctx.read(${n.label}): the spin is still running (its body is async); await ctx.value(spin) instead`,
       );
     }
-    if (n.status === 1) return n.result as T;
+    if (n.status === 1) {
+      if (this.parent !== null) {
+        s._readCtx = this;
+        s._readNode = n;
+        s._readEpoch = G.epoch;
+      }
+      return n.result as T;
+    }
     throw n.result;
   }
 
@@ -553,6 +580,7 @@ export class Context {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
+    G.epoch++; // answers cached for this epoch (fork reads) must not outlive the context
     const forks = this.liveForks;
     this.liveForks = null;
     if (forks !== null) for (const ref of forks) ref.deref()?.dispose();

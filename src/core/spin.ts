@@ -96,6 +96,15 @@ export class Spin<T> implements PromiseLike<T> {
   _ctx: Context | null = null;
   /** @internal */
   _node: SpinNode | null = null;
+  /**
+   * @internal the fork that last answered `ctx.read` of this handle, its node and the epoch the
+   * answer holds for (one per handle: it keeps at most one fork's node reachable until the next read)
+   */
+  _readCtx: Context | null = null;
+  /** @internal */
+  _readNode: SpinNode | null = null;
+  /** @internal */
+  _readEpoch = 0;
 
   /**
    * Use {@link spin} instead.

@@ -334,6 +334,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
 /** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */
 export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): void {
   if (oldLog === newLog || oldLog.length === 0) return;
+  if (sameDeps(oldLog, newLog)) return; // the usual re-run: the same reads in the same order
   const big = newLog.length > 16;
   const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
   for (const e of oldLog) {
@@ -341,6 +342,16 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e.kind, e.id);
     if (!kept) n.ctx._unsubscribe(e.kind, e.id, n);
   }
+}
+
+function sameDeps(a: readonly Entry[], b: readonly Entry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.kind !== y.kind || x.id !== y.id) return false;
+  }
+  return true;
 }
 
 function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {

@@ -6,7 +6,7 @@ import { isOnceSource, WAIT, type Waiter } from "../awaitable.js";
 import type { Context } from "../context.js";
 import { type Cancelled, invalidArgument, SpindelError } from "../errors.js";
 import { G } from "../globals.js";
-import { cellPeek, Signal } from "../signal.js";
+import { type Cell, cellPeek, Signal } from "../signal.js";
 import {
   type Awaitable,
   type Interval,
@@ -15,7 +15,7 @@ import {
   type SpinOptions,
   type SpinScope,
 } from "../spin.js";
-import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
+import { DETACHED, type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
 
 /** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
 class Parked implements Waiter<unknown> {
@@ -158,8 +158,20 @@ export class Run implements SpinScope {
 
   track<T>(source: Signal<T> | Spin<T>): T {
     if (source instanceof Signal) {
-      this.enter(Kind.Signal);
-      const cell = this.ctx._trackSignal(source, this.node);
+      const i = this.enter(Kind.Signal);
+      // the same read as the last run's at this ordinal, in a root: that run's subscription stands
+      // (a root's cell for a signal never changes while tracked), so skip the lookup and the set
+      const node = this.node;
+      const prev = node.log[i];
+      const cell =
+        prev !== undefined &&
+        prev.ref !== null &&
+        prev.id === source.id &&
+        prev.kind === Kind.Signal &&
+        node.ctx.parent === null &&
+        (node.flags & DETACHED) === 0
+          ? (prev.ref as Cell)
+          : this.ctx._trackSignal(source, node);
       const e = entry(Kind.Signal, source.id);
       e.version = cell.version;
       e.value = cellPeek(cell);
@@ -169,8 +181,19 @@ export class Run implements SpinScope {
       return e.value as T;
     }
     if (source instanceof Spin) {
-      this.enter(Kind.Spin);
-      const child = this.ctx._trackSpin(source, this.node);
+      const i = this.enter(Kind.Spin);
+      const node = this.node;
+      const prev = node.log[i];
+      const child =
+        prev !== undefined &&
+        prev.ref !== null &&
+        prev.id === source.id &&
+        prev.kind === Kind.Spin &&
+        node.ctx.parent === null &&
+        (node.flags & DETACHED) === 0 &&
+        ((prev.ref as SpinNode).flags & DETACHED) === 0
+          ? (prev.ref as SpinNode)
+          : this.ctx._trackSpin(source, node);
       const e = entry(Kind.Spin, source.id);
       e.ref = child;
       this.log.push(e);

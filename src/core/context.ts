@@ -743,6 +743,7 @@ export class Context {
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellForRead(sig);
+    G.shadowGen++; // this fork and its forks see a new cell for the signal from now on
     const cell = createCell(cellPeek(inh), inh.version);
     cell.deltasBase = inh.deltasBase;
     cell.deltas = inh.deltas;

@@ -24,6 +24,12 @@ export const G: {
    * up to date in its context without another walk of its log.
    */
   epoch: number;
+  /**
+   * Bumped when a fork creates a cell of its own for a signal (from then on the fork and its
+   * forks see that cell instead of an ancestor's): a cell a log entry references is the visible
+   * one while this has not moved since the run.
+   */
+  shadowGen: number;
 } = {
   run: null,
   version: 0,
@@ -31,6 +37,7 @@ export const G: {
   pendingDrain: new Set(),
   defaultContext: null,
   epoch: 1,
+  shadowGen: 1,
 };
 
 /**

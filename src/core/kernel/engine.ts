@@ -135,15 +135,21 @@ function firstUnsettled(log: readonly Entry[]): number {
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   stats.checks++;
   const ctx = n.ctx;
-  const root = ctx.parent === null;
+  // the cells the entries reference are the visible ones in a root, and in a fork while no fork
+  // has created a cell of its own since the log was recorded; a child node of the same context
+  // stays its node while observed
+  const refs = ctx.parent === null || (n.refGen === G.shadowGen && log === n.log);
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
     if (!e.settled) return -1;
     if (e.kind === Kind.Signal) {
-      const v = root && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
+      const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
     } else if (e.kind === Kind.Spin) {
-      const child = root && e.ref !== null ? (e.ref as SpinNode) : ctx._node(e.id, undefined, false);
+      const child =
+        e.ref !== null && (e.ref as SpinNode).ctx === ctx
+          ? (e.ref as SpinNode)
+          : ctx._node(e.id, undefined, false);
       if (child === undefined) return i;
       if (child.ctx === ctx) refresh(child);
       if (!isReady(child)) {
@@ -299,6 +305,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   n.run = null;
   prune(n, n.log, log);
   n.log = log;
+  n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
     run.cleanups = null;

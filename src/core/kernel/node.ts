@@ -112,6 +112,11 @@ export class SpinNode {
   cleanups: (() => void)[] | null = null;
   /** {@link G.epoch} at which the node was last verified up to date (forks skip re-checks at the same epoch). */
   checkedAt = 0;
+  /**
+   * {@link G.shadowGen} at which the cells referenced by the log's signal entries are the visible
+   * ones (0: unknown, look them up).
+   */
+  refGen = 0;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
 

@@ -91,6 +91,8 @@ export class Run implements SpinScope {
   private ac: AbortController | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   readonly epoch = G.epoch;
+  /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
+  readonly shadowGen = G.shadowGen;
   /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
   cleanups: (() => void)[] | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
@@ -159,8 +161,9 @@ export class Run implements SpinScope {
   track<T>(source: Signal<T> | Spin<T>): T {
     if (source instanceof Signal) {
       const i = this.enter(Kind.Signal);
-      // the same read as the last run's at this ordinal, in a root: that run's subscription stands
-      // (a root's cell for a signal never changes while tracked), so skip the lookup and the set
+      // the same read as the last run's at this ordinal: that run's subscription stands, and so
+      // does the cell it read while no fork created a cell of its own since (a root's never
+      // changes while tracked): skip the lookup and the set insert
       const node = this.node;
       const prev = node.log[i];
       const cell =
@@ -168,8 +171,8 @@ export class Run implements SpinScope {
         prev.ref !== null &&
         prev.id === source.id &&
         prev.kind === Kind.Signal &&
-        node.ctx.parent === null &&
-        (node.flags & DETACHED) === 0
+        (node.flags & DETACHED) === 0 &&
+        (node.ctx.parent === null || node.refGen === G.shadowGen)
           ? (prev.ref as Cell)
           : this.ctx._trackSignal(source, node);
       const e = entry(Kind.Signal, source.id);
@@ -189,8 +192,8 @@ export class Run implements SpinScope {
         prev.ref !== null &&
         prev.id === source.id &&
         prev.kind === Kind.Spin &&
-        node.ctx.parent === null &&
         (node.flags & DETACHED) === 0 &&
+        (prev.ref as SpinNode).ctx === node.ctx &&
         ((prev.ref as SpinNode).flags & DETACHED) === 0
           ? (prev.ref as SpinNode)
           : this.ctx._trackSpin(source, node);

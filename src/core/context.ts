@@ -29,6 +29,7 @@ import {
   runCleanups,
   whenReady,
 } from "./kernel/engine.js";
+import type { KernelHost } from "./kernel/host.js";
 import {
   CHECKING,
   DETACHED,
@@ -93,7 +94,7 @@ const DEFAULT_NAME = "default";
 let creatingDefault = false;
 
 /** An execution context. All state lives here; handles (signals, spins) are just addresses. */
-export class Context {
+export class Context implements KernelHost {
   /** Parent context (forks only). */
   readonly parent: Context | null;
   /** Root of this fork tree. */

@@ -4,10 +4,9 @@
  * @module
  */
 
-import { flushPendingDrains } from "../batch.js";
-import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "../errors.js";
-import { current, G, nextVersion, setCurrent } from "../globals.js";
-import type { Cell } from "../signal.js";
+import type { Cell } from "./cell.js";
+import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   CANCELLED,
   CHECKING,
@@ -56,6 +55,14 @@ export function flushReady(n: SpinNode): void {
       }
     }
   }
+}
+
+/** Run the drains deferred by a batch or by a body that was running synchronously. Internal (called by `batch` and after a body ran). */
+export function flushPendingDrains(): void {
+  if (G.pendingDrain.size === 0 || G.batchDepth > 0 || G.run !== null) return;
+  const ctxs = [...G.pendingDrain];
+  G.pendingDrain.clear();
+  for (const c of ctxs) c._drainSoon();
 }
 
 /**
@@ -248,7 +255,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const prevCur = current;
   G.run = run;
   run.outer = prevRun;
-  setCurrent(ctx);
+  setCurrent(run.context);
   let out: unknown;
   try {
     out = body(run);

@@ -4,13 +4,13 @@
  * combinator cancelled. Internal.
  * @module
  */
-import type { Waiter } from "./awaitable.js";
-import { Context, defaultContext, type PrimitiveState } from "./context.js";
-import { Cancelled, invalidArgument } from "./errors.js";
-import { current } from "./globals.js";
-import { refresh, rerunNode } from "./kernel/engine.js";
-import { CANCELLED } from "./kernel/node.js";
-import type { Spin } from "./spin.js";
+import type { Waiter } from "../awaitable.js";
+import { Context, defaultContext, type PrimitiveState } from "../context.js";
+import { Cancelled, invalidArgument } from "../errors.js";
+import { current } from "../globals.js";
+import { refresh, rerunNode } from "../kernel/engine.js";
+import { CANCELLED } from "../kernel/node.js";
+import type { Spin } from "../spin.js";
 
 /** Options shared by `deferred`, `mailbox` and `semaphore`. */
 export interface PrimitiveOptions {

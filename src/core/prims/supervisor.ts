@@ -3,14 +3,14 @@
  * rest-for-one) within a restart budget, give up through `onFatal`, and shut down on request.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { TimerHandle } from "./clock.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { invalidArgument } from "./errors.js";
-import { cancelNode } from "./kernel/engine.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { TimerHandle } from "../clock.js";
+import type { Context, PrimitiveState } from "../context.js";
+import { invalidArgument } from "../errors.js";
+import { cancelNode } from "../kernel/engine.js";
+import type { SerializableState } from "../registry.js";
+import { Spin, type SpinScope } from "../spin.js";
 import { checkMs, contextFor, drainLater, SUPERVISOR_STOPPED } from "./prim.js";
-import type { SerializableState } from "./registry.js";
-import { Spin, type SpinScope } from "./spin.js";
 
 /** How a failure of one child affects the others. */
 export type RestartStrategy = "one-for-one" | "one-for-all" | "rest-for-one";

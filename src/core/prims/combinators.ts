@@ -3,13 +3,13 @@
  * race machinery `timeout` builds on.
  * @module
  */
-import { isOnceSource, type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context } from "./context.js";
-import { type Cancelled, invalidArgument, isCancelled, SpindelError } from "./errors.js";
-import { cancelNode, isReady, refresh, whenReady } from "./kernel/engine.js";
-import type { SpinNode } from "./kernel/node.js";
+import { isOnceSource, type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context } from "../context.js";
+import { type Cancelled, invalidArgument, isCancelled, SpindelError } from "../errors.js";
+import { cancelNode, isReady, refresh, whenReady } from "../kernel/engine.js";
+import type { SpinNode } from "../kernel/node.js";
+import { type Awaitable, Spin, type SpinScope, spin } from "../spin.js";
 import { drainLater, RACE_LOST, revive, SIBLING_FAILED } from "./prim.js";
-import { type Awaitable, Spin, type SpinScope, spin } from "./spin.js";
 
 /** The value an awaitable child resolves with. */
 export type ValueOf<X> =

@@ -40,14 +40,14 @@ import {
   STALE,
   type Subscriber,
 } from "./kernel/node.js";
-import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
 import {
   type ContextSnapshot,
   decodeSnapshot,
   restoreInto,
   serializeContext,
   takeSnapshot,
-} from "./snapshot.js";
+} from "./persist/snapshot.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
 import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
 /** Options of {@link createContext}. */

@@ -7,7 +7,6 @@ export { isOnceSource, WAIT } from "./awaitable.js";
 export { batch } from "./batch.js";
 export type { Clock, TimerHandle } from "./clock.js";
 export { createClock } from "./clock.js";
-export { CBOR_OPTIONS, decodeCbor, encodeCbor } from "./codec.js";
 export type { ContextOptions, ForkOptions, PrimitiveState, SpawnOptions } from "./context.js";
 export {
   Context,
@@ -19,6 +18,8 @@ export {
 } from "./context.js";
 export type { CoreErrorCode } from "./errors.js";
 export { Cancelled, ContextDisposedError, isCancelled, SpindelError } from "./errors.js";
+export { CBOR_OPTIONS, decodeCbor, encodeCbor } from "./persist/codec.js";
+export type { ContextSnapshot } from "./persist/snapshot.js";
 // Combinators, synchronization primitives, time, async iterable bridges (issue 3)
 /** Combinators over spins and one-shot sources. */
 export type { Results, ValueOf } from "./prims/combinators.js";
@@ -49,6 +50,5 @@ export { Supervisor, shutdown, supervisor } from "./prims/supervisor.js";
 export { debounce, delay, never, sample, sleep, TimeoutError, throttle, timeout } from "./prims/timers.js";
 export type { SignalOptions } from "./signal.js";
 export { Signal, signal } from "./signal.js";
-export type { ContextSnapshot } from "./snapshot.js";
 export type { Awaitable, Interval, SpinBody, SpinOptions, SpinScope } from "./spin.js";
 export { Spin, spin } from "./spin.js";

@@ -14,7 +14,7 @@ import {
   VersionedMap,
 } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { checkCbor, DEFAULT_LIMITS } from "../../../src/distributed/limits.js";
 import { shuffle } from "./harness.js";
 

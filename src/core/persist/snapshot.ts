@@ -3,14 +3,15 @@
  * serialization of contexts.
  * @module
  */
+
+import type { Context, PrimitiveState } from "../context.js";
+import { Cancelled, SpindelError } from "../errors.js";
+import { G } from "../globals.js";
+import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "../kernel/node.js";
+import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
+import { cellPeek, createCell, type Signal } from "../signal.js";
+import type { Spin, SpinBody } from "../spin.js";
 import { decodeCbor, encodeCbor } from "./codec.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { Cancelled, SpindelError } from "./errors.js";
-import { G } from "./globals.js";
-import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./kernel/node.js";
-import { isSerializableState, keyedSpinById, primitiveById } from "./registry.js";
-import { cellPeek, createCell, type Signal } from "./signal.js";
-import type { Spin, SpinBody } from "./spin.js";
 
 /** A signal's state in a snapshot. */
 export interface SignalRecord {

@@ -8,8 +8,7 @@ import type { Waiter } from "../awaitable.js";
 import { Context, defaultContext, type PrimitiveState } from "../context.js";
 import { Cancelled, invalidArgument } from "../errors.js";
 import { current } from "../globals.js";
-import { refresh, rerunNode } from "../kernel/engine.js";
-import { CANCELLED } from "../kernel/node.js";
+import { adoptParked, rerunIfCancelled } from "../kernel/prim-api.js";
 import type { Spin } from "../spin.js";
 
 /** Options shared by `deferred`, `mailbox` and `semaphore`. */
@@ -40,13 +39,7 @@ export function contextFor(ctx: Context | undefined, what: string): Context {
  * here and registers its wait again, so the wait exists (and fires once) in both worlds.
  */
 export function adoptWaiter(ctx: Context, id: string): void {
-  const own = ctx.nodes.get(id);
-  if (own === undefined) {
-    ctx._adopt(id);
-    return;
-  }
-  // a deserialized spin gets its body back when its handle is next used: it resumes then
-  if (own.run === null && own.adopt !== null && own.body !== null) refresh(own);
+  adoptParked(ctx, id);
 }
 
 /** Live waiters' spin ids followed by the ids still to adopt: what a copy of the state must adopt. */
@@ -171,8 +164,7 @@ function combinatorCancel(x: unknown): boolean {
 
 /** Start `s` over in `ctx` if a combinator cancelled it there (see {@link RACE_LOST}). */
 export function revive(ctx: Context, s: Spin<unknown>): void {
-  const n = ctx._nodeFor(s);
-  if ((n.flags & CANCELLED) !== 0 && n.run === null && combinatorCancel(n.result)) rerunNode(ctx._ownNode(s));
+  rerunIfCancelled(ctx, s, combinatorCancel);
 }
 
 /**

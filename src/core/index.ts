@@ -13,12 +13,11 @@ export {
   cancel,
   createContext,
   defaultContext,
-  deserializeContext,
-  restoreSnapshot,
 } from "./context.js";
 export type { CoreErrorCode } from "./errors.js";
 export { Cancelled, ContextDisposedError, isCancelled, SpindelError } from "./errors.js";
 export { CBOR_OPTIONS, decodeCbor, encodeCbor } from "./persist/codec.js";
+export { deserializeContext, restoreSnapshot } from "./persist/restore.js";
 export type { ContextSnapshot } from "./persist/snapshot.js";
 // Combinators, synchronization primitives, time, async iterable bridges (issue 3)
 /** Combinators over spins and one-shot sources. */

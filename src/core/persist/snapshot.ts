@@ -128,8 +128,8 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
 }
 
 /**
- * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in context.ts creates it: this
- * module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
+ * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in persist/restore.ts creates
+ * it: this module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
  */
 export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
   if (!(snap instanceof ContextSnapshot))

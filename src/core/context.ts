@@ -660,6 +660,7 @@ export class Context {
     return 0;
   }
 
+  /** @internal the fork's own cell of a signal (copy-on-write) */
   private _cellForWrite(sig: Signal<unknown>): Cell {
     const own = this.cells.get(sig.id);
     if (own !== undefined) return own;

@@ -13,7 +13,10 @@ import { cellPeek, createCell, type Signal } from "../signal.js";
 import type { Spin, SpinBody } from "../spin.js";
 import { decodeCbor, encodeCbor } from "./codec.js";
 
-/** A signal's state in a snapshot. */
+/**
+ * A signal's state in a snapshot.
+ * @internal
+ */
 export interface SignalRecord {
   /** Value. */
   readonly value: unknown;
@@ -21,7 +24,10 @@ export interface SignalRecord {
   readonly version: number;
 }
 
-/** A spin's state in a snapshot. */
+/**
+ * A spin's state in a snapshot (carries the kernel's effect log: not part of the published types).
+ * @internal
+ */
 export interface SpinRecord {
   /** 0: no result, 1: ok, 2: error. */
   readonly status: 0 | 1 | 2;
@@ -51,18 +57,32 @@ export interface SpinRecord {
 
 /** A frozen, read-only full copy of a context (its own state merged over its ancestors'). */
 export class ContextSnapshot {
+  /** @internal signal records by id */
+  readonly signals: ReadonlyMap<string, SignalRecord>;
+  /** @internal spin records by id */
+  readonly spins: ReadonlyMap<string, SpinRecord>;
+  /** @internal primitive states */
+  readonly states: ReadonlyMap<object, PrimitiveState>;
+  /** Time on the context's clock when the snapshot was taken. */
+  readonly time: number;
+
   /**
+   * @internal use `ctx.snapshot()`
    * @param signals signal records by id
    * @param spins spin records by id
    * @param states primitive states
    * @param time clock time when taken
    */
   constructor(
-    readonly signals: ReadonlyMap<string, SignalRecord>,
-    readonly spins: ReadonlyMap<string, SpinRecord>,
-    readonly states: ReadonlyMap<object, PrimitiveState>,
-    readonly time: number,
+    signals: ReadonlyMap<string, SignalRecord>,
+    spins: ReadonlyMap<string, SpinRecord>,
+    states: ReadonlyMap<object, PrimitiveState>,
+    time: number,
   ) {
+    this.signals = signals;
+    this.spins = spins;
+    this.states = states;
+    this.time = time;
     Object.freeze(this);
   }
 

@@ -72,7 +72,7 @@ export class RaceSource<T> implements OnceSource<T> {
     readonly lost: Cancelled,
   ) {}
 
-  /** @internal */
+  /** The one-shot wait of the race (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     new RaceRun(ctx, waiter as Waiter<unknown>, this.children, this.lost).start();
   }

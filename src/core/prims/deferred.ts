@@ -130,7 +130,7 @@ export class Deferred<T> implements OnceSource<T>, Revivable {
     return this.state(contextFor(ctx, "read a deferred")).status !== 0;
   }
 
-  /** @internal the one-shot wait behind `$.await(deferred)` */
+  /** The one-shot wait behind `$.await(deferred)` (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     noteAwaited(this, ctx);
     const st = this.state(ctx);

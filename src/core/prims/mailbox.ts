@@ -136,7 +136,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
     return k;
   }
 
-  /** @internal the one-shot wait behind `$.await(mailbox)`: receive one message */
+  /** The one-shot wait behind `$.await(mailbox)`: receive one message (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     noteAwaited(this, ctx);
     const st = this.state(ctx);

@@ -112,7 +112,10 @@ function copyEntry(e: Entry): Entry {
   return { ...e, undo: null, ref: null };
 }
 
-/** Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`. */
+/**
+ * Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`.
+ * @internal
+ */
 export function takeSnapshot(ctx: Context): ContextSnapshot {
   const chain: Context[] = [];
   for (let c: Context | null = ctx; c !== null; c = c.parent) chain.unshift(c);
@@ -150,6 +153,7 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
 /**
  * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in persist/restore.ts creates
  * it: this module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
+ * @internal
  */
 export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
   if (!(snap instanceof ContextSnapshot))
@@ -222,7 +226,10 @@ function encodeEntry(e: Entry): unknown[] {
   return [e.kind, e.id, e.version, e.ok, e.ok ? e.value : encodeResult(2, e.value), e.settled];
 }
 
-/** Serialize a context to CBOR bytes. Internal: use `ctx.serialize()`. */
+/**
+ * Serialize a context to CBOR bytes. Internal: use `ctx.serialize()`.
+ * @internal
+ */
 export function serializeContext(ctx: Context): Uint8Array {
   const snap = takeSnapshot(ctx);
   const signals: unknown[] = [];
@@ -314,7 +321,10 @@ function decodeEntry(x: unknown): Entry {
   };
 }
 
-/** Decode bytes made by `ctx.serialize()` into a snapshot (`deserializeContext` restores it). Internal. */
+/**
+ * Decode bytes made by `ctx.serialize()` into a snapshot (`deserializeContext` restores it). Internal.
+ * @internal
+ */
 export function decodeSnapshot(bytes: Uint8Array): ContextSnapshot {
   if (!(bytes instanceof Uint8Array)) fail("expects a Uint8Array");
   let doc: unknown;

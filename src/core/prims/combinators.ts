@@ -61,6 +61,7 @@ function checkChildren(what: string, children: readonly unknown[]): void {
  * cancelled). Losers are dropped: running spins nobody else holds are cancelled with `lost` (their
  * `finally` blocks run and their timers are disarmed), pending one-shot waits are abandoned (a
  * mailbox keeps its message), thunks see their `AbortSignal` abort. Internal.
+ * @internal
  */
 export class RaceSource<T> implements OnceSource<T> {
   /**

@@ -81,7 +81,8 @@ export function fmt(ops: number): string {
 
 /** Write `bench/results/<name>.json` with environment info. */
 export function writeResults(name: string, data: unknown): string {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), "results");
+  // a bundled bench (bench/run.ts) runs from bench/.out/: its results still go to bench/results
+  const dir = process.env.BENCH_RESULTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), "results");
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   const doc = {

@@ -5,6 +5,7 @@
  */
 import { batch as preactBatch } from "@preact/signals-core";
 import { G } from "./globals.js";
+import { flushPendingDrains } from "./kernel/engine.js";
 
 /** What a batch remembers of a cell it writes (a structural view of `Cell`, no import needed). */
 interface Versioned {
@@ -37,14 +38,6 @@ function revertUnchanged(): void {
     cell.deltas = deltas;
     cell.deltasBase = deltasBase;
   }
-}
-
-/** Run the drains deferred by a batch or by a body that was running synchronously. Internal. */
-export function flushPendingDrains(): void {
-  if (G.pendingDrain.size === 0 || G.batchDepth > 0 || G.run !== null) return;
-  const ctxs = [...G.pendingDrain];
-  G.pendingDrain.clear();
-  for (const c of ctxs) c._drainSoon();
 }
 
 /** Run `fn` with propagation deferred to the end of the outermost batch. Returns `fn`'s value. */

@@ -29,6 +29,7 @@ import {
   runCleanups,
   whenReady,
 } from "./kernel/engine.js";
+import type { KernelHost } from "./kernel/host.js";
 import {
   CHECKING,
   DETACHED,
@@ -289,6 +290,26 @@ export class Context {
    * For UI renders and adapters that need the current value outside a body.
    */
   read<T>(s: Spin<T>): T {
+    // a clean node answers at once: in a root, staleness marking is exact; elsewhere a node
+    // verified at the current epoch is up to date (every change and every dispose moves the epoch)
+    if (s._ctx === this) {
+      const n = s._node!;
+      if (
+        n.status === 1 &&
+        n.run === null &&
+        ((n.flags & (STALE | CHECKING | DETACHED)) === 0 ||
+          ((n.flags & (STALE | CHECKING)) === 0 && n.checkedAt === G.epoch)) &&
+        !this.disposedFlag
+      )
+        return n.result as T;
+    } else if (s._readCtx === this && s._readEpoch === G.epoch) {
+      const n = s._readNode!;
+      if (n.status === 1 && n.run === null && (n.flags & (STALE | CHECKING)) === 0) return n.result as T;
+    }
+    return this.readSlow(s);
+  }
+
+  private readSlow<T>(s: Spin<T>): T {
     if (this.disposedFlag || this.parent !== null) this._check("read a spin");
     if (!(s instanceof Spin)) invalidArgument(`ctx.read expects a Spin, got ${String(s)}`);
     let n: SpinNode;
@@ -316,7 +337,14 @@ export class Context {
         `ctx.read(${n.label}): the spin is still running (its body is async); await ctx.value(spin) instead`,
       );
     }
-    if (n.status === 1) return n.result as T;
+    if (n.status === 1) {
+      if (this.parent !== null) {
+        s._readCtx = this;
+        s._readNode = n;
+        s._readEpoch = G.epoch;
+      }
+      return n.result as T;
+    }
     throw n.result;
   }
 
@@ -503,6 +531,7 @@ export class Context {
   dispose(): void {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
+    G.epoch++; // answers cached for this epoch (fork reads) must not outlive the context
     const forks = this.liveForks;
     this.liveForks = null;
     if (forks !== null) for (const ref of forks) ref.deref()?.dispose();
@@ -666,6 +695,7 @@ export class Context {
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellForRead(sig);
+    G.shadowGen++; // this fork and its forks see a new cell for the signal from now on
     const cell = createCell(cellPeek(inh), inh.version);
     cell.deltasBase = inh.deltasBase;
     cell.deltas = inh.deltas;
@@ -818,6 +848,14 @@ export class Context {
     return `Context(${this.name ?? (this.parent === null ? "root" : "fork")})`;
   }
 }
+
+/**
+ * A context is the kernel's host. Checked here rather than with `implements KernelHost`: that
+ * clause would stay in the published types while `stripInternal` removes the members it needs.
+ * @internal
+ */
+export type ContextIsKernelHost = Conforms<Context, KernelHost>;
+type Conforms<A extends B, B> = A;
 
 const EMPTY_LOG: readonly Entry[] = [];
 const EMPTY_LOG_MUT: Entry[] = [];

@@ -1,53 +1,5 @@
 /**
- * Process-wide mutable state shared by the core modules: the current context and run, the
- * global version counter and the batch depth. Internal.
+ * Process-wide engine state; it lives in the kernel (re-exported here for the runtime modules).
  * @module
  */
-import type { Context } from "./context.js";
-import type { Run } from "./kernel/run.js";
-
-/** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
-export const G: {
-  /** The run whose body is executing synchronously right now (for nested `spin()` addressing). */
-  run: Run | null;
-  /** Monotone version counter shared by signal cells and spin results. */
-  version: number;
-  /** Depth of nested `batch` calls. */
-  batchDepth: number;
-  /** Contexts that need a drain when the outermost batch ends. */
-  pendingDrain: Set<Context>;
-  /** Lazily created default context. */
-  defaultContext: Context | null;
-  /**
-   * Bumped by every change a fork cannot see through its own subscriptions (signal writes in any
-   * context, cancellations, re-runs, async settlements): a node verified at the current epoch is
-   * up to date in its context without another walk of its log.
-   */
-  epoch: number;
-} = {
-  run: null,
-  version: 0,
-  batchDepth: 0,
-  pendingDrain: new Set(),
-  defaultContext: null,
-  epoch: 1,
-};
-
-/**
- * The current context as a module-level live binding (read on the `sig.value` hot path; a plain
- * binding is cheaper than a property load). `null`: the default context. Set by `ctx.run` and while a
- * body runs.
- */
-export let current: Context | null = null;
-
-/** Set the current context (null: default). Returns the previous one. */
-export function setCurrent(c: Context | null): Context | null {
-  const prev = current;
-  current = c;
-  return prev;
-}
-
-/** Next global version number. */
-export function nextVersion(): number {
-  return ++G.version;
-}
+export * from "./kernel/globals.js";

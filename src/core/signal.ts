@@ -5,12 +5,14 @@
  * `effect`/`computed` react to it.
  * @module
  */
-import { Signal as PreactSignal } from "@preact/signals-core";
+import type { Signal as PreactSignal } from "@preact/signals-core";
 import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
-import { invalidArgument, SpindelError } from "./errors.js";
+import { invalidArgument } from "./errors.js";
 import { current, G } from "./globals.js";
-import type { SpinNode } from "./kernel/node.js";
+import { Cell, cellPeek, cellRead, cellWrite, createCell, pget, pset, SignalHandle } from "./kernel/cell.js";
+
+export { Cell, cellPeek, cellRead, cellWrite, createCell };
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
 export type Equality<T> = { bivariant(a: T, b: T): boolean }["bivariant"];
@@ -25,69 +27,6 @@ export interface SignalOptions<T> {
   key?: string;
 }
 
-const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
-const pget = valueDesc.get! as (this: PreactSignal<unknown>) => unknown;
-const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) => void;
-
-/**
- * Per-context storage of one signal: a preact signal plus versioning and the spin nodes that
- * track it. Always accessed through {@link cellPeek}/{@link cellRead}/{@link cellWrite}. Internal.
- */
-export class Cell<T = unknown> extends PreactSignal<T> {
-  /** The value, mirrored from the preact signal (every write goes through {@link cellWrite}). */
-  val: T;
-  /** Global version of the last write (0: never written). */
-  version = 0;
-  /** Deltas attached to the most recent write (undefined: unknown). */
-  deltas: unknown = undefined;
-  /** Version before the write that carried `deltas`. */
-  deltasBase = 0;
-  /** Spin nodes of the owning context that track this cell. */
-  observers: Set<SpinNode> | null = null;
-
-  /** @param value initial value */
-  constructor(value: T) {
-    super(value);
-    this.val = value;
-  }
-
-  /** Preact-tracked read. */
-  override get value(): T {
-    return pget.call(this as PreactSignal<unknown>) as T;
-  }
-
-  /** Cells are written through their context (`ctx.set`), never directly. */
-  override set value(_v: T) {
-    throw new SpindelError(
-      "ERR_READONLY",
-      "this is a read-only preact view of a signal in a context: write it with ctx.set(signal, value)",
-    );
-  }
-}
-
-/** Untracked read of a cell. */
-export function cellPeek<T>(c: Cell<T>): T {
-  return c.val;
-}
-
-/** Preact-tracked read of a cell. */
-export function cellRead<T>(c: Cell<T>): T {
-  return pget.call(c as PreactSignal<unknown>) as T;
-}
-
-/** Raw write (no equality check, no versioning): use `ctx.set`. */
-export function cellWrite<T>(c: Cell<T>, v: T): void {
-  c.val = v;
-  pset.call(c as PreactSignal<unknown>, v);
-}
-
-/** Create a cell for a context that is not the default one. */
-export function createCell<T>(value: T, version: number): Cell<T> {
-  const c = new Cell(value);
-  c.version = version;
-  return c;
-}
-
 let nextId = 0;
 /** The default context: created when context.ts loads (it always has by the time a write runs). */
 function defaultCtx(): Context {
@@ -98,7 +37,7 @@ function defaultCtx(): Context {
  * A reactive cell handle. `sig.value` reads/writes the current context (the default context unless
  * inside `ctx.run` or a spin body). Inside spins use `$.track(sig)` to subscribe.
  */
-export class Signal<T> extends Cell<T> {
+export class Signal<T> extends SignalHandle<T> {
   /** Stable address of this signal. */
   readonly id: string;
   /** Initial value, used by every context that has not written the signal. */

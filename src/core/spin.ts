@@ -7,6 +7,7 @@ import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { G } from "./globals.js";
 import type { SpinNode } from "./kernel/node.js";
+import { SpinHandle } from "./kernel/spin-handle.js";
 import { registerKeyedSpin } from "./registry.js";
 import type { Equality, Signal } from "./signal.js";
 
@@ -79,7 +80,7 @@ export function freshSpinId(): string {
  * A cached, reactive, cancellable computation handle. `await spinHandle` (PromiseLike) reads it
  * in the default context; use `ctx.value(spin)` for other contexts.
  */
-export class Spin<T> implements PromiseLike<T> {
+export class Spin<T> extends SpinHandle implements PromiseLike<T> {
   /** Stable address. */
   readonly id: string;
   /** Latest body (per-context nodes keep their own copy). */
@@ -96,6 +97,15 @@ export class Spin<T> implements PromiseLike<T> {
   _ctx: Context | null = null;
   /** @internal */
   _node: SpinNode | null = null;
+  /**
+   * @internal the fork that last answered `ctx.read` of this handle, its node and the epoch the
+   * answer holds for (one per handle: it keeps at most one fork's node reachable until the next read)
+   */
+  _readCtx: Context | null = null;
+  /** @internal */
+  _readNode: SpinNode | null = null;
+  /** @internal */
+  _readEpoch = 0;
 
   /**
    * Use {@link spin} instead.
@@ -104,6 +114,7 @@ export class Spin<T> implements PromiseLike<T> {
    * @param id explicit id (nested addressing)
    */
   constructor(body: SpinBody<T>, opts: SpinOptions<T> | undefined, id: string) {
+    super();
     if (typeof body !== "function") invalidArgument(`spin expects a body function, got ${typeof body}`);
     this.body = body;
     this.name = opts?.name;
@@ -124,7 +135,7 @@ export class Spin<T> implements PromiseLike<T> {
   }
 
   /** Debug representation. */
-  toString(): string {
+  override toString(): string {
     return `Spin(${this.name ?? this.id})`;
   }
 }

@@ -70,3 +70,14 @@ test("no load-time setter wires one core module into another", () => {
   const setters = files(CORE).filter((f) => /export function set\w*Factory\b/.test(readFileSync(f, "utf8")));
   expect(setters).toEqual([]);
 });
+
+test("the kernel imports nothing of src outside src/core/kernel (types aside)", () => {
+  const KERNEL = path.join(CORE, "kernel");
+  const out: string[] = [];
+  for (const f of files(KERNEL))
+    for (const g of valueImports(f))
+      if (!g.startsWith(KERNEL + path.sep))
+        out.push(`${path.relative(CORE, f)} -> ${path.relative(CORE, g)}`);
+  expect(out).toEqual([]);
+  expect(files(KERNEL).length).toBeGreaterThan(5);
+});

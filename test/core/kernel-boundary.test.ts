@@ -1,8 +1,10 @@
 /**
  * The primitives (`src/core/prims/`) reach the kernel only through `kernel/prim-api.ts`: they import
  * no other kernel module (not even for a type), and they read or write no member the kernel
- * declares (a node's `holds`, `run`, `eager`, `flags`…, a run's `onSettled`…), whatever the path to
- * the object (a context method that returns a node counts too). Checked with the type checker, so
+ * declares on a type the package does not publish (a node's `holds`, `run`, `eager`, `flags`…, a
+ * run's `onSettled`…), whatever the path to the object (a context method that returns a node
+ * counts too). Members of published types the kernel declares (errors, the once-wait protocol,
+ * handle bases) are public API. Checked with the type checker, so
  * a prim's own field that happens to share a name (a supervisor slot's `run`) is not confused with
  * the kernel's. A probe file with known violations shows the check is not vacuous.
  */
@@ -18,6 +20,7 @@ const PRIMS = path.join(CORE, "prims");
 const KERNEL = path.join(CORE, "kernel");
 const PRIM_API = path.join(KERNEL, "prim-api.ts");
 const PROBE = path.join(PRIMS, "__boundary_probe__.ts");
+const PUBLIC_INDEX = path.join(CORE, "index.ts");
 
 const PROBE_SOURCE = `
 import type { Context } from "../context.js";
@@ -56,15 +59,46 @@ function kernelImports(sf: ts.SourceFile): string[] {
   return out;
 }
 
-/** Members declared by a kernel module (other than prim-api) that `sf` reads or writes. */
-function kernelMembers(sf: ts.SourceFile, checker: ts.TypeChecker): string[] {
+/**
+ * The declarations of every class and interface the package publishes (`src/core/index.ts`), with
+ * their base classes and interfaces: the kernel declares some of them (errors, the once-wait
+ * protocol, the handle bases), and their members are public API, not kernel internals.
+ */
+function publicTypes(program: ts.Program, checker: ts.TypeChecker): Set<ts.Declaration> {
+  const out = new Set<ts.Declaration>();
+  const index = program.getSourceFile(PUBLIC_INDEX);
+  const mod = index === undefined ? undefined : checker.getSymbolAtLocation(index);
+  if (mod === undefined) throw new Error("src/core/index.ts has no module symbol");
+  const addType = (type: ts.Type): void => {
+    const sym = type.getSymbol();
+    if (sym === undefined) return;
+    const decls = (sym.declarations ?? []).filter((d) => !out.has(d));
+    if (decls.length === 0) return; // seen already
+    for (const d of decls) out.add(d);
+    if (!(type.flags & ts.TypeFlags.Object)) return;
+    if ((type as ts.ObjectType).objectFlags & (ts.ObjectFlags.Class | ts.ObjectFlags.Interface))
+      for (const base of checker.getBaseTypes(type as ts.InterfaceType)) addType(base);
+  };
+  for (let sym of checker.getExportsOfModule(mod)) {
+    if (sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+    if (sym.flags & (ts.SymbolFlags.Class | ts.SymbolFlags.Interface))
+      addType(checker.getDeclaredTypeOfSymbol(sym));
+  }
+  return out;
+}
+
+/**
+ * Members declared by a kernel module (other than prim-api) on a type the package does not
+ * publish (a node, a run, a log entry…) that `sf` reads or writes.
+ */
+function kernelMembers(sf: ts.SourceFile, checker: ts.TypeChecker, published: Set<ts.Declaration>): string[] {
   const out: string[] = [];
   const kernelDeclared = (sym: ts.Symbol | undefined): boolean => {
     const decls = sym?.declarations;
     if (decls === undefined || decls.length === 0) return false;
     return decls.every((d) => {
       const f = path.resolve(d.getSourceFile().fileName);
-      return f.startsWith(KERNEL + path.sep) && f !== PRIM_API;
+      return f.startsWith(KERNEL + path.sep) && f !== PRIM_API && !published.has(d.parent as ts.Declaration);
     });
   };
   const note = (node: ts.Node, name: string): void => {
@@ -101,13 +135,17 @@ function analyze(): Map<string, { imports: string[]; members: string[] }> {
       : getSourceFile(name, lang, ...rest);
   const fileExists = host.fileExists.bind(host);
   host.fileExists = (name) => path.resolve(name) === PROBE || fileExists(name);
-  const program = ts.createProgram([...primFiles(), PROBE], options, host);
+  const program = ts.createProgram([...primFiles(), PROBE, PUBLIC_INDEX], options, host);
   const checker = program.getTypeChecker();
+  const published = publicTypes(program, checker);
   const out = new Map<string, { imports: string[]; members: string[] }>();
   for (const file of [...primFiles(), PROBE]) {
     const sf = program.getSourceFile(file);
     if (sf === undefined) throw new Error(`not in the program: ${file}`);
-    out.set(path.basename(file), { imports: kernelImports(sf), members: kernelMembers(sf, checker) });
+    out.set(path.basename(file), {
+      imports: kernelImports(sf),
+      members: kernelMembers(sf, checker, published),
+    });
   }
   return out;
 }

@@ -112,6 +112,25 @@ describe.each(contexts)("in a %s context", (_label, make) => {
     expect(() => ctx.read(bad)).toThrow("boom");
   });
 
+  test("ctx.read answers from its cache only while nothing changed (writes here, above, dispose)", () => {
+    const parent = make();
+    const ctx = parent.fork();
+    const s = signal(1);
+    const double = spin(($) => $.track(s) * 2);
+    expect(ctx.read(double)).toBe(2);
+    expect(ctx.read(double)).toBe(2); // served by the cached answer
+    parent.set(s, 3); // a write above the fork
+    expect(ctx.read(double)).toBe(6);
+    ctx.set(s, 4); // a write in the fork
+    expect(ctx.read(double)).toBe(8);
+    expect(parent.read(double)).toBe(6);
+    const other = parent.fork();
+    expect(other.read(double)).toBe(6); // another fork of the same parent: its own answer
+    expect(ctx.read(double)).toBe(8);
+    parent.dispose();
+    expect(() => ctx.read(double)).toThrow(expect.objectContaining({ code: "ERR_DISPOSED" }));
+  });
+
   test("$.onCleanup runs before the next run, on cancel and when the last observer leaves", () => {
     const ctx = make();
     const s = signal(0);

@@ -4,10 +4,9 @@
  * @module
  */
 
-import { flushPendingDrains } from "../batch.js";
-import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "../errors.js";
-import { current, G, nextVersion, setCurrent } from "../globals.js";
-import type { Cell } from "../signal.js";
+import type { Cell } from "./cell.js";
+import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   CANCELLED,
   CHECKING,
@@ -56,6 +55,14 @@ export function flushReady(n: SpinNode): void {
       }
     }
   }
+}
+
+/** Run the drains deferred by a batch or by a body that was running synchronously. Internal (called by `batch` and after a body ran). */
+export function flushPendingDrains(): void {
+  if (G.pendingDrain.size === 0 || G.batchDepth > 0 || G.run !== null) return;
+  const ctxs = [...G.pendingDrain];
+  G.pendingDrain.clear();
+  for (const c of ctxs) c._drainSoon();
 }
 
 /**
@@ -135,15 +142,21 @@ function firstUnsettled(log: readonly Entry[]): number {
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   stats.checks++;
   const ctx = n.ctx;
-  const root = ctx.parent === null;
+  // the cells the entries reference are the visible ones in a root, and in a fork while no fork
+  // has created a cell of its own since the log was recorded; a child node of the same context
+  // stays its node while observed
+  const refs = ctx.parent === null || (n.refGen === G.shadowGen && log === n.log);
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
     if (!e.settled) return -1;
     if (e.kind === Kind.Signal) {
-      const v = root && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
+      const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
     } else if (e.kind === Kind.Spin) {
-      const child = root && e.ref !== null ? (e.ref as SpinNode) : ctx._node(e.id, undefined, false);
+      const child =
+        e.ref !== null && (e.ref as SpinNode).ctx === ctx
+          ? (e.ref as SpinNode)
+          : ctx._node(e.id, undefined, false);
       if (child === undefined) return i;
       if (child.ctx === ctx) refresh(child);
       if (!isReady(child)) {
@@ -242,7 +255,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const prevCur = current;
   G.run = run;
   run.outer = prevRun;
-  setCurrent(ctx);
+  setCurrent(run.context);
   let out: unknown;
   try {
     out = body(run);
@@ -299,6 +312,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   n.run = null;
   prune(n, n.log, log);
   n.log = log;
+  n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
     run.cleanups = null;
@@ -334,6 +348,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
 /** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */
 export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): void {
   if (oldLog === newLog || oldLog.length === 0) return;
+  if (sameDeps(oldLog, newLog)) return; // the usual re-run: the same reads in the same order
   const big = newLog.length > 16;
   const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
   for (const e of oldLog) {
@@ -341,6 +356,16 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e.kind, e.id);
     if (!kept) n.ctx._unsubscribe(e.kind, e.id, n);
   }
+}
+
+function sameDeps(a: readonly Entry[], b: readonly Entry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.kind !== y.kind || x.id !== y.id) return false;
+  }
+  return true;
 }
 
 function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {

@@ -3,8 +3,9 @@
  * observers and subscribers. Internal.
  * @module
  */
-import type { Context } from "../context.js";
 import type { Spin, SpinBody } from "../spin.js";
+import { CHECKING, STALE } from "./flags.js";
+import type { KernelHost } from "./host.js";
 import type { Run } from "./run.js";
 
 /** Effect kinds recorded in a run's log. */
@@ -41,23 +42,7 @@ export interface Entry {
   ref: object | null;
 }
 
-/** Node flags. */
-export const STALE = 1;
-/** The node is cancelled and stays so until an input changes or it is re-run explicitly. */
-export const CANCELLED = 2;
-
-/** The node is waiting for an async dependency before deciding whether it changed. */
-export const CHECKING = 4;
-/** The node sits in its context's drain queue. */
-export const QUEUED = 8;
-/** The body itself changed (nested spin re-created with new captures): re-run from scratch. */
-export const DIRTY = 16;
-/**
- * A root node read once and never tracked: it lives on its handle only (not in the context's
- * node map, not watched for GC), holds no subscriptions, and is re-verified against its log on
- * every read. Tracking, observing or forking attaches it.
- */
-export const DETACHED = 32;
+export { CANCELLED, CHECKING, DETACHED, DIRTY, QUEUED, STALE } from "./flags.js";
 
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {
@@ -112,6 +97,11 @@ export class SpinNode {
   cleanups: (() => void)[] | null = null;
   /** {@link G.epoch} at which the node was last verified up to date (forks skip re-checks at the same epoch). */
   checkedAt = 0;
+  /**
+   * {@link G.shadowGen} at which the cells referenced by the log's signal entries are the visible
+   * ones (0: unknown, look them up).
+   */
+  refGen = 0;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
 
@@ -125,7 +115,7 @@ export class SpinNode {
    */
   constructor(
     readonly id: string,
-    readonly ctx: Context,
+    readonly ctx: KernelHost,
     public body: SpinBody<unknown> | null,
     public equals: (a: unknown, b: unknown) => boolean,
     public deps: readonly unknown[] | undefined,

@@ -2,20 +2,17 @@
  * One execution of a spin body: the scope `$`, its effect log and its replay of a previous log.
  * @module
  */
-import { isOnceSource, WAIT, type Waiter } from "../awaitable.js";
+
 import type { Context } from "../context.js";
-import { type Cancelled, invalidArgument, SpindelError } from "../errors.js";
-import { G } from "../globals.js";
-import { cellPeek, Signal } from "../signal.js";
-import {
-  type Awaitable,
-  type Interval,
-  Spin,
-  type SpinBody,
-  type SpinOptions,
-  type SpinScope,
-} from "../spin.js";
-import { type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
+import type { Signal } from "../signal.js";
+import type { Awaitable, Interval, Spin, SpinBody, SpinOptions, SpinScope } from "../spin.js";
+import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
+import { type Cell, cellPeek, SignalHandle } from "./cell.js";
+import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
+import { G } from "./globals.js";
+import type { KernelHost } from "./host.js";
+import { DETACHED, type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
+import { SpinHandle } from "./spin-handle.js";
 
 /** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
 class Parked implements Waiter<unknown> {
@@ -91,6 +88,8 @@ export class Run implements SpinScope {
   private ac: AbortController | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   readonly epoch = G.epoch;
+  /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
+  readonly shadowGen = G.shadowGen;
   /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
   cleanups: (() => void)[] | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
@@ -105,7 +104,7 @@ export class Run implements SpinScope {
    */
   constructor(
     readonly node: SpinNode,
-    readonly ctx: Context,
+    readonly ctx: KernelHost,
     private readonly replay: readonly Entry[] | null,
     private replayUntil: number,
     private readonly refresh: (n: SpinNode) => void,
@@ -113,7 +112,7 @@ export class Run implements SpinScope {
 
   /** The context this run executes in. */
   get context(): Context {
-    return this.ctx;
+    return this.ctx as Context; // the runtime's hosts are its contexts
   }
 
   /** Lazily created `AbortSignal`, aborted with a preallocated reason on cancel/supersede. */
@@ -157,9 +156,22 @@ export class Run implements SpinScope {
   }
 
   track<T>(source: Signal<T> | Spin<T>): T {
-    if (source instanceof Signal) {
-      this.enter(Kind.Signal);
-      const cell = this.ctx._trackSignal(source, this.node);
+    if (source instanceof SignalHandle) {
+      const i = this.enter(Kind.Signal);
+      // the same read as the last run's at this ordinal: that run's subscription stands, and so
+      // does the cell it read while no fork created a cell of its own since (a root's never
+      // changes while tracked): skip the lookup and the set insert
+      const node = this.node;
+      const prev = node.log[i];
+      const cell =
+        prev !== undefined &&
+        prev.ref !== null &&
+        prev.id === source.id &&
+        prev.kind === Kind.Signal &&
+        (node.flags & DETACHED) === 0 &&
+        (node.ctx.parent === null || node.refGen === G.shadowGen)
+          ? (prev.ref as Cell)
+          : this.ctx._trackSignal(source, node);
       const e = entry(Kind.Signal, source.id);
       e.version = cell.version;
       e.value = cellPeek(cell);
@@ -168,9 +180,20 @@ export class Run implements SpinScope {
       this.log.push(e);
       return e.value as T;
     }
-    if (source instanceof Spin) {
-      this.enter(Kind.Spin);
-      const child = this.ctx._trackSpin(source, this.node);
+    if (source instanceof SpinHandle) {
+      const i = this.enter(Kind.Spin);
+      const node = this.node;
+      const prev = node.log[i];
+      const child =
+        prev !== undefined &&
+        prev.ref !== null &&
+        prev.id === source.id &&
+        prev.kind === Kind.Spin &&
+        (node.flags & DETACHED) === 0 &&
+        (prev.ref as SpinNode).ctx === node.ctx &&
+        ((prev.ref as SpinNode).flags & DETACHED) === 0
+          ? (prev.ref as SpinNode)
+          : this.ctx._trackSpin(source, node);
       const e = entry(Kind.Spin, source.id);
       e.ref = child;
       this.log.push(e);
@@ -203,7 +226,8 @@ export class Run implements SpinScope {
   }
 
   interval<T>(source: Signal<T>): Interval<T> {
-    if (!(source instanceof Signal)) invalidArgument(`$.interval expects a Signal, got ${describe(source)}`);
+    if (!(source instanceof SignalHandle))
+      invalidArgument(`$.interval expects a Signal, got ${describe(source)}`);
     const i = this.i; // ordinal this call will take
     const prevRun = this.node.log[i];
     const now = this.track(source);
@@ -220,13 +244,14 @@ export class Run implements SpinScope {
   }
 
   peek<T>(source: Signal<T>): T {
-    if (!(source instanceof Signal)) invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
+    if (!(source instanceof SignalHandle))
+      invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
     if (this.dead !== null) throw this.dead;
     return cellPeek(this.ctx._cellForRead(source)) as T;
   }
 
   set<T>(source: Signal<T>, value: T): void {
-    if (!(source instanceof Signal)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
+    if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
     const e = entry(Kind.Set, source.id);
     e.value = value;
@@ -248,12 +273,12 @@ export class Run implements SpinScope {
   }
 
   await<T>(x: Awaitable<T>): Promise<T> {
-    if (x instanceof Spin) return this.awaitSpin(x);
-    if (x === null || x === undefined || x instanceof Signal) {
+    if (x instanceof SpinHandle) return this.awaitSpin(x);
+    if (x === null || x === undefined || x instanceof SignalHandle) {
       return Promise.reject(
         new SpindelError(
           "ERR_INVALID_ARGUMENT",
-          x instanceof Signal
+          x instanceof SignalHandle
             ? "$.await does not take a Signal: use $.track(signal)"
             : `$.await expects a Spin, promise, thunk or one-shot source, got ${String(x)}`,
         ),
@@ -280,7 +305,7 @@ export class Run implements SpinScope {
       const waiter: Waiter<unknown> = parked;
       try {
         if (isOnceSource(x)) {
-          x[WAIT](this.ctx, waiter as Waiter<unknown>);
+          x[WAIT](this.context, waiter as Waiter<unknown>);
         } else if (typeof x === "function") {
           const fn = x as (signal: AbortSignal) => PromiseLike<T> | T;
           const out = fn.length > 0 ? fn(this.signal) : (fn as () => PromiseLike<T> | T)();

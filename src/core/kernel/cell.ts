@@ -1,0 +1,84 @@
+/**
+ * Cells: per-context storage of a signal's value, the kernel's view of a signal. Every cell is a
+ * real `@preact/signals-core` signal, so preact's `effect`/`computed` react to it; spins track it
+ * through their context. {@link SignalHandle} is what a body passes to `$.track`: the public
+ * `Signal` handle extends it.
+ * @module
+ */
+import { Signal as PreactSignal } from "@preact/signals-core";
+import { SpindelError } from "./errors.js";
+import type { SpinNode } from "./node.js";
+
+const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
+/** preact's own `value` getter and setter, called directly (a handle overrides `value`). */
+export const pget = valueDesc.get! as (this: PreactSignal<unknown>) => unknown;
+/** @internal */
+export const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) => void;
+
+/**
+ * Per-context storage of one signal: a preact signal plus versioning and the spin nodes that
+ * track it. Always accessed through {@link cellPeek}/{@link cellRead}/{@link cellWrite}. Internal.
+ */
+export class Cell<T = unknown> extends PreactSignal<T> {
+  /** The value, mirrored from the preact signal (every write goes through {@link cellWrite}). */
+  val: T;
+  /** Global version of the last write (0: never written). */
+  version = 0;
+  /** Deltas attached to the most recent write (undefined: unknown). */
+  deltas: unknown = undefined;
+  /** Version before the write that carried `deltas`. */
+  deltasBase = 0;
+  /** Spin nodes of the owning context that track this cell. */
+  observers: Set<SpinNode> | null = null;
+
+  /** @param value initial value */
+  constructor(value: T) {
+    super(value);
+    this.val = value;
+  }
+
+  /** Preact-tracked read. */
+  override get value(): T {
+    return pget.call(this as PreactSignal<unknown>) as T;
+  }
+
+  /** Cells are written through their context (`ctx.set`), never directly. */
+  override set value(_v: T) {
+    throw new SpindelError(
+      "ERR_READONLY",
+      "this is a read-only preact view of a signal in a context: write it with ctx.set(signal, value)",
+    );
+  }
+}
+
+/** Untracked read of a cell. */
+export function cellPeek<T>(c: Cell<T>): T {
+  return c.val;
+}
+
+/** Preact-tracked read of a cell. */
+export function cellRead<T>(c: Cell<T>): T {
+  return pget.call(c as PreactSignal<unknown>) as T;
+}
+
+/** Raw write (no equality check, no versioning): use `ctx.set`. */
+export function cellWrite<T>(c: Cell<T>, v: T): void {
+  c.val = v;
+  pset.call(c as PreactSignal<unknown>, v);
+}
+
+/** Create a cell for a context that is not the default one. */
+export function createCell<T>(value: T, version: number): Cell<T> {
+  const c = new Cell(value);
+  c.version = version;
+  return c;
+}
+
+/**
+ * What the kernel knows of a signal handle: a cell (the default context's) with a stable id. The
+ * public `Signal` extends it; a cell that is only a context's storage (a `toPreact` view) is not one.
+ */
+export abstract class SignalHandle<T> extends Cell<T> {
+  /** Stable address of this signal. */
+  abstract readonly id: string;
+}

@@ -1,0 +1,46 @@
+/**
+ * The kernel's host: what the engine needs from the context a node lives in (alien-signals'
+ * `createReactiveSystem` takes the same kind of seam as functions). The runtime's `Context`
+ * implements it; the kernel never sees the rest of `Context`.
+ * @module
+ */
+import type { Signal } from "../signal.js";
+import type { Spin, SpinBody, SpinOptions } from "../spin.js";
+import type { Cell } from "./cell.js";
+import type { Kind, SpinNode } from "./node.js";
+
+/** What a context provides to the nodes and runs living in it. Internal. */
+export interface KernelHost {
+  /** The context this one was forked from (null: a root). */
+  readonly parent: KernelHost | null;
+  /** Queue `n` for the next drain of this context (no-op if queued). */
+  _schedule(n: SpinNode): void;
+  /** Run the drain now, or at the end of the batch or body in progress. */
+  _drainSoon(): void;
+  /** Count a run starting (+1) or parking/settling (-1) towards `settled()`. */
+  _busy(delta: number): void;
+  /** Report an error nobody handles (the context's `onError`). */
+  _report(source: string, error: unknown): void;
+  /** Version of the signal with this id as seen here (0: never written). */
+  _versionOf(id: string): number;
+  /** The node serving spin `id` here: own, or an ancestor's still valid here (`own`: always own). */
+  _node(id: string, handle: undefined, own: boolean): SpinNode | undefined;
+  /** Drop `observer`'s subscription to a signal or spin. */
+  _unsubscribe(kind: Kind, id: string, observer: SpinNode): void;
+  /** The cell of `sig` visible here (untracked). */
+  _cellForRead(sig: Signal<unknown>): Cell;
+  /** Subscribe `observer` to `sig`; returns the cell visible here. */
+  _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell;
+  /** Subscribe `observer` to spin `s`; returns the node serving it here. */
+  _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode;
+  /** The handle of a spin nested in `parent`'s body at `addr` (stable across re-runs, capture-gated). */
+  _nestedSpin<T>(
+    parent: SpinNode,
+    body: SpinBody<T>,
+    opts: SpinOptions<T> | undefined,
+    addr: string,
+    inPrefix: boolean,
+  ): Spin<T>;
+  /** Write a signal here (`$.set`). */
+  set<T>(sig: Signal<T>, value: T): void;
+}

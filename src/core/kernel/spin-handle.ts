@@ -1,0 +1,11 @@
+/**
+ * What the kernel knows of a spin handle: a stable id. The public `Spin` extends it; its body,
+ * options and `then` belong to the surface.
+ * @module
+ */
+
+/** Base of every spin handle: `$.track`/`$.await` tell a spin from other arguments by it. */
+export abstract class SpinHandle {
+  /** Stable address of the spin. */
+  abstract readonly id: string;
+}

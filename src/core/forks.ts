@@ -7,7 +7,8 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
-import { CHECKING, DETACHED, Kind, QUEUED, SpinNode, STALE } from "./kernel/node.js";
+import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
+import { Kind, SpinNode } from "./kernel/node.js";
 import { registerLive, watchHandle } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 

@@ -7,10 +7,11 @@
  * @module
  */
 import type { Context } from "../context.js";
-import type { Cancelled } from "../errors.js";
 import type { Spin } from "../spin.js";
 import { cancelNode, isReady, refresh, rerunNode, whenReady } from "./engine.js";
-import { CANCELLED, type SpinNode } from "./node.js";
+import type { Cancelled } from "./errors.js";
+import { CANCELLED } from "./flags.js";
+import type { SpinNode } from "./node.js";
 
 /**
  * A spin's state in one context, as a primitive holds it: pass it to the functions of this module,

@@ -7,7 +7,8 @@
 import type { Context, PrimitiveState } from "../context.js";
 import { Cancelled, SpindelError } from "../errors.js";
 import { G } from "../globals.js";
-import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "../kernel/node.js";
+import { CANCELLED, STALE } from "../kernel/flags.js";
+import { type Entry, Kind, SpinNode } from "../kernel/node.js";
 import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
 import { cellPeek, createCell, type Signal } from "../signal.js";
 import type { Spin, SpinBody } from "../spin.js";

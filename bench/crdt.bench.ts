@@ -17,7 +17,7 @@
  */
 import * as Automerge from "@automerge/automerge";
 import * as Y from "yjs";
-import { decodeCbor, encodeCbor } from "../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../src/core/persist/codec.js";
 import { ORMap, type Ref, ref, refFromOps } from "../src/distributed/crdt/index.js";
 import { writeResults } from "./harness.js";
 

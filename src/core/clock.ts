@@ -135,3 +135,29 @@ class VirtualClock implements Clock {
 export function createClock(kind: "real" | "virtual"): Clock {
   return kind === "virtual" ? new VirtualClock() : new RealClock();
 }
+
+/**
+ * Arm a timer on `clock` that belongs to every set in `owners` (a context and each of its
+ * ancestors): it leaves them when it fires or is cancelled, so disposing any owner can disarm the
+ * timers still armed in it. Internal: `ctx.setTimer` is the API.
+ * @internal
+ */
+export function armOwnedTimer(
+  clock: Clock,
+  owners: readonly Set<TimerHandle>[],
+  ms: number,
+  fn: () => void,
+): TimerHandle {
+  const inner = clock.setTimer(ms, () => {
+    for (const t of owners) t.delete(handle);
+    fn();
+  });
+  const handle: TimerHandle = {
+    cancel(): boolean {
+      for (const t of owners) t.delete(handle);
+      return inner.cancel();
+    },
+  };
+  for (const t of owners) t.add(handle);
+  return handle;
+}

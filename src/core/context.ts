@@ -12,9 +12,9 @@ import {
 } from "@preact/signals-core";
 import { noteBatchWrite } from "./batch.js";
 import { CellStore } from "./cell-store.js";
-import { type Clock, createClock, type TimerHandle } from "./clock.js";
+import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./clock.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
-import { watchHandle, watchSignal } from "./gc.js";
+import { addExt, findNode, invalidateInherited, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
   abortNode,
@@ -41,14 +41,9 @@ import {
   STALE,
   type Subscriber,
 } from "./kernel/node.js";
+import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
+import { quiescent, sweepOrphans, watchHandle, watchSignal } from "./reaping.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
-import {
-  type ContextSnapshot,
-  decodeSnapshot,
-  restoreInto,
-  serializeContext,
-  takeSnapshot,
-} from "./snapshot.js";
 import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
 /** Options of {@link createContext}. */
@@ -94,7 +89,7 @@ const DEFAULT_NAME = "default";
 let creatingDefault = false;
 
 /** An execution context. All state lives here; handles (signals, spins) are just addresses. */
-export class Context implements KernelHost {
+export class Context {
   /** Parent context (forks only). */
   readonly parent: Context | null;
   /** Root of this fork tree. */
@@ -108,9 +103,9 @@ export class Context implements KernelHost {
   /** @internal spin nodes owned by this context */
   readonly nodes = new Map<string, SpinNode>();
   /** @internal fork only: observers of inherited signal cells */
-  private extSig: Map<string, Set<SpinNode>> | null = null;
+  extSig: Map<string, Set<SpinNode>> | null = null;
   /** @internal fork only: observers of inherited spin nodes */
-  private extSpin: Map<string, Set<SpinNode>> | null = null;
+  extSpin: Map<string, Set<SpinNode>> | null = null;
   /** @internal fork only: bumped when a shadow cell is created (for `toPreact` views) */
   private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
@@ -121,21 +116,25 @@ export class Context implements KernelHost {
   private busyCount = 0;
   private settleWaiters: (() => void)[] | null = null;
   private disposedFlag = false;
-  private readonly timers = new Set<TimerHandle>();
+  /** @internal timers armed in this context or a fork below it (disposing disarms them) */
+  readonly timers = new Set<TimerHandle>();
   private readonly onError: (error: unknown, source: string) => void;
   private readonly pinned = new Map<Spin<unknown>, number>();
-  private readonly orphans = new Set<string>();
-  /** Nodes of {@link _runOnce} runs in flight: reachable by nothing else, kept out of `nodes`. */
-  private transients: Set<SpinNode> | null = null;
+  /** @internal ids of nodes whose handles were collected while busy: dropped once quiescent (reaping.ts) */
+  readonly orphans = new Set<string>();
+  /** @internal nodes of one-shot spins in flight (one-shot.ts): reachable by nothing else, kept out of `nodes` */
+  transients: Set<SpinNode> | null = null;
   /** True for the default context (its signal cells are the handles themselves). */
   readonly isDefault: boolean;
   private weakRef: WeakRef<Context> | null = null;
-  /** Forks (any depth below) that own spin nodes: disposing this context disposes them. */
-  private liveForks: Set<WeakRef<Context>> | null = null;
-  private liveRegistered = false;
-  /** Fork only: ancestors' nodes found servable here at epoch {@link inhEpoch}. */
-  private inhCache: Map<string, SpinNode> | null = null;
-  private inhEpoch = 0;
+  /** @internal forks (any depth below) that own spin nodes: disposing this context disposes them */
+  liveForks: Set<WeakRef<Context>> | null = null;
+  /** @internal this fork is registered in its ancestors' {@link liveForks} */
+  liveRegistered = false;
+  /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
+  inhCache: Map<string, SpinNode> | null = null;
+  /** @internal epoch {@link inhCache} is valid for */
+  inhEpoch = 0;
 
   /**
    * Use {@link createContext} or `ctx.fork()`.
@@ -388,53 +387,15 @@ export class Context implements KernelHost {
     this._drainSoon();
   }
 
-  /** A detached node becomes a regular one: in the node map, subscribed to its sources, GC-watched. */
-  private attach(n: SpinNode, s: Spin<unknown> | undefined): void {
+  /** @internal a detached node becomes a regular one: in the node map, subscribed to its sources, GC-watched */
+  attach(n: SpinNode, s: Spin<unknown> | undefined): void {
     n.flags &= ~DETACHED;
     if (this.nodes.get(n.id) === n) return;
     // unsubscribed while detached: it may have missed a change since it was last verified
     if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= STALE;
     this.nodes.set(n.id, n);
-    for (const e of n.log) this.resubscribe(e.kind, e.id, n);
+    for (const e of n.log) resubscribe(this, e.kind, e.id, n);
     if (s !== undefined) watchHandle(s, this.weak, n.id);
-  }
-
-  /**
-   * @internal Run `body` once as a transient spin: no handle and no GC tracking, so nothing but
-   * the caller can reach it. `done` gets its first ready outcome (`ok` false: `value` is the error,
-   * a {@link Cancelled} after `cancel`), then the node is dropped. The returned function cancels
-   * it (a no-op once it answered; disposing the context answers it). Throws like `value` when
-   * the context is disposed.
-   * This is `value(spin(body))` for callers that own the only reference (remote calls served).
-   */
-  _runOnce(body: SpinBody<unknown>, name: string, done: (ok: boolean, value: unknown) => void): () => void {
-    this._check("run a spin");
-    const n = new SpinNode(freshSpinId(), this, body, Object.is, undefined, name);
-    if (this.parent !== null && !this.liveRegistered) this.registerLive();
-    refresh(n);
-    if (isReady(n)) {
-      // settled synchronously: it never needed to be reachable
-      prune(n, n.log, EMPTY_LOG);
-      done(n.status === 1, n.result);
-      return noop;
-    }
-    const transients = (this.transients ??= new Set());
-    transients.add(n);
-    let settled = false;
-    n.holds++;
-    whenReady(n, (m) => {
-      settled = true;
-      m.holds--;
-      transients.delete(m);
-      if (quiescent(m)) prune(m, m.log, EMPTY_LOG);
-      done(m.status === 1, m.result);
-    });
-    return () => {
-      if (settled) return;
-      this._check("cancel a spin");
-      cancelNode(n);
-      this._drainSoon();
-    };
   }
 
   /**
@@ -563,18 +524,7 @@ export class Context implements KernelHost {
     // registered with every ancestor too: disposing any of them disarms a fork's timers
     const owners: Set<TimerHandle>[] = [];
     for (let c: Context | null = this; c !== null; c = c.parent) owners.push(c.timers);
-    const inner = this.clock.setTimer(ms, () => {
-      for (const t of owners) t.delete(handle);
-      fn();
-    });
-    const handle: TimerHandle = {
-      cancel(): boolean {
-        for (const t of owners) t.delete(handle);
-        return inner.cancel();
-      },
-    };
-    for (const t of owners) t.add(handle);
-    return handle;
+    return armOwnedTimer(this.clock, owners, ms, fn);
   }
 
   /** Cancel timers and running spins; fail pending reads. Later use throws {@link ContextDisposedError}. */
@@ -739,6 +689,7 @@ export class Context implements KernelHost {
     return 0;
   }
 
+  /** @internal the fork's own cell of a signal (copy-on-write) */
   private _cellForWrite(sig: Signal<unknown>): Cell {
     const own = this.cells.get(sig.id);
     if (own !== undefined) return own;
@@ -811,141 +762,19 @@ export class Context implements KernelHost {
     return this._node(s.id, s, true)!;
   }
 
-  /** @internal nearest node with this id in this context or its ancestors (no creation) */
+  /** @internal nearest node with this id in this context or its ancestors (no creation; forks.ts) */
   _findNode(id: string): SpinNode | undefined {
-    for (let c: Context | null = this; c !== null; c = c.parent) {
-      const n = c.nodes.get(id);
-      if (n !== undefined) return n;
-    }
-    return undefined;
+    return findNode(this, id);
   }
 
-  /** @internal resolve a node by id (and handle, when known) */
+  /** @internal resolve a node by id (and handle, when known): see `resolveNode` in forks.ts */
   _node(id: string, handle: Spin<unknown> | undefined, own: boolean): SpinNode | undefined {
-    const mine = this.nodes.get(id);
-    if (mine !== undefined) {
-      if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
-      return mine;
-    }
-    if (!own) {
-      // an ancestor's node found servable at this epoch stays servable until the epoch moves:
-      // without this, resolving a deep graph re-checks every shared input once per path
-      if (this.inhEpoch === G.epoch) {
-        const hit = this.inhCache?.get(id);
-        if (hit !== undefined) return hit;
-      } else {
-        this.inhEpoch = G.epoch;
-        this.inhCache?.clear();
-      }
-    }
-    let inh = this.parent?._findNode(id);
-    if (inh === undefined && handle !== undefined && handle._ctx !== null && handle._ctx !== this) {
-      // a detached node of an ancestor root: attach it there so the fork can inherit it
-      const hn = handle._node!;
-      if ((hn.flags & DETACHED) !== 0 && this.hasAncestor(handle._ctx)) {
-        handle._ctx.attach(hn, handle);
-        inh = hn;
-      }
-    }
-    if (inh !== undefined && !own && this.inheritable(inh)) {
-      (this.inhCache ??= new Map()).set(id, inh);
-      return inh;
-    }
-    const h = handle;
-    if (h === undefined && inh === undefined) return undefined;
-    const n = new SpinNode(
-      id,
-      this,
-      (inh?.body ?? h?.body ?? null) as SpinBody<unknown> | null,
-      inh?.equals ?? (h?.equals as (a: unknown, b: unknown) => boolean) ?? Object.is,
-      inh !== undefined ? inh.deps : h?.deps,
-      inh?.name ?? h?.name,
-    );
-    if (inh !== undefined) {
-      n.status = inh.status;
-      n.result = inh.result;
-      n.version = inh.version;
-      n.log = inh.log;
-      n.flags = (inh.flags & ~(QUEUED | 4)) | STALE;
-      if (inh.children !== null) n.children = new Map(inh.children);
-      if (inh.run !== null) n.adopt = inh.run.log.slice();
-      else if (inh.adopt !== null) n.adopt = inh.adopt;
-      for (const e of n.log) this.resubscribe(e.kind, e.id, n);
-    }
-    this.nodes.set(id, n);
-    if (this.parent !== null && !this.liveRegistered) this.registerLive();
-    const ext = this.extSpin?.get(id);
-    if (ext !== undefined) {
-      n.observers = ext;
-      this.extSpin!.delete(id);
-    }
-    if (h !== undefined) {
-      if (this.parent === null && h._ctx === null) {
-        h._ctx = this;
-        h._node = n;
-      }
-      watchHandle(h, this.weak, id);
-    }
-    return n;
+    return resolveNode(this, id, handle, own);
   }
 
-  private hasAncestor(c: Context): boolean {
-    for (let a = this.parent; a !== null; a = a.parent) if (a === c) return true;
-    return false;
-  }
-
-  private resubscribe(kind: Kind, id: string, observer: SpinNode): void {
-    if (kind === Kind.Signal) {
-      const cell = this.cells.get(id);
-      if (cell !== undefined) (cell.observers ??= new Set()).add(observer);
-      else if (this.parent !== null) addExt((this.extSig ??= new Map()), id, observer);
-    } else if (kind === Kind.Spin) {
-      const n = this.nodes.get(id);
-      if (n !== undefined) (n.observers ??= new Set()).add(observer);
-      else if (this.parent !== null) addExt((this.extSpin ??= new Map()), id, observer);
-    }
-  }
-
-  /** Whether an ancestor's node can serve this fork: ready, and every input has the same version here. */
-  private inheritable(n: SpinNode): boolean {
-    if (!isReady(n)) return false;
-    for (const e of n.log) {
-      if (e.kind === Kind.Signal) {
-        if (this._versionOf(e.id) !== e.version) return false;
-      } else if (e.kind === Kind.Spin) {
-        const c = this._node(e.id, undefined, false);
-        if (c === undefined || c.ctx !== n.ctx || !isReady(c) || c.version !== e.version) {
-          if (c === undefined || !isReady(c) || c.version !== e.version) return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  /** Fork write: mark this fork's nodes that depend on the signal through inherited nodes. */
+  /** Fork write: mark this fork's nodes that depend on the signal through inherited nodes (forks.ts). */
   private forkInvalidate(sigId: string): void {
-    const extSpin = this.extSpin;
-    if (extSpin === null || extSpin.size === 0) return;
-    const seen = new Set<string>();
-    const todo: [Kind, string][] = [[Kind.Signal, sigId]];
-    while (todo.length > 0) {
-      const [kind, id] = todo.pop()!;
-      for (let a = this.parent; a !== null; a = a.parent) {
-        const obs =
-          kind === Kind.Signal
-            ? (a.cells.get(id)?.observers ?? a.extSig?.get(id))
-            : (a.nodes.get(id)?.observers ?? a.extSpin?.get(id));
-        if (obs === undefined || obs === null) continue;
-        for (const o of obs) {
-          if (seen.has(o.id) || this.nodes.has(o.id)) continue;
-          seen.add(o.id);
-          const mine = extSpin.get(o.id);
-          if (mine !== undefined) for (const m of mine) markStale(m);
-          todo.push([Kind.Spin, o.id]);
-        }
-      }
-    }
-    this._drainSoon();
+    invalidateInherited(this, sigId);
   }
 
   /** @internal nested spin creation with stable identity and the capture gate */
@@ -1004,42 +833,9 @@ export class Context implements KernelHost {
     refresh(this._node(id, undefined, true)!);
   }
 
-  /** A fork that owns nodes registers with its ancestors, so disposing one of them reaches its runs. */
-  private registerLive(): void {
-    this.liveRegistered = true;
-    const me = this.weak;
-    for (let a = this.parent; a !== null; a = a.parent) (a.liveForks ??= new Set()).add(me);
-  }
-
-  /** @internal the handle of an unkeyed signal was collected: drop its cell unless something still tracks it */
-  _reapCell(id: string): void {
-    const cell = this.cells.get(id);
-    if (cell !== undefined && (cell.observers === null || cell.observers.size === 0)) this.cells.delete(id);
-  }
-
-  /** @internal the handle of a spin was collected: drop its node when quiescent */
-  _reap(id: string): void {
-    const n = this.nodes.get(id);
-    if (n === undefined) return;
-    if (quiescent(n)) this.drop(n);
-    else this.orphans.add(id);
-  }
-
+  /** Drop the nodes whose handles were collected while busy (reaping.ts). */
   private sweepOrphans(): void {
-    for (const id of this.orphans) {
-      const n = this.nodes.get(id);
-      if (n === undefined) this.orphans.delete(id);
-      else if (quiescent(n)) {
-        this.orphans.delete(id);
-        this.drop(n);
-      }
-    }
-  }
-
-  private drop(n: SpinNode): void {
-    G.epoch++;
-    prune(n, n.log, []);
-    this.nodes.delete(n.id);
+    sweepOrphans(this);
   }
 
   /** @internal number of spin nodes owned (tests, diagnostics) */
@@ -1053,43 +849,21 @@ export class Context implements KernelHost {
   }
 }
 
+/**
+ * A context is the kernel's host. Checked here rather than with `implements KernelHost`: that
+ * clause would stay in the published types while `stripInternal` removes the members it needs.
+ * @internal
+ */
+export type ContextIsKernelHost = Conforms<Context, KernelHost>;
+type Conforms<A extends B, B> = A;
+
 const EMPTY_LOG: readonly Entry[] = [];
 const EMPTY_LOG_MUT: Entry[] = [];
-const noop = (): void => {};
-
-function quiescent(n: SpinNode): boolean {
-  return (
-    n.run === null &&
-    !n.eager &&
-    n.waiters === null &&
-    n.holds <= 0 &&
-    (n.observers === null || n.observers.size === 0)
-  );
-}
-
-function addExt(map: Map<string, Set<SpinNode>>, id: string, n: SpinNode): void {
-  let set = map.get(id);
-  if (set === undefined) map.set(id, (set = new Set()));
-  set.add(n);
-}
 
 function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
-}
-
-/** A new live root context from a snapshot. Cached results are served; in-flight runs resume when read. */
-export function restoreSnapshot(snap: ContextSnapshot, opts?: ContextOptions): Context {
-  return restoreInto(new Context(opts), snap);
-}
-
-/**
- * A live root context from bytes made by `ctx.serialize()`. Spin bodies are taken from the spin
- * handles of this process (matched by id); results are served from cache and re-run when inputs change.
- */
-export function deserializeContext(bytes: Uint8Array, opts?: ContextOptions): Context {
-  return restoreInto(new Context(opts), decodeSnapshot(bytes));
 }
 
 /** Create a new root execution context. */

@@ -5,7 +5,7 @@
  */
 
 /** Bridge: each new result of a spin in a context, as an async iterable (implemented in the core). */
-export { toAsyncIterable } from "../core/iterable.js";
+export { toAsyncIterable } from "../core/prims/iterable.js";
 export { promiseToSpin, spinToPromise } from "./bridges.js";
 export type { CallOptions } from "./call.js";
 export { ContextRegistry, DEFAULT_CONTEXT_ID } from "./contexts.js";

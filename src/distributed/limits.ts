@@ -4,7 +4,7 @@
  * bignum size, and an allowlist of tags (the ones the shared codec emits).
  * @module
  */
-import { isExtensionTag } from "../core/codec-tags.js";
+import { isExtensionTag } from "../core/persist/codec-tags.js";
 import { RemoteError } from "./errors.js";
 
 /** Limits applied to every connection of a peer (both directions). All are positive integers. */

@@ -7,10 +7,10 @@
  */
 
 import type { Clock, TimerHandle } from "../core/clock.js";
-import { encodeCbor } from "../core/codec.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
 import { invalidArgument } from "../core/errors.js";
+import { encodeCbor } from "../core/persist/codec.js";
 import { type Signal, signal } from "../core/signal.js";
 import { type Spin, spin } from "../core/spin.js";
 import {

@@ -7,6 +7,7 @@
  */
 import type { Context } from "../core/context.js";
 import { isCancelled } from "../core/errors.js";
+import { oneShot } from "../core/one-shot.js";
 import type { SpinBody } from "../core/spin.js";
 import type { Connection, IncomingCall } from "./connection.js";
 import { DEFAULT_CONTEXT_ID } from "./contexts.js";
@@ -249,7 +250,7 @@ class Incoming implements IncomingCall {
     };
     // the body runs as a transient spin: only this call can reach it, so it is dropped as soon
     // as it settles instead of waiting for the garbage collector
-    this.stop = ctx._runOnce(tracked, frame.fn, (ok, value) => {
+    this.stop = oneShot(ctx, tracked, frame.fn, (ok, value) => {
       this.stop = null;
       if (ok) this.respondValue(value);
       else if (this.reason !== null || isCancelled(value)) this.respondCancelled();

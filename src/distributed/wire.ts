@@ -1,6 +1,6 @@
 /**
  * The wire: binary WebSocket frames, each one CBOR array whose first item is the frame type (plain
- * interoperable CBOR, the same options as the shared codec in `src/core/codec.ts`). Fields are
+ * interoperable CBOR, the same options as the shared codec in `src/core/persist/codec.ts`). Fields are
  * positional, so a frame carries no key strings; an optional field in the middle is `null` when
  * absent, trailing optional fields may be left out. Seven frame types:
  *
@@ -21,7 +21,7 @@
  * @module
  */
 import { Decoder, Encoder } from "cbor-x";
-import { CBOR_OPTIONS } from "../core/codec.js";
+import { CBOR_OPTIONS } from "../core/persist/codec.js";
 import { RemoteError, type RemoteErrorCode } from "./errors.js";
 import { checkCbor, type WireLimits } from "./limits.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
-import { isExtensionTag, registerTaggedCodec } from "../../src/core/codec-tags.js";
+import { decodeCbor, encodeCbor } from "../../src/core/persist/codec.js";
+import { isExtensionTag, registerTaggedCodec } from "../../src/core/persist/codec-tags.js";
 import { checkCbor, DEFAULT_LIMITS } from "../../src/distributed/limits.js";
 
 class Point {

@@ -15,7 +15,7 @@ import {
 } from "spindel/distributed";
 import { afterEach, describe, test } from "vitest";
 import { type ClientOptions, type RawData, WebSocket } from "ws";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../src/core/persist/codec.js";
 import { DEFAULT_LIMITS } from "../../src/distributed/limits.js";
 import { transport } from "../../src/distributed/transport.js";
 import {

@@ -9,7 +9,7 @@ import { createContext, type SpinScope } from "spindel";
 import { DEFAULT_LIMITS, invokeRemote, Peer, type RemoteError } from "spindel/distributed";
 import { describe, expect, test } from "vitest";
 import { WebSocketServer } from "ws";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../src/core/persist/codec.js";
 import { checkCbor, resolveLimits, type WireLimits } from "../../src/distributed/limits.js";
 import { decodeFrame, encodeFrame, type Frame, PROTOCOL_VERSION } from "../../src/distributed/wire.js";
 import { client, defineRemote, gate, handFrame, hub, RawClient, rejection, within } from "./helpers.js";

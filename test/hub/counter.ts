@@ -2,7 +2,7 @@
  * A small Convergent datatype for the hub tests (a grow-only counter per actor) with a registered
  * codec, so the hub relays and journals deltas of a datatype it was never told about.
  */
-import { registerTaggedCodec } from "../../src/core/codec-tags.js";
+import { registerTaggedCodec } from "../../src/core/persist/codec-tags.js";
 import type { Convergent } from "../../src/distributed/crdt/convergent.js";
 
 type Counts = Readonly<Record<string, number>>;

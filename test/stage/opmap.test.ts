@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeCbor, encodeCbor } from "../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../src/core/persist/codec.js";
 import { OpMap } from "../../src/distributed/stage/opmap.js";
 import { planCommits, planOpMap } from "../../src/distributed/stage/plan.js";
 

@@ -16,7 +16,7 @@ export const CRDT_TAGS = {
   Ref: 40_967,
 } as const;
 
-import { registerTaggedCodec } from "../../core/codec-tags.js";
+import { registerTaggedCodec } from "../../core/persist/codec-tags.js";
 
 /**
  * Registers a datatype's codec. The classes keep their constructors private (values are built

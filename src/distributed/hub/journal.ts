@@ -8,7 +8,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { ClassicLevel } from "classic-level";
-import { decodeCbor, encodeCbor } from "../../core/codec.js";
+import { decodeCbor, encodeCbor } from "../../core/persist/codec.js";
 import { HubError } from "./errors.js";
 
 /** What a topic's record says about its stream position and shape. */

@@ -13,8 +13,9 @@
  * later message waits behind it, so no link's messages are reordered.
  * @module
  */
-import { decodeCbor, encodeCbor } from "../../core/codec.js";
+
 import type { Context } from "../../core/context.js";
+import { decodeCbor, encodeCbor } from "../../core/persist/codec.js";
 import { type Signal, signal } from "../../core/signal.js";
 import { isConvergent } from "../crdt/convergent.js";
 import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "../peer/protocols.js";

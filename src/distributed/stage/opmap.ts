@@ -6,7 +6,7 @@
  * dissoc only after the assocs it removed. Immutable; implements `Convergent`.
  * @module
  */
-import { registerTaggedCodec } from "../../core/codec-tags.js";
+import { registerTaggedCodec } from "../../core/persist/codec-tags.js";
 import type { Convergent } from "../crdt/convergent.js";
 import { StageError } from "./errors.js";
 

@@ -11,7 +11,7 @@
  * codec. Anything else (functions, symbols, class instances without a codec) is refused.
  * @module
  */
-import { taggedCodecOf } from "../../core/codec-tags.js";
+import { taggedCodecOf } from "../../core/persist/codec-tags.js";
 import { StoreError } from "./errors.js";
 
 class Writer {

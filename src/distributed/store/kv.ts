@@ -7,7 +7,7 @@
  * Deletes leave a tombstone (flag) so replication can replay them to a replica that was away.
  * @module
  */
-import { decodeCbor, encodeCbor } from "../../core/codec.js";
+import { decodeCbor, encodeCbor } from "../../core/persist/codec.js";
 import { StoreError } from "./errors.js";
 
 /** Per-key metadata. */

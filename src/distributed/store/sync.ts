@@ -7,7 +7,7 @@
  * @module
  */
 
-import { decodeCbor } from "../../core/codec.js";
+import { decodeCbor } from "../../core/persist/codec.js";
 import type { ProtocolHost, ProtocolLink } from "../peer/protocols.js";
 import { TopicError } from "../sync/errors.js";
 import type { OwnedTopic } from "../sync/owner.js";

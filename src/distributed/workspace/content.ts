@@ -4,7 +4,7 @@
  * canonical CBOR of a node (object keys sorted), written once and immutable.
  * @module
  */
-import { encodeCbor } from "../../core/codec.js";
+import { encodeCbor } from "../../core/persist/codec.js";
 import { sha256Hex } from "./sha256.js";
 
 /** Options of a write. */

@@ -8,7 +8,7 @@
  * a pointer write to a leased branch from anyone but the holder (`ERR_NOT_LEASE_HOLDER`).
  * @module
  */
-import { encodeCbor } from "../../core/codec.js";
+import { encodeCbor } from "../../core/persist/codec.js";
 import type { ProtocolHost } from "../peer/protocols.js";
 import type { OwnedTopic } from "../sync/owner.js";
 import type { AuthDecision } from "../sync/strategy.js";

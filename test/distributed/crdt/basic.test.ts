@@ -14,7 +14,7 @@ import {
   VersionedMap,
 } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { checkCbor, DEFAULT_LIMITS } from "../../../src/distributed/limits.js";
 import { shuffle } from "./harness.js";
 
@@ -291,6 +291,6 @@ describe("purity", () => {
       expect(src).not.toMatch(/setTimeout|setInterval|\bContext\b/);
     };
     for (const f of readdirSync(dir)) if (f.endsWith(".ts")) visit(new URL(f, dir));
-    expect([...seen].some((u) => u.endsWith("core/codec-tags.ts"))).toBe(true);
+    expect([...seen].some((u) => u.endsWith("core/persist/codec-tags.ts"))).toBe(true);
   });
 });

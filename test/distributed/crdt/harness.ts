@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import type { Convergent } from "spindel/crdt";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 
 /** A datatype under test: a shared start value per replica and an operation from small numbers. */
 export interface LawSpec<S extends Convergent<S, S>> {

@@ -1,6 +1,6 @@
 import { CDVCS, type CrdtError, VersionedMap } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 
 function thrown(fn: () => unknown): CrdtError {
   try {

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { decodeRefOps, encodeRefOps, type Ref, ref, refFromOps } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { shuffle } from "./harness.js";
 
 type Doc = { name: string; items: number[] };

@@ -6,7 +6,7 @@
  */
 import { CDVCS, type CrdtError, ORMap } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 
 type OpTuple = [symbol: string, args: unknown[]];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor } from "../../../src/core/persist/codec.js";
 import { canonicalCbor } from "../../../src/distributed/store/canonical.js";
 
 describe("canonical CBOR numbers", () => {

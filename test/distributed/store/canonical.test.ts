@@ -2,8 +2,8 @@
 import { createHash } from "node:crypto";
 import { canonicalCbor, contentAddress, StoreError } from "spindel/distributed";
 import { describe, expect, it } from "vitest";
-import { decodeCbor } from "../../../src/core/codec.js";
-import { registerTaggedCodec } from "../../../src/core/codec-tags.js";
+import { decodeCbor } from "../../../src/core/persist/codec.js";
+import { registerTaggedCodec } from "../../../src/core/persist/codec-tags.js";
 
 const hex = (v: unknown): string => Buffer.from(canonicalCbor(v)).toString("hex");
 

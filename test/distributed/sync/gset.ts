@@ -1,5 +1,5 @@
 /** A tiny grow-only set implementing Convergent, for the sync tests (with a CBOR codec). */
-import { registerTaggedCodec } from "../../../src/core/codec-tags.js";
+import { registerTaggedCodec } from "../../../src/core/persist/codec-tags.js";
 import type { Convergent } from "../../../src/distributed/crdt/convergent.js";
 
 export class TGSet implements Convergent<TGSet, string[]> {

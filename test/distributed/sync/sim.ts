@@ -4,7 +4,7 @@
  * automatic (a macrotask per burst) or stepped by a seeded scheduler that reorders across links,
  * duplicates, and cuts links.
  */
-import { decodeCbor, encodeCbor } from "../../../src/core/codec.js";
+import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { seededRandom } from "../../../src/distributed/net/adapters/memory.js";
 import type { ProtocolHandler, ProtocolHost, ProtocolLink } from "../../../src/distributed/peer/protocols.js";
 

@@ -3,16 +3,21 @@
  * serialization of contexts.
  * @module
  */
-import { decodeCbor, encodeCbor } from "./codec.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { Cancelled, SpindelError } from "./errors.js";
-import { G } from "./globals.js";
-import { CANCELLED, type Entry, Kind, SpinNode, STALE } from "./kernel/node.js";
-import { isSerializableState, keyedSpinById, primitiveById } from "./registry.js";
-import { cellPeek, createCell, type Signal } from "./signal.js";
-import type { Spin, SpinBody } from "./spin.js";
 
-/** A signal's state in a snapshot. */
+import type { Context, PrimitiveState } from "../context.js";
+import { Cancelled, SpindelError } from "../errors.js";
+import { G } from "../globals.js";
+import { CANCELLED, STALE } from "../kernel/flags.js";
+import { type Entry, Kind, SpinNode } from "../kernel/node.js";
+import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
+import { cellPeek, createCell, type Signal } from "../signal.js";
+import type { Spin, SpinBody } from "../spin.js";
+import { decodeCbor, encodeCbor } from "./codec.js";
+
+/**
+ * A signal's state in a snapshot.
+ * @internal
+ */
 export interface SignalRecord {
   /** Value. */
   readonly value: unknown;
@@ -20,7 +25,10 @@ export interface SignalRecord {
   readonly version: number;
 }
 
-/** A spin's state in a snapshot. */
+/**
+ * A spin's state in a snapshot (carries the kernel's effect log: not part of the published types).
+ * @internal
+ */
 export interface SpinRecord {
   /** 0: no result, 1: ok, 2: error. */
   readonly status: 0 | 1 | 2;
@@ -50,18 +58,32 @@ export interface SpinRecord {
 
 /** A frozen, read-only full copy of a context (its own state merged over its ancestors'). */
 export class ContextSnapshot {
+  /** @internal signal records by id */
+  readonly signals: ReadonlyMap<string, SignalRecord>;
+  /** @internal spin records by id */
+  readonly spins: ReadonlyMap<string, SpinRecord>;
+  /** @internal primitive states */
+  readonly states: ReadonlyMap<object, PrimitiveState>;
+  /** Time on the context's clock when the snapshot was taken. */
+  readonly time: number;
+
   /**
+   * @internal use `ctx.snapshot()`
    * @param signals signal records by id
    * @param spins spin records by id
    * @param states primitive states
    * @param time clock time when taken
    */
   constructor(
-    readonly signals: ReadonlyMap<string, SignalRecord>,
-    readonly spins: ReadonlyMap<string, SpinRecord>,
-    readonly states: ReadonlyMap<object, PrimitiveState>,
-    readonly time: number,
+    signals: ReadonlyMap<string, SignalRecord>,
+    spins: ReadonlyMap<string, SpinRecord>,
+    states: ReadonlyMap<object, PrimitiveState>,
+    time: number,
   ) {
+    this.signals = signals;
+    this.spins = spins;
+    this.states = states;
+    this.time = time;
     Object.freeze(this);
   }
 
@@ -91,7 +113,10 @@ function copyEntry(e: Entry): Entry {
   return { ...e, undo: null, ref: null };
 }
 
-/** Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`. */
+/**
+ * Take a frozen full copy of `ctx`. Internal: use `ctx.snapshot()`.
+ * @internal
+ */
 export function takeSnapshot(ctx: Context): ContextSnapshot {
   const chain: Context[] = [];
   for (let c: Context | null = ctx; c !== null; c = c.parent) chain.unshift(c);
@@ -127,8 +152,9 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
 }
 
 /**
- * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in context.ts creates it: this
- * module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
+ * Fill `ctx`, a new root context, from a snapshot (`restoreSnapshot` in persist/restore.ts creates
+ * it: this module only knows the context's type, so context.ts ⇄ snapshot.ts is no import cycle). Internal.
+ * @internal
  */
 export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
   if (!(snap instanceof ContextSnapshot))
@@ -201,7 +227,10 @@ function encodeEntry(e: Entry): unknown[] {
   return [e.kind, e.id, e.version, e.ok, e.ok ? e.value : encodeResult(2, e.value), e.settled];
 }
 
-/** Serialize a context to CBOR bytes. Internal: use `ctx.serialize()`. */
+/**
+ * Serialize a context to CBOR bytes. Internal: use `ctx.serialize()`.
+ * @internal
+ */
 export function serializeContext(ctx: Context): Uint8Array {
   const snap = takeSnapshot(ctx);
   const signals: unknown[] = [];
@@ -293,7 +322,10 @@ function decodeEntry(x: unknown): Entry {
   };
 }
 
-/** Decode bytes made by `ctx.serialize()` into a snapshot (`deserializeContext` restores it). Internal. */
+/**
+ * Decode bytes made by `ctx.serialize()` into a snapshot (`deserializeContext` restores it). Internal.
+ * @internal
+ */
 export function decodeSnapshot(bytes: Uint8Array): ContextSnapshot {
   if (!(bytes instanceof Uint8Array)) fail("expects a Uint8Array");
   let doc: unknown;

@@ -4,12 +4,12 @@
  * once. State lives per context.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import { Context, type PrimitiveState } from "./context.js";
-import { invalidArgument, SpindelError } from "./errors.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import { Context, type PrimitiveState } from "../context.js";
+import { invalidArgument, SpindelError } from "../errors.js";
+import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "../registry.js";
+import { Spin, type SpinBody, spin } from "../spin.js";
 import { adoptInherited, contextFor, type PrimitiveOptions, QueuedWaits } from "./prim.js";
-import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
-import { Spin, type SpinBody, spin } from "./spin.js";
 
 /** A permit handed out by {@link Semaphore.acquire}: plain data, so it survives serialization. */
 export interface Permit {

@@ -7,9 +7,9 @@
  * for the error class.
  * @module
  */
-import { type Context, defaultContext } from "./context.js";
-import { SpindelError } from "./errors.js";
-import { current } from "./globals.js";
+import { type Context, defaultContext } from "../context.js";
+import { SpindelError } from "../errors.js";
+import { current } from "../globals.js";
 
 /**
  * A deferred or mailbox was delivered to without a context (`d.deliver(v)`, `mb.post(m)` outside

@@ -3,13 +3,24 @@
  * race machinery `timeout` builds on.
  * @module
  */
-import { isOnceSource, type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context } from "./context.js";
-import { type Cancelled, invalidArgument, isCancelled, SpindelError } from "./errors.js";
-import { cancelNode, isReady, refresh, whenReady } from "./kernel/engine.js";
-import type { SpinNode } from "./kernel/node.js";
+import { isOnceSource, type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context } from "../context.js";
+import { type Cancelled, invalidArgument, isCancelled, SpindelError } from "../errors.js";
+import {
+  cancelIfUnheld,
+  hold,
+  isOk,
+  isRunning,
+  isSettled,
+  nodeOf,
+  type PrimNode,
+  release as releaseNode,
+  resultOf,
+  update,
+  whenSettled,
+} from "../kernel/prim-api.js";
+import { type Awaitable, Spin, type SpinScope, spin } from "../spin.js";
 import { drainLater, RACE_LOST, revive, SIBLING_FAILED } from "./prim.js";
-import { type Awaitable, Spin, type SpinScope, spin } from "./spin.js";
 
 /** The value an awaitable child resolves with. */
 export type ValueOf<X> =
@@ -50,6 +61,7 @@ function checkChildren(what: string, children: readonly unknown[]): void {
  * cancelled). Losers are dropped: running spins nobody else holds are cancelled with `lost` (their
  * `finally` blocks run and their timers are disarmed), pending one-shot waits are abandoned (a
  * mailbox keeps its message), thunks see their `AbortSignal` abort. Internal.
+ * @internal
  */
 export class RaceSource<T> implements OnceSource<T> {
   /**
@@ -61,7 +73,7 @@ export class RaceSource<T> implements OnceSource<T> {
     readonly lost: Cancelled,
   ) {}
 
-  /** @internal */
+  /** The one-shot wait of the race (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     new RaceRun(ctx, waiter as Waiter<unknown>, this.children, this.lost).start();
   }
@@ -122,26 +134,25 @@ class RaceRun {
   private startSpin(i: number, s: Spin<unknown>): void {
     const ctx = this.ctx;
     revive(ctx, s);
-    const node = ctx._nodeFor(s);
-    refresh(node);
-    if (isReady(node)) {
-      this.settle(i, node.status === 1, node.result);
+    const node = nodeOf(ctx, s);
+    update(node);
+    if (isSettled(node)) {
+      this.settle(i, isOk(node), resultOf(node));
       return;
     }
-    node.holds++;
+    hold(node);
     let held = true;
     const release = (): boolean => {
       if (!held) return false;
       held = false;
-      node.holds--;
+      releaseNode(node);
       return true;
     };
     this.drops[i] = () => {
-      if (release() && node.run !== null && node.holds <= 0 && !node.eager && !ctx.disposed)
-        cancelNode(node, this.lost);
+      if (release() && !ctx.disposed) cancelIfUnheld(node, this.lost);
     };
-    whenReady(node, (n: SpinNode) => {
-      if (release()) this.settle(i, n.status === 1, n.result);
+    whenSettled(node, (ok, value) => {
+      if (release()) this.settle(i, ok, value);
     });
   }
 
@@ -300,16 +311,14 @@ export function parallel<const T extends readonly Awaitable<unknown>[]>(...child
  * this run's wait on it is still pending for: it holds it once per occurrence).
  */
 function failFast(ctx: Context, children: readonly Awaitable<unknown>[]): void {
-  const mine = new Map<SpinNode, number>();
+  const mine = new Map<PrimNode, number>();
   for (const c of children) {
     if (!(c instanceof Spin)) continue;
-    const node = ctx._nodeFor(c);
-    if (node.run !== null) mine.set(node, (mine.get(node) ?? 0) + 1);
+    const node = nodeOf(ctx, c);
+    if (isRunning(node)) mine.set(node, (mine.get(node) ?? 0) + 1);
   }
   if (mine.size === 0) return;
-  for (const [node, k] of mine) {
-    if (node.run !== null && node.holds <= k && !node.eager) cancelNode(node, SIBLING_FAILED);
-  }
+  for (const [node, k] of mine) cancelIfUnheld(node, SIBLING_FAILED, k);
   drainLater(ctx);
 }
 

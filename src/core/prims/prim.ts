@@ -4,13 +4,12 @@
  * combinator cancelled. Internal.
  * @module
  */
-import type { Waiter } from "./awaitable.js";
-import { Context, defaultContext, type PrimitiveState } from "./context.js";
-import { Cancelled, invalidArgument } from "./errors.js";
-import { current } from "./globals.js";
-import { refresh, rerunNode } from "./kernel/engine.js";
-import { CANCELLED } from "./kernel/node.js";
-import type { Spin } from "./spin.js";
+import type { Waiter } from "../awaitable.js";
+import { Context, defaultContext, type PrimitiveState } from "../context.js";
+import { Cancelled, invalidArgument } from "../errors.js";
+import { current } from "../globals.js";
+import { adoptParked, rerunIfCancelled } from "../kernel/prim-api.js";
+import type { Spin } from "../spin.js";
 
 /** Options shared by `deferred`, `mailbox` and `semaphore`. */
 export interface PrimitiveOptions {
@@ -26,6 +25,7 @@ export interface PrimitiveOptions {
 /**
  * The context an operation on a primitive applies to: the one given, else the current one
  * (inside `ctx.run` or the synchronous part of a spin body), else the default context.
+ * @internal
  */
 export function contextFor(ctx: Context | undefined, what: string): Context {
   const c = ctx ?? current ?? defaultContext();
@@ -38,18 +38,16 @@ export function contextFor(ctx: Context | undefined, what: string): Context {
  * Re-create, in `ctx`, the wait that spin `id` had parked when this context's copy of a primitive's
  * state was made (a fork, or a context restored from a snapshot): the spin replays its in-flight log
  * here and registers its wait again, so the wait exists (and fires once) in both worlds.
+ * @internal
  */
 export function adoptWaiter(ctx: Context, id: string): void {
-  const own = ctx.nodes.get(id);
-  if (own === undefined) {
-    ctx._adopt(id);
-    return;
-  }
-  // a deserialized spin gets its body back when its handle is next used: it resumes then
-  if (own.run === null && own.adopt !== null && own.body !== null) refresh(own);
+  adoptParked(ctx, id);
 }
 
-/** Live waiters' spin ids followed by the ids still to adopt: what a copy of the state must adopt. */
+/**
+ * Live waiters' spin ids followed by the ids still to adopt: what a copy of the state must adopt.
+ * @internal
+ */
 export function parkedIds(waiters: Iterable<Waiter<never>>, inherited: readonly string[] | null): string[] {
   const ids: string[] = [];
   for (const w of waiters) if (w.alive && !ids.includes(w.spinId)) ids.push(w.spinId);
@@ -57,7 +55,10 @@ export function parkedIds(waiters: Iterable<Waiter<never>>, inherited: readonly 
   return ids;
 }
 
-/** The spin ids a fork's copy of a primitive state must adopt, or null when there are none. */
+/**
+ * The spin ids a fork's copy of a primitive state must adopt, or null when there are none.
+ * @internal
+ */
 export function waitsToInherit(
   waiters: Iterable<Waiter<never>>,
   inherited: readonly string[] | null,
@@ -69,6 +70,7 @@ export function waitsToInherit(
 /**
  * Before a fork acts on a primitive state it copied from its parent, re-create in `ctx` the waits
  * the parent had parked on it (once), so each of them fires in this world too.
+ * @internal
  */
 export function adoptInherited(ctx: Context, st: { inherited: string[] | null }): void {
   const ids = st.inherited;
@@ -77,7 +79,10 @@ export function adoptInherited(ctx: Context, st: { inherited: string[] | null })
   for (const id of ids) adoptWaiter(ctx, id);
 }
 
-/** A FIFO queue with O(1) amortized push, shift and unshift. */
+/**
+ * A FIFO queue with O(1) amortized push, shift and unshift.
+ * @internal
+ */
 export class Deque<T> {
   private items: (T | undefined)[] = [];
   private head = 0;
@@ -156,29 +161,42 @@ export class Deque<T> {
  * Cancellation reasons used by combinators when they cancel a child (race losers, timed-out spins,
  * siblings of a failed `parallel` child). A spin cancelled for one of these reasons is started over
  * when a combinator needs it again (it was cancelled on the combinator's behalf, not by the user).
+ * @internal
  */
 export const RACE_LOST: Cancelled = new Cancelled("spin cancelled: it lost a race");
-/** See {@link RACE_LOST}. */
+/**
+ * See {@link RACE_LOST}.
+ * @internal
+ */
 export const TIMED_OUT: Cancelled = new Cancelled("spin cancelled: it timed out");
-/** See {@link RACE_LOST}. */
+/**
+ * See {@link RACE_LOST}.
+ * @internal
+ */
 export const SIBLING_FAILED: Cancelled = new Cancelled("spin cancelled: a sibling in parallel failed");
-/** See {@link RACE_LOST}. */
+/**
+ * See {@link RACE_LOST}.
+ * @internal
+ */
 export const SUPERVISOR_STOPPED: Cancelled = new Cancelled("spin cancelled: stopped by its supervisor");
 
 function combinatorCancel(x: unknown): boolean {
   return x === RACE_LOST || x === TIMED_OUT || x === SIBLING_FAILED;
 }
 
-/** Start `s` over in `ctx` if a combinator cancelled it there (see {@link RACE_LOST}). */
+/**
+ * Start `s` over in `ctx` if a combinator cancelled it there (see {@link RACE_LOST}).
+ * @internal
+ */
 export function revive(ctx: Context, s: Spin<unknown>): void {
-  const n = ctx._nodeFor(s);
-  if ((n.flags & CANCELLED) !== 0 && n.run === null && combinatorCancel(n.result)) rerunNode(ctx._ownNode(s));
+  rerunIfCancelled(ctx, s, combinatorCancel);
 }
 
 /**
  * Drain `ctx` in a microtask: after a combinator cancelled spins (marking their observers stale)
  * from inside an engine operation (a cancellation cascade, a supersede), draining synchronously
  * could restart a spin the engine is in the middle of cancelling.
+ * @internal
  */
 export function drainLater(ctx: Context): void {
   queueMicrotask(() => {
@@ -186,7 +204,10 @@ export function drainLater(ctx: Context): void {
   });
 }
 
-/** A validated non-negative, finite number of milliseconds. */
+/**
+ * A validated non-negative, finite number of milliseconds.
+ * @internal
+ */
 export function checkMs(ms: unknown, what: string): number {
   if (typeof ms !== "number" || !(ms >= 0) || !Number.isFinite(ms))
     invalidArgument(`${what} expects a finite number of milliseconds >= 0, got ${String(ms)}`);
@@ -198,6 +219,7 @@ export function checkMs(ms: unknown, what: string): number {
  * parked waiters, and the ids of spins that were parked when this copy was made (fork, snapshot,
  * restore), to be re-adopted. A subclass copies its own data in `forked()` and passes the copy
  * through {@link QueuedWaits.inheritWaits}.
+ * @internal
  */
 export abstract class QueuedWaits<T> implements PrimitiveState {
   /** Waiters, oldest first. */

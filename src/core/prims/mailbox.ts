@@ -3,11 +3,11 @@
  * per context (a fork has its own copy of the queue).
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context, PrimitiveState } from "./context.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context, PrimitiveState } from "../context.js";
+import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "../registry.js";
 import { adoptInherited, contextFor, Deque, type PrimitiveOptions, QueuedWaits } from "./prim.js";
 import { checkImplicitDelivery, noteAwaited } from "./prim-home.js";
-import { primitiveId, type Revivable, registerPrimitive, type SerializableState } from "./registry.js";
 
 /** A queued message with its posting order (a message handed back returns to its place). */
 interface Msg {
@@ -136,7 +136,7 @@ export class Mailbox<T> implements OnceSource<T>, Revivable {
     return k;
   }
 
-  /** @internal the one-shot wait behind `$.await(mailbox)`: receive one message */
+  /** The one-shot wait behind `$.await(mailbox)`: receive one message (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     noteAwaited(this, ctx);
     const st = this.state(ctx);

@@ -3,12 +3,12 @@
  * a spin; `toAsyncIterable(spin, ctx)` yields each new result of a spin.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { invalidArgument } from "./errors.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context, PrimitiveState } from "../context.js";
+import { invalidArgument } from "../errors.js";
+import type { SerializableState } from "../registry.js";
+import { Spin } from "../spin.js";
 import { contextFor, Deque } from "./prim.js";
-import type { SerializableState } from "./registry.js";
-import { Spin } from "./spin.js";
 
 /** What {@link next} accepts: an async iterable or iterator (sync iterables work too). */
 export type IterSource<T> = AsyncIterable<T> | AsyncIterator<T> | Iterable<T>;

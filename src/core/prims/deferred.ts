@@ -3,10 +3,8 @@
  * per context (a fork has its own copy); `undefined`, `null` and `false` are values like any other.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { adoptInherited, contextFor, type PrimitiveOptions, parkedIds, waitsToInherit } from "./prim.js";
-import { checkImplicitDelivery, noteAwaited } from "./prim-home.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { Context, PrimitiveState } from "../context.js";
 import {
   decodeError,
   type EncodedError,
@@ -15,7 +13,9 @@ import {
   type Revivable,
   registerPrimitive,
   type SerializableState,
-} from "./registry.js";
+} from "../registry.js";
+import { adoptInherited, contextFor, type PrimitiveOptions, parkedIds, waitsToInherit } from "./prim.js";
+import { checkImplicitDelivery, noteAwaited } from "./prim-home.js";
 
 /** What a deferred holds in one context. */
 export type DeferredStatus<T> =
@@ -130,7 +130,7 @@ export class Deferred<T> implements OnceSource<T>, Revivable {
     return this.state(contextFor(ctx, "read a deferred")).status !== 0;
   }
 
-  /** @internal the one-shot wait behind `$.await(deferred)` */
+  /** The one-shot wait behind `$.await(deferred)` (the `OnceSource` protocol). */
   [WAIT](ctx: Context, waiter: Waiter<T>): void {
     noteAwaited(this, ctx);
     const st = this.state(ctx);

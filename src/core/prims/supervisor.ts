@@ -3,14 +3,14 @@
  * rest-for-one) within a restart budget, give up through `onFatal`, and shut down on request.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { TimerHandle } from "./clock.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { invalidArgument } from "./errors.js";
-import { cancelNode } from "./kernel/engine.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { TimerHandle } from "../clock.js";
+import type { Context, PrimitiveState } from "../context.js";
+import { invalidArgument } from "../errors.js";
+import { cancel, onSettled, ownNodeOf } from "../kernel/prim-api.js";
+import type { SerializableState } from "../registry.js";
+import { Spin, type SpinScope } from "../spin.js";
 import { checkMs, contextFor, drainLater, SUPERVISOR_STOPPED } from "./prim.js";
-import type { SerializableState } from "./registry.js";
-import { Spin, type SpinScope } from "./spin.js";
 
 /** How a failure of one child affects the others. */
 export type RestartStrategy = "one-for-one" | "one-for-all" | "rest-for-one";
@@ -119,17 +119,13 @@ class SupRun {
     const s = slot.spin;
     const ctx = this.ctx;
     if (s === null || ctx.disposed) return null;
-    const n = ctx._ownNode(s);
-    const run = n.run;
-    if (run === null) return null;
+    const n = ownNodeOf(ctx, s);
+    let unwind: () => void = noop;
     const unwound = new Promise<void>((resolve) => {
-      const prev = run.onSettled;
-      run.onSettled = () => {
-        prev?.();
-        resolve();
-      };
+      unwind = resolve;
     });
-    cancelNode(n, SUPERVISOR_STOPPED);
+    if (!onSettled(n, unwind)) return null;
+    cancel(n, SUPERVISOR_STOPPED);
     return unwound;
   }
 
@@ -375,3 +371,5 @@ export function shutdown(sup: Supervisor, ctx?: Context): boolean {
   if (!(sup instanceof Supervisor)) invalidArgument(`shutdown expects a Supervisor, got ${String(sup)}`);
   return sup.shutdown(ctx);
 }
+
+const noop = (): void => {};

@@ -5,15 +5,15 @@
  * (the spin cancelled or superseded) or the context disposed.
  * @module
  */
-import { type OnceSource, WAIT, type Waiter } from "./awaitable.js";
-import type { TimerHandle } from "./clock.js";
+import { type OnceSource, WAIT, type Waiter } from "../awaitable.js";
+import type { TimerHandle } from "../clock.js";
+import type { Context, PrimitiveState } from "../context.js";
+import { invalidArgument, SpindelError } from "../errors.js";
+import type { SerializableState } from "../registry.js";
+import { Signal } from "../signal.js";
+import { type Awaitable, Spin, type SpinScope, spin } from "../spin.js";
 import { RaceSource } from "./combinators.js";
-import type { Context, PrimitiveState } from "./context.js";
-import { invalidArgument, SpindelError } from "./errors.js";
 import { checkMs, TIMED_OUT } from "./prim.js";
-import type { SerializableState } from "./registry.js";
-import { Signal } from "./signal.js";
-import { type Awaitable, Spin, type SpinScope, spin } from "./spin.js";
 
 /** Rejection of `timeout(spin, ms)` without a fallback (code `ERR_TIMEOUT`). */
 export class TimeoutError extends SpindelError {

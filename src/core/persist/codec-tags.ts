@@ -7,7 +7,7 @@
  * @module
  */
 import { addExtension } from "cbor-x";
-import { invalidArgument } from "./errors.js";
+import { invalidArgument } from "../errors.js";
 
 const extensionTags = new Set<number>();
 const codecs: TaggedCodec<unknown>[] = [];

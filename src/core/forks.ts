@@ -1,0 +1,181 @@
+/**
+ * Fork resolution: which spin node serves a handle in a fork (its own copy, or an ancestor's that
+ * is still valid here), how a fork's nodes subscribe to inherited sources, and how a write in a
+ * fork reaches the fork's nodes that depend on it through inherited ones. Internal.
+ * @module
+ */
+import type { Context } from "./context.js";
+import { G } from "./globals.js";
+import { isReady, markStale } from "./kernel/engine.js";
+import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
+import { Kind, SpinNode } from "./kernel/node.js";
+import { registerLive, watchHandle } from "./reaping.js";
+import type { Spin, SpinBody } from "./spin.js";
+
+/**
+ * The nearest node with this id in `ctx` or its ancestors (nothing is created).
+ * @internal
+ */
+export function findNode(ctx: Context, id: string): SpinNode | undefined {
+  for (let c: Context | null = ctx; c !== null; c = c.parent) {
+    const n = c.nodes.get(id);
+    if (n !== undefined) return n;
+  }
+  return undefined;
+}
+
+/**
+ * Resolve the node of spin `id` (and its handle, when known) in `ctx`: its own; else, unless `own`,
+ * an ancestor's that can serve here unchanged; else a new node of `ctx` — a copy of the ancestor's
+ * (cached result, log, the in-flight log to adopt) or a fresh one. Undefined when there is neither
+ * a handle nor an ancestor's node to make one from.
+ * @internal
+ */
+export function resolveNode(
+  ctx: Context,
+  id: string,
+  handle: Spin<unknown> | undefined,
+  own: boolean,
+): SpinNode | undefined {
+  const mine = ctx.nodes.get(id);
+  if (mine !== undefined) {
+    if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
+    return mine;
+  }
+  if (!own) {
+    // an ancestor's node found servable at this epoch stays servable until the epoch moves:
+    // without this, resolving a deep graph re-checks every shared input once per path
+    if (ctx.inhEpoch === G.epoch) {
+      const hit = ctx.inhCache?.get(id);
+      if (hit !== undefined) return hit;
+    } else {
+      ctx.inhEpoch = G.epoch;
+      ctx.inhCache?.clear();
+    }
+  }
+  let inh = ctx.parent === null ? undefined : findNode(ctx.parent, id);
+  if (inh === undefined && handle !== undefined && handle._ctx !== null && handle._ctx !== ctx) {
+    // a detached node of an ancestor root: attach it there so the fork can inherit it
+    const hn = handle._node!;
+    if ((hn.flags & DETACHED) !== 0 && hasAncestor(ctx, handle._ctx)) {
+      handle._ctx.attach(hn, handle);
+      inh = hn;
+    }
+  }
+  if (inh !== undefined && !own && inheritable(ctx, inh)) {
+    (ctx.inhCache ??= new Map()).set(id, inh);
+    return inh;
+  }
+  const h = handle;
+  if (h === undefined && inh === undefined) return undefined;
+  const n = new SpinNode(
+    id,
+    ctx,
+    (inh?.body ?? h?.body ?? null) as SpinBody<unknown> | null,
+    inh?.equals ?? (h?.equals as (a: unknown, b: unknown) => boolean) ?? Object.is,
+    inh !== undefined ? inh.deps : h?.deps,
+    inh?.name ?? h?.name,
+  );
+  if (inh !== undefined) {
+    n.status = inh.status;
+    n.result = inh.result;
+    n.version = inh.version;
+    n.log = inh.log;
+    n.flags = (inh.flags & ~(QUEUED | CHECKING)) | STALE;
+    if (inh.children !== null) n.children = new Map(inh.children);
+    if (inh.run !== null) n.adopt = inh.run.log.slice();
+    else if (inh.adopt !== null) n.adopt = inh.adopt;
+    for (const e of n.log) resubscribe(ctx, e.kind, e.id, n);
+  }
+  ctx.nodes.set(id, n);
+  if (ctx.parent !== null && !ctx.liveRegistered) registerLive(ctx);
+  const ext = ctx.extSpin?.get(id);
+  if (ext !== undefined) {
+    n.observers = ext;
+    ctx.extSpin!.delete(id);
+  }
+  if (h !== undefined) {
+    if (ctx.parent === null && h._ctx === null) {
+      h._ctx = ctx;
+      h._node = n;
+    }
+    watchHandle(h, ctx.weak, id);
+  }
+  return n;
+}
+
+function hasAncestor(ctx: Context, c: Context): boolean {
+  for (let a = ctx.parent; a !== null; a = a.parent) if (a === c) return true;
+  return false;
+}
+
+/**
+ * Subscribe `observer`, a node of `ctx`, to source `id` as it is visible in `ctx`: the context's own
+ * cell or node, else (in a fork) the inherited one, through the fork's external observer maps.
+ * @internal
+ */
+export function resubscribe(ctx: Context, kind: Kind, id: string, observer: SpinNode): void {
+  if (kind === Kind.Signal) {
+    const cell = ctx.cells.get(id);
+    if (cell !== undefined) (cell.observers ??= new Set()).add(observer);
+    else if (ctx.parent !== null) addExt((ctx.extSig ??= new Map()), id, observer);
+  } else if (kind === Kind.Spin) {
+    const n = ctx.nodes.get(id);
+    if (n !== undefined) (n.observers ??= new Set()).add(observer);
+    else if (ctx.parent !== null) addExt((ctx.extSpin ??= new Map()), id, observer);
+  }
+}
+
+/** Whether an ancestor's node can serve this fork: ready, and every input has the same version here. */
+function inheritable(ctx: Context, n: SpinNode): boolean {
+  if (!isReady(n)) return false;
+  for (const e of n.log) {
+    if (e.kind === Kind.Signal) {
+      if (ctx._versionOf(e.id) !== e.version) return false;
+    } else if (e.kind === Kind.Spin) {
+      const c = resolveNode(ctx, e.id, undefined, false);
+      if (c === undefined || !isReady(c) || c.version !== e.version) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * A write in fork `ctx` to signal `sigId`: mark stale the fork's nodes that depend on it through
+ * inherited nodes (which the write does not reach: they observe the ancestor's cell), then drain.
+ * @internal
+ */
+export function invalidateInherited(ctx: Context, sigId: string): void {
+  const extSpin = ctx.extSpin;
+  if (extSpin === null || extSpin.size === 0) return;
+  const seen = new Set<string>();
+  const todo: [Kind, string][] = [[Kind.Signal, sigId]];
+  while (todo.length > 0) {
+    const [kind, id] = todo.pop()!;
+    for (let a = ctx.parent; a !== null; a = a.parent) {
+      const obs =
+        kind === Kind.Signal
+          ? (a.cells.get(id)?.observers ?? a.extSig?.get(id))
+          : (a.nodes.get(id)?.observers ?? a.extSpin?.get(id));
+      if (obs === undefined || obs === null) continue;
+      for (const o of obs) {
+        if (seen.has(o.id) || ctx.nodes.has(o.id)) continue;
+        seen.add(o.id);
+        const mine = extSpin.get(o.id);
+        if (mine !== undefined) for (const m of mine) markStale(m);
+        todo.push([Kind.Spin, o.id]);
+      }
+    }
+  }
+  ctx._drainSoon();
+}
+
+/**
+ * Add `n` to the observers of source `id` in a fork's map of observers of inherited sources.
+ * @internal
+ */
+export function addExt(map: Map<string, Set<SpinNode>>, id: string, n: SpinNode): void {
+  let set = map.get(id);
+  if (set === undefined) map.set(id, (set = new Set()));
+  set.add(n);
+}

@@ -67,13 +67,7 @@ for (const file of typeEntries) {
 }
 // known: kernel-internal types still published through files the kernel work owns; each entry
 // names the file and what to mark @internal there (remove the entry once it is done)
-const KNOWN_KERNEL_LEAKS = new Map([
-  [
-    "dist/core/signal.d.ts",
-    "the cell re-exports (Cell, cellPeek, cellRead, cellWrite, createCell) in src/core/signal.ts",
-  ],
-  ["dist/core/kernel/cell.d.ts", "Cell.observers in src/core/kernel/cell.ts"],
-]);
+const KNOWN_KERNEL_LEAKS = new Map();
 const where = (sf, node) =>
   `${rel(sf.fileName)}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
 /** Relative module references of `sf`: [target .d.ts, names taken from it (null: all, re-exported)]. */

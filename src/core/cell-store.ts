@@ -4,7 +4,7 @@
  * Other contexts hold cells strongly and drop a cell when its (unkeyed) handle is collected.
  * @module
  */
-import type { Cell } from "./signal.js";
+import type { Cell } from "./kernel/cell.js";
 
 /** A map from signal id to cell, optionally weak for unkeyed handles. Internal. */
 export class CellStore {

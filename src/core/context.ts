@@ -16,6 +16,7 @@ import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./cloc
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { addExt, findNode, invalidateInherited, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import {
   abortNode,
   cancelNode,
@@ -43,7 +44,7 @@ import {
 } from "./kernel/node.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import { quiescent, sweepOrphans, watchHandle, watchSignal } from "./reaping.js";
-import { type Cell, cellPeek, cellRead, cellWrite, createCell, Signal } from "./signal.js";
+import { Signal } from "./signal.js";
 import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
 /** Options of {@link createContext}. */

@@ -10,9 +10,7 @@ import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { current, G } from "./globals.js";
-import { Cell, cellPeek, cellRead, cellWrite, createCell, pget, pset, SignalHandle } from "./kernel/cell.js";
-
-export { Cell, cellPeek, cellRead, cellWrite, createCell };
+import { pget, pset, SignalHandle } from "./kernel/cell.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
 export type Equality<T> = { bivariant(a: T, b: T): boolean }["bivariant"];

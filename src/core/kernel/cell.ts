@@ -10,7 +10,7 @@ import { SpindelError } from "./errors.js";
 import type { SpinNode } from "./node.js";
 
 const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
-/** preact's own `value` getter and setter, called directly (a handle overrides `value`). */
+/** @internal preact's own `value` getter and setter, called directly (a handle overrides `value`). */
 export const pget = valueDesc.get! as (this: PreactSignal<unknown>) => unknown;
 /** @internal */
 export const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) => void;
@@ -20,15 +20,15 @@ export const pset = valueDesc.set! as (this: PreactSignal<unknown>, v: unknown) 
  * track it. Always accessed through {@link cellPeek}/{@link cellRead}/{@link cellWrite}. Internal.
  */
 export class Cell<T = unknown> extends PreactSignal<T> {
-  /** The value, mirrored from the preact signal (every write goes through {@link cellWrite}). */
+  /** @internal The value, mirrored from the preact signal (every write goes through {@link cellWrite}). */
   val: T;
-  /** Global version of the last write (0: never written). */
+  /** @internal Global version of the last write (0: never written). */
   version = 0;
-  /** Deltas attached to the most recent write (undefined: unknown). */
+  /** @internal Deltas attached to the most recent write (undefined: unknown). */
   deltas: unknown = undefined;
-  /** Version before the write that carried `deltas`. */
+  /** @internal Version before the write that carried `deltas`. */
   deltasBase = 0;
-  /** Spin nodes of the owning context that track this cell. */
+  /** @internal Spin nodes of the owning context that track this cell. */
   observers: Set<SpinNode> | null = null;
 
   /** @param value initial value */
@@ -51,23 +51,23 @@ export class Cell<T = unknown> extends PreactSignal<T> {
   }
 }
 
-/** Untracked read of a cell. */
+/** @internal Untracked read of a cell. */
 export function cellPeek<T>(c: Cell<T>): T {
   return c.val;
 }
 
-/** Preact-tracked read of a cell. */
+/** @internal Preact-tracked read of a cell. */
 export function cellRead<T>(c: Cell<T>): T {
   return pget.call(c as PreactSignal<unknown>) as T;
 }
 
-/** Raw write (no equality check, no versioning): use `ctx.set`. */
+/** @internal Raw write (no equality check, no versioning): use `ctx.set`. */
 export function cellWrite<T>(c: Cell<T>, v: T): void {
   c.val = v;
   pset.call(c as PreactSignal<unknown>, v);
 }
 
-/** Create a cell for a context that is not the default one. */
+/** @internal Create a cell for a context that is not the default one. */
 export function createCell<T>(value: T, version: number): Cell<T> {
   const c = new Cell(value);
   c.version = version;

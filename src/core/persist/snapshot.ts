@@ -7,10 +7,11 @@
 import type { Context, PrimitiveState } from "../context.js";
 import { Cancelled, SpindelError } from "../errors.js";
 import { G } from "../globals.js";
+import { cellPeek, createCell } from "../kernel/cell.js";
 import { CANCELLED, STALE } from "../kernel/flags.js";
 import { type Entry, Kind, SpinNode } from "../kernel/node.js";
 import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
-import { cellPeek, createCell, type Signal } from "../signal.js";
+import type { Signal } from "../signal.js";
 import type { Spin, SpinBody } from "../spin.js";
 import { decodeCbor, encodeCbor } from "./codec.js";
 

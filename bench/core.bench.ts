@@ -264,6 +264,37 @@ for (const [name, shape] of shapes) {
   shapeRatios[name] = rows[rows.length - 1]!.ratios;
 }
 
+// re-runs beside a large cached world (30k written signals, 10k cached spins in another context):
+// per-run allocations must stay short-lived (V8 pretenured the `[]` literal of run logs once the
+// cached logs survived, which made these re-runs 5-8x slower)
+{
+  const world = createContext();
+  const keep: unknown[] = [];
+  for (let i = 0; i < 30_000; i++) {
+    const s = signal(i);
+    world.set(s, i + 1);
+    keep.push(s);
+  }
+  for (let i = 0; i < 10_000; i++) {
+    const s = keep[i] as Signal<number>;
+    const t = spin(($) => $.track(s) * 2);
+    keep.push(t);
+    world.read(t);
+  }
+  for (const shapeName of ["shape diamond", "shape chain 1000"]) {
+    const shape = shapes.find(([n]) => n === shapeName)![1];
+    const name = `cached world: ${shapeName.replace("shape ", "")} beside 10k cached spins`;
+    const fws = [spindelFw(createContext(), "spindel root"), preactFw];
+    await group(
+      name,
+      fws.map((fw) => ({ name: `${name}: ${fw.name}`, fn: shape(fw) })),
+      [[`${name}: spindel root`, `${name}: preact`]],
+      { warmupMs: 2000 },
+    );
+  }
+  void keep;
+}
+
 // the synchronous read of a clean spin vs a preact computed read
 {
   const ctx = createContext();

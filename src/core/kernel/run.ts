@@ -11,7 +11,7 @@ import { type Cell, cellPeek, SignalHandle } from "./cell.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
-import { DETACHED, type Entry, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
+import { DETACHED, type Entry, emptyList, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
 import { SpinHandle } from "./spin-handle.js";
 
 /** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
@@ -69,7 +69,7 @@ function resolvedResult(n: SpinNode): Promise<unknown> {
 /** One run of a spin body. Implements the scope `$`. Internal. */
 export class Run implements SpinScope {
   /** Effect log of this run. */
-  readonly log: Entry[] = [];
+  readonly log: Entry[] = emptyList();
   /** Next effect ordinal. */
   private i = 0;
   /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
@@ -404,7 +404,7 @@ export class Run implements SpinScope {
   }
 
   private park(p: Parked): void {
-    (this.parks ??= []).push(p);
+    (this.parks ??= emptyList()).push(p);
   }
 
   /**

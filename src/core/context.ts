@@ -823,6 +823,11 @@ export class Context {
     return st;
   }
 
+  /** @internal the node of spin `id` this context owns, if any */
+  _ownedNode(id: string): SpinNode | undefined {
+    return this.nodes.get(id);
+  }
+
   /**
    * @internal fork: re-create in this context a wait that an ancestor's spin `id` is parked on,
    * by replaying its in-flight log here (the wait then exists in both worlds).

@@ -41,6 +41,14 @@ export interface KernelHost {
     addr: string,
     inPrefix: boolean,
   ): Spin<T>;
+  /** The node serving spin `s` here: own, or an ancestor's still valid here (never copied). */
+  _nodeFor(s: Spin<unknown>): SpinNode;
+  /** The node of spin `s` owned by this context (a fork copies an ancestor's now). */
+  _ownNode(s: Spin<unknown>): SpinNode;
+  /** The node of spin `id` this context owns, if any (no ancestor, no creation). */
+  _ownedNode(id: string): SpinNode | undefined;
+  /** Re-create here the wait an ancestor's spin `id` is parked on, by replaying its in-flight log. */
+  _adopt(id: string): void;
   /** Write a signal here (`$.set`). */
   set<T>(sig: Signal<T>, value: T): void;
 }

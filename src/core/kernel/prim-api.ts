@@ -6,11 +6,11 @@
  * business: the kernel can change them without touching a primitive. Internal.
  * @module
  */
-import type { Context } from "../context.js";
 import type { Spin } from "../spin.js";
 import { cancelNode, isReady, refresh, rerunNode, whenReady } from "./engine.js";
 import type { Cancelled } from "./errors.js";
 import { CANCELLED } from "./flags.js";
+import type { KernelHost } from "./host.js";
 import type { SpinNode } from "./node.js";
 
 /**
@@ -25,7 +25,7 @@ export type PrimNode = SpinNode;
  * (nothing is copied). For waiting on a spin.
  * @internal
  */
-export function nodeOf(ctx: Context, s: Spin<unknown>): PrimNode {
+export function nodeOf(ctx: KernelHost, s: Spin<unknown>): PrimNode {
   return ctx._nodeFor(s);
 }
 
@@ -34,7 +34,7 @@ export function nodeOf(ctx: Context, s: Spin<unknown>): PrimNode {
  * context only: cancelling, re-running, watching its run.
  * @internal
  */
-export function ownNodeOf(ctx: Context, s: Spin<unknown>): PrimNode {
+export function ownNodeOf(ctx: KernelHost, s: Spin<unknown>): PrimNode {
   return ctx._ownNode(s);
 }
 
@@ -152,7 +152,7 @@ export function onSettled(n: PrimNode, fn: () => void): boolean {
  * @internal
  */
 export function rerunIfCancelled(
-  ctx: Context,
+  ctx: KernelHost,
   s: Spin<unknown>,
   cancelledBy: (reason: unknown) => boolean,
 ): void {
@@ -166,8 +166,8 @@ export function rerunIfCancelled(
  * registers its wait again.
  * @internal
  */
-export function adoptParked(ctx: Context, id: string): void {
-  const own = ctx.nodes.get(id);
+export function adoptParked(ctx: KernelHost, id: string): void {
+  const own = ctx._ownedNode(id);
   if (own === undefined) {
     ctx._adopt(id);
     return;

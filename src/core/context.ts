@@ -120,7 +120,6 @@ export class Context {
   /** @internal timers armed in this context or a fork below it (disposing disarms them) */
   readonly timers = new Set<TimerHandle>();
   private readonly onError: (error: unknown, source: string) => void;
-  private readonly pinned = new Map<Spin<unknown>, number>();
   /** @internal ids of nodes whose handles were collected while busy: dropped once quiescent (reaping.ts) */
   readonly orphans = new Set<string>();
   /** @internal nodes of one-shot spins in flight (one-shot.ts): reachable by nothing else, kept out of `nodes` */
@@ -419,7 +418,7 @@ export class Context {
     const owner = G.run;
     const sub: Subscriber = { onValue: onValue as (v: unknown) => void, onError, seen: 0 };
     (n.subs ??= []).push(sub);
-    this.pin(s);
+    if (n.pins++ === 0) n.pinned = s; // an observed spin's handle stays alive while observed
     refresh(n);
     flushReady(n);
     // the stop function must not keep the spin alive once called: hold it in mutable slots
@@ -434,7 +433,7 @@ export class Context {
         if (i >= 0) subs.splice(i, 1);
         if (subs.length === 0) m.subs = null;
       }
-      this.unpin(handle);
+      if (--m.pins === 0) m.pinned = null;
       handle = null;
       node = null;
       // the last observer left: the spin's cleanups run now
@@ -542,7 +541,6 @@ export class Context {
     for (const n of this.nodes.values()) abortNode(n, err);
     if (this.transients !== null) for (const n of [...this.transients]) abortNode(n, err);
     for (const st of this.states.values()) st.dispose?.();
-    this.pinned.clear();
     this.queue.length = 0;
     this.qi = 0;
     const ws = this.settleWaiters;
@@ -560,16 +558,6 @@ export class Context {
     } catch {
       // an onError hook that throws must not break the drain
     }
-  }
-
-  private pin(s: Spin<unknown>): void {
-    this.pinned.set(s, (this.pinned.get(s) ?? 0) + 1);
-  }
-
-  private unpin(s: Spin<unknown>): void {
-    const k = (this.pinned.get(s) ?? 1) - 1;
-    if (k <= 0) this.pinned.delete(s);
-    else this.pinned.set(s, k);
   }
 
   /** @internal */

@@ -75,8 +75,10 @@ export class SpinNode {
   observers: Set<SpinNode> | null = null;
   /** `ctx.observe` subscribers. */
   subs: Subscriber[] | null = null;
-  /** `ctx.spawn` pins. */
+  /** Observations (`ctx.observe`, `ctx.spawn`) in progress. */
   pins = 0;
+  /** The spin's handle while observed: an observed spin is not collected (see `FinalizationRegistry` reaping). */
+  pinned: object | null = null;
   /** Waiters for the next clean result (ctx.value callers, parent awaits). */
   waiters: NodeWaiter[] | null = null;
   /** Stable handles of nested spins created by this node's body, by address. */

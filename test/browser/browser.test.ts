@@ -4,83 +4,26 @@
  * and is called back over the same link. Needs Chromium (`apt-get install -y chromium`, which
  * `.ci/run` does; or set CHROMIUM_PATH).
  */
-import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { type AddressInfo, createServer as createNetServer, Socket } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { createContext, isCancelled } from "spindel";
 import { type ListeningPeer, Peer } from "spindel/distributed";
-import { build } from "vite";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { spindelPlugin } from "../../src/transform/vite.js";
 import { eventually, within } from "../distributed/helpers.js";
+import { type BrowserPage, callPage, openPage } from "./harness.js";
 import { aborts, counter, whereAmI } from "./remotes.js";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-/** The page's script: Vite build of page.ts for browsers, in memory. */
-async function bundle(): Promise<string> {
-  const out = await build({
-    configFile: false,
-    logLevel: "warn",
-    root: REPO,
-    plugins: [spindelPlugin()],
-    resolve: {
-      alias: [
-        { find: /^spindel\/distributed$/, replacement: path.join(REPO, "src/distributed/browser.ts") },
-        { find: /^spindel$/, replacement: path.join(REPO, "src/index.ts") },
-      ],
-    },
-    build: {
-      write: false,
-      minify: false,
-      target: "es2022",
-      rollupOptions: {
-        input: path.join(REPO, "test/browser/page.ts"),
-        output: { format: "es", entryFileNames: "page.js" },
-      },
-    },
-  });
-  const outputs = (Array.isArray(out) ? out : [out]) as {
-    output: { type: string; fileName: string; code?: string }[];
-  }[];
-  const chunk = outputs.flatMap((o) => o.output).find((o) => o.type === "chunk" && o.fileName === "page.js");
-  if (chunk?.code === undefined) throw new Error("the page bundle has no page.js");
-  return chunk.code;
-}
-
-let http: Server;
-let pageUrl: string;
-let browser: Browser;
+let opened: BrowserPage;
 let page: Page;
 let hub: ListeningPeer;
 const hubCtx = createContext({ name: "hub" });
 let script = "";
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
-  script = await bundle();
-  http = createServer((req, res) => {
-    if (req.url === "/page.js") {
-      res.writeHead(200, { "content-type": "text/javascript" });
-      res.end(script);
-    } else {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end('<!doctype html><title>spindel</title><script type="module" src="/page.js"></script>');
-    }
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
   hub = await Peer.listen({ id: "hub", host: "127.0.0.1", port: 0, context: hubCtx });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  page = await browser.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(pageUrl);
+  opened = await openPage("page", "spindel");
+  ({ page, script } = opened);
+  const errors = opened.errors;
   await page.waitForFunction(
     () => typeof (globalThis as Record<string, unknown>).spindelRun === "function",
     null,
@@ -92,21 +35,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await opened?.close();
   await hub?.close();
-  await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
 });
 
 /** Call a page helper (defined in page.ts) with JSON-able arguments. */
-function call<T>(name: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([n, a]) =>
-      (globalThis as unknown as Record<string, (...x: unknown[]) => unknown>)[n as string]!(
-        ...(a as unknown[]),
-      ),
-    [name, args] as const,
-  ) as Promise<T>;
-}
+const call = <T>(name: string, ...args: unknown[]): Promise<T> => callPage<T>(page, name, ...args);
 
 describe("a browser peer (Chromium)", () => {
   test("the bundle has no Node-only code in it", () => {

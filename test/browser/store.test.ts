@@ -3,106 +3,33 @@
  * by Vite with the browser conditions), a reload that reads every key back, a foreign database
  * refused. Needs Chromium (`.ci/run` installs it; or set CHROMIUM_PATH).
  */
-import { existsSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
-import { build } from "vite";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { spindelPlugin } from "../../src/transform/vite.js";
+import { type BrowserPage, callPage, openPage } from "./harness.js";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-async function bundle(): Promise<string> {
-  const out = await build({
-    configFile: false,
-    logLevel: "warn",
-    root: REPO,
-    plugins: [spindelPlugin()],
-    resolve: {
-      alias: [
-        {
-          find: /^spindel\/distributed\/testing$/,
-          replacement: path.join(REPO, "src/distributed/testing/index.ts"),
-        },
-        { find: /^spindel\/distributed$/, replacement: path.join(REPO, "src/distributed/browser.ts") },
-        { find: /^spindel$/, replacement: path.join(REPO, "src/index.ts") },
-      ],
-    },
-    build: {
-      write: false,
-      minify: false,
-      target: "es2022",
-      rollupOptions: {
-        input: path.join(REPO, "test/browser/store-page.ts"),
-        output: { format: "es", entryFileNames: "store-page.js" },
-      },
-    },
-  });
-  const outputs = (Array.isArray(out) ? out : [out]) as {
-    output: { type: string; fileName: string; code?: string }[];
-  }[];
-  const chunk = outputs
-    .flatMap((o) => o.output)
-    .find((o) => o.type === "chunk" && o.fileName === "store-page.js");
-  if (chunk?.code === undefined) throw new Error("the page bundle has no store-page.js");
-  return chunk.code;
-}
-
-let http: Server;
-let pageUrl: string;
-let browser: Browser;
+let opened: BrowserPage;
 let page: Page;
 let script = "";
-const errors: string[] = [];
+let errors: string[] = [];
 
 async function load(): Promise<void> {
-  await page.goto(pageUrl);
+  await page.goto(opened.url);
   await page.waitForFunction(() => (globalThis as Record<string, unknown>).storePageReady === true, null, {
     timeout: 10_000,
   });
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
-  script = await bundle();
-  http = createServer((req, res) => {
-    if (req.url === "/store-page.js") {
-      res.writeHead(200, { "content-type": "text/javascript" });
-      res.end(script);
-    } else {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end(
-        '<!doctype html><title>spindel stores</title><script type="module" src="/store-page.js"></script>',
-      );
-    }
-  });
-  await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
-  pageUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-  page = await browser.newPage();
-  page.on("pageerror", (e) => errors.push(e.message));
+  opened = await openPage("store-page", "spindel stores");
+  ({ page, script, errors } = opened);
   await load();
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
+  await opened?.close();
 });
 
-function call<T>(name: string, ...args: unknown[]): Promise<T> {
-  return page.evaluate(
-    ([n, a]) =>
-      (globalThis as unknown as Record<string, (...x: unknown[]) => unknown>)[n as string]!(
-        ...(a as unknown[]),
-      ),
-    [name, args] as const,
-  ) as Promise<T>;
-}
+const call = <T>(name: string, ...args: unknown[]): Promise<T> => callPage<T>(page, name, ...args);
 
 describe("indexedDbStore in Chromium", () => {
   test("the bundle has no Node-only code in it", () => {

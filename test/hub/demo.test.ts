@@ -3,17 +3,17 @@
  * what-if workspace merges back or shows its conflict, a reload restores the state from the hub.
  * A screenshot goes to test-output/hub-demo.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildDemo } from "../../demo/build.js";
 import { type Hub, startHub } from "../../src/distributed/hub/hub.js";
+import { launchChromium } from "../browser/harness.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const OUT = path.join(REPO, "test-output");
 
 let dir: string;
@@ -34,12 +34,10 @@ async function open(name: string): Promise<Page> {
 const todo = (page: Page, text: string) => page.locator("#todos li.todo", { hasText: text });
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   dir = mkdtempSync(path.join(tmpdir(), "spindel-demo-"));
   site = await buildDemo(path.join(dir, "site"));
   hub = await startHub({ port: 0, store: path.join(dir, "store"), staticDir: site });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

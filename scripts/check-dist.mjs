@@ -65,9 +65,6 @@ for (const file of typeEntries) {
   const mod = checker.getSymbolAtLocation(program.getSourceFile(file));
   if (mod !== undefined) for (const sym of checker.getExportsOfModule(mod)) publicNames.add(sym.name);
 }
-// known: kernel-internal types still published through files the kernel work owns; each entry
-// names the file and what to mark @internal there (remove the entry once it is done)
-const KNOWN_KERNEL_LEAKS = new Map();
 const where = (sf, node) =>
   `${rel(sf.fileName)}:${sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1}`;
 /** Relative module references of `sf`: [target .d.ts, names taken from it (null: all, re-exported)]. */
@@ -119,22 +116,13 @@ while (todo.length > 0) {
   if (sf === undefined) continue;
   const { out, heritage } = references(sf);
   for (const [target, names] of out) {
-    let follow = true;
-    if (target.startsWith(kernelDir) && names !== null) {
-      const bad = names.filter(([n]) => !publicNames.has(n) && !heritage.has(n));
-      const from = rel(file);
-      for (const [n, node] of bad)
-        if (KNOWN_KERNEL_LEAKS.has(from))
-          console.log(
-            `check-dist: known: ${from} publishes the kernel's ${n}: mark ${KNOWN_KERNEL_LEAKS.get(from)} @internal`,
-          );
-        else
+    if (target.startsWith(kernelDir) && names !== null)
+      for (const [n, node] of names)
+        if (!publicNames.has(n) && !heritage.has(n))
           problems.push(
             `${where(sf, node)} publishes the kernel-internal ${n} (mark what uses it @internal)`,
           );
-      follow = bad.length < names.length || !KNOWN_KERNEL_LEAKS.has(from);
-    }
-    if (follow && !published.has(target) && existsSync(target)) {
+    if (!published.has(target) && existsSync(target)) {
       published.add(target);
       todo.push(target);
     }

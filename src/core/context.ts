@@ -417,25 +417,28 @@ export class Context {
     const n = this._ownNode(s);
     const owner = G.run;
     const sub: Subscriber = { onValue: onValue as (v: unknown) => void, onError, seen: 0 };
-    (n.subs ??= []).push(sub);
-    if (n.pins++ === 0) n.pinned = s; // an observed spin's handle stays alive while observed
+    if (n.subs === null) {
+      n.subs = [];
+      n.pinned = s; // an observed spin's handle stays alive while observed
+    }
+    n.subs.push(sub);
     refresh(n);
     flushReady(n);
-    // the stop function must not keep the spin alive once called: hold it in mutable slots
-    let handle: Spin<unknown> | null = s;
+    // the stop function must not keep the spin alive once called: hold the node in a mutable slot
     let node: SpinNode | null = n;
     const stop = (): void => {
-      if (handle === null || node === null) return;
+      if (node === null) return;
       const m = node;
+      node = null;
       const subs = m.subs;
       if (subs !== null) {
         const i = subs.indexOf(sub);
         if (i >= 0) subs.splice(i, 1);
-        if (subs.length === 0) m.subs = null;
+        if (subs.length === 0) {
+          m.subs = null;
+          m.pinned = null;
+        }
       }
-      if (--m.pins === 0) m.pinned = null;
-      handle = null;
-      node = null;
       // the last observer left: the spin's cleanups run now
       if (m.cleanups !== null && !m.eager && (m.observers === null || m.observers.size === 0)) runCleanups(m);
     };

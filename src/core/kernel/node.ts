@@ -73,11 +73,9 @@ export class SpinNode {
   run: Run | null = null;
   /** Nodes of the same context that depend on this one. */
   observers: Set<SpinNode> | null = null;
-  /** `ctx.observe` subscribers. */
+  /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
   subs: Subscriber[] | null = null;
-  /** Observations (`ctx.observe`, `ctx.spawn`) in progress. */
-  pins = 0;
-  /** The spin's handle while observed: an observed spin is not collected (see `FinalizationRegistry` reaping). */
+  /** The spin's handle while `subs` is not null: an observed spin is not collected (see reaping). */
   pinned: object | null = null;
   /** Waiters for the next clean result (ctx.value callers, parent awaits). */
   waiters: NodeWaiter[] | null = null;
@@ -126,7 +124,7 @@ export class SpinNode {
 
   /** Whether something keeps this node live (eager re-runs in the drain). */
   get eager(): boolean {
-    return this.pins > 0 || (this.subs !== null && this.subs.length > 0);
+    return this.subs !== null;
   }
 
   /** Debug label. */

@@ -21,6 +21,21 @@ function gateOf<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unkn
   return { promise, resolve, reject };
 }
 
+/** A workspace peer whose resolver waits on a gate per call; `pending` lists the open calls. */
+function gatedPeer() {
+  const ctx = createContext();
+  const pending: Array<{ id: string; head: string; g: ReturnType<typeof gateOf<string>> }> = [];
+  const wp = createWorkspacePeer<string>({
+    context: ctx,
+    resolveSystem: (id, _b, head) => {
+      const g = gateOf<string>();
+      pending.push({ id, head, g });
+      return g.promise;
+    },
+  });
+  return { ctx, wp, pending };
+}
+
 describe("workspace peer (synchronous resolvers)", () => {
   it("seats only when every pinned head is local; the default compose is the map of systems", () => {
     const ctx = createContext();
@@ -96,16 +111,7 @@ describe("workspace peer (synchronous resolvers)", () => {
 
 describe("workspace peer (asynchronous resolvers)", () => {
   it("seats after the awaits; bursts of nudges while resolving collapse into one more pass", async () => {
-    const ctx = createContext();
-    const pending: Array<{ id: string; head: string; g: ReturnType<typeof gateOf<string>> }> = [];
-    const wp = createWorkspacePeer<string>({
-      context: ctx,
-      resolveSystem: (id, _b, head) => {
-        const g = gateOf<string>();
-        pending.push({ id, head, g });
-        return g.promise;
-      },
-    });
+    const { ctx, wp, pending } = gatedPeer();
     wp.setDescriptor(desc("a1", "b1"));
     wp.applyHeadUpdate("a", "main", "a1");
     expect(wp.applyHeadUpdate("b", "main", "b1").reseated).toBe(false);
@@ -120,16 +126,7 @@ describe("workspace peer (asynchronous resolvers)", () => {
   });
 
   it("a descriptor that changes during the resolvers' awaits is not seated (snapshot isolation)", async () => {
-    const ctx = createContext();
-    const pending: Array<{ id: string; head: string; g: ReturnType<typeof gateOf<string>> }> = [];
-    const wp = createWorkspacePeer<string>({
-      context: ctx,
-      resolveSystem: (id, _b, head) => {
-        const g = gateOf<string>();
-        pending.push({ id, head, g });
-        return g.promise;
-      },
-    });
+    const { ctx, wp, pending } = gatedPeer();
     wp.setDescriptor(desc("a1", "b1"));
     wp.applyHeadUpdate("a", "main", "a1");
     wp.applyHeadUpdate("b", "main", "b1");

@@ -111,8 +111,9 @@ export class Context {
   private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
   readonly states = new Map<object, PrimitiveState>();
-  private queue: SpinNode[] = [];
+  private queue: (SpinNode | null)[] = [];
   private qi = 0;
+  private qn = 0;
   private draining = false;
   private busyCount = 0;
   private settleWaiters: (() => void)[] | null = null;
@@ -313,21 +314,23 @@ export class Context {
     if (this.disposedFlag || this.parent !== null) this._check("read a spin");
     if (!(s instanceof Spin)) invalidArgument(`ctx.read expects a Spin, got ${String(s)}`);
     let n: SpinNode;
-    let log: Entry[];
+    // the node's committed runs before this read (-1: a node the read found or made)
+    let commits: number;
     if (s._ctx === this && (s._node!.flags & DETACHED) === 0) {
       n = s._node!;
-      log = n.log;
+      commits = n.commits;
       refresh(n);
     } else {
       const m = s._ctx === this ? s._node! : undefined;
-      log = m !== undefined ? m.log : EMPTY_LOG_MUT;
+      const before = m !== undefined ? m.commits : -1;
       n = this.readNode(s);
+      commits = n === m ? before : -1;
     }
     if (!isReady(n)) {
       // a synchronous body that invalidated its own inputs (it wrote what it tracks): the read
       // answers with the run it caused, as a computed does; the spin stays stale and re-runs on
       // the next read (observed or awaited with ctx.value, it fails with ERR_CYCLE instead)
-      if (n.run === null && n.status !== 0 && n.log !== log && (n.flags & CHECKING) === 0) {
+      if (n.run === null && n.status !== 0 && n.commits !== commits && (n.flags & CHECKING) === 0) {
         if (n.status === 1) return n.result as T;
         throw n.result;
       }
@@ -487,7 +490,7 @@ export class Context {
   }
 
   private idle(): boolean {
-    return this.busyCount === 0 && !this.draining && this.qi >= this.queue.length;
+    return this.busyCount === 0 && !this.draining && this.qi >= this.qn;
   }
 
   // ---------------------------------------------------------------- fork, time, dispose
@@ -546,6 +549,7 @@ export class Context {
     for (const st of this.states.values()) st.dispose?.();
     this.queue.length = 0;
     this.qi = 0;
+    this.qn = 0;
     const ws = this.settleWaiters;
     this.settleWaiters = null;
     if (ws !== null) for (const w of ws) w();
@@ -573,7 +577,7 @@ export class Context {
   _schedule(n: SpinNode): void {
     if ((n.flags & QUEUED) !== 0) return;
     n.flags |= QUEUED;
-    this.queue.push(n);
+    this.queue[this.qn++] = n;
   }
 
   /** @internal run the drain now unless already draining or inside a batch */
@@ -584,12 +588,14 @@ export class Context {
       G.pendingDrain.add(this);
       return;
     }
-    if (this.qi >= this.queue.length) return;
+    if (this.qi >= this.qn) return;
     this.draining = true;
     const gen = ++drainGeneration;
     try {
-      while (this.qi < this.queue.length) {
-        const n = this.queue[this.qi++]!;
+      const q = this.queue;
+      while (this.qi < this.qn) {
+        const n = q[this.qi]!;
+        q[this.qi++] = null;
         n.flags &= ~QUEUED;
         if (n.drainGen !== gen) {
           n.drainGen = gen;
@@ -614,9 +620,12 @@ export class Context {
         if (!this.disposedFlag) refresh(n);
       }
     } finally {
-      for (let i = this.qi; i < this.queue.length; i++) this.queue[i]!.flags &= ~QUEUED;
-      this.queue.length = 0;
+      for (let i = this.qi; i < this.qn; i++) {
+        this.queue[i]!.flags &= ~QUEUED;
+        this.queue[i] = null;
+      }
       this.qi = 0;
+      this.qn = 0;
       this.draining = false;
     }
     this._maybeSettle();
@@ -855,7 +864,6 @@ export type ContextIsKernelHost = Conforms<Context, KernelHost>;
 type Conforms<A extends B, B> = A;
 
 const EMPTY_LOG: readonly Entry[] = [];
-const EMPTY_LOG_MUT: Entry[] = [];
 
 function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boolean {
   if (a === undefined || a.length !== b.length) return false;

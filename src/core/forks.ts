@@ -81,10 +81,13 @@ export function resolveNode(
     n.result = inh.result;
     n.version = inh.version;
     n.log = inh.log;
+    inh.logMine = false; // shared with the fork: neither may write into it again
     n.flags = (inh.flags & ~(QUEUED | CHECKING)) | STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
-    if (inh.run !== null) n.adopt = inh.run.log.slice();
-    else if (inh.adopt !== null) n.adopt = inh.adopt;
+    if (inh.run !== null) {
+      n.adopt = inh.run.log.slice();
+      inh.run.shared = true; // the entries are shared with the fork
+    } else if (inh.adopt !== null) n.adopt = inh.adopt;
     for (const e of n.log) resubscribe(ctx, e.kind, e.id, n);
   }
   ctx.nodes.set(id, n);

@@ -218,6 +218,8 @@ export function failNode(n: SpinNode, error: unknown): void {
   if (run !== null) {
     prune(n, n.log, run.log);
     n.log = run.log;
+    n.logMine = false;
+    n.spareLog = null;
     releaseChildren(run.kill(CANCEL_REASON, 0));
     runCleanups(n, run);
   }
@@ -236,7 +238,13 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   if (n.cleanups !== null) runCleanups(n);
   const ctx = n.ctx;
   const body = n.body;
-  const run = new Run(n, ctx, replay, p, refresh);
+  // a node that re-runs synchronously reuses its last run object and the log array before last
+  let run = n.spare;
+  if (run !== null) {
+    n.spare = null;
+    run.reset(replay, p, n.spareLog);
+    n.spareLog = null;
+  } else run = new Run(n, ctx, replay, p, refresh);
   n.run = run;
   // no busy bookkeeping while the body runs synchronously: nothing can observe it; an async
   // body counts as busy from the moment it returns a promise until it parks or settles
@@ -288,6 +296,12 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     );
   } else {
     finish(run, true, out);
+    // committed, and nothing of it was handed out: the next run of a node that keeps re-running
+    // may reuse it (a spin that ran once or twice does not hold on to a run object)
+    if (n.commits > 2 && n.run === null && n.logMine && n.log === run.log && run.reusable) {
+      run.release();
+      n.spare = run;
+    }
   }
 }
 
@@ -308,10 +322,17 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   const log = run.log;
-  for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--) if (log[i]!.settled) log[i]!.consumed = true;
+  if (run.once)
+    for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--)
+      if (log[i]!.settled) log[i]!.consumed = true;
   n.run = null;
-  prune(n, n.log, log);
+  // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
+  if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
+  // the log replaced is the node's alone (nobody else took it): the run after next writes into it
+  n.spareLog = n.logMine ? n.log : null;
   n.log = log;
+  n.logMine = !run.shared;
+  n.commits++;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
@@ -406,6 +427,8 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
   if (run !== null) {
     prune(n, n.log, run.log);
     n.log = run.log;
+    n.logMine = false;
+    n.spareLog = null;
   }
   n.flags = (n.flags | CANCELLED) & ~(STALE | CHECKING);
   n.adopt = null;

@@ -104,6 +104,14 @@ export class SpinNode {
   refGen = 0;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
+  /** The last run object, kept for the next run when it finished synchronously (see `Run.reset`). */
+  spare: Run | null = null;
+  /** A log array this node wrote and nothing references any more: the next run writes into it. */
+  spareLog: Entry[] | null = null;
+  /** Whether `log` is this node's alone (written by its own run, not shared with a fork): it may become `spareLog`. */
+  logMine = false;
+  /** Runs committed: tells a reader whether a run happened while it waited. */
+  commits = 0;
 
   /**
    * @param id the spin id
@@ -144,8 +152,11 @@ export function whenReady(n: SpinNode, fn: NodeWaiter): void {
   else (n.waiters ??= emptyList()).push(fn);
 }
 
-/** A log entry: a class instance, not an object literal, for the reason given at {@link emptyList}. */
-class LogEntry implements Entry {
+/**
+ * A log entry: a class instance, not an object literal, for the reason given at {@link emptyList}.
+ * Its kind and id are written again when a run reuses it in place (`Run.slot`).
+ */
+export class LogEntry implements Entry {
   version = 0;
   value: unknown = undefined;
   ok = true;
@@ -154,8 +165,8 @@ class LogEntry implements Entry {
   undo: (() => void) | null = null;
   ref: object | null = null;
   constructor(
-    readonly kind: Kind,
-    readonly id: string,
+    public kind: Kind,
+    public id: string,
   ) {}
 }
 

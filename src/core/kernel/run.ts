@@ -11,7 +11,17 @@ import { type Cell, cellPeek, SignalHandle } from "./cell.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
-import { DETACHED, type Entry, emptyList, entry, isReady, Kind, type SpinNode, whenReady } from "./node.js";
+import {
+  DETACHED,
+  type Entry,
+  emptyList,
+  entry,
+  isReady,
+  Kind,
+  type LogEntry,
+  type SpinNode,
+  whenReady,
+} from "./node.js";
 import { SpinHandle } from "./spin-handle.js";
 
 /** A pending effect of a run; also the {@link Waiter} handed to one-shot sources (one object per wait). */
@@ -68,10 +78,20 @@ function resolvedResult(n: SpinNode): Promise<unknown> {
 
 /** One run of a spin body. Implements the scope `$`. Internal. */
 export class Run implements SpinScope {
-  /** Effect log of this run. */
-  readonly log: Entry[] = emptyList();
-  /** Next effect ordinal. */
+  /**
+   * Storage of this run's effect log: entries `[0, i)` are this run's; a recycled array (see
+   * {@link reset}) may hold older entries past `i`, reused in place by {@link slot}. Read the log
+   * through {@link log}.
+   */
+  private buf: Entry[] = emptyList();
+  /** Next effect ordinal: the number of entries in the log. */
   private i = 0;
+  /** Tracked entries that repeat the last committed run's dependency at the same ordinal. */
+  same = 0;
+  /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
+  once = false;
+  /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
+  shared = false;
   /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
   private seen: Entry[] | null = null;
   /** Next nested-spin ordinal. */
@@ -87,9 +107,9 @@ export class Run implements SpinScope {
   onSettled: (() => void) | null = null;
   private ac: AbortController | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
-  readonly epoch = G.epoch;
+  epoch = G.epoch;
   /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
-  readonly shadowGen = G.shadowGen;
+  shadowGen = G.shadowGen;
   /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
   cleanups: (() => void)[] | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
@@ -105,10 +125,74 @@ export class Run implements SpinScope {
   constructor(
     readonly node: SpinNode,
     readonly ctx: KernelHost,
-    private readonly replay: readonly Entry[] | null,
+    private replay: readonly Entry[] | null,
     private replayUntil: number,
     private readonly refresh: (n: SpinNode) => void,
   ) {}
+
+  /**
+   * Start this (finished, synchronous) run object over as the next run of its node, writing its
+   * log into `buf`: a log array of the node that nothing else references any more, whose entries
+   * are overwritten in place. A re-run then allocates neither a run, nor a log, nor entries.
+   */
+  reset(replay: readonly Entry[] | null, p: number, buf: Entry[] | null): void {
+    this.buf = buf ?? emptyList();
+    this.i = 0;
+    this.same = 0;
+    this.once = false;
+    this.seen = null;
+    this.ordinal = 0;
+    this.dead = null;
+    this.parks = null;
+    this.busy = false;
+    this.onSettled = null;
+    this.ac = null;
+    this.epoch = G.epoch;
+    this.shadowGen = G.shadowGen;
+    this.cleanups = null;
+    this.outer = null;
+    this.replay = replay;
+    this.replayUntil = p;
+  }
+
+  /** The effect log of this run so far (the storage trimmed to this run's entries). */
+  get log(): Entry[] {
+    const buf = this.buf;
+    if (buf.length !== this.i) buf.length = this.i;
+    return buf;
+  }
+
+  /** Whether this finished run object may serve its node's next run: it handed out no abort signal and waits on nothing. */
+  get reusable(): boolean {
+    return this.ac === null && this.parks === null && this.dead === null;
+  }
+
+  /** Drop what a finished run holds that its reuse does not need (the replayed log). */
+  release(): void {
+    this.replay = null;
+  }
+
+  /** The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one. */
+  private slot(i: number, kind: Kind, id: string): Entry {
+    const buf = this.buf;
+    const e = i < buf.length ? (buf[i] as LogEntry) : undefined;
+    if (e === undefined) {
+      const fresh = entry(kind, id);
+      if (i < buf.length) buf[i] = fresh;
+      else buf.push(fresh);
+      return fresh;
+    }
+    e.kind = kind;
+    e.id = id;
+    e.version = 0;
+    e.value = undefined;
+    e.ok = true;
+    e.settled = false;
+    e.consumed = false;
+    e.undo = null;
+    e.ref = null;
+    return e;
+  }
 
   /** The context this run executes in. */
   get context(): Context {
@@ -137,13 +221,13 @@ export class Run implements SpinScope {
       for (const e of seen) e.consumed = true;
       seen.length = 0;
     }
-    const log = this.log;
-    if (log.length > 0) {
-      const last = log[log.length - 1]!;
+    if (this.i > 0) {
+      const last = this.buf[this.i - 1]!;
       // hand-offs (with an undo) are consumed through `seen` above, not here (see settle)
       if (last.settled && last.undo === null) last.consumed = true;
     }
     const i = this.i++;
+    if (kind === Kind.Once || kind === Kind.Set) this.once = true;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
       if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
@@ -158,33 +242,37 @@ export class Run implements SpinScope {
   track<T>(source: Signal<T> | Spin<T>): T {
     if (source instanceof SignalHandle) {
       const i = this.enter(Kind.Signal);
+      const e = this.slot(i, Kind.Signal, source.id);
       // the same read as the last run's at this ordinal: that run's subscription stands, and so
       // does the cell it read while no fork created a cell of its own since (a root's never
       // changes while tracked): skip the lookup and the set insert
       const node = this.node;
       const prev = node.log[i];
-      const cell =
+      let cell: Cell;
+      if (
         prev !== undefined &&
         prev.ref !== null &&
         prev.id === source.id &&
         prev.kind === Kind.Signal &&
         (node.flags & DETACHED) === 0 &&
         (node.ctx.parent === null || node.refGen === G.shadowGen)
-          ? (prev.ref as Cell)
-          : this.ctx._trackSignal(source, node);
-      const e = entry(Kind.Signal, source.id);
+      ) {
+        cell = prev.ref as Cell;
+        this.same++;
+      } else cell = this.ctx._trackSignal(source, node);
       e.version = cell.version;
       e.value = cellPeek(cell);
       e.ref = cell;
       e.settled = true;
-      this.log.push(e);
       return e.value as T;
     }
     if (source instanceof SpinHandle) {
       const i = this.enter(Kind.Spin);
+      const e = this.slot(i, Kind.Spin, source.id);
       const node = this.node;
       const prev = node.log[i];
-      const child =
+      let child: SpinNode;
+      if (
         prev !== undefined &&
         prev.ref !== null &&
         prev.id === source.id &&
@@ -192,11 +280,11 @@ export class Run implements SpinScope {
         (node.flags & DETACHED) === 0 &&
         (prev.ref as SpinNode).ctx === node.ctx &&
         ((prev.ref as SpinNode).flags & DETACHED) === 0
-          ? (prev.ref as SpinNode)
-          : this.ctx._trackSpin(source, node);
-      const e = entry(Kind.Spin, source.id);
+      ) {
+        child = prev.ref as SpinNode;
+        this.same++;
+      } else child = this.ctx._trackSpin(source, node);
       e.ref = child;
-      this.log.push(e);
       this.refresh(child);
       if (!isReady(child)) {
         const cycle = this.syncCycle(child);
@@ -253,10 +341,9 @@ export class Run implements SpinScope {
   set<T>(source: Signal<T>, value: T): void {
     if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
-    const e = entry(Kind.Set, source.id);
+    const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
     e.settled = true;
-    this.log.push(e);
     if (this.replaying(i) !== null) return; // already written by the run being replayed
     this.ctx.set(source, value);
   }
@@ -290,8 +377,7 @@ export class Run implements SpinScope {
     } catch (err) {
       return Promise.reject(err);
     }
-    const e = entry(Kind.Once, "");
-    this.log.push(e);
+    const e = this.slot(i, Kind.Once, "");
     const r = this.replaying(i);
     if (r !== null) {
       e.value = r.value;
@@ -328,15 +414,15 @@ export class Run implements SpinScope {
   }
 
   private awaitSpin<T>(source: Spin<T>): Promise<T> {
+    let i: number;
     try {
-      this.enter(Kind.Spin);
+      i = this.enter(Kind.Spin);
     } catch (err) {
       return Promise.reject(err);
     }
+    const e = this.slot(i, Kind.Spin, source.id);
     const child = this.ctx._trackSpin(source, this.node);
-    const e = entry(Kind.Spin, source.id);
     e.ref = child;
-    this.log.push(e);
     this.refresh(child);
     if (isReady(child)) {
       e.version = child.version;

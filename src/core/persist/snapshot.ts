@@ -172,6 +172,8 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
     n.result = r.result;
     n.version = r.version;
     n.log = r.log.map(copyEntry);
+    n.logMine = false;
+    n.spareLog = null;
     n.adopt = r.inflight !== null ? r.inflight.map(copyEntry) : null;
     n.flags = (r.stale ? STALE : 0) | (r.cancelled ? CANCELLED : 0);
     if (r.children !== null) n.children = new Map(r.children);

@@ -328,11 +328,12 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   n.run = null;
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
-  // the log replaced is the node's alone (nobody else took it): the run after next writes into it
-  n.spareLog = n.logMine ? n.log : null;
+  // the log replaced is the node's alone (nobody else took it): the run after next of a node that
+  // keeps re-running writes into it (see startRun; a node that ran once or twice keeps no spare)
+  n.commits++;
+  n.spareLog = n.logMine && n.commits > 2 ? n.log : null;
   n.log = log;
   n.logMine = !run.shared;
-  n.commits++;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;

@@ -8,7 +8,7 @@ import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
 import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
-import { Kind, SpinNode } from "./kernel/node.js";
+import { installLog, Kind, SpinNode } from "./kernel/node.js";
 import { registerLive, watchHandle } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
@@ -80,7 +80,7 @@ export function resolveNode(
     n.status = inh.status;
     n.result = inh.result;
     n.version = inh.version;
-    n.log = inh.log;
+    installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
     n.flags = (inh.flags & ~(QUEUED | CHECKING)) | STALE;
     if (inh.children !== null) n.children = new Map(inh.children);

@@ -1,5 +1,11 @@
 /** Test helpers: a controllable promise and a one-shot source that counts how often it is waited on. */
-import { type Context, type OnceSource, WAIT, type Waiter } from "spindel";
+import { type Context, createContext, type OnceSource, WAIT, type Waiter } from "spindel";
+
+/** The two kinds of context every kernel law must hold in, for `describe.each`: a root and a fork. */
+export const rootAndFork: [string, () => Context][] = [
+  ["root", () => createContext()],
+  ["fork", () => createContext().fork()],
+];
 
 /** A promise with its resolve/reject exposed. */
 export interface Gate<T> {

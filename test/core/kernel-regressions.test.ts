@@ -1,11 +1,9 @@
 /** Regressions of issue 9 (each failed before its fix), plus `ctx.read` and `$.onCleanup`. */
-import { batch, type Context, createContext, deferred, signal, spin } from "spindel";
+import { batch, createContext, deferred, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
+import { rootAndFork } from "./helpers.js";
 
-const contexts: [string, () => Context][] = [
-  ["root", () => createContext()],
-  ["fork", () => createContext().fork()],
-];
+const contexts = rootAndFork;
 
 describe.each(contexts)("in a %s context", (_label, make) => {
   test("stopping an observation cancels a re-run already queued", () => {

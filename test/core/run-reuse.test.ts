@@ -5,13 +5,11 @@
  * and grow, and (as a property) values against a model over random writes.
  */
 import fc from "fast-check";
-import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
+import { createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
+import { gate, rootAndFork } from "./helpers.js";
 
-const contexts: [string, () => Context][] = [
-  ["root", () => createContext()],
-  ["fork", () => createContext().fork()],
-];
+const contexts = rootAndFork;
 
 describe.each(contexts)("in a %s context", (_label, make) => {
   test("a re-run that changes which signals it reads keeps exactly the right subscriptions", () => {
@@ -109,19 +107,16 @@ test("a fork's node that shares its parent's log is not overwritten by the paren
 test("a fork made while its parent's spin is in flight adopts that run and gets its own answer", async () => {
   const root = createContext();
   const s = signal(1);
-  let release!: () => void;
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
+  const open = gate();
   const t = spin(async ($) => {
     const v = $.track(s);
-    await $.await(gate);
+    await $.await(open.promise);
     return v * 10;
   });
   const pending = root.value(t);
   const fork = root.fork();
   const inFork = fork.value(t);
-  release();
+  open.resolve();
   expect(await pending).toBe(10);
   expect(await inFork).toBe(10);
   for (let v = 2; v < 6; v++) {

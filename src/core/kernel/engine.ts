@@ -13,8 +13,10 @@ import {
   DETACHED,
   DIRTY,
   type Entry,
+  installLog,
   isReady,
   Kind,
+  SPARE_AFTER_COMMITS,
   type SpinNode,
   STALE,
   whenReady,
@@ -217,9 +219,7 @@ export function failNode(n: SpinNode, error: unknown): void {
   n.run = null;
   if (run !== null) {
     prune(n, n.log, run.log);
-    n.log = run.log;
-    n.logMine = false;
-    n.spareLog = null;
+    installLog(n, run.log, false); // a killed run's log is not reused
     releaseChildren(run.kill(CANCEL_REASON, 0));
     runCleanups(n, run);
   }
@@ -297,8 +297,8 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   } else {
     finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
-    // may reuse it (a spin that ran once or twice does not hold on to a run object)
-    if (n.commits > 2 && n.run === null && n.logMine && n.log === run.log && run.reusable) {
+    // may reuse it
+    if (n.commits > SPARE_AFTER_COMMITS && n.run === null && n.logMine && n.log === run.log && run.reusable) {
       run.release();
       n.spare = run;
     }
@@ -328,12 +328,8 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   n.run = null;
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
-  // the log replaced is the node's alone (nobody else took it): the run after next of a node that
-  // keeps re-running writes into it (see startRun; a node that ran once or twice keeps no spare)
   n.commits++;
-  n.spareLog = n.logMine && n.commits > 2 ? n.log : null;
-  n.log = log;
-  n.logMine = !run.shared;
+  installLog(n, log, !run.shared);
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
@@ -427,9 +423,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
   n.run = null;
   if (run !== null) {
     prune(n, n.log, run.log);
-    n.log = run.log;
-    n.logMine = false;
-    n.spareLog = null;
+    installLog(n, run.log, false); // a killed run's log is not reused
   }
   n.flags = (n.flags | CANCELLED) & ~(STALE | CHECKING);
   n.adopt = null;

@@ -106,7 +106,7 @@ export class SpinNode {
   adopt: Entry[] | null = null;
   /** The last run object, kept for the next run when it finished synchronously (see `Run.reset`). */
   spare: Run | null = null;
-  /** A log array this node wrote and nothing references any more: the next run writes into it. */
+  /** A log array this node wrote and nothing references any more: the next run writes into it (see {@link installLog}). */
   spareLog: Entry[] | null = null;
   /** Whether `log` is this node's alone (written by its own run, not shared with a fork): it may become `spareLog`. */
   logMine = false;
@@ -139,6 +139,23 @@ export class SpinNode {
   get label(): string {
     return this.name ?? this.id;
   }
+}
+
+/**
+ * Commits after which a node counts as re-running and keeps spares for its next run (its last run
+ * object and the log its last commit replaced): a spin that runs once or twice holds neither.
+ */
+export const SPARE_AFTER_COMMITS = 2;
+
+/**
+ * Install `log` as the node's committed log. `mine`: written by the node's own run and referenced
+ * nowhere else, so that it may later be written into again. The log it replaces becomes the
+ * node's spare when both are the node's alone and the node keeps re-running.
+ */
+export function installLog(n: SpinNode, log: Entry[], mine: boolean): void {
+  n.spareLog = mine && n.logMine && n.commits > SPARE_AFTER_COMMITS ? n.log : null;
+  n.log = log;
+  n.logMine = mine;
 }
 
 /** Settled with a result, nothing in flight, nothing pending. */

@@ -175,13 +175,13 @@ export class Run implements SpinScope {
   /** The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one. */
   private slot(i: number, kind: Kind, id: string): Entry {
     const buf = this.buf;
-    const e = i < buf.length ? (buf[i] as LogEntry) : undefined;
-    if (e === undefined) {
+    if (i >= buf.length) {
+      // past the recycled entries (the run writes its ordinals in order: `i` is the length)
       const fresh = entry(kind, id);
-      if (i < buf.length) buf[i] = fresh;
-      else buf.push(fresh);
+      buf.push(fresh);
       return fresh;
     }
+    const e = buf[i] as LogEntry;
     e.kind = kind;
     e.id = id;
     e.version = 0;
@@ -227,7 +227,6 @@ export class Run implements SpinScope {
       if (last.settled && last.undo === null) last.consumed = true;
     }
     const i = this.i++;
-    if (kind === Kind.Once || kind === Kind.Set) this.once = true;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
       if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
@@ -341,6 +340,7 @@ export class Run implements SpinScope {
   set<T>(source: Signal<T>, value: T): void {
     if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
+    this.once = true;
     const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
     e.settled = true;
@@ -377,6 +377,7 @@ export class Run implements SpinScope {
     } catch (err) {
       return Promise.reject(err);
     }
+    this.once = true;
     const e = this.slot(i, Kind.Once, "");
     const r = this.replaying(i);
     if (r !== null) {

@@ -143,15 +143,10 @@ export class Run implements SpinScope {
     this.once = false;
     this.seen = null;
     this.ordinal = 0;
-    this.dead = null;
-    this.parks = null;
-    this.busy = false;
-    this.onSettled = null;
-    this.ac = null;
+    // dead, parks, ac: null, or the run would not be reusable; busy, onSettled, cleanups, outer:
+    // cleared when the synchronous run finished and committed
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
-    this.cleanups = null;
-    this.outer = null;
     this.replay = replay;
     this.replayUntil = p;
   }
@@ -214,18 +209,17 @@ export class Run implements SpinScope {
     if (this.ac !== null && !this.ac.signal.aborted) this.ac.abort(reason);
   }
 
-  /** Every effect starts here: refuse if dead, mark the previous effect consumed, take an ordinal. */
+  /**
+   * Every effect starts here: refuse if dead, mark the hand-offs the body has seen consumed, take
+   * an ordinal. (Other entries are marked consumed at commit, in runs that need the marks: only a
+   * hand-off's mark is read before that, when a killed run undoes what its body never saw.)
+   */
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.dead;
     const seen = this.seen;
     if (seen !== null && seen.length > 0) {
       for (const e of seen) e.consumed = true;
       seen.length = 0;
-    }
-    if (this.i > 0) {
-      const last = this.buf[this.i - 1]!;
-      // hand-offs (with an undo) are consumed through `seen` above, not here (see settle)
-      if (last.settled && last.undo === null) last.consumed = true;
     }
     const i = this.i++;
     if (this.replay !== null && i < this.replayUntil) {

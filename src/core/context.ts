@@ -37,17 +37,13 @@ import {
   DIRTY,
   type Entry,
   Kind,
-  ON_HANDLE,
   QUEUED,
   SpinNode,
   STALE,
   type Subscriber,
-  UNWATCHED,
-  WATCH_PENDING,
-  WATCHED,
 } from "./kernel/node.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
-import { quiescent, releaseNode, sweepOrphans, watchSignal, watchSoon } from "./reaping.js";
+import { quiescent, sweepOrphans, watchHandle, watchSignal } from "./reaping.js";
 import { Signal } from "./signal.js";
 import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
@@ -372,7 +368,7 @@ export class Context {
         s.deps,
         s.name,
       );
-      n.flags = DETACHED | ON_HANDLE;
+      n.flags = DETACHED;
       s._ctx = this;
       s._node = n;
     } else n = this._nodeFor(s);
@@ -401,16 +397,8 @@ export class Context {
     // unsubscribed while detached: it may have missed a change since it was last verified
     if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= STALE;
     this.nodes.set(n.id, n);
-    for (const e of n.log) {
-      // a source node released from the map lives on its handle: it is needed again (its
-      // handle is watched when next tracked through it, see `_trackSpin`)
-      const r = e.kind === Kind.Spin ? (e.ref as SpinNode | null) : null;
-      if (r !== null && r.ctx === this && (r.flags & DETACHED) !== 0 && (r.flags & ON_HANDLE) !== 0)
-        this.attach(r, undefined);
-      resubscribe(this, e.kind, e.id, n);
-    }
-    if (s !== undefined) watchSoon(n, s);
-    else if ((n.flags & (ON_HANDLE | WATCHED | WATCH_PENDING)) === ON_HANDLE) n.flags |= UNWATCHED;
+    for (const e of n.log) resubscribe(this, e.kind, e.id, n);
+    if (s !== undefined) watchHandle(s, this.weak, n.id);
   }
 
   /**
@@ -454,10 +442,8 @@ export class Context {
           m.pinned = null;
         }
       }
-      if (m.eager || (m.observers !== null && m.observers.size > 0)) return;
-      // the last observer left: the spin's cleanups run now, and a root lets the node go with its handle
-      if (m.cleanups !== null) runCleanups(m);
-      if (m.ctx === this && this.parent === null) releaseNode(this, m);
+      // the last observer left: the spin's cleanups run now
+      if (m.cleanups !== null && !m.eager && (m.observers === null || m.observers.size === 0)) runCleanups(m);
     };
     // an observation started by a body belongs to that run: it stops with it
     if (owner !== null) owner.onCleanup(stop);
@@ -743,7 +729,6 @@ export class Context {
   _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode {
     const n = this._nodeFor(s);
     if ((n.flags & DETACHED) !== 0) this.attach(n, s);
-    else if ((n.flags & UNWATCHED) !== 0) watchSoon(n, s);
     if (n.ctx === this) (n.observers ??= new Set()).add(observer);
     else addExt((this.extSpin ??= new Map()), s.id, observer);
     return n;
@@ -757,18 +742,8 @@ export class Context {
       else this.extSig?.get(id)?.delete(observer);
     } else {
       const n = this.nodes.get(id);
-      if (n !== undefined) {
-        const obs = n.observers;
-        // the last observer left: released with it, unless that was a one-off read's detached
-        // node (its sources stay attached, as they were before the read)
-        if (
-          obs?.delete(observer) &&
-          obs.size === 0 &&
-          this.parent === null &&
-          (observer.flags & DETACHED) === 0
-        )
-          releaseNode(this, n);
-      } else this.extSpin?.get(id)?.delete(observer);
+      if (n !== undefined) n.observers?.delete(observer);
+      else this.extSpin?.get(id)?.delete(observer);
     }
   }
 

@@ -7,18 +7,9 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
-import {
-  CHECKING,
-  DETACHED,
-  ON_HANDLE,
-  QUEUED,
-  STALE,
-  UNWATCHED,
-  WATCH_PENDING,
-  WATCHED,
-} from "./kernel/flags.js";
+import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
 import { installLog, Kind, SpinNode } from "./kernel/node.js";
-import { registerLive, watchHandle, watchSoon } from "./reaping.js";
+import { registerLive, watchHandle } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
 /**
@@ -91,7 +82,7 @@ export function resolveNode(
     n.version = inh.version;
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
-    n.flags = (inh.flags & ~(QUEUED | CHECKING | ON_HANDLE | WATCHED | WATCH_PENDING | UNWATCHED)) | STALE;
+    n.flags = (inh.flags & ~(QUEUED | CHECKING)) | STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {
       n.adopt = inh.run.log.slice();
@@ -110,15 +101,8 @@ export function resolveNode(
     if (ctx.parent === null && h._ctx === null) {
       h._ctx = ctx;
       h._node = n;
-      // the handle finds its node without the map: the root may release it once unneeded, and
-      // watches the handle only if the node is still in the map at the end of the job
-      if (!h.keyed) n.flags |= ON_HANDLE;
     }
-    if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
-    else {
-      watchHandle(h, ctx.weak, id);
-      n.flags |= WATCHED;
-    }
+    watchHandle(h, ctx.weak, id);
   }
   return n;
 }

@@ -9,8 +9,7 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { prune } from "./kernel/engine.js";
-import { CHECKING, DETACHED, ON_HANDLE, UNWATCHED, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
-import type { Entry, SpinNode } from "./kernel/node.js";
+import type { SpinNode } from "./kernel/node.js";
 
 interface Held {
   readonly ctx: WeakRef<Context>;
@@ -31,45 +30,6 @@ const registry = new FinalizationRegistry<Held>((held) => {
  */
 export function watchHandle(handle: object, ctx: WeakRef<Context>, id: string): void {
   registry.register(handle, { ctx, id, signal: false });
-}
-
-/** Root nodes attached in the current job whose handles are not watched yet (see {@link watchSoon}). */
-const pendingNodes: SpinNode[] = [];
-/** The handles of {@link pendingNodes}, at the same index (held until the flush). */
-const pendingHandles: object[] = [];
-let flushQueued = false;
-
-/**
- * Watch the handle of root node `n` at the end of the current job if the node is still in its
- * context's map then. A node created and released within one job (observed and stopped, a graph
- * built and dropped) lives on its handle only and needs no watch: a finalization registration
- * costs far more than the node (the handle then outlives the young generation).
- * @internal
- */
-export function watchSoon(n: SpinNode, handle: object): void {
-  if ((n.flags & (WATCHED | WATCH_PENDING)) !== 0) return;
-  n.flags = (n.flags | WATCH_PENDING) & ~UNWATCHED;
-  pendingNodes.push(n);
-  pendingHandles.push(handle);
-  if (pendingNodes.length >= 1024) flushWatches();
-  else if (!flushQueued) {
-    flushQueued = true;
-    queueMicrotask(flushWatches);
-  }
-}
-
-function flushWatches(): void {
-  flushQueued = false;
-  for (let i = 0; i < pendingNodes.length; i++) {
-    const n = pendingNodes[i]!;
-    n.flags &= ~WATCH_PENDING;
-    // released meanwhile: it lives on its handle; attached again by its handle, it is queued again
-    if ((n.flags & (DETACHED | WATCHED)) !== 0) continue;
-    n.flags |= WATCHED;
-    watchHandle(pendingHandles[i]!, (n.ctx as Context).weak, n.id);
-  }
-  pendingNodes.length = 0;
-  pendingHandles.length = 0;
 }
 
 /**
@@ -137,31 +97,4 @@ export function registerLive(ctx: Context): void {
   ctx.liveRegistered = true;
   const me = ctx.weak;
   for (let a = ctx.parent; a !== null; a = a.parent) (a.liveForks ??= new Set()).add(me);
-}
-
-const NO_LOG: readonly Entry[] = [];
-
-/**
- * A root's node that nothing in its context needs any more (no observer node, no subscriber,
- * nothing running or waiting, no nested spins, no fork that owns nodes) leaves the node map and
- * its sources' observer sets and lives on its handle only, as a one-off read's node does
- * ({@link DETACHED}): it goes with its handle. Without this, a dropped graph was kept one
- * finalization callback per layer (each node's body holds the handles it reads, and the map held
- * the node). Its sources are released in turn when it was their last observer. The next track,
- * observe or fork of the handle attaches it again.
- * @internal
- */
-export function releaseNode(ctx: Context, n: SpinNode): void {
-  if (
-    (n.flags & (ON_HANDLE | DETACHED | CHECKING)) !== ON_HANDLE ||
-    n.children !== null ||
-    !quiescent(n) ||
-    (ctx.liveForks !== null && ctx.liveForks.size > 0) ||
-    ctx.nodes.get(n.id) !== n
-  )
-    return;
-  ctx.nodes.delete(n.id);
-  G.epoch++;
-  prune(n, n.log, NO_LOG); // still attached here: its sources it was the last observer of go too
-  n.flags |= DETACHED;
 }

@@ -20,17 +20,3 @@ export const DIRTY = 16;
  * every read. Tracking, observing or forking attaches it.
  */
 export const DETACHED = 32;
-/**
- * The node is its handle's own slot (`handle._node`) in a root context: found from the handle
- * without the node map, so the root may release it from the map once nothing needs it.
- */
-export const ON_HANDLE = 64;
-/** The node's handle is registered for reaping in the node's context (registered once). */
-export const WATCHED = 128;
-/** The node's handle waits in the end-of-job watch list (see `watchSoon`). */
-export const WATCH_PENDING = 256;
-/**
- * A root's node attached again without its handle at hand (a released source of a node being
- * attached): its handle is watched when it is next tracked through it.
- */
-export const UNWATCHED = 512;

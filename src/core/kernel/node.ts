@@ -42,18 +42,7 @@ export interface Entry {
   ref: object | null;
 }
 
-export {
-  CANCELLED,
-  CHECKING,
-  DETACHED,
-  DIRTY,
-  ON_HANDLE,
-  QUEUED,
-  STALE,
-  UNWATCHED,
-  WATCH_PENDING,
-  WATCHED,
-} from "./flags.js";
+export { CANCELLED, CHECKING, DETACHED, DIRTY, QUEUED, STALE } from "./flags.js";
 
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {

@@ -20,7 +20,6 @@ import {
   Kind,
   type LogEntry,
   type SpinNode,
-  UNWATCHED,
   whenReady,
 } from "./node.js";
 import { SpinHandle } from "./spin-handle.js";
@@ -273,8 +272,7 @@ export class Run implements SpinScope {
         prev.kind === Kind.Spin &&
         (node.flags & DETACHED) === 0 &&
         (prev.ref as SpinNode).ctx === node.ctx &&
-        // a node attached again without its handle takes the slow path, which watches the handle
-        ((prev.ref as SpinNode).flags & (DETACHED | UNWATCHED)) === 0
+        ((prev.ref as SpinNode).flags & DETACHED) === 0
       ) {
         child = prev.ref as SpinNode;
         this.same++;

@@ -142,10 +142,15 @@ export class Run implements SpinScope {
     this.once = false;
     this.seen = null;
     this.ordinal = 0;
-    // dead, parks, ac: null, or the run would not be reusable; busy, onSettled, cleanups, outer:
-    // cleared when the synchronous run finished and committed
+    this.dead = null;
+    this.parks = null;
+    this.busy = false;
+    this.onSettled = null;
+    this.ac = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
+    this.cleanups = null;
+    this.outer = null;
     this.replay = replay;
     this.replayUntil = p;
   }

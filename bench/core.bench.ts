@@ -59,14 +59,11 @@ function spindelFw(ctx: ReturnType<typeof createContext>, name: string): Fw {
   return {
     name,
     signal: (v) => signal(v),
-    computed: (fn) =>
-      spin(($) =>
-        fn(((x: unknown) => (x instanceof Signal ? $.track(x) : $.track(x as Spin<unknown>))) as Get),
-      ),
+    computed: (fn) => spin(($) => fn(((x: unknown) => $.track(x as Signal<unknown>)) as Get)),
     effect: (fn) =>
       ctx.observe(
         spin(($) => {
-          fn(((x: unknown) => (x instanceof Signal ? $.track(x) : $.track(x as Spin<unknown>))) as Get);
+          fn(((x: unknown) => $.track(x as Signal<unknown>)) as Get);
           return 0;
         }),
         () => {},

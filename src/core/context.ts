@@ -42,6 +42,7 @@ import {
   STALE,
   type Subscriber,
 } from "./kernel/node.js";
+import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import { quiescent, sweepOrphans, watchHandle, watchSignal } from "./reaping.js";
 import { Signal } from "./signal.js";
@@ -104,9 +105,9 @@ export class Context {
   /** @internal spin nodes owned by this context */
   readonly nodes = new Map<string, SpinNode>();
   /** @internal fork only: observers of inherited signal cells */
-  extSig: Map<string, Set<SpinNode>> | null = null;
+  extSig: Map<string, Observers> | null = null;
   /** @internal fork only: observers of inherited spin nodes */
-  extSpin: Map<string, Set<SpinNode>> | null = null;
+  extSpin: Map<string, Observers> | null = null;
   /** @internal fork only: bumped when a shadow cell is created (for `toPreact` views) */
   private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
@@ -676,8 +677,9 @@ export class Context {
   }
 
   /** @internal a cell changed: mark its observers stale and drain */
-  _notify(obs: Set<SpinNode>): void {
-    for (const o of obs) markStale(o);
+  _notify(obs: Observers): void {
+    const items = obs.list();
+    for (let i = 0; i < items.length; i++) markStale(items[i]!);
     this._drainSoon();
   }
 
@@ -718,7 +720,7 @@ export class Context {
     else cell = this.cells.get(sig.id);
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
-      (cell.observers ??= new Set()).add(observer);
+      (cell.observers ??= new Observers()).add(observer);
       return cell;
     }
     addExt((this.extSig ??= new Map()), sig.id, observer);
@@ -729,7 +731,7 @@ export class Context {
   _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode {
     const n = this._nodeFor(s);
     if ((n.flags & DETACHED) !== 0) this.attach(n, s);
-    if (n.ctx === this) (n.observers ??= new Set()).add(observer);
+    if (n.ctx === this) (n.observers ??= new Observers()).add(observer);
     else addExt((this.extSpin ??= new Map()), s.id, observer);
     return n;
   }

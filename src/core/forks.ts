@@ -9,6 +9,7 @@ import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
 import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
 import { installLog, Kind, SpinNode } from "./kernel/node.js";
+import { Observers } from "./kernel/observers.js";
 import { registerLive, watchHandle } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
@@ -120,11 +121,11 @@ function hasAncestor(ctx: Context, c: Context): boolean {
 export function resubscribe(ctx: Context, kind: Kind, id: string, observer: SpinNode): void {
   if (kind === Kind.Signal) {
     const cell = ctx.cells.get(id);
-    if (cell !== undefined) (cell.observers ??= new Set()).add(observer);
+    if (cell !== undefined) (cell.observers ??= new Observers()).add(observer);
     else if (ctx.parent !== null) addExt((ctx.extSig ??= new Map()), id, observer);
   } else if (kind === Kind.Spin) {
     const n = ctx.nodes.get(id);
-    if (n !== undefined) (n.observers ??= new Set()).add(observer);
+    if (n !== undefined) (n.observers ??= new Observers()).add(observer);
     else if (ctx.parent !== null) addExt((ctx.extSpin ??= new Map()), id, observer);
   }
 }
@@ -177,8 +178,8 @@ export function invalidateInherited(ctx: Context, sigId: string): void {
  * Add `n` to the observers of source `id` in a fork's map of observers of inherited sources.
  * @internal
  */
-export function addExt(map: Map<string, Set<SpinNode>>, id: string, n: SpinNode): void {
+export function addExt(map: Map<string, Observers>, id: string, n: SpinNode): void {
   let set = map.get(id);
-  if (set === undefined) map.set(id, (set = new Set()));
+  if (set === undefined) map.set(id, (set = new Observers()));
   set.add(n);
 }

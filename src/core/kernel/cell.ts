@@ -6,8 +6,9 @@
  * @module
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
+import { SIGNAL_SOURCE, SOURCE_KIND } from "./brand.js";
 import { SpindelError } from "./errors.js";
-import type { SpinNode } from "./node.js";
+import type { Observers } from "./observers.js";
 
 const valueDesc = Object.getOwnPropertyDescriptor(PreactSignal.prototype, "value")!;
 /** @internal preact's own `value` getter and setter, called directly (a handle overrides `value`). */
@@ -29,7 +30,7 @@ export class Cell<T = unknown> extends PreactSignal<T> {
   /** @internal Version before the write that carried `deltas`. */
   deltasBase = 0;
   /** @internal Spin nodes of the owning context that track this cell. */
-  observers: Set<SpinNode> | null = null;
+  observers: Observers | null = null;
 
   /** @param value initial value */
   constructor(value: T) {
@@ -82,3 +83,5 @@ export abstract class SignalHandle<T> extends Cell<T> {
   /** Stable address of this signal. */
   abstract readonly id: string;
 }
+
+(SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SIGNAL_SOURCE;

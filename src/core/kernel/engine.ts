@@ -295,7 +295,10 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       },
     );
   } else {
-    finish(run, true, out);
+    // synchronous body: nothing pending, nothing unwinding
+    if (run.parks === null && run.onSettled === null && !run.busy) {
+      if (run.dead === null && n.run === run) commit(n, run, true, out);
+    } else finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
     if (n.commits > SPARE_AFTER_COMMITS && n.run === null && n.logMine && n.log === run.log && run.reusable) {
@@ -406,7 +409,13 @@ export function markStale(start: SpinNode): void {
     n.flags |= STALE;
     if (n.run !== null || n.waiters !== null || n.eager) n.ctx._schedule(n);
     const obs = n.observers;
-    if (obs !== null) for (const o of obs) if ((o.flags & STALE) === 0) stack.push(o);
+    if (obs !== null) {
+      const items = obs.list();
+      for (let i = 0; i < items.length; i++) {
+        const o = items[i]!;
+        if ((o.flags & STALE) === 0) stack.push(o);
+      }
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Spin, SpinBody } from "../spin.js";
 import { CHECKING, STALE } from "./flags.js";
 import type { KernelHost } from "./host.js";
+import type { Observers } from "./observers.js";
 import type { Run } from "./run.js";
 
 /** Effect kinds recorded in a run's log. */
@@ -72,7 +73,7 @@ export class SpinNode {
   /** The run in flight, if any. */
   run: Run | null = null;
   /** Nodes of the same context that depend on this one. */
-  observers: Set<SpinNode> | null = null;
+  observers: Observers | null = null;
   /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
   subs: Subscriber[] | null = null;
   /** The spin's handle while `subs` is not null: an observed spin is not collected (see reaping). */

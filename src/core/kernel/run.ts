@@ -7,6 +7,7 @@ import type { Context } from "../context.js";
 import type { Signal } from "../signal.js";
 import type { Awaitable, Interval, Spin, SpinBody, SpinOptions, SpinScope } from "../spin.js";
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
+import { SIGNAL_SOURCE, SPIN_SOURCE, sourceKind } from "./brand.js";
 import { type Cell, cellPeek, SignalHandle } from "./cell.js";
 import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
 import { G } from "./globals.js";
@@ -238,7 +239,9 @@ export class Run implements SpinScope {
   }
 
   track<T>(source: Signal<T> | Spin<T>): T {
-    if (source instanceof SignalHandle) {
+    const kind = sourceKind(source);
+    if (kind === SIGNAL_SOURCE) {
+      const sig = source as Signal<T>;
       const i = this.enter(Kind.Signal);
       const e = this.slot(i, Kind.Signal, source.id);
       // the same read as the last run's at this ordinal: that run's subscription stands, and so
@@ -257,14 +260,15 @@ export class Run implements SpinScope {
       ) {
         cell = prev.ref as Cell;
         this.same++;
-      } else cell = this.ctx._trackSignal(source, node);
+      } else cell = this.ctx._trackSignal(sig, node);
       e.version = cell.version;
       e.value = cellPeek(cell);
       e.ref = cell;
       e.settled = true;
       return e.value as T;
     }
-    if (source instanceof SpinHandle) {
+    if (kind === SPIN_SOURCE) {
+      const sp = source as Spin<T>;
       const i = this.enter(Kind.Spin);
       const e = this.slot(i, Kind.Spin, source.id);
       const node = this.node;
@@ -281,7 +285,7 @@ export class Run implements SpinScope {
       ) {
         child = prev.ref as SpinNode;
         this.same++;
-      } else child = this.ctx._trackSpin(source, node);
+      } else child = this.ctx._trackSpin(sp, node);
       e.ref = child;
       this.refresh(child);
       if (!isReady(child)) {

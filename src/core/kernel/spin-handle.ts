@@ -3,9 +3,12 @@
  * options and `then` belong to the surface.
  * @module
  */
+import { SOURCE_KIND, SPIN_SOURCE } from "./brand.js";
 
 /** Base of every spin handle: `$.track`/`$.await` tell a spin from other arguments by it. */
 export abstract class SpinHandle {
   /** Stable address of the spin. */
   abstract readonly id: string;
 }
+
+(SpinHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SPIN_SOURCE;

@@ -10,6 +10,7 @@ import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
 import { CANCELLED, STALE } from "../kernel/flags.js";
 import { type Entry, installLog, Kind, SpinNode } from "../kernel/node.js";
+import { Observers } from "../kernel/observers.js";
 import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
 import type { Signal } from "../signal.js";
 import type { Spin, SpinBody } from "../spin.js";
@@ -182,10 +183,10 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
     for (const e of n.log) {
       if (e.kind === Kind.Signal) {
         const cell = ctx.cells.get(e.id);
-        if (cell !== undefined) (cell.observers ??= new Set()).add(n);
+        if (cell !== undefined) (cell.observers ??= new Observers()).add(n);
       } else if (e.kind === Kind.Spin) {
         const c = ctx.nodes.get(e.id);
-        if (c !== undefined) (c.observers ??= new Set()).add(n);
+        if (c !== undefined) (c.observers ??= new Observers()).add(n);
       }
       maxVersion = Math.max(maxVersion, e.version);
     }

@@ -16,6 +16,7 @@ import {
   installLog,
   isReady,
   Kind,
+  QUEUED,
   SPARE_AFTER_COMMITS,
   type SpinNode,
   STALE,
@@ -121,7 +122,7 @@ export function refresh(n: SpinNode): void {
   if (p === WAITING) return;
   if (p < 0) {
     if ((n.flags & (STALE | CHECKING)) === 0) n.checkedAt = epoch;
-    flushReady(n);
+    if (n.waiters !== null || n.subs !== null) flushReady(n);
     return;
   }
   if ((flags & CANCELLED) !== 0) {
@@ -363,7 +364,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     return;
   }
   n.checkedAt = run.epoch;
-  flushReady(n);
+  if (n.waiters !== null || n.subs !== null) flushReady(n);
 }
 
 /** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */
@@ -407,7 +408,8 @@ export function markStale(start: SpinNode): void {
     const n = stack.pop()!;
     if ((n.flags & STALE) !== 0) continue;
     n.flags |= STALE;
-    if (n.run !== null || n.waiters !== null || n.eager) n.ctx._schedule(n);
+    if ((n.flags & QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
+      n.ctx._schedule(n);
     const obs = n.observers;
     if (obs !== null) {
       const items = obs.list();

@@ -195,6 +195,26 @@ export class Run implements SpinScope {
     return e;
   }
 
+  /**
+   * Like {@link slot}, for an entry the caller settles at once: a recycled entry keeps its
+   * version, value, settled flag and ref for the caller to overwrite.
+   */
+  private slotSettled(i: number, kind: Kind, id: string): Entry {
+    const buf = this.buf;
+    if (i >= buf.length) {
+      const fresh = entry(kind, id);
+      buf.push(fresh);
+      return fresh;
+    }
+    const e = buf[i] as LogEntry;
+    e.kind = kind;
+    e.id = id;
+    e.ok = true;
+    e.consumed = false;
+    e.undo = null;
+    return e;
+  }
+
   /** The context this run executes in. */
   get context(): Context {
     return this.ctx as Context; // the runtime's hosts are its contexts
@@ -243,7 +263,6 @@ export class Run implements SpinScope {
     if (kind === SIGNAL_SOURCE) {
       const sig = source as Signal<T>;
       const i = this.enter(Kind.Signal);
-      const e = this.slot(i, Kind.Signal, source.id);
       // the same read as the last run's at this ordinal: that run's subscription stands, and so
       // does the cell it read while no fork created a cell of its own since (a root's never
       // changes while tracked): skip the lookup and the set insert
@@ -261,6 +280,8 @@ export class Run implements SpinScope {
         cell = prev.ref as Cell;
         this.same++;
       } else cell = this.ctx._trackSignal(sig, node);
+      // nothing below throws: every field slot() would clear is written here
+      const e = this.slotSettled(i, Kind.Signal, source.id);
       e.version = cell.version;
       e.value = cellPeek(cell);
       e.ref = cell;

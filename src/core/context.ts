@@ -17,10 +17,10 @@ import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "
 import { addExt, findNode, invalidateInherited, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
+import { Drain } from "./kernel/drain.js";
 import {
   abortNode,
   cancelNode,
-  failNode,
   flushReady,
   isReady,
   markStale,
@@ -37,7 +37,6 @@ import {
   DIRTY,
   type Entry,
   Kind,
-  QUEUED,
   SpinNode,
   STALE,
   type Subscriber,
@@ -85,8 +84,6 @@ export interface PrimitiveState {
   dispose?(): void;
 }
 
-const MAX_RERUNS = 1000;
-let drainGeneration = 0;
 const DEFAULT_NAME = "default";
 let creatingDefault = false;
 
@@ -112,10 +109,8 @@ export class Context {
   private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
   readonly states = new Map<object, PrimitiveState>();
-  private queue: (SpinNode | null)[] = [];
-  private qi = 0;
-  private qn = 0;
-  private draining = false;
+  /** The drain queue (created on the first scheduled node). */
+  private drain: Drain | null = null;
   private busyCount = 0;
   private settleWaiters: (() => void)[] | null = null;
   private disposedFlag = false;
@@ -491,7 +486,7 @@ export class Context {
   }
 
   private idle(): boolean {
-    return this.busyCount === 0 && !this.draining && this.qi >= this.qn;
+    return this.busyCount === 0 && (this.drain === null || this.drain.idle);
   }
 
   // ---------------------------------------------------------------- fork, time, dispose
@@ -548,9 +543,10 @@ export class Context {
     for (const n of this.nodes.values()) abortNode(n, err);
     if (this.transients !== null) for (const n of [...this.transients]) abortNode(n, err);
     for (const st of this.states.values()) st.dispose?.();
-    this.queue.length = 0;
-    this.qi = 0;
-    this.qn = 0;
+    if (this.drain !== null) {
+      this.drain.closed = true;
+      this.drain.clear();
+    }
     const ws = this.settleWaiters;
     this.settleWaiters = null;
     if (ws !== null) for (const w of ws) w();
@@ -576,59 +572,20 @@ export class Context {
 
   /** @internal */
   _schedule(n: SpinNode): void {
-    if ((n.flags & QUEUED) !== 0) return;
-    n.flags |= QUEUED;
-    this.queue[this.qn++] = n;
+    (this.drain ??= new Drain()).schedule(n);
   }
 
   /** @internal run the drain now unless already draining or inside a batch */
   _drainSoon(): void {
-    if (this.draining) return;
+    const drain = this.drain;
+    if (drain === null || drain.running) return;
     if (G.batchDepth > 0 || G.run !== null) {
       // inside a batch, or a body running synchronously: drain when it ends
       G.pendingDrain.add(this);
       return;
     }
-    if (this.qi >= this.qn) return;
-    this.draining = true;
-    const gen = ++drainGeneration;
-    try {
-      const q = this.queue;
-      while (this.qi < this.qn) {
-        const n = q[this.qi]!;
-        q[this.qi++] = null;
-        n.flags &= ~QUEUED;
-        if (n.drainGen !== gen) {
-          n.drainGen = gen;
-          n.drainHits = 0;
-        }
-        // nobody needs it (the last observer left after it was queued, or a lazily read body
-        // invalidated itself): it stays lazily stale; a run in flight finishes and is re-checked
-        // on the next read
-        if (n.waiters === null && !n.eager && n.holds <= 0) continue;
-        if (++n.drainHits > MAX_RERUNS) {
-          // a self-invalidating spin: its result is the cycle error (a law, not an endless loop)
-          failNode(
-            n,
-            new SpindelError(
-              "ERR_CYCLE",
-              `spin ${n.label} re-ran ${MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
-              { spins: [n.label] },
-            ),
-          );
-          continue;
-        }
-        if (!this.disposedFlag) refresh(n);
-      }
-    } finally {
-      for (let i = this.qi; i < this.qn; i++) {
-        this.queue[i]!.flags &= ~QUEUED;
-        this.queue[i] = null;
-      }
-      this.qi = 0;
-      this.qn = 0;
-      this.draining = false;
-    }
+    if (!drain.pending) return;
+    drain.run();
     this._maybeSettle();
   }
 

@@ -3,10 +3,13 @@
  * compact causal context (a version vector plus the dots beyond it), and the dot-store join of
  * delta-state CRDTs: a dot survives if both sides have it, or one side has it and the other has
  * not seen it. A remove is therefore exact: it drops precisely the dots its replica observed.
+ * {@link DotStore} is that state with its operations, deltas and codec: the one implementation
+ * ORMap and ORSet (an ORMap whose values are all `true`) are thin faces of.
  * @module
  */
 import { decodeCheck } from "./errors.js";
-import type { PMap } from "./pmap.js";
+import { PMap } from "./pmap.js";
+import { canonicalKey } from "./util.js";
 
 /** One write: the `n`-th event of actor `a`, carrying `v`. */
 export interface Dot<V> {
@@ -190,72 +193,218 @@ function compact(vv: Map<string, number>, cloud: Map<string, Set<number>>): Caus
 }
 
 /** Entries keyed by canonical key. */
-export type Entries<K, V> = PMap<Entry<K, V>>;
+type Entries<K, V> = PMap<Entry<K, V>>;
 
-/**
- * The dot-store join of `(e1, c1)` and `(e2, c2)`: `null` when the result equals `(e1, c1)`
- * (the no-op law), else the joined entries and context. `touched2`, when the second side is a
- * delta made by operations, names the only keys whose dots its context covers (a dot belongs
- * to one key everywhere), so applying a small delta does not scan every key.
- */
-export function joinDots<K, V>(
-  e1: Entries<K, V>,
-  c1: CausalContext,
-  e2: Entries<K, V>,
-  c2: CausalContext,
-  touched2: ReadonlyMap<string, K> | null = null,
-): { entries: Entries<K, V>; context: CausalContext } | null {
-  const changes = new Map<string, Entry<K, V> | null>();
-  const put = (k: string, entry: Entry<K, V> | null) => {
-    changes.set(k, entry);
-  };
-  // dots of e1 the other side has seen but no longer holds are removed
-  const scan: Iterable<string> | null =
-    c2.vv.size === 0 && c2.cloud.size === 0 ? null : touched2 !== null ? touched2.keys() : e1.keys();
-  if (scan !== null)
-    for (const k of scan) {
-      const x = e1.get(k);
-      if (x === undefined) continue;
-      const y = e2.get(k);
-      let kept: Map<string, Dot<V>> | null = null;
-      for (const [id, d] of x.dots) {
-        if ((y === undefined || !y.dots.has(id)) && c2.has(d.a, d.n)) {
-          kept ??= new Map(x.dots);
-          kept.delete(id);
-        }
-      }
-      if (kept !== null) put(k, kept.size === 0 ? null : { key: x.key, dots: kept });
-    }
-  // dots of e2 this side has not seen are added
-  for (const [k, y] of e2) {
-    const cur = changes.has(k) ? (changes.get(k) ?? undefined) : e1.get(k);
-    let next: Map<string, Dot<V>> | null = null;
-    for (const [id, d] of y.dots) {
-      if (cur?.dots.has(id) || c1.has(d.a, d.n)) continue;
-      next ??= new Map(cur?.dots ?? []);
-      next.set(id, d);
-    }
-    if (next !== null) put(k, { key: cur?.key ?? y.key, dots: next });
-  }
-  const context = c1.union(c2);
-  if (changes.size === 0 && context === c1) return null;
-  return { entries: e1.update(changes), context };
+/** How a datatype lays its dots out on the wire. */
+export interface DotLayout {
+  /** The datatype's name, for decode errors. */
+  readonly name: string;
+  /** What the datatype calls a key, for decode errors. */
+  readonly key: string;
+  /** Whether each dot carries a value (`[actor, n, v]`) or stands for `true` (`[actor, n]`). */
+  readonly values: boolean;
 }
 
-/** Same keys with the same dot ids. */
-export function entriesEqual<K, V>(a: Entries<K, V>, b: Entries<K, V>): boolean {
-  if (a === b) return true;
-  if (a.size !== b.size) return false;
-  for (const [k, x] of a) {
-    const y = b.get(k);
-    if (y === undefined || y.dots.size !== x.dots.size) return false;
-    for (const id of x.dots.keys()) if (!y.dots.has(id)) return false;
+/**
+ * The replicated state of an observed-remove datatype: the live dots per key and the causal
+ * context. A delta made by operations also knows the keys it touches, so applying it does not
+ * scan every key. Immutable; ORMap and ORSet add the actor and the pending delta around it.
+ */
+export class DotStore<K, V> {
+  private static readonly EMPTY = new DotStore<never, never>(PMap.empty(), CausalContext.EMPTY, null);
+
+  private constructor(
+    readonly entries: Entries<K, V>,
+    readonly context: CausalContext,
+    /** For a delta made by operations: the keys it touches (canonical → key); else `null`. */
+    private readonly touched: ReadonlyMap<string, K> | null,
+  ) {}
+
+  /** The empty store. */
+  static empty<K, V>(): DotStore<K, V> {
+    return DotStore.EMPTY;
   }
-  return true;
+
+  /** The live dots of `k`. */
+  get(k: K): Entry<K, V> | undefined {
+    return this.entries.get(canonicalKey(k));
+  }
+
+  /** The keys with a live dot. */
+  keys(): K[] {
+    return [...this.entries.values()].map((e) => e.key);
+  }
+
+  /**
+   * `k` holds one fresh dot of `actor` carrying `v`, replacing the dots of `k` seen here. The
+   * piece is the delta: that dot, and a context of it and the dots it replaces.
+   */
+  write(k: K, v: V, actor: string): { state: DotStore<K, V>; piece: DotStore<K, V> } {
+    const ck = canonicalKey(k);
+    const n = this.context.max(actor) + 1;
+    const dot: Dot<V> = { a: actor, n, v };
+    const entry: Entry<K, V> = { key: k, dots: new Map([[dotId(actor, n), dot]]) };
+    const old = this.entries.get(ck);
+    return {
+      state: new DotStore(this.entries.set(ck, entry), this.context.with(actor, n), null),
+      piece: new DotStore(
+        PMap.from([[ck, entry]]),
+        CausalContext.of(old === undefined ? [dot] : [dot, ...old.dots.values()]),
+        new Map([[ck, k]]),
+      ),
+    };
+  }
+
+  /** `k` without the dots seen here (the piece: no entries, a context of those dots); `null` if absent. */
+  drop(k: K): { state: DotStore<K, V>; piece: DotStore<K, V> } | null {
+    const ck = canonicalKey(k);
+    const old = this.entries.get(ck);
+    if (old === undefined) return null;
+    return {
+      state: new DotStore(this.entries.delete(ck), this.context, null),
+      piece: new DotStore(PMap.empty(), CausalContext.of(old.dots.values()), new Map([[ck, k]])),
+    };
+  }
+
+  /**
+   * The dot-store join: a dot survives if both sides have it, or one side has it and the other
+   * has not seen it. `this` when `o` adds nothing (the no-op law). When `o` is a delta made by
+   * operations, only its touched keys can lose dots (a dot belongs to one key everywhere).
+   */
+  join(o: DotStore<K, V>): DotStore<K, V> {
+    const e1 = this.entries;
+    const changes = new Map<string, Entry<K, V> | null>();
+    // dots of e1 the other side has seen but no longer holds are removed
+    const c2 = o.context;
+    const scan: Iterable<string> | null =
+      c2.vv.size === 0 && c2.cloud.size === 0 ? null : o.touched !== null ? o.touched.keys() : e1.keys();
+    if (scan !== null)
+      for (const k of scan) {
+        const x = e1.get(k);
+        if (x === undefined) continue;
+        const y = o.entries.get(k);
+        let kept: Map<string, Dot<V>> | null = null;
+        for (const [id, d] of x.dots) {
+          if ((y === undefined || !y.dots.has(id)) && c2.has(d.a, d.n)) {
+            kept ??= new Map(x.dots);
+            kept.delete(id);
+          }
+        }
+        if (kept !== null) changes.set(k, kept.size === 0 ? null : { key: x.key, dots: kept });
+      }
+    // dots of e2 this side has not seen are added
+    for (const [k, y] of o.entries) {
+      const cur = changes.has(k) ? (changes.get(k) ?? undefined) : e1.get(k);
+      let next: Map<string, Dot<V>> | null = null;
+      for (const [id, d] of y.dots) {
+        if (cur?.dots.has(id) || this.context.has(d.a, d.n)) continue;
+        next ??= new Map(cur?.dots ?? []);
+        next.set(id, d);
+      }
+      if (next !== null) changes.set(k, { key: cur?.key ?? y.key, dots: next });
+    }
+    const context = this.context.union(c2);
+    if (changes.size === 0 && context === this.context) return this;
+    const touched =
+      this.touched !== null && o.touched !== null ? new Map([...this.touched, ...o.touched]) : null;
+    return new DotStore(e1.update(changes), context, touched);
+  }
+
+  /** Same keys with the same dot ids (hence values), and the same causal context. */
+  equals(o: DotStore<K, V>): boolean {
+    if (o === this) return true;
+    const a = this.entries;
+    const b = o.entries;
+    if (a !== b) {
+      if (a.size !== b.size) return false;
+      for (const [k, x] of a) {
+        const y = b.get(k);
+        if (y === undefined || y.dots.size !== x.dots.size) return false;
+        for (const id of x.dots.keys()) if (!y.dots.has(id)) return false;
+      }
+    }
+    return this.context.equals(o.context);
+  }
+
+  /** A canonical string form. */
+  canonical(): string {
+    const es = [...this.entries]
+      .map(([k, e]) => `${JSON.stringify(k)}=${[...e.dots.keys()].sort().map((x) => JSON.stringify(x))}`)
+      .sort();
+    return `${es.join(";")}|${this.context.canonical()}`;
+  }
+
+  /**
+   * Plain data: `[actors, context, entries]`, plus for a delta the touched keys beyond its
+   * entries' own (those of removes). An entry row is `[key, ...dots]`, each dot `actorIndex, n`
+   * and, when the layout has values, `v`.
+   */
+  encode(layout: DotLayout): unknown[] {
+    const t = new ActorTable();
+    const entries = [...this.entries.values()].map((e) => {
+      const row: unknown[] = [e.key];
+      for (const d of e.dots.values())
+        if (layout.values) row.push(t.of(d.a), d.n, d.v);
+        else row.push(t.of(d.a), d.n);
+      return row;
+    });
+    const inEntry = (a: string, n: number): boolean => {
+      for (const e of this.entries.values()) if (e.dots.has(dotId(a, n))) return true;
+      return false;
+    };
+    // a delta's context is mostly its own new dots: the decoder takes those from the entries
+    const context = this.context.encode(t.of, this.touched === null ? undefined : inEntry);
+    const data: unknown[] = [t.list, context, entries];
+    const touched = this.touched;
+    if (touched !== null) data.push([...touched].filter(([k]) => !this.entries.has(k)).map(([, k]) => k));
+    return data;
+  }
+
+  /**
+   * Inverse of {@link DotStore.encode} (a dot without a value carries `true`); throws
+   * `ERR_DESERIALIZE` on malformed data.
+   */
+  static decode(data: unknown, layout: DotLayout): DotStore<unknown, unknown> {
+    const { name } = layout;
+    decodeCheck(Array.isArray(data) && (data.length === 3 || data.length === 4), name);
+    const [a, c, es, t] = data as unknown[];
+    const actors = decodeActors(a, name);
+    const listed = CausalContext.decode(c, actors, name);
+    decodeCheck(Array.isArray(es), `${name} entries`);
+    const width = layout.values ? 3 : 2;
+    const entries = new Map<string, Entry<unknown, unknown>>();
+    for (const row of es as unknown[]) {
+      decodeCheck(
+        Array.isArray(row) && row.length > width && (row.length - 1) % width === 0,
+        `${name} entry`,
+      );
+      const r = row as unknown[];
+      const dots = new Map<string, Dot<unknown>>();
+      for (let i = 1; i < r.length; i += width) {
+        const actor = actors[r[i] as number];
+        const n = r[i + 1];
+        decodeCheck(typeof actor === "string" && isCounter(n), `${name} dot`);
+        dots.set(dotId(actor, n), { a: actor, n, v: layout.values ? r[i + 2] : true });
+      }
+      const k = canonicalKey(r[0]);
+      decodeCheck(!entries.has(k), `${name} duplicate ${layout.key}`);
+      entries.set(k, { key: r[0], dots });
+    }
+    const context = listed.union(
+      CausalContext.of([...entries.values()].flatMap((e) => [...e.dots.values()])),
+    );
+    let touched: Map<string, unknown> | null = null;
+    if (t !== undefined) {
+      decodeCheck(Array.isArray(t), `${name} touched keys`);
+      touched = new Map((t as unknown[]).map((k) => [canonicalKey(k), k]));
+      for (const [k, e] of entries) touched.set(k, e.key);
+    }
+    return new DotStore(PMap.from(entries), context, touched);
+  }
 }
 
 /** An actor table for compact encodings. */
-export class ActorTable {
+class ActorTable {
   readonly list: string[] = [];
   private readonly index = new Map<string, number>();
   /** The index of `a`, adding it if new. */
@@ -271,7 +420,7 @@ export class ActorTable {
 }
 
 /** Reads an actor table from encoded data. */
-export function decodeActors(data: unknown, what: string): string[] {
+function decodeActors(data: unknown, what: string): string[] {
   decodeCheck(Array.isArray(data), `${what} actors`);
   for (const a of data as unknown[]) decodeCheck(typeof a === "string" && a.length > 0, `${what} actor`);
   decodeCheck(new Set(data as string[]).size === (data as string[]).length, `${what} actors`);

@@ -1,31 +1,17 @@
 /**
  * OR-Map with add-wins keys (replikativ's OR-Map): every `set` writes a fresh dot carrying the
  * value and drops the dots of that key it has observed; concurrent sets keep both values, so
- * `get` returns every concurrent value. Merge rule: the dot-store join (a dot survives unless
- * the other side saw it and dropped it).
+ * `get` returns every concurrent value. Merge rule: the dot-store join of `dots.ts` (a dot
+ * survives unless the other side saw it and dropped it).
  * @module
  */
 import type { Convergent } from "./convergent.js";
-import {
-  ActorTable,
-  CausalContext,
-  type Dot,
-  decodeActors,
-  dotId,
-  type Entries,
-  type Entry,
-  entriesEqual,
-  isCounter,
-  joinDots,
-} from "./dots.js";
-import { decodeCheck } from "./errors.js";
-import { PMap } from "./pmap.js";
+import { type Dot, type DotLayout, DotStore, type Entry } from "./dots.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { canonicalKey, checkActor, cmpStr, randomActor } from "./util.js";
 
-function byDot<V>(x: Dot<V>, y: Dot<V>): number {
-  return cmpStr(x.a, y.a) || x.n - y.n;
-}
+/** On the wire a key's dots are `actor, n, value` triples. */
+const LAYOUT: DotLayout = { name: "ORMap", key: "key", values: true };
 
 /**
  * An observed-remove map with add-wins keys and multi-value entries. Each replica writes as one
@@ -33,72 +19,47 @@ function byDot<V>(x: Dot<V>, y: Dot<V>): number {
  */
 export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
   private constructor(
-    private readonly entries_: Entries<K, V>,
-    private readonly context: CausalContext,
+    private readonly store: DotStore<K, V>,
     /** What changed locally since the last `clearDelta()`, or `null`. */
     readonly delta: ORMap<K, V> | null,
     /** The actor this replica's writes are stamped with (not replicated state). */
     readonly actor: string,
-    /** For a delta made by operations: the keys it touches (canonical → key); else `null`. */
-    private readonly touched: ReadonlyMap<string, K> | null = null,
   ) {}
 
   /** The empty map, writing as `actor` (a fresh random id when omitted). */
   static empty<K, V>(actor?: string): ORMap<K, V> {
-    return new ORMap<K, V>(
-      PMap.empty(),
-      CausalContext.EMPTY,
-      null,
-      actor === undefined ? randomActor() : checkActor(actor),
-    );
+    return new ORMap<K, V>(DotStore.empty(), null, actor === undefined ? randomActor() : checkActor(actor));
   }
 
   /** The same value writing as `actor`. */
   withActor(actor: string): ORMap<K, V> {
-    return new ORMap(this.entries_, this.context, this.delta, checkActor(actor), this.touched);
+    return new ORMap(this.store, this.delta, checkActor(actor));
   }
 
   /** Sets `k` to `v`, replacing the values of `k` observed here (concurrent sets elsewhere stay). */
   set(k: K, v: V): ORMap<K, V> {
-    const ck = canonicalKey(k);
-    const n = this.context.max(this.actor) + 1;
-    const dot: Dot<V> = { a: this.actor, n, v };
-    const entry: Entry<K, V> = { key: k, dots: new Map([[dotId(this.actor, n), dot]]) };
-    const entries = this.entries_.set(ck, entry);
-    const old = this.entries_.get(ck);
-    const piece = new ORMap<K, V>(
-      PMap.from([[ck, entry]]),
-      CausalContext.of(old === undefined ? [dot] : [dot, ...old.dots.values()]),
-      null,
-      this.actor,
-      new Map([[ck, k]]),
-    );
-    return new ORMap(entries, this.context.with(this.actor, n), this.pending(piece), this.actor);
+    return this.after(this.store.write(k, v, this.actor));
   }
 
   /** Removes `k` (the values observed here); `this` when `k` is absent. */
   delete(k: K): ORMap<K, V> {
-    const ck = canonicalKey(k);
-    const old = this.entries_.get(ck);
-    if (old === undefined) return this;
-    const entries = this.entries_.delete(ck);
-    const piece = new ORMap<K, V>(
-      PMap.empty(),
-      CausalContext.of(old.dots.values()),
-      null,
-      this.actor,
-      new Map([[ck, k]]),
-    );
-    return new ORMap(entries, this.context, this.pending(piece), this.actor);
+    const w = this.store.drop(k);
+    return w === null ? this : this.after(w);
   }
 
-  private pending(piece: ORMap<K, V>): ORMap<K, V> {
-    return this.delta === null ? piece : this.delta.join(piece);
+  private after(w: { state: DotStore<K, V>; piece: DotStore<K, V> }): ORMap<K, V> {
+    const d = this.delta;
+    const delta = d === null ? new ORMap(w.piece, null, this.actor) : d.with(d.store.join(w.piece));
+    return new ORMap(w.state, delta, this.actor);
+  }
+
+  private with(store: DotStore<K, V>): ORMap<K, V> {
+    return store === this.store ? this : new ORMap(store, null, this.actor);
   }
 
   /** Every concurrent value of `k` (distinct by value, in a replica-independent order); `[]` if absent. */
   get(k: K): V[] {
-    const e = this.entries_.get(canonicalKey(k));
+    const e = this.store.get(k);
     return e === undefined ? [] : values(e);
   }
 
@@ -116,31 +77,27 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
 
   /** Whether `k` has a value. */
   has(k: K): boolean {
-    return this.entries_.has(canonicalKey(k));
+    return this.store.get(k) !== undefined;
   }
 
   /** The keys. */
   keys(): K[] {
-    return [...this.entries_.values()].map((e) => e.key);
+    return this.store.keys();
   }
 
   /** `[key, every concurrent value]` pairs. */
   entries(): [K, V[]][] {
-    return [...this.entries_.values()].map((e) => [e.key, values(e)]);
+    return [...this.store.entries.values()].map((e) => [e.key, values(e)]);
   }
 
   /** The number of keys. */
   get size(): number {
-    return this.entries_.size;
+    return this.store.entries.size;
   }
 
   /** The join; `this` when `other` adds nothing. */
   join(other: ORMap<K, V>): ORMap<K, V> {
-    const r = joinDots(this.entries_, this.context, other.entries_, other.context, other.touched);
-    if (r === null) return this;
-    const touched =
-      this.touched !== null && other.touched !== null ? new Map([...this.touched, ...other.touched]) : null;
-    return new ORMap(r.entries, r.context, null, this.actor, touched);
+    return this.with(this.store.join(other.store));
   }
 
   /** Integrates a delta (a delta is a small OR-Map); `this` when it adds nothing. */
@@ -150,79 +107,32 @@ export class ORMap<K, V> implements Convergent<ORMap<K, V>, ORMap<K, V>> {
 
   /** This map without a pending delta. */
   clearDelta(): ORMap<K, V> {
-    return this.delta === null
-      ? this
-      : new ORMap(this.entries_, this.context, null, this.actor, this.touched);
+    return this.delta === null ? this : new ORMap(this.store, null, this.actor);
   }
 
   /** Same keys with the same dots (hence values) and the same causal context. */
   equals(other: ORMap<K, V>): boolean {
-    return (
-      other === this || (entriesEqual(this.entries_, other.entries_) && this.context.equals(other.context))
-    );
+    return other === this || this.store.equals(other.store);
   }
 
   /** A canonical string form. */
   canonical(): string {
-    const es = [...this.entries_]
-      .map(([k, e]) => `${JSON.stringify(k)}=${[...e.dots.keys()].sort().map((x) => JSON.stringify(x))}`)
-      .sort();
-    return `${es.join(";")}|${this.context.canonical()}`;
+    return this.store.canonical();
   }
 
   /** @internal */
   static encodeData(s: ORMap<unknown, unknown>): unknown {
-    const t = new ActorTable();
-    const entries = [...s.entries_.values()].map((e) => {
-      const row: unknown[] = [e.key];
-      for (const d of e.dots.values()) row.push(t.of(d.a), d.n, d.v);
-      return row;
-    });
-    const inEntry = (a: string, n: number): boolean => {
-      for (const e of s.entries_.values()) if (e.dots.has(dotId(a, n))) return true;
-      return false;
-    };
-    // a delta's context is mostly its own new dots: the decoder takes those from the entries
-    const context = s.context.encode(t.of, s.touched === null ? undefined : inEntry);
-    const data: unknown[] = [t.list, context, entries];
-    // touched keys beyond the entries' own (those of removes)
-    if (s.touched !== null) data.push([...s.touched].filter(([k]) => !s.entries_.has(k)).map(([, k]) => k));
-    return data;
+    return s.store.encode(LAYOUT);
   }
 
   /** @internal */
   static decodeData(data: unknown): ORMap<unknown, unknown> {
-    decodeCheck(Array.isArray(data) && (data.length === 3 || data.length === 4), "ORMap");
-    const [a, c, es, t] = data as unknown[];
-    const actors = decodeActors(a, "ORMap");
-    const listed = CausalContext.decode(c, actors, "ORMap");
-    decodeCheck(Array.isArray(es), "ORMap entries");
-    const entries = new Map<string, Entry<unknown, unknown>>();
-    for (const row of es as unknown[]) {
-      decodeCheck(Array.isArray(row) && row.length >= 4 && row.length % 3 === 1, "ORMap entry");
-      const r = row as unknown[];
-      const dots = new Map<string, Dot<unknown>>();
-      for (let i = 1; i < r.length; i += 3) {
-        const actor = actors[r[i] as number];
-        const n = r[i + 1];
-        decodeCheck(typeof actor === "string" && isCounter(n), "ORMap dot");
-        dots.set(dotId(actor, n), { a: actor, n, v: r[i + 2] });
-      }
-      const k = canonicalKey(r[0]);
-      decodeCheck(!entries.has(k), "ORMap duplicate key");
-      entries.set(k, { key: r[0], dots });
-    }
-    const context = listed.union(
-      CausalContext.of([...entries.values()].flatMap((e) => [...e.dots.values()])),
-    );
-    let touched: Map<string, unknown> | null = null;
-    if (t !== undefined) {
-      decodeCheck(Array.isArray(t), "ORMap touched keys");
-      touched = new Map((t as unknown[]).map((k) => [canonicalKey(k), k]));
-      for (const [k, e] of entries) touched.set(k, e.key);
-    }
-    return new ORMap(PMap.from(entries), context, null, randomActor(), touched);
+    return new ORMap(DotStore.decode(data, LAYOUT), null, randomActor());
   }
+}
+
+function byDot<V>(x: Dot<V>, y: Dot<V>): number {
+  return cmpStr(x.a, y.a) || x.n - y.n;
 }
 
 function values<K, V>(e: Entry<K, V>): V[] {

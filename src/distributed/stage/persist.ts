@@ -1,14 +1,16 @@
 /**
- * How a stage datatype sits in a store, content first and a mutable head cell last, so a crash in
- * between leaves the previous value readable and a cold reopen rebuilds the value from the head:
+ * How a stage datatype sits in a store: immutable content and a mutable head cell naming it,
+ * written by one save in one atomic batch (content first, head last), so a crash leaves either the
+ * previous value or the new one readable and a cold reopen rebuilds the value from the head:
  * - OR-Map and the other datatypes: the value as one immutable content-addressed node (the SHA-256
- *   of its canonical CBOR), head `{ kind, node }`;
+ *   of its canonical CBOR, as `putContent` writes it), head `{ kind, node }`;
  * - CDVCS: each commit once, immutable, under `stage/commit/<commit id>` (the commit id is already
  *   a content hash), head `{ kind: "cdvcs", heads }`; a save writes only the commits not yet saved.
  * @module
  */
+import { encodeCbor } from "../../core/persist/codec.js";
 import { CDVCS } from "../crdt/cdvcs.js";
-import { putContent } from "../store/content.js";
+import { contentOp } from "../store/content.js";
 import type { KVStore } from "../store/kv.js";
 import { type Address, headKey, STAGE_KINDS, type StageKind } from "./address.js";
 import { StageError } from "./errors.js";
@@ -73,8 +75,9 @@ async function loadCommits(store: KVStore, address: Address, heads: readonly str
 }
 
 /**
- * Writes `value` as the datatype at `address` (content first, then the head). `saved` holds the
- * CDVCS commit ids already in the store; new ones are added to it once written.
+ * Writes `value` as the datatype at `address`: content and head in one atomic batch (one backend
+ * write, one fsync on disk). `saved` holds the CDVCS commit ids already in the store; new ones
+ * are added to it once written.
  */
 export async function saveDatatype(
   store: KVStore,
@@ -99,6 +102,8 @@ export async function saveDatatype(
     typeof (value as { clearDelta?: unknown }).clearDelta === "function"
       ? (value as { clearDelta(): unknown }).clearDelta()
       : value;
-  const node = await putContent(store, clean);
-  await store.put(headKey(address), { kind, node } satisfies Head);
+  const { address: node, op } = await contentOp(clean);
+  // the head's bytes are what `store.put` would write: the value's plain CBOR
+  const head = encodeCbor({ kind, node } satisfies Head);
+  await store.write([op, { op: "put", key: headKey(address), bytes: head }]);
 }

@@ -4,15 +4,24 @@
  * @module
  */
 import { addressOfBytes, canonicalCbor } from "./canonical.js";
-import type { KVStore } from "./kv.js";
+import type { KVStore, StoreOp } from "./kv.js";
+
+/**
+ * The raw write that stores `value` under its content address, and that address: to batch with
+ * other writes in one atomic `store.write` (what {@link putContent} writes alone).
+ */
+export async function contentOp(value: unknown): Promise<{ address: string; op: StoreOp }> {
+  const bytes = canonicalCbor(value);
+  const address = await addressOfBytes(bytes);
+  return { address, op: { op: "put", key: address, bytes, immutable: true } };
+}
 
 /**
  * Store `value` under its content address and resolve the address. The stored bytes are the
  * canonical CBOR (so replicas hold byte-equal values); writing an existing address is a no-op.
  */
 export async function putContent(store: KVStore, value: unknown): Promise<string> {
-  const bytes = canonicalCbor(value);
-  const address = await addressOfBytes(bytes);
-  await store.write([{ op: "put", key: address, bytes, immutable: true }]);
+  const { address, op } = await contentOp(value);
+  await store.write([op]);
   return address;
 }

@@ -115,6 +115,8 @@ interface Entry {
   via: string | null;
   saving: Promise<void>;
   dirty: boolean;
+  /** The value last read from or written to the store (`undefined`: none yet) */
+  written: unknown;
   /** CDVCS commit ids already in the store */
   readonly saved: Set<string>;
   stopWatch: () => void;
@@ -342,6 +344,7 @@ export class Stage implements StreamableStage {
       via: null,
       saving: DONE,
       dirty: false,
+      written: stored?.value,
       saved,
     } as unknown as Entry;
     (e as { handle: Entry["handle"] }).handle =
@@ -369,7 +372,11 @@ export class Stage implements StreamableStage {
     const run = async (): Promise<void> => {
       while (e.dirty) {
         e.dirty = false;
-        await saveDatatype(this.store, e.address, e.kind, this.context.get(e.sig), e.saved);
+        const value = this.context.get(e.sig);
+        // a local change schedules a save and so does the watch that sees it: one write is enough
+        if (value === e.written) continue;
+        await saveDatatype(this.store, e.address, e.kind, value, e.saved);
+        e.written = value;
       }
     };
     e.saving = run()

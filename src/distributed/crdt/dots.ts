@@ -292,7 +292,7 @@ export class DotStore<K, V> {
         }
         if (kept !== null) changes.set(k, kept.size === 0 ? null : { key: x.key, dots: kept });
       }
-    // dots of e2 this side has not seen are added
+    // dots of o this side has not seen are added
     for (const [k, y] of o.entries) {
       const cur = changes.has(k) ? (changes.get(k) ?? undefined) : e1.get(k);
       let next: Map<string, Dot<V>> | null = null;

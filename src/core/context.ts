@@ -37,13 +37,23 @@ import {
   DIRTY,
   type Entry,
   Kind,
+  ON_HANDLE,
   SpinNode,
   STALE,
   type Subscriber,
+  WATCHED,
 } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
-import { quiescent, sweepOrphans, watchHandle, watchSignal } from "./reaping.js";
+import {
+  quiescent,
+  releaseNode,
+  sweepOrphans,
+  unregisterLive,
+  watchHandle,
+  watchSignal,
+  watchSoon,
+} from "./reaping.js";
 import { Signal } from "./signal.js";
 import { freshSpinId, Spin, type SpinBody, type SpinOptions } from "./spin.js";
 
@@ -132,6 +142,10 @@ export class Context {
   inhCache: Map<string, SpinNode> | null = null;
   /** @internal epoch {@link inhCache} is valid for */
   inhEpoch = 0;
+  /** @internal detached nodes that subscribed to inputs during a read's runs (see `readNode`) */
+  private detachedSubs: SpinNode[] | null = null;
+  /** @internal `readNode` calls in progress (a body may read) */
+  private reading = 0;
 
   /**
    * Use {@link createContext} or `ctx.fork()`.
@@ -364,16 +378,40 @@ export class Context {
         s.deps,
         s.name,
       );
-      n.flags = DETACHED;
+      n.flags = s._nested ? DETACHED : DETACHED | ON_HANDLE;
+      n.pinned = s; // for an attach through a log that reads it (see `attach`)
       s._ctx = this;
       s._node = n;
     } else n = this._nodeFor(s);
-    refresh(n);
+    this.reading++;
+    try {
+      refresh(n);
+    } finally {
+      this.reading--;
+    }
     if ((n.flags & DETACHED) !== 0 && isReady(n)) {
       if (quiescent(n) && n.children === null) prune(n, n.log, EMPTY_LOG);
       else this.attach(n, s);
     }
+    if (this.reading === 0 && this.detachedSubs !== null) this.settleDetached(n);
     return n;
+  }
+
+  /**
+   * The detached nodes (released ones the read re-verified through its log) that re-ran during a
+   * read subscribed to their inputs, as every run does: once settled, they drop those
+   * subscriptions again (an input must not keep a node that is out of the map); one still running
+   * or waiting is attached instead, as the read's own node is. The read's own node (`top`) is
+   * left to the read.
+   */
+  private settleDetached(top: SpinNode): void {
+    const subs = this.detachedSubs!;
+    this.detachedSubs = null;
+    for (const m of subs) {
+      if ((m.flags & DETACHED) === 0 || m === top) continue;
+      if (isReady(m) && quiescent(m) && m.children === null) prune(m, m.log, EMPTY_LOG);
+      else this.attach(m, undefined);
+    }
   }
 
   /**
@@ -386,15 +424,44 @@ export class Context {
     this._drainSoon();
   }
 
-  /** @internal a detached node becomes a regular one: in the node map, subscribed to its sources, GC-watched */
+  /**
+   * @internal a detached node becomes a regular one: in the node map, subscribed to its sources
+   * (those of its run in flight too), GC-watched (`s`: its handle, else the one it kept). A
+   * released source its log reads is attached with it: a node in the map only reads nodes in the map.
+   */
   attach(n: SpinNode, s: Spin<unknown> | undefined): void {
     n.flags &= ~DETACHED;
     if (this.nodes.get(n.id) === n) return;
     // unsubscribed while detached: it may have missed a change since it was last verified
     if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= STALE;
     this.nodes.set(n.id, n);
-    for (const e of n.log) resubscribe(this, e.kind, e.id, n);
-    if (s !== undefined) watchHandle(s, this.weak, n.id);
+    const h = s ?? n.pinned;
+    n.pinned = null; // a detached node is never observed: only a kept handle was there
+    if (h !== null) {
+      if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
+      else if ((n.flags & WATCHED) === 0) {
+        watchHandle(h, this.weak, n.id);
+        n.flags |= WATCHED;
+      }
+    }
+    this.subscribeLog(n, n.log);
+    if (n.run !== null) this.subscribeLog(n, n.run.log);
+  }
+
+  /** Subscribe `n`, being attached, to the sources of `log`, attaching the detached ones. */
+  private subscribeLog(n: SpinNode, log: readonly Entry[]): void {
+    for (const e of log) {
+      if (e.kind === Kind.Spin && e.ref !== null) {
+        const r = e.ref as SpinNode;
+        if (r.ctx === this) {
+          if ((r.flags & DETACHED) !== 0) this.attach(r, undefined);
+          // an input that may have changed makes its reader stale too: a later change marks
+          // from the input on and would stop at an input already stale
+          if ((r.flags & STALE) !== 0) n.flags |= STALE;
+        }
+      }
+      resubscribe(this, e.kind, e.id, n);
+    }
   }
 
   /**
@@ -438,8 +505,10 @@ export class Context {
           m.pinned = null;
         }
       }
-      // the last observer left: the spin's cleanups run now
-      if (m.cleanups !== null && !m.eager && (m.observers === null || m.observers.size === 0)) runCleanups(m);
+      if (m.eager || (m.observers !== null && m.observers.size > 0)) return;
+      // the last observer left: the spin's cleanups run now, and a root lets the node go
+      if (m.cleanups !== null) runCleanups(m);
+      if (m.ctx === this && this.parent === null) releaseNode(this, m);
     };
     // an observation started by a body belongs to that run: it stops with it
     if (owner !== null) owner.onCleanup(stop);
@@ -534,6 +603,7 @@ export class Context {
     if (this.disposedFlag) return;
     this.disposedFlag = true;
     G.epoch++; // answers cached for this epoch (fork reads) must not outlive the context
+    if (this.liveRegistered) unregisterLive(this);
     const forks = this.liveForks;
     this.liveForks = null;
     if (forks !== null) for (const ref of forks) ref.deref()?.dispose();
@@ -678,6 +748,7 @@ export class Context {
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
       (cell.observers ??= new Observers()).add(observer);
+      if ((observer.flags & DETACHED) !== 0) this.noteDetachedSub(observer);
       return cell;
     }
     addExt((this.extSig ??= new Map()), sig.id, observer);
@@ -687,10 +758,17 @@ export class Context {
   /** @internal subscribe `observer` to a spin; returns the visible node */
   _trackSpin(s: Spin<unknown>, observer: SpinNode): SpinNode {
     const n = this._nodeFor(s);
-    if ((n.flags & DETACHED) !== 0) this.attach(n, s);
-    if (n.ctx === this) (n.observers ??= new Observers()).add(observer);
-    else addExt((this.extSpin ??= new Map()), s.id, observer);
+    if (n.ctx === this) {
+      (n.observers ??= new Observers()).add(observer);
+      if ((observer.flags & DETACHED) !== 0) this.noteDetachedSub(observer);
+    } else addExt((this.extSpin ??= new Map()), s.id, observer);
     return n;
+  }
+
+  /** A detached node subscribed to an input: it drops its subscriptions when the read ends (`readNode`). */
+  private noteDetachedSub(n: SpinNode): void {
+    const subs = (this.detachedSubs ??= []);
+    if (subs[subs.length - 1] !== n) subs.push(n);
   }
 
   /** @internal */
@@ -701,14 +779,31 @@ export class Context {
       else this.extSig?.get(id)?.delete(observer);
     } else {
       const n = this.nodes.get(id);
-      if (n !== undefined) n.observers?.delete(observer);
-      else this.extSpin?.get(id)?.delete(observer);
+      if (n !== undefined) {
+        const obs = n.observers;
+        // the last observer node left: a root lets the node go, unless that was a detached node
+        // (a one-off read keeps what it read in the map, as it found it)
+        if (
+          obs?.delete(observer) &&
+          obs.size === 0 &&
+          this.parent === null &&
+          (observer.flags & DETACHED) === 0
+        )
+          releaseNode(this, n);
+      } else this.extSpin?.get(id)?.delete(observer);
     }
   }
 
-  /** @internal the node for a handle: own, inherited from an ancestor (fork, if still valid here), or new */
+  /**
+   * @internal the node for a handle: own (attached, if it was detached: whoever asks for it may
+   * wait on it or track it), inherited from an ancestor (fork, if still valid here), or new
+   */
   _nodeFor(s: Spin<unknown>): SpinNode {
-    if (s._ctx === this) return s._node!;
+    if (s._ctx === this) {
+      const n = s._node!;
+      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      return n;
+    }
     return this._node(s.id, s, false)!;
   }
 
@@ -749,6 +844,7 @@ export class Context {
     const existing = children.get(addr) as Spin<T> | undefined;
     if (existing === undefined) {
       const h = new Spin(body, opts, `${parent.id}/${addr}`);
+      h._nested = true;
       children.set(addr, h as Spin<unknown>);
       const restored = this.nodes.get(h.id);
       if (restored !== undefined && restored.body === null) restored.body = body as SpinBody<unknown>;

@@ -7,10 +7,10 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
-import { CHECKING, DETACHED, QUEUED, STALE } from "./kernel/flags.js";
+import { CHECKING, DETACHED, ON_HANDLE, QUEUED, STALE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
 import { installLog, Kind, SpinNode } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
-import { registerLive, watchHandle } from "./reaping.js";
+import { registerLive, watchHandle, watchSoon } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
 /**
@@ -83,7 +83,7 @@ export function resolveNode(
     n.version = inh.version;
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
-    n.flags = (inh.flags & ~(QUEUED | CHECKING)) | STALE;
+    n.flags = (inh.flags & ~(QUEUED | CHECKING | ON_HANDLE | WATCHED | WATCH_PENDING)) | STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {
       n.adopt = inh.run.log.slice();
@@ -102,8 +102,14 @@ export function resolveNode(
     if (ctx.parent === null && h._ctx === null) {
       h._ctx = ctx;
       h._node = n;
+      // found from its handle without the map: the root may release it once nothing needs it
+      if (!h.keyed && !h._nested) n.flags |= ON_HANDLE;
     }
-    watchHandle(h, ctx.weak, id);
+    if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
+    else {
+      watchHandle(h, ctx.weak, id);
+      n.flags |= WATCHED;
+    }
   }
   return n;
 }

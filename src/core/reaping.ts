@@ -1,15 +1,17 @@
 /**
- * Garbage collection of context state. When a spin handle is collected, each context that holds a
- * node for it drops the node once it is quiescent (nothing running, observed or waiting; else it
- * is swept when the context next settles); when an unkeyed signal handle is collected, contexts
- * drop its cell unless a spin still tracks it. A fork that owns nodes registers with its
+ * Garbage collection of context state. A root releases a spin's node as soon as nothing needs it
+ * (it then lives on its handle only); when a spin handle is collected, each context that still
+ * holds a node for it drops the node once it is quiescent (nothing running, observed or waiting;
+ * else it is swept when the context next settles); when an unkeyed signal handle is collected,
+ * contexts drop its cell unless a spin still tracks it. A fork that owns nodes registers with its
  * ancestors, so disposing one of them reaches the fork's runs. Internal.
  * @module
  */
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { prune } from "./kernel/engine.js";
-import type { SpinNode } from "./kernel/node.js";
+import { CANCELLED, CHECKING, DETACHED, ON_HANDLE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
+import type { Entry, SpinNode } from "./kernel/node.js";
 
 interface Held {
   readonly ctx: WeakRef<Context>;
@@ -30,6 +32,49 @@ const registry = new FinalizationRegistry<Held>((held) => {
  */
 export function watchHandle(handle: object, ctx: WeakRef<Context>, id: string): void {
   registry.register(handle, { ctx, id, signal: false });
+}
+
+/** Root nodes attached in the current job whose handles are not registered yet (see {@link watchSoon}). */
+const pendingNodes: SpinNode[] = [];
+/** The handles of {@link pendingNodes}, at the same index (held until the flush). */
+const pendingHandles: object[] = [];
+let flushQueued = false;
+
+/**
+ * Register the handle of root node `n` for reaping at the end of the current job, if the node is
+ * still in its context's map then. A node made and released within one job (observed and
+ * stopped, a graph built and dropped) needs no registration: a registration costs far more than
+ * the node, and keeps the handle past the young generation.
+ * @internal
+ */
+export function watchSoon(n: SpinNode, handle: object): void {
+  if ((n.flags & (WATCHED | WATCH_PENDING)) !== 0) return;
+  n.flags |= WATCH_PENDING;
+  pendingNodes.push(n);
+  pendingHandles.push(handle);
+  if (pendingNodes.length >= 1024) flushWatches();
+  else if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flushWatches);
+  }
+}
+
+function flushWatches(): void {
+  flushQueued = false;
+  for (let i = 0; i < pendingNodes.length; i++) {
+    const n = pendingNodes[i]!;
+    n.flags &= ~WATCH_PENDING;
+    if ((n.flags & DETACHED) !== 0) {
+      // released meanwhile: it lives on its handle, and keeps the handle for the registration its
+      // next attach makes (an attach through an observer's log has no handle at hand)
+      n.pinned ??= pendingHandles[i]!;
+      continue;
+    }
+    n.flags |= WATCHED;
+    watchHandle(pendingHandles[i]!, (n.ctx as Context).weak, n.id);
+  }
+  pendingNodes.length = 0;
+  pendingHandles.length = 0;
 }
 
 /**
@@ -97,4 +142,78 @@ export function registerLive(ctx: Context): void {
   ctx.liveRegistered = true;
   const me = ctx.weak;
   for (let a = ctx.parent; a !== null; a = a.parent) (a.liveForks ??= new Set()).add(me);
+}
+
+/**
+ * Fork `ctx` is disposed: its ancestors no longer count it among their live forks.
+ * @internal
+ */
+export function unregisterLive(ctx: Context): void {
+  const me = ctx.weak;
+  for (let a = ctx.parent; a !== null; a = a.parent) a.liveForks?.delete(me);
+}
+
+/** Whether a fork below `ctx` owns nodes and is neither disposed nor collected (those are dropped). */
+function hasLiveForks(ctx: Context): boolean {
+  const forks = ctx.liveForks;
+  if (forks === null) return false;
+  for (const ref of forks) {
+    if (ref.deref() !== undefined) return true;
+    forks.delete(ref);
+  }
+  return false;
+}
+
+const NO_LOG: readonly Entry[] = [];
+/** Nodes found releasable while a release is under way: released by its loop (no recursion per layer). */
+let releasing: SpinNode[] | null = null;
+
+/**
+ * Release root node `n` if nothing in its context needs it: it leaves the node map and its
+ * inputs' observer sets and lives on its handle only ({@link DETACHED}), so it goes with its
+ * handle without waiting for a finalization callback; the inputs it was the last observer of are
+ * released in turn. Called when its last observation stops and when the last node tracking it
+ * stops doing so. Refused for a node that something may still reach through the map or that
+ * holds state only the map keeps in force:
+ * - not its handle's own slot ({@link ON_HANDLE}: keyed and nested spins, a second root's node);
+ * - not quiescent (a run in flight, an observation, an observer node, a waiter, a hold), or
+ *   waiting on an async input (CHECKING);
+ * - cancelled (its cancellation ends with the next change of an input, which only a subscribed
+ *   node sees) or holding cleanups (they run on its next run or on dispose, which reaches the
+ *   nodes in the map);
+ * - parent of nested spins (re-creating a child marks the child's node through the map);
+ * - while a fork below the context owns nodes (a fork resolves the root's nodes through the map).
+ * Tracking, observing or forking the handle attaches the node again (`Context.attach`).
+ * @internal
+ */
+export function releaseNode(ctx: Context, n: SpinNode): void {
+  if (
+    (n.flags & (ON_HANDLE | DETACHED | CHECKING | CANCELLED)) !== ON_HANDLE ||
+    n.children !== null ||
+    n.cleanups !== null ||
+    n.adopt !== null ||
+    !quiescent(n) ||
+    hasLiveForks(ctx)
+  )
+    return;
+  if (releasing !== null) {
+    releasing.push(n);
+    return;
+  }
+  const todo = [n];
+  releasing = todo;
+  try {
+    G.epoch++; // a fork's answers cached for this epoch may name the node
+    for (let i = 0; i < todo.length; i++) {
+      const m = todo[i]!;
+      const c = m.ctx as Context;
+      if (c.nodes.get(m.id) !== m) continue;
+      c.nodes.delete(m.id);
+      // still attached while pruned: the inputs it was the last observer of are released too
+      prune(m, m.log, NO_LOG);
+      m.flags |= DETACHED;
+    }
+  } finally {
+    releasing = null;
+  }
 }

@@ -97,6 +97,8 @@ export class Spin<T> extends SpinHandle implements PromiseLike<T> {
   _ctx: Context | null = null;
   /** @internal */
   _node: SpinNode | null = null;
+  /** @internal made by a body (`$.spin`): its node goes with its parent's, never on its own (reaping) */
+  _nested = false;
   /**
    * @internal the fork that last answered `ctx.read` of this handle, its node and the epoch the
    * answer holds for (one per handle: it keeps at most one fork's node reachable until the next read)

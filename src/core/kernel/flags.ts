@@ -15,8 +15,19 @@ export const QUEUED = 8;
 /** The body itself changed (a nested spin re-created with new captures): re-run from scratch. */
 export const DIRTY = 16;
 /**
- * A root node read once and never tracked: it lives on its handle only (not in the context's
- * node map, not watched for GC), holds no subscriptions, and is re-verified against its log on
- * every read. Tracking, observing or forking attaches it.
+ * A root node out of its context's node map: read once and never tracked, or released once nothing
+ * needed it (reaping.ts). It lives on its handle only, nothing subscribes to it, it holds no
+ * subscriptions once settled, and a read re-verifies it against its log. Tracking, observing or
+ * forking attaches it, and so does attaching a node whose log reads it.
  */
 export const DETACHED = 32;
+/**
+ * A root's node that is its handle's own slot (`handle._node`) and may leave the node map once
+ * nothing needs it (see `releaseNode` in reaping.ts): a top-level spin without a key, in the first
+ * root that used its handle. Nested and keyed spins never have it.
+ */
+export const ON_HANDLE = 64;
+/** The node's handle is registered for reaping in the node's context (registered once). */
+export const WATCHED = 128;
+/** The node's handle waits in the end-of-job watch list (see `watchSoon` in reaping.ts). */
+export const WATCH_PENDING = 256;

@@ -43,7 +43,17 @@ export interface Entry {
   ref: object | null;
 }
 
-export { CANCELLED, CHECKING, DETACHED, DIRTY, QUEUED, STALE } from "./flags.js";
+export {
+  CANCELLED,
+  CHECKING,
+  DETACHED,
+  DIRTY,
+  ON_HANDLE,
+  QUEUED,
+  STALE,
+  WATCH_PENDING,
+  WATCHED,
+} from "./flags.js";
 
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {
@@ -76,7 +86,11 @@ export class SpinNode {
   observers: Observers | null = null;
   /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
   subs: Subscriber[] | null = null;
-  /** The spin's handle while `subs` is not null: an observed spin is not collected (see reaping). */
+  /**
+   * The spin's handle, held by its node: while `subs` is not null (an observed spin is not
+   * collected, see reaping), and while a detached root node's handle is not registered for
+   * reaping (so that attaching it again without the handle at hand can register it).
+   */
   pinned: object | null = null;
   /** Waiters for the next clean result (ctx.value callers, parent awaits). */
   waiters: NodeWaiter[] | null = null;

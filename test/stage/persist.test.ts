@@ -143,3 +143,55 @@ describe("a stage save of a non-CDVCS value", () => {
     await again.close();
   });
 });
+
+describe("a stage save that fails", () => {
+  it("rejects the update with the store's error (no hang), keeps the value, and a later flush saves it", async () => {
+    const backend = counting(memoryBackend());
+    const store = createStore(backend);
+    const ctx = createContext({ name: "failing save" });
+    const peer = track(new Peer({ id: "failing", context: ctx }));
+    const reported: unknown[] = [];
+    const stage = await createStage({
+      peer,
+      user,
+      store,
+      context: ctx,
+      onError: (err) => reported.push(err),
+    });
+    const members = await stage.orset<string>("members");
+    await stage.flush();
+    backend.failOn = headKey([user, "members"]);
+    await expect(members.update((s) => s.add("ann"))).rejects.toThrow("the disk is full");
+    expect(reported).toHaveLength(1);
+    expect(ctx.get(members.value).values()).toEqual(["ann"]); // nothing lost in memory
+    await expect(stage.flush()).rejects.toThrow("the disk is full"); // retried, failed again
+    backend.failOn = null;
+    await stage.flush(); // retried, and written
+    const stored = (await loadDatatype(store, [user, "members"]))?.value as ORSet<string>;
+    expect(stored.values()).toEqual(["ann"]);
+    await members.update((s) => s.add("bob")); // saves go on as before
+    expect(((await loadDatatype(store, [user, "members"]))?.value as ORSet<string>).values()).toEqual([
+      "ann",
+      "bob",
+    ]);
+    await stage.close();
+  });
+
+  it("close closes even when the last save fails, and reports the error", async () => {
+    const backend = counting(memoryBackend());
+    const ctx = createContext({ name: "failing close" });
+    const peer = track(new Peer({ id: "failing-close", context: ctx }));
+    const stage = await createStage({
+      peer,
+      user,
+      store: createStore(backend),
+      context: ctx,
+      onError: () => {},
+    });
+    const members = await stage.orset<string>("members");
+    backend.failOn = headKey([user, "members"]);
+    await expect(members.update((s) => s.add("ann"))).rejects.toThrow("the disk is full");
+    await expect(stage.close()).rejects.toThrow("the disk is full");
+    await expect(stage.orset<string>("other")).rejects.toThrow(/closed/);
+  });
+});

@@ -117,6 +117,10 @@ interface Entry {
   dirty: boolean;
   /** The value last read from or written to the store (`undefined`: none yet) */
   written: unknown;
+  /** Whether the last save failed (its error in {@link saveError}); cleared by the next save that succeeds */
+  saveFailed: boolean;
+  /** The error of the last failed save */
+  saveError: unknown;
   /** CDVCS commit ids already in the store */
   readonly saved: Set<string>;
   stopWatch: () => void;
@@ -247,20 +251,33 @@ export class Stage implements StreamableStage {
     await Promise.all([...this.entries.values()].map((e) => this.subscribe(e, remote)));
   }
 
-  /** Waits until every open datatype's pending saves are written. */
+  /**
+   * Waits until every open datatype's pending saves are written. A value whose last save failed
+   * is saved again; if that fails too, rejects with its error.
+   */
   async flush(): Promise<void> {
+    for (const e of this.entries.values()) if (e.saveFailed && e.saving === DONE) this.scheduleSave(e);
     for (;;) {
       const pending = [...this.entries.values()].filter((e) => e.dirty || e.saving !== DONE);
-      if (pending.length === 0) return;
+      if (pending.length === 0) break;
       await Promise.all(pending.map((e) => e.saving));
-      if (pending.every((e) => !e.dirty)) return;
+      if (pending.every((e) => !e.dirty)) break;
     }
+    for (const e of this.entries.values()) if (e.saveFailed) throw e.saveError;
   }
 
   /** Stops syncing and persisting (after writing what is pending). Does not close peer or store. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.flush();
+    // closes even if the last saves fail, then reports their error
+    let failed = false;
+    let failure: unknown;
+    try {
+      await this.flush();
+    } catch (err) {
+      failed = true;
+      failure = err;
+    }
     this.closed = true;
     for (const e of this.entries.values()) {
       e.stopWatch();
@@ -270,6 +287,7 @@ export class Stage implements StreamableStage {
     for (const w of this.waiting.values())
       w.reject(new StageError("ERR_STAGE_CLOSED", "the stage was closed"));
     this.waiting.clear();
+    if (failed) throw failure;
   }
 
   /** @internal */
@@ -345,6 +363,8 @@ export class Stage implements StreamableStage {
       saving: DONE,
       dirty: false,
       written: stored?.value,
+      saveFailed: false,
+      saveError: undefined,
       saved,
     } as unknown as Entry;
     (e as { handle: Entry["handle"] }).handle =
@@ -374,13 +394,26 @@ export class Stage implements StreamableStage {
         e.dirty = false;
         const value = this.context.get(e.sig);
         // a local change schedules a save and so does the watch that sees it: one write is enough
-        if (value === e.written) continue;
+        if (value === e.written) {
+          e.saveFailed = false; // what the store holds is current
+          e.saveError = undefined;
+          continue;
+        }
         await saveDatatype(this.store, e.address, e.kind, value, e.saved);
         e.written = value;
+        e.saveFailed = false;
+        e.saveError = undefined;
       }
     };
     e.saving = run()
-      .catch((err) => this.opts.onError?.(err, "stage save"))
+      .catch((err) => {
+        // nothing is lost: the value stays in the signal, and since it is not the one written, the
+        // next change (or `flush`) saves it again; whoever awaits this save gets the error
+        e.dirty = false;
+        e.saveFailed = true;
+        e.saveError = err;
+        this.opts.onError?.(err, "stage save");
+      })
       .finally(() => {
         e.saving = DONE;
       });
@@ -394,8 +427,10 @@ export class Stage implements StreamableStage {
     await this.flushEntry(e);
   }
 
+  /** Wait for the entry's saves; rejects with the error of the last one if it failed. */
   private async flushEntry(e: Entry): Promise<void> {
     while (e.dirty || e.saving !== DONE) await e.saving;
+    if (e.saveFailed) throw e.saveError;
   }
 
   private empty(address: Address, kind: StageKind): unknown {

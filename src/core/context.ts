@@ -390,7 +390,8 @@ export class Context {
       this.reading--;
     }
     if ((n.flags & DETACHED) !== 0 && isReady(n)) {
-      if (quiescent(n) && n.children === null) prune(n, n.log, EMPTY_LOG);
+      // cleanups its run registered keep it in the map: dispose must reach them
+      if (quiescent(n) && n.children === null && n.cleanups === null) prune(n, n.log, EMPTY_LOG);
       else this.attach(n, s);
     }
     if (this.reading === 0 && this.detachedSubs !== null) this.settleDetached(n);
@@ -409,7 +410,8 @@ export class Context {
     this.detachedSubs = null;
     for (const m of subs) {
       if ((m.flags & DETACHED) === 0 || m === top) continue;
-      if (isReady(m) && quiescent(m) && m.children === null) prune(m, m.log, EMPTY_LOG);
+      if (isReady(m) && quiescent(m) && m.children === null && m.cleanups === null)
+        prune(m, m.log, EMPTY_LOG);
       else this.attach(m, undefined);
     }
   }

@@ -130,6 +130,9 @@ export function sweepOrphans(ctx: Context): void {
 
 function dropNode(ctx: Context, n: SpinNode): void {
   G.epoch++;
+  // a released reader's log may still point at this node: a new version makes it re-run and
+  // reach the spin through its handle again instead of trusting a node out of the map
+  n.version = ++G.version;
   prune(n, n.log, []);
   ctx.nodes.delete(n.id);
 }

@@ -413,3 +413,63 @@ describe("a root releases what nobody needs", () => {
     expect(observersOf(ctx, s)).toBe(0);
   });
 });
+
+describe("review of the second root release", () => {
+  test("dispose runs the cleanup a released spin registered when a one-off read re-ran it", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const log: number[] = [];
+    const c = spin(($) => {
+      const v = $.track(s);
+      if (v > 1) $.onCleanup(() => log.push(v));
+      return v;
+    });
+    ctx.observe(c, () => {})();
+    ctx.set(s, 2);
+    expect(ctx.read(c)).toBe(2);
+    ctx.dispose();
+    expect(log).toEqual([2]);
+  });
+
+  test("dispose runs the cleanup of a released source a one-off read re-ran", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const log: number[] = [];
+    const b = spin(($) => {
+      const v = $.track(s);
+      if (v > 1) $.onCleanup(() => log.push(v));
+      return v > 0;
+    });
+    const c = spin(($) => ($.track(b) ? 1 : 0));
+    ctx.observe(c, () => {})();
+    ctx.set(s, 2);
+    expect(ctx.read(c)).toBe(1);
+    ctx.dispose();
+    expect(log).toEqual([2]);
+  });
+
+  function topOverKeyed(s: Signal<number>): Spin<number> {
+    return spin(async ($) => {
+      await $.await(Promise.resolve());
+      return (await $.await(spin(($$) => $$.track(s) * 2, { key: "release-review.k" }))) + 1;
+    });
+  }
+
+  test.runIf(gc !== undefined)(
+    "a released spin over a keyed spin whose handle was collected sees later input changes",
+    async () => {
+      const ctx = createContext();
+      const s = signal(1);
+      const top = topOverKeyed(s);
+      const stop = ctx.observe(top, () => {});
+      expect(await ctx.value(top)).toBe(3);
+      stop();
+      for (let i = 0; i < 20; i++) {
+        gc!();
+        await tick();
+      }
+      ctx.set(s, 5);
+      expect(await ctx.value(top)).toBe(11);
+    },
+  );
+});

@@ -170,10 +170,8 @@ describe("a stage save that fails", () => {
     const stored = (await loadDatatype(store, [user, "members"]))?.value as ORSet<string>;
     expect(stored.values()).toEqual(["ann"]);
     await members.update((s) => s.add("bob")); // saves go on as before
-    expect(((await loadDatatype(store, [user, "members"]))?.value as ORSet<string>).values()).toEqual([
-      "ann",
-      "bob",
-    ]);
+    const after = await loadDatatype(store, [user, "members"]);
+    expect((after!.value as ORSet<string>).values()).toEqual(["ann", "bob"]);
     await stage.close();
   });
 

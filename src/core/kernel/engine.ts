@@ -38,6 +38,12 @@ export { isReady, whenReady };
 
 /** Deliver the result to waiters and subscribers if the node is ready. */
 export function flushReady(n: SpinNode): void {
+  // small enough to be inlined: most commits have nobody to tell
+  if (n.waiters !== null || n.subs !== null) deliver(n);
+}
+
+/** Deliver to waiters and subscribers of `n` if it is ready (see {@link flushReady}). */
+function deliver(n: SpinNode): void {
   if (!isReady(n)) return;
   const ws = n.waiters;
   if (ws !== null) {
@@ -122,7 +128,7 @@ export function refresh(n: SpinNode): void {
   if (p === WAITING) return;
   if (p < 0) {
     if ((n.flags & (STALE | CHECKING)) === 0) n.checkedAt = epoch;
-    if (n.waiters !== null || n.subs !== null) flushReady(n);
+    flushReady(n);
     return;
   }
   if ((flags & CANCELLED) !== 0) {
@@ -296,10 +302,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       },
     );
   } else {
-    // synchronous body: nothing pending, nothing unwinding
-    if (run.parks === null && run.onSettled === null && !run.busy) {
-      if (run.dead === null && n.run === run) commit(n, run, true, out);
-    } else finish(run, true, out);
+    finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
     if (n.commits > SPARE_AFTER_COMMITS && n.run === null && n.logMine && n.log === run.log && run.reusable) {
@@ -311,7 +314,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
 
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
-  run.dropPending();
+  if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
   if (run.busy) {
     run.busy = false;
@@ -364,7 +367,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     return;
   }
   n.checkedAt = run.epoch;
-  if (n.waiters !== null || n.subs !== null) flushReady(n);
+  flushReady(n);
 }
 
 /** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */

@@ -19,17 +19,12 @@ export class Observers {
     return this.set.size;
   }
 
-  /** Whether `o` is a member. */
-  has(o: SpinNode): boolean {
-    return this.set.has(o);
-  }
-
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
     const set = this.set;
-    if (set.has(o)) return;
-    set.add(o);
-    this.arr = null;
+    const before = set.size;
+    set.add(o); // one hash lookup: a member already there leaves the size as it was
+    if (set.size !== before) this.arr = null;
   }
 
   /** Remove `o`; returns whether it was a member. */

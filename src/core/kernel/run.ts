@@ -175,22 +175,10 @@ export class Run implements SpinScope {
 
   /** The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one. */
   private slot(i: number, kind: Kind, id: string): Entry {
-    const buf = this.buf;
-    if (i >= buf.length) {
-      // past the recycled entries (the run writes its ordinals in order: `i` is the length)
-      const fresh = entry(kind, id);
-      buf.push(fresh);
-      return fresh;
-    }
-    const e = buf[i] as LogEntry;
-    e.kind = kind;
-    e.id = id;
+    const e = this.slotSettled(i, kind, id);
     e.version = 0;
     e.value = undefined;
-    e.ok = true;
     e.settled = false;
-    e.consumed = false;
-    e.undo = null;
     e.ref = null;
     return e;
   }
@@ -202,6 +190,7 @@ export class Run implements SpinScope {
   private slotSettled(i: number, kind: Kind, id: string): Entry {
     const buf = this.buf;
     if (i >= buf.length) {
+      // past the recycled entries (the run writes its ordinals in order: `i` is the length)
       const fresh = entry(kind, id);
       buf.push(fresh);
       return fresh;

@@ -394,14 +394,11 @@ export class Stage implements StreamableStage {
         e.dirty = false;
         const value = this.context.get(e.sig);
         // a local change schedules a save and so does the watch that sees it: one write is enough
-        if (value === e.written) {
-          e.saveFailed = false; // what the store holds is current
-          e.saveError = undefined;
-          continue;
+        if (value !== e.written) {
+          await saveDatatype(this.store, e.address, e.kind, value, e.saved);
+          e.written = value;
         }
-        await saveDatatype(this.store, e.address, e.kind, value, e.saved);
-        e.written = value;
-        e.saveFailed = false;
+        e.saveFailed = false; // what the store holds is current
         e.saveError = undefined;
       }
     };

@@ -389,7 +389,9 @@ export class Context {
     } finally {
       this.reading--;
     }
-    if ((n.flags & DETACHED) !== 0 && isReady(n)) {
+    // settled, or left stale by a body that wrote an input it tracks (nothing re-runs a detached
+    // node but the next read, which re-verifies it against its log anyway)
+    if ((n.flags & (DETACHED | CHECKING)) === DETACHED && n.status !== 0 && n.run === null) {
       // cleanups its run registered keep it in the map: dispose must reach them
       if (quiescent(n) && n.children === null && n.cleanups === null) prune(n, n.log, EMPTY_LOG);
       else this.attach(n, s);

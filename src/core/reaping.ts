@@ -9,7 +9,7 @@
  */
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
-import { prune } from "./kernel/engine.js";
+import { prune, runCleanups } from "./kernel/engine.js";
 import { CANCELLED, CHECKING, DETACHED, ON_HANDLE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
 import type { Entry, SpinNode } from "./kernel/node.js";
 
@@ -135,6 +135,9 @@ function dropNode(ctx: Context, n: SpinNode): void {
   n.version = ++G.version;
   prune(n, n.log, []);
   ctx.nodes.delete(n.id);
+  // the cleanups of its last run (a spin read, never observed, whose handle went): nothing would
+  // reach them any more
+  if (n.cleanups !== null) runCleanups(n);
 }
 
 /**

@@ -85,3 +85,35 @@ test.runIf(gc !== undefined)(
     expect(ctx.get(keyed)).toBe(5); // keyed state is kept
   },
 );
+
+test.runIf(gc !== undefined)(
+  "the cleanups of a spin read but never observed run when its handle is collected",
+  async () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const cleaned: number[] = [];
+    const keep = spin(($) => $.track(s));
+    // a keyed spin stays in the map (never released) until its handle is collected
+    await (async () => {
+      const reader = spin(
+        ($) => {
+          const v = $.track(s);
+          $.onCleanup(() => cleaned.push(v));
+          return v;
+        },
+        { key: "gc-cleanup-reader" },
+      );
+      expect(await ctx.value(reader)).toBe(1);
+      const once = spin(($) => {
+        const v = $.track(s) + 10;
+        $.onCleanup(() => cleaned.push(v));
+        return v;
+      });
+      expect(ctx.read(once)).toBe(11);
+    })();
+    expect(cleaned).toEqual([]);
+    expect(await collectUntil(() => cleaned.length === 2)).toBe(true);
+    expect(cleaned.sort()).toEqual([1, 11]);
+    expect(ctx.read(keep)).toBe(1);
+  },
+);

@@ -473,3 +473,22 @@ describe("review of the second root release", () => {
     },
   );
 });
+
+describe("one-off reads leave nothing subscribed", () => {
+  test("a synchronous spin that writes an input it tracks, read once, is not left in the input's observers", () => {
+    const ctx = createContext();
+    const s = signal(0);
+    const bump = spin(($) => {
+      const v = $.track(s);
+      if (v < 3) $.set(s, v + 1);
+      return v;
+    });
+    expect(ctx.read(bump)).toBe(0);
+    expect(ctx.get(s)).toBe(1);
+    expect(observersOf(ctx, s)).toBe(0);
+    expect(ctx._nodeCount).toBe(0);
+    // the next read re-verifies it against its log: the write it made is a change
+    expect(ctx.read(bump)).toBe(1);
+    expect(observersOf(ctx, s)).toBe(0);
+  });
+});

@@ -26,7 +26,7 @@ if (files.length === 0) {
  * costs spindel's modules and not the pre-built references (on the same code, the kernel shapes'
  * geometric mean went from 5.6x preact under tsx to 4.6x bundled).
  */
-const BUNDLED = new Set(["core.bench.ts", "combinators.bench.ts"]);
+const BUNDLED = new Set(["core.bench.ts", "combinators.bench.ts", "floor.bench.ts"]);
 
 function command(f: string): string[] {
   if (!BUNDLED.has(f)) return ["--expose-gc", "--import", "tsx", join(here, f)];

@@ -111,6 +111,7 @@ export type {
   AuthDecision,
   AuthorizePublish,
   AuthorizeSubscribe,
+  NoTopicRetryOptions,
   OwnerStrategy,
   SignalSyncHandle,
   Stamp,

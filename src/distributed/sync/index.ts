@@ -15,6 +15,7 @@ export type {
   AuthDecision,
   AuthorizePublish,
   AuthorizeSubscribe,
+  NoTopicRetryOptions,
   OwnerStrategy,
   SubscriberStrategy,
   TopicOwnerOptions,

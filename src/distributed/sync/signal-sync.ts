@@ -14,8 +14,8 @@ import type { ProtocolHost } from "../peer/protocols.js";
 import { TopicError } from "./errors.js";
 import type { OwnedTopic } from "./owner.js";
 import { DeltaReplica, LwwReplica, type Replica, type SyncPayload } from "./replica.js";
-import type { AuthorizePublish, AuthorizeSubscribe } from "./strategy.js";
-import type { Subscription } from "./subscriber.js";
+import type { AuthorizePublish, AuthorizeSubscribe, NoTopicRetryOptions } from "./strategy.js";
+import { resolveNoTopicRetry, type Subscription } from "./subscriber.js";
 import { Topics } from "./topics.js";
 
 /** A peer signals sync over: a `Peer` (anything with links and protocols; its `"default"` context is used). */
@@ -39,13 +39,26 @@ export interface SyncSignalOptions {
   ackTimeoutMs?: number;
   /** How long a handshake may make no progress (default 300,000 ms). */
   stallTimeoutMs?: number;
-  /** Diagnostics: refused publishes, failed handshakes, values of the wrong kind. */
+  /**
+   * Subscriber: what a refusal with `ERR_NO_TOPIC` does (the owner has not registered the topic
+   * yet, or closed it). Default `true`: subscribe again on the same link with exponential backoff
+   * (100 ms doubling up to 10 s, jitter 0.5, no limit: see `NoTopicRetryOptions`), while `ready` stays
+   * pending and each refusal goes to `onError` and `lastError`; options tune the backoff. `false`:
+   * the refusal is final and `ready` rejects with it at once. Ignored on the owner.
+   */
+  noTopicRetry?: boolean | NoTopicRetryOptions;
+  /** Diagnostics: refused publishes, failed handshakes, each `ERR_NO_TOPIC` retried, values of the wrong kind. */
   onError?: (error: unknown, where: string) => void;
 }
 
 /** A running sync of one signal (returned synchronously). */
 export interface SignalSyncHandle {
-  /** The first handshake is done, both directions (on the owner: the topic is registered). */
+  /**
+   * The first handshake is done, both directions (on the owner: the topic is registered). Rejects
+   * on a final refusal (e.g. `ERR_UNAUTHORIZED`, `ERR_INCOMPATIBLE`) or when closed first
+   * (`ERR_CLOSED`); while the owner answers `ERR_NO_TOPIC` and `noTopicRetry` is on (the default)
+   * it stays pending and the subscription retries.
+   */
   readonly ready: Promise<void>;
   /** A link to the owner is up and the owner admitted this replica (always true on the owner). */
   readonly connected: Signal<boolean>;
@@ -53,6 +66,11 @@ export interface SignalSyncHandle {
   readonly caughtUp: Signal<boolean>;
   /** Local changes the owner has not acknowledged (0 on the owner). */
   readonly pending: Signal<number>;
+  /**
+   * The last refusal or failure this replica got (an `ERR_NO_TOPIC` it is retrying after, a refused
+   * publish, a failed handshake); `null` again once a handshake completes (always `null` on the owner).
+   */
+  readonly lastError: Signal<TopicError | null>;
   /** How this topic replicates: `"delta"` (Convergent) or `"lww"`. */
   readonly mode: "delta" | "lww";
   /** Stop syncing (the signal keeps its value). */
@@ -85,6 +103,9 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     invalid(topic, "only the owner authorizes (authorize hooks without `owner`)");
   if (role === "export" && opts.authorizePublish !== undefined)
     invalid(topic, "an exported signal refuses every publish (`authorizePublish` with exportSignal)");
+  // checked on the owner too (a shared options object): a typo fails where it is written
+  const noTopicRetry = opts.noTopicRetry ?? true;
+  resolveNoTopicRetry(noTopicRetry, topic);
   const ctx = opts.context ?? contextOf(peer);
   const s = sig as Signal<unknown>;
   const report = (e: unknown, where = "sync") => opts.onError?.(e, `${topic}: ${where}`);
@@ -94,6 +115,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
   const connected = signal(owner, { name: `sync ${topic} connected` });
   const caughtUp = signal(owner, { name: `sync ${topic} caughtUp` });
   const pending = signal(0, { name: `sync ${topic} pending` });
+  const lastError = signal<TopicError | null>(null, { name: `sync ${topic} lastError` });
   const topics = Topics.of(peer);
   let publishLocal: () => void;
   let closeTopic: () => void;
@@ -143,6 +165,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
       ctx.set(connected, sub.connected);
       ctx.set(caughtUp, sub.caughtUp);
       ctx.set(pending, sub.pending);
+      ctx.set(lastError, sub.lastError);
     };
     sub = topics.subscribe(
       topic,
@@ -164,6 +187,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
       {
         via: opts.via,
         stallTimeoutMs: opts.stallTimeoutMs,
+        noTopicRetry,
         clock: ctx.clock,
         onError: opts.onError,
         onHealth: health,
@@ -201,6 +225,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     connected,
     caughtUp,
     pending,
+    lastError,
     mode: replica.mode,
     close() {
       if (closed) return;

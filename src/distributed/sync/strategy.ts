@@ -80,8 +80,36 @@ export interface TopicSubscribeOptions {
   onError?: (error: unknown, where: string) => void;
   /** Every time a handshake completes (the first and each one after a reconnect). */
   onHandshakeComplete?: () => void;
-  /** Health changed (`connected`, `caughtUp`, `pending` on the subscription). */
+  /** Health changed (`connected`, `caughtUp`, `pending`, `lastError` on the subscription). */
   onHealth?: () => void;
+  /**
+   * A subscribe refused with `ERR_NO_TOPIC` (the owner has not registered the topic yet, or closed
+   * it): `true` or options retry the handshake on the same link with exponential backoff until the
+   * topic is there; `false` (the default of the topic layer) makes the refusal final, as other codes are.
+   */
+  noTopicRetry?: boolean | NoTopicRetryOptions;
+}
+
+/**
+ * The backoff of a subscription that retries after `ERR_NO_TOPIC`: the n-th retry (from 0) waits
+ * `min(maxDelayMs, initialDelayMs * factor ** n) * (1 - jitter * r)`, where `r` in [0, 1) is drawn
+ * from a PRNG seeded with the subscribing peer's id and the topic, so peers spread out but a run
+ * (e.g. under a virtual clock) is deterministic. A completed handshake starts the count again.
+ */
+export interface NoTopicRetryOptions {
+  /** First delay (default 100 ms, or `maxDelayMs` if that is smaller). */
+  initialDelayMs?: number;
+  /** Cap of the delay (default 10,000 ms). */
+  maxDelayMs?: number;
+  /** Growth factor per retry (default 2; at least 1). */
+  factor?: number;
+  /** Fraction of each delay that is randomized away (0–1, default 0.5; 0: exact delays). */
+  jitter?: number;
+  /**
+   * Give up after this many retries in a row without a completed handshake: the refusal is then
+   * final (`ready` rejects with `ERR_NO_TOPIC` if it was still pending). Default: never.
+   */
+  maxAttempts?: number;
 }
 
 /** Defaults (distributed.md §3.7). */
@@ -90,3 +118,11 @@ export const DEFAULT_BATCH_SIZE = 20;
 export const DEFAULT_ACK_TIMEOUT_MS = 30_000;
 /** Default stall timeout of a handshake. */
 export const DEFAULT_STALL_TIMEOUT_MS = 300_000;
+/** Default backoff of a subscription retrying after `ERR_NO_TOPIC` (the same as a peer's reconnect). */
+export const DEFAULT_NO_TOPIC_RETRY: Readonly<Required<NoTopicRetryOptions>> = Object.freeze({
+  initialDelayMs: 100,
+  maxDelayMs: 10_000,
+  factor: 2,
+  jitter: 0.5,
+  maxAttempts: Number.POSITIVE_INFINITY,
+});

@@ -2,7 +2,9 @@
  * The subscriber's side of a topic: sends its client state with the subscribe, applies the
  * handshake batches in order and acknowledges each, buffers live publishes until the handshake is
  * complete, counts its own publishes until the owner acknowledges them, and subscribes again by
- * itself whenever its link to the owner comes back.
+ * itself whenever its link to the owner comes back. With `noTopicRetry`, a refusal with
+ * `ERR_NO_TOPIC` (no owner yet, or the owner closed the topic) is not final: it subscribes again on
+ * the same link after a backoff, until the topic is there.
  * @module
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
@@ -11,21 +13,98 @@ import { isThenable } from "./authorize.js";
 import { TopicError } from "./errors.js";
 import { ACK, PUB, SUB, type TopicMessage, UNSUB } from "./messages.js";
 import { SerialQueue } from "./serial-queue.js";
-import { DEFAULT_STALL_TIMEOUT_MS, type SubscriberStrategy, type TopicSubscribeOptions } from "./strategy.js";
+import {
+  DEFAULT_NO_TOPIC_RETRY,
+  DEFAULT_STALL_TIMEOUT_MS,
+  type NoTopicRetryOptions,
+  type SubscriberStrategy,
+  type TopicSubscribeOptions,
+} from "./strategy.js";
 
 /** What the topic layer gives a subscription. */
 export interface SubscriberHost {
   send(link: ProtocolLink, msg: unknown): boolean;
   clock: Clock;
   release(topic: string): void;
+  /** The subscribing peer's id: seeds the retry jitter, so peers spread out (default `""`). */
+  peerId?: string;
 }
 
-/** Where a subscription is. */
-export type SubscriptionState = "waiting" | "subscribing" | "live" | "refused" | "closed";
+/**
+ * Where a subscription is: `"waiting"` for a link to the owner, `"subscribing"` (handshake running),
+ * `"live"`, `"retrying"` (refused with `ERR_NO_TOPIC`; the next subscribe is scheduled), `"refused"`
+ * (a final refusal or failure; a new link or `resubscribe()` tries again), `"closed"`.
+ */
+export type SubscriptionState = "waiting" | "subscribing" | "live" | "retrying" | "refused" | "closed";
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The backoff of `noTopicRetry`, checked: `null` when a refusal with `ERR_NO_TOPIC` is final.
+ * Throws `ERR_INVALID_ARGUMENT` on a bad value. Pure.
+ * @internal
+ */
+export function resolveNoTopicRetry(
+  v: boolean | NoTopicRetryOptions | undefined,
+  topic: string | null = null,
+): Required<NoTopicRetryOptions> | null {
+  if (v === undefined || v === false) return null;
+  const bad = (msg: string): never => {
+    throw new TopicError("ERR_INVALID_ARGUMENT", `noTopicRetry${msg}`, topic);
+  };
+  if (v === true) return { ...DEFAULT_NO_TOPIC_RETRY };
+  if (typeof v !== "object" || v === null) return bad(" must be a boolean or an options object");
+  const ms = (name: string, x: unknown, dflt: number): number => {
+    if (x === undefined) return dflt;
+    if (typeof x !== "number" || !(x > 0) || !(x <= MAX_TIMER_MS))
+      bad(`.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], got ${String(x)}`);
+    return x as number;
+  };
+  const maxDelayMs = ms("maxDelayMs", v.maxDelayMs, DEFAULT_NO_TOPIC_RETRY.maxDelayMs);
+  const initialDelayMs = ms(
+    "initialDelayMs",
+    v.initialDelayMs,
+    Math.min(DEFAULT_NO_TOPIC_RETRY.initialDelayMs, maxDelayMs),
+  );
+  if (initialDelayMs > maxDelayMs)
+    bad(`.initialDelayMs (${initialDelayMs}) must not exceed maxDelayMs (${maxDelayMs})`);
+  const factor = v.factor ?? DEFAULT_NO_TOPIC_RETRY.factor;
+  if (typeof factor !== "number" || !(factor >= 1) || !Number.isFinite(factor))
+    bad(`.factor must be a finite number >= 1, got ${String(v.factor)}`);
+  const jitter = v.jitter ?? DEFAULT_NO_TOPIC_RETRY.jitter;
+  if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1))
+    bad(`.jitter must be in [0, 1], got ${String(v.jitter)}`);
+  const maxAttempts = v.maxAttempts ?? DEFAULT_NO_TOPIC_RETRY.maxAttempts;
+  if (
+    typeof maxAttempts !== "number" ||
+    !(maxAttempts >= 0) ||
+    (maxAttempts !== Number.POSITIVE_INFINITY && !Number.isSafeInteger(maxAttempts))
+  )
+    bad(`.maxAttempts must be a non-negative integer (or Infinity), got ${String(v.maxAttempts)}`);
+  return { initialDelayMs, maxDelayMs, factor, jitter, maxAttempts };
+}
+
+/** A PRNG in [0, 1) seeded from a string (FNV-1a, then mulberry32): the same draws on every run. */
+function seeded(seed: string): () => number {
+  let a = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) a = Math.imul(a ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** A subscription to a topic another peer owns (returned by `Topics.subscribe`). */
 export class Subscription {
-  /** Resolves when the first handshake completes; rejects when it is refused or times out. */
+  /**
+   * Resolves when the first handshake completes. Rejects when it is refused for good, times out,
+   * or the subscription is closed first (`ERR_CLOSED`). With `noTopicRetry`, `ERR_NO_TOPIC` is not
+   * a refusal for good: `ready` stays pending while the subscription retries (each refusal is
+   * reported to `onError` and kept in `lastError`), unless `maxAttempts` runs out.
+   */
   readonly ready: Promise<void>;
   private settleReady: ((err: unknown) => void) | null;
   private stateValue: SubscriptionState = "waiting";
@@ -41,7 +120,13 @@ export class Subscription {
   private offline = 0;
   private stall: TimerHandle | null = null;
   private readonly stallTimeoutMs: number;
-  /** The last refusal or failure, if any. */
+  private readonly retry: Required<NoTopicRetryOptions> | null;
+  /** the pending subscribe after an `ERR_NO_TOPIC` */
+  private retryTimer: TimerHandle | null = null;
+  /** retries since the last completed handshake */
+  private retries = 0;
+  private readonly jitterDraw: () => number;
+  /** The last refusal or failure, if any (cleared when a handshake completes). */
   lastError: TopicError | null = null;
 
   /** @internal use `Topics.subscribe` */
@@ -53,6 +138,8 @@ export class Subscription {
     private readonly host: SubscriberHost,
   ) {
     this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    this.retry = resolveNoTopicRetry(opts.noTopicRetry, topic);
+    this.jitterDraw = seeded(`${host.peerId ?? ""}\0${topic}`);
     this.queue = new SerialQueue((e) => this.report(e, "apply"));
     let settle: ((err: unknown) => void) | null = null;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -111,6 +198,7 @@ export class Subscription {
     this.stateValue = "closed";
     this.link = null;
     this.clearStall();
+    this.clearRetry();
     this.settle(new TopicError("ERR_CLOSED", `subscription to '${this.topic}' closed`, this.topic));
     this.host.release(this.topic);
     this.health();
@@ -132,6 +220,8 @@ export class Subscription {
     if (this.link !== link) return;
     this.link = null;
     this.clearStall();
+    // a new link starts a new handshake at once (Topics re-attaches a waiting subscription)
+    this.clearRetry();
     this.offline += this.sentSeq - this.ackedSeq;
     this.ackedSeq = this.sentSeq;
     this.buffer = [];
@@ -201,20 +291,52 @@ export class Subscription {
     });
   }
 
-  private fail(err: TopicError): void {
-    if (this.link !== null) this.host.send(this.link, [UNSUB, this.topic, this.hs]);
-    this.stateValue = "refused";
+  private clearRetry(): void {
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+  }
+
+  /** The handshake ended without completing: what was sent on it counts as offline again. */
+  private abandon(err: TopicError): void {
     this.lastError = err;
     this.buffer = [];
     this.clearStall();
     this.offline += this.sentSeq - this.ackedSeq;
     this.ackedSeq = this.sentSeq;
+  }
+
+  private fail(err: TopicError): void {
+    if (this.link !== null) this.host.send(this.link, [UNSUB, this.topic, this.hs]);
+    this.stateValue = "refused";
+    this.abandon(err);
     this.settle(err);
     this.health();
     this.report(err, "refused");
   }
 
+  /**
+   * `ERR_NO_TOPIC` with `noTopicRetry`: subscribe again on the same link after the backoff (the
+   * owner holds no subscription for us, so no UNSUB). `ready` stays pending.
+   */
+  private retryLater(err: TopicError, retry: Required<NoTopicRetryOptions>): void {
+    const link = this.link;
+    if (link === null) return;
+    this.stateValue = "retrying";
+    this.abandon(err);
+    const n = this.retries++;
+    const base = Math.min(retry.maxDelayMs, retry.initialDelayMs * retry.factor ** n);
+    const delay = base * (1 - retry.jitter * this.jitterDraw());
+    this.clearRetry();
+    this.retryTimer = this.host.clock.setTimer(delay, () => {
+      this.retryTimer = null;
+      if (this.stateValue === "retrying" && this.link === link) this.start(link);
+    });
+    this.health();
+    this.report(err, `no topic at ${link.peerId}, subscribing again in ${Math.round(delay)} ms`);
+  }
+
   private start(link: ProtocolLink): void {
+    this.clearRetry();
     this.link = link;
     this.expectedBatch = 0;
     this.buffer = [];
@@ -232,7 +354,10 @@ export class Subscription {
     this.health();
   }
 
-  /** Subscribe again on the current link (e.g. after a refusal the owner may now accept). */
+  /**
+   * Subscribe again on the current link now: after a refusal the owner may now accept, or instead
+   * of waiting out the backoff of a retry after `ERR_NO_TOPIC`.
+   */
   resubscribe(): void {
     if (this.stateValue === "closed" || this.link === null) return;
     this.start(this.link);
@@ -287,6 +412,7 @@ export class Subscription {
       if (this.link !== link) return;
       this.offline = 0;
       this.lastError = null;
+      this.retries = 0;
       this.settle(null);
       this.health();
       this.opts.onHandshakeComplete?.();
@@ -306,7 +432,13 @@ export class Subscription {
     }
     // a refusal of an earlier handshake, or a duplicate: ignore
     if (hs !== null && hs !== this.hs) return;
-    if (this.stateValue === "refused") return;
+    if (this.stateValue === "refused" || this.stateValue === "retrying") return;
+    const retry = this.retry;
+    // no owner (yet, or any more): transient, unless the retries ran out
+    if (code === "ERR_NO_TOPIC" && retry !== null && this.retries < retry.maxAttempts) {
+      this.retryLater(err, retry);
+      return;
+    }
     this.fail(err);
   }
 }

@@ -16,7 +16,7 @@ import type {
   TopicOwnerOptions,
   TopicSubscribeOptions,
 } from "./strategy.js";
-import { Subscription } from "./subscriber.js";
+import { resolveNoTopicRetry, Subscription } from "./subscriber.js";
 
 /** The protocol name topics ride on. */
 export const TOPICS_PROTOCOL = "topics";
@@ -99,16 +99,20 @@ export class Topics {
 
   /**
    * Subscribe to `topic` through its owner (`via`, default: the first peer this one dialed). The
-   * handshake starts as soon as a link to the owner is up, and again after every reconnect.
+   * handshake starts as soon as a link to the owner is up, and again after every reconnect. A
+   * refusal with `ERR_NO_TOPIC` is final unless `opts.noTopicRetry` asks for retries. Bad options
+   * throw `ERR_INVALID_ARGUMENT`.
    */
   subscribe(topic: string, strategy: SubscriberStrategy, opts: TopicSubscribeOptions = {}): Subscription {
     this.checkNew(topic);
     positive("stallTimeoutMs", opts.stallTimeoutMs, false);
     if (opts.via !== undefined && (typeof opts.via !== "string" || opts.via === ""))
       throw new TopicError("ERR_INVALID_ARGUMENT", "via must be a peer id", topic);
+    resolveNoTopicRetry(opts.noTopicRetry, topic);
     const s = new Subscription(topic, strategy, opts, {
       send: (l, m) => this.send(l, m),
       clock: opts.clock ?? this.clock,
+      peerId: this.host.id,
       release: (name) => {
         if (this.subscribed.get(name) === s) this.subscribed.delete(name);
       },

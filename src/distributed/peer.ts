@@ -1028,6 +1028,7 @@ export class Peer implements ProtocolHost {
       peerId: conn.remoteId,
       principal: conn.inbound ? conn.principal : conn.remoteId,
       dialed: !conn.inbound,
+      missed: this.unknownProtocols.get(conn)?.has(name) === true,
       send(payload: unknown): boolean {
         if (conn.state !== "open") return false;
         return conn.sendBytes(conn.encode({ type: "protocol", protocol: name, payload }));

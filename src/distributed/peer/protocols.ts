@@ -24,6 +24,12 @@ export interface ProtocolLink {
    * stays open.
    */
   send(payload: unknown): boolean;
+  /**
+   * True on a link that was already up when the protocol was attached, if the remote had sent it
+   * payloads before: they were dropped here (see {@link ProtocolHost}), so the remote may still be
+   * waiting for an answer. Best effort (a host may not track it).
+   */
+  readonly missed?: boolean;
 }
 
 /** What a protocol implements to ride on a peer's links. */

@@ -13,6 +13,7 @@
  * | PUBACK | `[5, topic, seq]` | owner: every publish up to `seq` applied (cumulative) |
  * | UNSUB | `[6, topic, hs]` | subscriber (best effort) |
  * | ERR | `[7, topic \| null, code, message, seq \| null, hs \| null]` | owner: a refusal of a publish (`seq`) or a handshake (`hs`) |
+ * | UP | `[8, null]` | a peer whose topics came up while the link was already up: what the other side sent before was dropped (no protocol was attached), so its subscriptions waiting on this link subscribe again |
  *
  * The handshake number makes every message idempotent: a duplicated subscribe does not restart
  * the handshake, a stale batch or refusal of an earlier handshake is ignored, a duplicated
@@ -36,6 +37,8 @@ export const PUBACK = 5;
 export const UNSUB = 6;
 /** A refusal or failure. */
 export const ERR = 7;
+/** The topics protocol was attached on the sender while this link was up. */
+export const UP = 8;
 
 /** One topic message, as parsed. */
 export type TopicMessage =
@@ -46,7 +49,8 @@ export type TopicMessage =
   | readonly [typeof PUB, string, number, unknown]
   | readonly [typeof PUBACK, string, number]
   | readonly [typeof UNSUB, string, number]
-  | readonly [typeof ERR, string | null, string, string, number | null, number | null];
+  | readonly [typeof ERR, string | null, string, string, number | null, number | null]
+  | readonly [typeof UP, null];
 
 /** Why a payload is not a topic message (and the topic it named, if any). */
 export interface Malformed {
@@ -73,6 +77,10 @@ export function parseMessage(p: unknown): TopicMessage | Malformed {
       return p as unknown as TopicMessage;
     return { malformed: "bad error message", topic: typeof topic === "string" ? topic : null };
   }
+  if (kind === UP)
+    return p.length === 2 && topic === null
+      ? (p as unknown as TopicMessage)
+      : { malformed: "bad up message", topic: null };
   if (typeof topic !== "string" || topic === "")
     return { malformed: "the topic must be a string", topic: null };
   const bad = (what: string): Malformed => ({ malformed: what, topic });

@@ -104,7 +104,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
   if (role === "export" && opts.authorizePublish !== undefined)
     invalid(topic, "an exported signal refuses every publish (`authorizePublish` with exportSignal)");
   // checked on the owner too (a shared options object): a typo fails where it is written
-  const noTopicRetry = opts.noTopicRetry ?? true;
+  const noTopicRetry = opts.noTopicRetry === undefined ? true : opts.noTopicRetry;
   resolveNoTopicRetry(noTopicRetry, topic);
   const ctx = opts.context ?? contextOf(peer);
   const s = sig as Signal<unknown>;

@@ -215,6 +215,15 @@ export class Subscription {
     this.start(link);
   }
 
+  /**
+   * @internal the remote attached its topics protocol while `link` was up: a subscribe sent on it
+   * before was dropped there, so one still unanswered (or waiting out a retry) goes again now
+   */
+  _remoteUp(link: ProtocolLink): void {
+    if (this.link !== link) return;
+    if (this.stateValue === "subscribing" || this.stateValue === "retrying") this.start(link);
+  }
+
   /** @internal a link went down */
   _linkDown(link: ProtocolLink): void {
     if (this.link !== link) return;

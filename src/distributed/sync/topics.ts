@@ -8,7 +8,7 @@ import type { Clock } from "../../core/clock.js";
 import { defaultContext } from "../../core/context.js";
 import type { ProtocolHost, ProtocolLink } from "../peer/protocols.js";
 import { TopicError } from "./errors.js";
-import { ERR, errMessage, isMalformed, PUB, parseMessage } from "./messages.js";
+import { ERR, errMessage, isMalformed, PUB, parseMessage, UP } from "./messages.js";
 import { OwnedTopic } from "./owner.js";
 import type {
   OwnerStrategy,
@@ -46,9 +46,13 @@ export class Topics {
 
   private constructor(readonly host: ProtocolHost) {
     this.clock = (host as { _clock?: Clock })._clock ?? defaultContext().clock;
+    // a link already up when the protocol attaches, whose remote sent topic frames before (a
+    // subscribe, before anything here used topics): they were dropped, so tell it to send again
+    let attaching = true;
     host.attachProtocol(TOPICS_PROTOCOL, {
       linkUp: (link) => {
         this.links.add(link);
+        if (attaching && link.missed === true) this.send(link, [UP, null]);
         for (const s of this.subscribed.values()) s._linkUp(link);
       },
       linkDown: (link) => {
@@ -60,6 +64,7 @@ export class Topics {
       },
       message: (link, payload) => this.message(link, payload),
     });
+    attaching = false;
   }
 
   /** The topics of `host` (attached on first use, one per host). */
@@ -157,6 +162,10 @@ export class Topics {
       return;
     }
     const kind = m[0];
+    if (kind === UP) {
+      for (const s of this.subscribed.values()) s._remoteUp(link);
+      return;
+    }
     const topic = m[1];
     if (topic === null) return;
     const owned = this.owned.get(topic);

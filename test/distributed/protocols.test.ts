@@ -185,6 +185,24 @@ describe("attachProtocol", () => {
       expect(() => c.attachProtocol("lonely", onClient.handler)).not.toThrow();
     });
 
+    test(`${kind}: attached late, a link whose remote sent payloads that were dropped says \`missed\``, async () => {
+      const remote: unknown[] = [];
+      const { h, c } = await pair(undefined, (e, where) => {
+        if (where === "remote") remote.push(e);
+      });
+      const onClient = recorder();
+      c.attachProtocol("early", onClient.handler);
+      await eventually(() => onClient.up.length === 1, "linkUp");
+      onClient.up[0]!.send("before the hub attached");
+      await eventually(() => remote.length === 1, "the hub's answer");
+      const early = recorder();
+      const quiet = recorder();
+      h.attachProtocol("early", early.handler);
+      h.attachProtocol("quiet", quiet.handler);
+      expect(early.up.map((l) => [l.peerId, l.missed])).toEqual([["c1", true]]);
+      expect(quiet.up.map((l) => [l.peerId, l.missed])).toEqual([["c1", false]]);
+    });
+
     test(`${kind}: a payload over the frame limit throws ERR_LIMIT at the sender; the link stays up`, async () => {
       const { c } = await pair();
       const r = recorder();

@@ -21,6 +21,8 @@ interface Pipe {
 
 class SimLink implements ProtocolLink {
   open = true;
+  /** a frame arrived on this link while no protocol of its name was attached (dropped) */
+  missed = false;
   constructor(
     readonly net: SimNet,
     readonly peerId: string,
@@ -138,7 +140,9 @@ export class SimNet {
     const [, payload] = decodeCbor(bytes) as [string, unknown];
     if (process.env.SIM_TRACE) console.log(`${pipe.from.id} -> ${pipe.to.id}`, JSON.stringify(payload));
     const h = pipe.to.handlers.get("topics");
-    if (pipe.link.open) h?.message(pipe.link, payload);
+    if (!pipe.link.open) return;
+    if (h === undefined) pipe.link.missed = true;
+    else h.message(pipe.link, payload);
   }
 
   private isPublish(bytes: Uint8Array): boolean {

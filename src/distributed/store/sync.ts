@@ -335,7 +335,9 @@ export function exportStore(
 /**
  * Subscribe `localStore` to the store exported on `topic`: resolves once the first differential
  * handshake is complete (after a reconnect, a new one runs by itself and transfers only what
- * changed). Rejects with the owner's refusal (e.g. `ERR_UNAUTHORIZED`, `ERR_NO_TOPIC`).
+ * changed). Rejects with the owner's refusal (e.g. `ERR_UNAUTHORIZED`), and with `ERR_NO_TOPIC` at
+ * once when nobody exports `topic`: unlike signal sync it does not wait for an owner (the topic
+ * layer's `noTopicRetry` stays off here: no handle exists yet that could cancel the wait).
  */
 export async function subscribeStore(
   peer: ProtocolHost,

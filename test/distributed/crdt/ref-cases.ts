@@ -2,6 +2,7 @@
  * Refs built through the public API that cover every op kind, every kind of value a ref holds and
  * logs of several actors (with merges and parked ops), and an unambiguous text form of values.
  */
+import fc from "fast-check";
 import { type Ref, ref, refFromOps } from "spindel/crdt";
 
 /** An unambiguous text form: tells -0 from 0, NaN, bigints, bytes, undefined and class values. */
@@ -150,3 +151,124 @@ export const CASES: Record<string, () => Ref<unknown>> = {
     return partial as Ref<unknown>;
   },
 };
+
+/** Strings of any UTF-16 code units: lone surrogates too. */
+const anyString = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 6 }),
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 4 }),
+);
+
+/**
+ * Every kind of value a ref keeps as a scalar. `rowSafe` leaves out what the row-per-op format
+ * did not keep exactly (-0, lone surrogates).
+ */
+export function scalar(rowSafe = false): fc.Arbitrary<unknown> {
+  return fc.oneof(
+    rowSafe ? fc.string({ unit: "binary", maxLength: 6 }) : anyString,
+    fc.integer({ min: -300, max: 300 }),
+    fc.maxSafeInteger(),
+    rowSafe ? fc.double().filter((d) => !Object.is(d, -0)) : fc.double(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.bigInt(),
+    fc.uint8Array({ maxLength: 5 }),
+    // years 1900–2200: beyond, the shared CBOR codec rounds a Date's milliseconds (tag 1 seconds)
+    fc.date({ noInvalidDate: true, min: new Date(-2_208_988_800_000), max: new Date(7_258_118_400_000) }),
+  );
+}
+
+/** One local change or one merge, chosen by small numbers. */
+export interface Step {
+  readonly r: number;
+  readonly what: number;
+  readonly k: number;
+  readonly pos: number;
+  readonly x: unknown;
+  readonly n: number;
+}
+
+type V = { m: Record<string, unknown>; l: unknown[] };
+
+/** The replicas of a random concurrent session: 2 or 3 actors, local edits and merges. */
+export interface Session {
+  readonly actors: readonly string[];
+  readonly steps: readonly Step[];
+}
+
+/** Random sessions (actor ids may hold ':' and any character). */
+export function session(opts: { rowSafe?: boolean; maxSteps?: number } = {}): fc.Arbitrary<Session> {
+  const step = fc.record({
+    r: fc.nat({ max: 2 }),
+    what: fc.nat({ max: 10 }),
+    k: fc.nat({ max: 4 }),
+    pos: fc.nat({ max: 20 }),
+    x: scalar(opts.rowSafe),
+    n: fc.integer({ min: 1, max: 8 }),
+  });
+  return fc.record({
+    actors: fc.uniqueArray(
+      fc.oneof(fc.constantFrom("a", "b", "c", "0a", "x:y"), fc.string({ minLength: 1, maxLength: 8 })),
+      { minLength: 2, maxLength: 3 },
+    ),
+    steps: fc.array(step, { maxLength: opts.maxSteps ?? 40 }),
+  });
+}
+
+/** Plays a session through the public API; returns every replica. */
+export function play(s: Session): Ref<V>[] {
+  const origin = ref<V>({ m: {}, l: [] }, { actor: s.actors[0] as string });
+  const reps = [origin, ...s.actors.slice(1).map((actor) => refFromOps<V>(origin.log(), { actor }))];
+  for (const e of s.steps) {
+    const r = reps[e.r % reps.length] as Ref<V>;
+    const other = reps[(e.r + 1 + (e.pos % (reps.length - 1))) % reps.length] as Ref<V>;
+    const key = `k${e.k}`;
+    const at = (l: unknown[]) => e.pos % (l.length + 1);
+    switch (e.what) {
+      case 0:
+        r.swap((v) => ({ ...v, m: { ...v.m, [key]: e.x } }));
+        break;
+      case 1:
+        r.swap((v) => {
+          const { [key]: _, ...m } = v.m;
+          return { ...v, m };
+        });
+        break;
+      case 2:
+        r.swap((v) => ({ ...v, l: [...v.l, e.x] }));
+        break;
+      case 3:
+        r.swap((v) => ({ ...v, l: [...v.l.slice(0, at(v.l)), e.x, ...v.l.slice(at(v.l))] }));
+        break;
+      case 4:
+        r.swap((v) => ({ ...v, l: v.l.filter((_, i) => i !== at(v.l)) }));
+        break;
+      case 5:
+        r.swap((v) => ({ ...v, m: { ...v.m, [key]: { a: e.x, b: [e.x, [e.n]] } } }));
+        break;
+      case 6:
+        r.swap((v) => {
+          const cur = v.m[key];
+          const next = isObj(cur) ? { ...cur, b: [...(Array.isArray(cur.b) ? cur.b : []), e.x] } : [e.x];
+          return { ...v, m: { ...v.m, [key]: next } };
+        });
+        break;
+      case 7:
+        // typing: a burst of appends (one run)
+        r.swap((v) => ({ ...v, l: [...v.l, ...Array.from({ length: e.n }, (_, i) => (i % 2 ? e.x : i))] }));
+        break;
+      case 8:
+        r.merge(other.patchFromClock(r.clock()));
+        break;
+      case 9:
+        r.merge(other);
+        break;
+      default:
+        r.swap((v) => ({ ...v, l: [undefined, ...v.l] }));
+    }
+  }
+  return reps;
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}

@@ -196,7 +196,9 @@ export interface Session {
 }
 
 /** Random sessions (actor ids may hold ':' and any character). */
-export function session(opts: { rowSafe?: boolean; maxSteps?: number } = {}): fc.Arbitrary<Session> {
+export function session(
+  opts: { rowSafe?: boolean; minSteps?: number; maxSteps?: number } = {},
+): fc.Arbitrary<Session> {
   const step = fc.record({
     r: fc.nat({ max: 2 }),
     what: fc.nat({ max: 10 }),
@@ -210,7 +212,7 @@ export function session(opts: { rowSafe?: boolean; maxSteps?: number } = {}): fc
       fc.oneof(fc.constantFrom("a", "b", "c", "0a", "x:y"), fc.string({ minLength: 1, maxLength: 8 })),
       { minLength: 2, maxLength: 3 },
     ),
-    steps: fc.array(step, { maxLength: opts.maxSteps ?? 40 }),
+    steps: fc.array(step, { minLength: opts.minSteps ?? 0, maxLength: opts.maxSteps ?? 40, size: "max" }),
   });
 }
 

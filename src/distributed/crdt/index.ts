@@ -14,8 +14,6 @@ export { ORMap } from "./ormap.js";
 export { ORSet } from "./orset.js";
 export { PNCounter } from "./pncounter.js";
 export {
-  decodeRefOps,
-  encodeRefOps,
   type OpId,
   Ref,
   type RefClock,
@@ -26,5 +24,6 @@ export {
   refFromOps,
   type Scalar,
 } from "./ref.js";
+export { decodeRefOps, encodeRefOps } from "./ref-codec.js";
 export { CRDT_TAGS } from "./tags.js";
 export { type Conflict, VersionedMap } from "./versioned-map.js";

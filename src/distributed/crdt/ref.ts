@@ -7,7 +7,8 @@
  * Merging is the union of the logs; a patch is the slice of the log newer than a clock.
  * @module
  */
-import { badArgument, decodeCheck } from "./errors.js";
+import { badArgument, CrdtDecodeError } from "./errors.js";
+import { decodeRefOps, encodeRefOps, idStr, isContainer, ROOT } from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { canonicalKey, checkActor, cmpStr, isRecord, randomActor } from "./util.js";
 
@@ -48,12 +49,7 @@ export interface RefPatch {
 /** For each actor, the highest counter of its ops seen. */
 export type RefClock = Readonly<Record<string, number>>;
 
-const ROOT = "0:";
 const ROOT_KEY = "v";
-
-function idStr(id: OpId): string {
-  return `${id[0]}:${id[1]}`;
-}
 
 function cmpId(a: OpId, b: OpId): number {
   return a[0] - b[0] || cmpStr(a[1], b[1]);
@@ -380,10 +376,6 @@ export class Ref<T = unknown> {
   }
 }
 
-function isContainer(v: unknown): boolean {
-  return Array.isArray(v) || isRecord(v);
-}
-
 /**
  * A new ref holding `initial` (converge's `ref`). `actor` names this replica's writes (a random
  * id by default).
@@ -401,154 +393,18 @@ export function refFromOps<T = unknown>(log: readonly RefOp[], opts: { actor?: s
   return r;
 }
 
-const KINDS = ["map", "list", "set", "setn", "del", "ins", "insn", "rm", "run"] as const;
-
-/**
- * Compact plain data for ops: an actor table and one row per op,
- * `[kind, counter, actor, ...refs as counter/actor pairs, key or value]`; a run of scalar inserts
- * by one actor, each right after the one before with the next counter (typing, appending), is
- * one row holding the values.
- */
-export function encodeRefOps(ops: readonly RefOp[]): unknown {
-  const actors: string[] = [];
-  const index = new Map<string, number>();
-  const ai = (a: string): number => {
-    let i = index.get(a);
-    if (i === undefined) {
-      i = actors.length;
-      actors.push(a);
-      index.set(a, i);
-    }
-    return i;
-  };
-  const ref = (s: string | null): [number, number] => {
-    if (s === null || s === ROOT) return [0, 0];
-    const at = s.indexOf(":");
-    return [Number(s.slice(0, at)), ai(s.slice(at + 1))];
-  };
-  const rows: unknown[][] = [];
-  // a run: scalar inserts by one actor with consecutive counters, each after the one before
-  let run: { row: unknown[]; values: unknown[]; last: RefOp & { op: "ins" } } | null = null;
-  for (const op of ops) {
-    if (
-      run !== null &&
-      op.op === "ins" &&
-      op.node === undefined &&
-      op.id[1] === run.last.id[1] &&
-      op.id[0] === run.last.id[0] + 1 &&
-      op.obj === run.last.obj &&
-      op.after === idStr(run.last.id)
-    ) {
-      run.values.push(op.value);
-      run.last = op;
-      continue;
-    }
-    const row = rowOf(op);
-    if (op.op === "ins" && op.node === undefined) {
-      const values = [op.value];
-      row[0] = 8;
-      row[row.length - 1] = values;
-      run = { row, values, last: op };
-    } else run = null;
-    rows.push(row);
-  }
-  return [actors, rows];
-
-  function rowOf(op: RefOp): unknown[] {
-    const head = [op.id[0], ai(op.id[1])];
-    switch (op.op) {
-      case "map":
-        return [0, ...head];
-      case "list":
-        return [1, ...head];
-      case "set":
-        return op.node !== undefined
-          ? [3, ...head, ...ref(op.obj), op.key, ...ref(op.node)]
-          : [2, ...head, ...ref(op.obj), op.key, op.value];
-      case "del":
-        return [4, ...head, ...ref(op.obj), op.key];
-      case "ins":
-        return op.node !== undefined
-          ? [6, ...head, ...ref(op.obj), ...ref(op.after), ...ref(op.node)]
-          : [5, ...head, ...ref(op.obj), ...ref(op.after), op.value];
-      default:
-        return [7, ...head, ...ref(op.obj), ...ref(op.elem)];
-    }
-  }
-}
-
-/** Inverse of {@link encodeRefOps}; throws `ERR_DESERIALIZE` on malformed data. */
-export function decodeRefOps(data: unknown): RefOp[] {
-  decodeCheck(Array.isArray(data) && data.length === 2, "ref log");
-  const [actors, rows] = data as unknown[];
-  decodeCheck(
-    Array.isArray(actors) && actors.every((a) => typeof a === "string" && a.length > 0),
-    "ref actors",
-  );
-  decodeCheck(Array.isArray(rows), "ref ops");
-  const lengths = [3, 3, 7, 8, 6, 8, 9, 7, 8];
-  return (rows as unknown[]).flatMap((row): RefOp[] => {
-    decodeCheck(Array.isArray(row) && typeof row[0] === "number" && row.length === lengths[row[0]], "ref op");
-    const r = row as unknown[];
-    const int = (i: number, min: number) => {
-      const v = r[i];
-      decodeCheck(typeof v === "number" && Number.isSafeInteger(v) && v >= min, "ref op counter");
-      return v;
-    };
-    const actor = (i: number) => {
-      const a = (actors as string[])[int(i, 0)];
-      decodeCheck(a !== undefined, "ref op actor");
-      return a;
-    };
-    const ref = (i: number): string => (int(i, 0) === 0 ? ROOT : `${r[i]}:${actor(i + 1)}`);
-    const refOrNull = (i: number): string | null => (int(i, 0) === 0 ? null : ref(i));
-    const key = (i: number): string => {
-      decodeCheck(typeof r[i] === "string", "ref op key");
-      return r[i] as string;
-    };
-    const id: OpId = [int(1, 1), actor(2)];
-    const kind = KINDS[r[0] as number];
-    switch (kind) {
-      case "map":
-        return [{ op: "map", id }];
-      case "list":
-        return [{ op: "list", id }];
-      case "set":
-        decodeCheck(!isContainer(r[6]), "ref op value");
-        return [{ op: "set", id, obj: ref(3), key: key(5), value: r[6] as Scalar }];
-      case "setn":
-        return [{ op: "set", id, obj: ref(3), key: key(5), node: ref(6) }];
-      case "del":
-        return [{ op: "del", id, obj: ref(3), key: key(5) }];
-      case "ins":
-        decodeCheck(!isContainer(r[7]), "ref op value");
-        return [{ op: "ins", id, obj: ref(3), after: refOrNull(5), value: r[7] as Scalar }];
-      case "insn":
-        return [{ op: "ins", id, obj: ref(3), after: refOrNull(5), node: ref(7) }];
-      case "run": {
-        const values = r[7];
-        decodeCheck(Array.isArray(values) && values.length > 0, "ref op run");
-        const obj = ref(3);
-        let after = refOrNull(5);
-        return (values as unknown[]).map((value, i): RefOp => {
-          decodeCheck(!isContainer(value), "ref op value");
-          const opId: OpId = [id[0] + i, id[1]];
-          const op: RefOp = { op: "ins", id: opId, obj, after, value: value as Scalar };
-          after = idStr(opId);
-          return op;
-        });
-      }
-      case "rm":
-        return [{ op: "rm", id, obj: ref(3), elem: ref(5) }];
-      default:
-        return decodeCheck(false, "ref op kind") as never;
-    }
-  });
-}
-
 registerCrdtCodec<Ref<unknown>>(
   CRDT_TAGS.Ref,
   Ref,
   (r) => encodeRefOps(r.log()),
-  (d) => refFromOps(decodeRefOps(d)),
+  (d) => {
+    const ops = decodeRefOps(d);
+    try {
+      return refFromOps(ops);
+    } catch (e) {
+      // reading a document nested thousands deep overflows the stack: it cannot be loaded
+      if (e instanceof RangeError) throw new CrdtDecodeError("ref log: nested too deep to read");
+      throw e;
+    }
+  },
 );

@@ -9,6 +9,7 @@
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
 import type { ProtocolLink } from "../peer/protocols.js";
+import { seededRandom, stringSeed } from "../random.js";
 import { isThenable } from "./authorize.js";
 import { TopicError } from "./errors.js";
 import { ACK, PUB, SUB, type TopicMessage, UNSUB } from "./messages.js";
@@ -84,19 +85,6 @@ export function resolveNoTopicRetry(
   return { initialDelayMs, maxDelayMs, factor, jitter, maxAttempts };
 }
 
-/** A PRNG in [0, 1) seeded from a string (FNV-1a, then mulberry32): the same draws on every run. */
-function seeded(seed: string): () => number {
-  let a = 0x811c9dc5;
-  for (let i = 0; i < seed.length; i++) a = Math.imul(a ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A subscription to a topic another peer owns (returned by `Topics.subscribe`). */
 export class Subscription {
   /**
@@ -139,7 +127,7 @@ export class Subscription {
   ) {
     this.stallTimeoutMs = opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     this.retry = resolveNoTopicRetry(opts.noTopicRetry, topic);
-    this.jitterDraw = seeded(`${host.peerId ?? ""}\0${topic}`);
+    this.jitterDraw = seededRandom(stringSeed(`${host.peerId ?? ""}\0${topic}`));
     this.queue = new SerialQueue((e) => this.report(e, "apply"));
     let settle: ((err: unknown) => void) | null = null;
     this.ready = new Promise<void>((resolve, reject) => {

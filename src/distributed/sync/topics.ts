@@ -16,7 +16,7 @@ import type {
   TopicOwnerOptions,
   TopicSubscribeOptions,
 } from "./strategy.js";
-import { resolveNoTopicRetry, Subscription } from "./subscriber.js";
+import { Subscription } from "./subscriber.js";
 
 /** The protocol name topics ride on. */
 export const TOPICS_PROTOCOL = "topics";
@@ -113,7 +113,7 @@ export class Topics {
     positive("stallTimeoutMs", opts.stallTimeoutMs, false);
     if (opts.via !== undefined && (typeof opts.via !== "string" || opts.via === ""))
       throw new TopicError("ERR_INVALID_ARGUMENT", "via must be a peer id", topic);
-    resolveNoTopicRetry(opts.noTopicRetry, topic);
+    // the Subscription checks noTopicRetry (ERR_INVALID_ARGUMENT) before anything is registered
     const s = new Subscription(topic, strategy, opts, {
       send: (l, m) => this.send(l, m),
       clock: opts.clock ?? this.clock,

@@ -71,15 +71,21 @@ function probe(host: SimHost, topic: string, clock: Clock, opts: TopicSubscribeO
   return { sub, sent, refused, errors, delays };
 }
 
+/** A hub that speaks topics but owns none yet, and a client `c1` linked to it. */
+function hubWithoutTopic() {
+  const net = new SimNet();
+  const hub = net.host("hub");
+  Topics.of(hub);
+  const c1 = net.host("c1");
+  net.connect(c1, hub);
+  return { net, hub, c1 };
+}
+
 const noOwner = { handshake: () => [], publish: (p: unknown) => p };
 
 describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   test("the backoff doubles from initialDelayMs, is capped at maxDelayMs, and starts again after a handshake", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { hub, c1 } = hubWithoutTopic();
     const clock = createClock("virtual");
     const p = probe(c1, "t", clock, { noTopicRetry: { initialDelayMs: 100, maxDelayMs: 1000, jitter: 0 } });
     const ready = watch(p.sub.ready);
@@ -143,11 +149,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("ready stays pending while retrying; lastError reports each ERR_NO_TOPIC; close() cancels the retry timer and rejects ready with ERR_CLOSED", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { net, c1 } = hubWithoutTopic();
     const ctx = createContext({ clock: "virtual" });
     const errors: unknown[] = [];
     const c = syncSignal(c1, "v", signal(0), { context: ctx, onError: (e) => errors.push(e) });
@@ -173,11 +175,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("a link drop cancels the pending retry; the reconnect subscribes at once and finds the owner", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { net, hub, c1 } = hubWithoutTopic();
     const ctx = createContext({ clock: "virtual" });
     const hctx = createContext();
     const v = signal("initial");
@@ -197,11 +195,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("noTopicRetry: false refuses at once, as before: ready rejects with ERR_NO_TOPIC, no timer, no retry", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { net, hub, c1 } = hubWithoutTopic();
     const ctx = createContext({ clock: "virtual" });
     const c = syncSignal(c1, "v", signal(0), { context: ctx, noTopicRetry: false });
     await expect(c.ready).rejects.toMatchObject({ code: "ERR_NO_TOPIC" });
@@ -216,11 +210,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("maxAttempts: after that many retries the refusal is final and ready rejects with ERR_NO_TOPIC", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { c1 } = hubWithoutTopic();
     const ctx = createContext({ clock: "virtual" });
     const errors: unknown[] = [];
     const c = subscribeSignal(c1, "v", signal(0), {
@@ -241,11 +231,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("a final code is not retried: a subscriber retrying after ERR_NO_TOPIC stops at ERR_UNAUTHORIZED", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { net, hub, c1 } = hubWithoutTopic();
     const ctx = createContext({ clock: "virtual" });
     const errors: TopicError[] = [];
     const c = syncSignal(c1, "v", signal(0), {
@@ -331,11 +317,7 @@ describe("ERR_NO_TOPIC is transient (virtual time)", () => {
   });
 
   test("an exported topic closed and exported again: a mirror re-joins it", async () => {
-    const net = new SimNet();
-    const hub = net.host("hub");
-    Topics.of(hub); // the hub speaks topics, but owns none yet
-    const c1 = net.host("c1");
-    net.connect(c1, hub);
+    const { hub, c1 } = hubWithoutTopic();
     const clock = createClock("virtual");
     const v = signal(0);
     const hctx = createContext({ clock });

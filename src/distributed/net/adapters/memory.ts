@@ -12,6 +12,7 @@
  */
 import { type Clock, createClock, type TimerHandle } from "../../../core/clock.js";
 import { RemoteError } from "../../errors.js";
+import { seededRandom } from "../../random.js";
 import type {
   DialLinkOptions,
   Link,
@@ -73,17 +74,7 @@ export interface SimStats {
   links: number;
 }
 
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 interface Event {
   at: number;

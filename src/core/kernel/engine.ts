@@ -333,6 +333,11 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--)
       if (log[i]!.settled) log[i]!.consumed = true;
   n.run = null;
+  const pending = run.notSettled;
+  if (pending !== null) {
+    run.notSettled = null;
+    whenReady(pending, () => markStale(n));
+  }
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
   n.commits++;

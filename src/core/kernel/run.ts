@@ -115,6 +115,8 @@ export class Run implements SpinScope {
   cleanups: (() => void)[] | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
   outer: Run | null = null;
+  /** A spin this run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
+  notSettled: SpinNode | null = null;
 
   /**
    * @param node the spin node
@@ -152,6 +154,7 @@ export class Run implements SpinScope {
     this.shadowGen = G.shadowGen;
     this.cleanups = null;
     this.outer = null;
+    this.notSettled = null;
     this.replay = replay;
     this.replayUntil = p;
   }
@@ -173,7 +176,11 @@ export class Run implements SpinScope {
     this.replay = null;
   }
 
-  /** The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one. */
+  /**
+   * The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one.
+   * Writing it takes the ordinal: an effect that throws between {@link enter} and here (a stack
+   * overflow, a failed subscription) leaves no gap in the log and no stale recycled entry in it.
+   */
   private slot(i: number, kind: Kind, id: string): Entry {
     const e = this.slotSettled(i, kind, id);
     e.version = 0;
@@ -189,6 +196,7 @@ export class Run implements SpinScope {
    */
   private slotSettled(i: number, kind: Kind, id: string): Entry {
     const buf = this.buf;
+    this.i = i + 1;
     if (i >= buf.length) {
       // past the recycled entries (the run writes its ordinals in order: `i` is the length)
       const fresh = entry(kind, id);
@@ -224,8 +232,8 @@ export class Run implements SpinScope {
   }
 
   /**
-   * Every effect starts here: refuse if dead, mark the hand-offs the body has seen consumed, take
-   * an ordinal. (Other entries are marked consumed at commit, in runs that need the marks: only a
+   * Every effect starts here: refuse if dead, mark the hand-offs the body has seen consumed, name
+   * the next ordinal (the entry's slot takes it). (Other entries are marked consumed at commit, in runs that need the marks: only a
    * hand-off's mark is read before that, when a killed run undoes what its body never saw.)
    */
   private enter(kind: Kind): number {
@@ -235,7 +243,7 @@ export class Run implements SpinScope {
       for (const e of seen) e.consumed = true;
       seen.length = 0;
     }
-    const i = this.i++;
+    const i = this.i;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
       if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
@@ -301,10 +309,19 @@ export class Run implements SpinScope {
       if (!isReady(child)) {
         const cycle = this.syncCycle(child);
         if (cycle !== null) throw cycle;
-        throw new SpindelError(
+        const err = new SpindelError(
           "ERR_NOT_SETTLED",
           `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
         );
+        // a settled read that no version of the child matches: once the child settles, the
+        // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it (an
+        // unsettled entry in a committed log is never re-checked)
+        this.notSettled = child;
+        e.version = -1;
+        e.ok = false;
+        e.value = err;
+        e.settled = true;
+        throw err;
       }
       e.version = child.version;
       e.ok = child.status === 1;

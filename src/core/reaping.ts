@@ -19,11 +19,27 @@ interface Held {
   readonly signal: boolean;
 }
 
+/**
+ * What a signal handle's one registration carries: every context (but the default one, which holds
+ * unkeyed cells weakly) that made a cell for it. Internal.
+ */
+export interface SignalHeld {
+  readonly id: string;
+  readonly ctxs: WeakRef<Context>[];
+}
+
 const registry = new FinalizationRegistry<Held>((held) => {
   const ctx = held.ctx.deref();
   if (ctx === undefined) return;
   if (held.signal) reapCell(ctx, held.id);
   else reapNode(ctx, held.id);
+});
+
+const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
+  for (const ref of held.ctxs) {
+    const ctx = ref.deref();
+    if (ctx !== undefined) reapCell(ctx, held.id);
+  }
 });
 
 /**
@@ -78,11 +94,19 @@ function flushWatches(): void {
 }
 
 /**
- * Watch a signal handle: when it is collected, context `ctx` may drop its cell `id`.
+ * Watch a signal handle: when it is collected, context `ctx` may drop its cell `id`. A handle is
+ * registered once, by the first context that makes a cell for it; later contexts (a fork writing
+ * it, another root) join that registration: a registration costs far more than the cell (it is
+ * what the collector processes), and a fork's write would otherwise make a second one.
  * @internal
  */
-export function watchSignal(handle: object, ctx: WeakRef<Context>, id: string): void {
-  registry.register(handle, { ctx, id, signal: true });
+export function watchSignal(handle: { _held: SignalHeld | null }, ctx: WeakRef<Context>, id: string): void {
+  const held = handle._held;
+  if (held === null) {
+    const fresh: SignalHeld = { id, ctxs: [ctx] };
+    handle._held = fresh;
+    signalRegistry.register(handle, fresh);
+  } else if (!held.ctxs.includes(ctx)) held.ctxs.push(ctx);
 }
 
 /**

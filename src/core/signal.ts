@@ -11,6 +11,7 @@ import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { current, G } from "./globals.js";
 import { pget, pset, SignalHandle } from "./kernel/cell.js";
+import type { SignalHeld } from "./reaping.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
 export type Equality<T> = { bivariant(a: T, b: T): boolean }["bivariant"];
@@ -48,6 +49,8 @@ export class Signal<T> extends SignalHandle<T> {
   readonly keyed: boolean;
   /** @internal registered as the default context's cell */
   _reg = false;
+  /** @internal the contexts to tell when this handle is collected (see `watchSignal`) */
+  _held: SignalHeld | null = null;
 
   /**
    * Use {@link signal} instead.

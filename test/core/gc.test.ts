@@ -68,20 +68,33 @@ test.runIf(gc !== undefined)(
   async () => {
     const ctx = createContext();
     const dflt = defaultContext();
+    const fork = ctx.fork();
+    const other = createContext();
     const before = dflt.cells.size;
     (() => {
       for (let i = 0; i < 200; i++) {
         const s = signal(i);
         ctx.set(s, i + 1);
         dflt.set(s, i + 2);
+        // one registration per handle serves every context that made a cell for it
+        if (i % 2 === 0) fork.set(s, i + 3);
+        if (i % 4 === 0) other.set(s, i + 4);
       }
     })();
     const keyed = signal(0, { key: "gc.keyed" });
     ctx.set(keyed, 5);
     expect(ctx.cells.size).toBe(201);
-    expect(await collectUntil(() => ctx.cells.size === 1 && [...dflt.cells.entries()].length <= before)).toBe(
-      true,
-    );
+    expect(fork.cells.size).toBe(100);
+    expect(other.cells.size).toBe(50);
+    expect(
+      await collectUntil(
+        () =>
+          ctx.cells.size === 1 &&
+          fork.cells.size === 0 &&
+          other.cells.size === 0 &&
+          [...dflt.cells.entries()].length <= before,
+      ),
+    ).toBe(true);
     expect(ctx.get(keyed)).toBe(5); // keyed state is kept
   },
 );

@@ -388,24 +388,42 @@ export function decodeRefOps(data: unknown): RefOp[] {
 
 /** `ops`, once it is sure that every container is placed once at most, and never inside itself. */
 function checkTree(ops: RefOp[]): RefOp[] {
+  const fault = treeFault(ops);
+  decodeCheck(fault === undefined, `ref log: ${fault}`);
+  return ops;
+}
+
+/**
+ * What stops the ops `ops` from keeping a ref's containers a tree, or `undefined` when nothing
+ * does: a container placed twice, or inside itself (a ref holding it could not be read: every
+ * walk down its containers would go round forever). `placed` gives, for each container already
+ * placed, the container it is in — a tree, which is not changed. Takes time in the number of ops
+ * and the containers above the ones they place, not in the size of `placed`.
+ */
+export function treeFault(
+  ops: readonly RefOp[],
+  placed: ReadonlyMap<string, string> = new Map(),
+): string | undefined {
   const parent = new Map<string, string>();
   for (const op of ops)
     if ((op.op === "set" || op.op === "ins") && op.node !== undefined) {
-      decodeCheck(!parent.has(op.node), "ref log: a container placed twice");
+      if (parent.has(op.node) || placed.has(op.node)) return "a container placed twice";
       parent.set(op.node, op.obj);
     }
-  // walk up from each container; meeting the walk's own path again is a cycle
+  // Walk up from each newly placed container; meeting the walk's own path again is a cycle. A
+  // cycle goes through a new placement (`placed` has none), so these walks find every one.
+  const up = (n: string): string | undefined => parent.get(n) ?? placed.get(n);
   const done = new Set<string>();
   const path = new Set<string>();
   for (const start of parent.keys()) {
-    for (let n: string | undefined = start; n !== undefined && !done.has(n); n = parent.get(n)) {
-      decodeCheck(!path.has(n), "ref log: a container inside itself");
+    for (let n: string | undefined = start; n !== undefined && !done.has(n); n = up(n)) {
+      if (path.has(n)) return "a container inside itself";
       path.add(n);
     }
     for (const n of path) done.add(n);
     path.clear();
   }
-  return ops;
+  return undefined;
 }
 
 function decodeColumns(bytes: Uint8Array, others: readonly unknown[]): RefOp[] {

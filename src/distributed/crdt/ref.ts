@@ -8,7 +8,7 @@
  * @module
  */
 import { badArgument, CrdtDecodeError } from "./errors.js";
-import { decodeRefOps, encodeRefOps, idStr, isContainer, ROOT } from "./ref-codec.js";
+import { decodeRefOps, encodeRefOps, idStr, isContainer, ROOT, treeFault } from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { canonicalKey, checkActor, cmpStr, isRecord, randomActor } from "./util.js";
 
@@ -81,6 +81,8 @@ export type RefWatcher<T> = (value: T, previous: T) => void;
 export class Ref<T = unknown> {
   private readonly nodes = new Map<string, Node>([[ROOT, { kind: "map", slots: new Map() }]]);
   private readonly ops = new Map<string, RefOp>();
+  /** Each placed container → the container it is in (a tree: see {@link treeFault}). */
+  private readonly parents = new Map<string, string>();
   private readonly order: RefOp[] = [];
   private pending: RefOp[] = [];
   private readonly vclock = new Map<string, number>();
@@ -141,16 +143,44 @@ export class Ref<T = unknown> {
     return { ops: ops.sort((a, b) => cmpId(a.id, b.id)) };
   }
 
-  /** Merges another ref or a patch into this one (the union of the logs); returns this ref. */
+  /**
+   * Merges another ref or a patch into this one (the union of the logs); returns this ref.
+   * Throws `ERR_INVALID_ARGUMENT`, and merges none of it, when the patch has an op no ref could
+   * have written that would break this ref: an id that is not `[positive counter, actor]`, a
+   * container placed twice or inside itself.
+   */
   merge(other: Ref<T> | RefPatch): this {
-    const incoming = other instanceof Ref ? other.log() : other.ops;
-    const fresh = incoming.filter((op) => !this.ops.has(idStr(op.id)));
+    const fresh = this.unseen(other instanceof Ref ? other.log() : other.ops);
     if (fresh.length === 0) return this;
+    // checked before anything is recorded, so a refused patch leaves this ref as it was
+    const fault = treeFault(fresh, this.parents);
+    if (fault !== undefined) badArgument(`ref patch: ${fault}`);
     const prev = this.current;
     for (const op of fresh.sort((a, b) => cmpId(a.id, b.id))) this.record(op);
     this.current = this.materializeRoot();
     if (canonicalKey(prev) !== canonicalKey(this.current)) this.notify(prev);
     return this;
+  }
+
+  /** The ops of `incoming` this ref has not recorded (the first of two with one id, as `record` keeps). */
+  private unseen(incoming: readonly RefOp[]): RefOp[] {
+    const seen = new Set<string>();
+    return incoming.filter((op) => {
+      const id: unknown = op.id;
+      // a counter below 1 or an empty actor could name the root ("0:") and replace it
+      if (
+        !Array.isArray(id) ||
+        !Number.isSafeInteger(id[0]) ||
+        id[0] < 1 ||
+        typeof id[1] !== "string" ||
+        id[1].length === 0
+      )
+        badArgument("a ref op's id must be [positive counter, actor]");
+      const key = idStr(op.id);
+      if (this.ops.has(key) || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
 
   private notify(prev: T): void {
@@ -167,6 +197,7 @@ export class Ref<T = unknown> {
     const key = idStr(op.id);
     if (this.ops.has(key)) return;
     this.ops.set(key, op);
+    if ((op.op === "set" || op.op === "ins") && op.node !== undefined) this.parents.set(op.node, op.obj);
     if (op.id[0] > this.lamport) this.lamport = op.id[0];
     if (op.id[0] > (this.vclock.get(op.id[1]) ?? 0)) this.vclock.set(op.id[1], op.id[0]);
     if (!this.apply(op)) {

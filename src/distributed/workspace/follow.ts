@@ -12,6 +12,7 @@ import { type Signal, signal } from "../../core/signal.js";
 import { spin } from "../../core/spin.js";
 import type { ProtocolHost } from "../peer/protocols.js";
 import { type SignalSyncHandle, syncSignal } from "../sync/signal-sync.js";
+import type { NoTopicRetryOptions } from "../sync/strategy.js";
 import type { ContentStore } from "./content.js";
 import { assertDescriptor, type WorkspaceDescriptor } from "./descriptor.js";
 import { WorkspaceError } from "./errors.js";
@@ -33,13 +34,26 @@ export interface FollowOptions {
   readonly publishBranches?: readonly string[];
   /** The hub's peer id (default: the peer dialed). */
   readonly via?: string;
+  /**
+   * What a refusal with `ERR_NO_TOPIC` does, on every topic the follow subscribes to (the
+   * descriptor, each system's content or live value): the hub has not registered the topic yet, or
+   * closed it (e.g. while it hosts the workspace again). Default `true`: subscribe again on the same
+   * link with exponential backoff on the workspace peer's clock, as signal sync does (see
+   * `NoTopicRetryOptions`; options tune it), each refusal reported to `onError`. `false`: the
+   * refusal is final (the descriptor's `ready` rejects with it; a system's content stops until the
+   * link comes back).
+   */
+  readonly noTopicRetry?: boolean | NoTopicRetryOptions;
   /** Diagnostics and refusals (`ERR_NOT_LEASE_HOLDER` of a publish arrives here). */
   readonly onError?: (error: unknown, where: string) => void;
 }
 
 /** A running follow. */
 export interface Follow {
-  /** Resolves when the descriptor's first handshake is done. */
+  /**
+   * Resolves when the descriptor's first handshake is done (pending while it retries after
+   * `ERR_NO_TOPIC`; see {@link FollowOptions.noTopicRetry}).
+   */
   readonly ready: Promise<void>;
   /** The replicated descriptor (in the workspace peer's context). */
   readonly descriptor: Signal<WorkspaceDescriptor | null>;
@@ -71,9 +85,13 @@ export function followWorkspace<S, W>(
   const descriptor = signalOf<WorkspaceDescriptor | null>(null, `descriptor ${descriptorTopic}`);
   const report = (e: unknown, where: string) => opts.onError?.(e, where);
   const via = opts.via === undefined ? {} : { via: opts.via };
+  // every subscription of the follow recovers from ERR_NO_TOPIC alike (signal sync's default: on)
+  const noTopicRetry = opts.noTopicRetry ?? true;
+  // checked (ERR_INVALID_ARGUMENT) here, before anything is subscribed
   const sync: SignalSyncHandle = syncSignal(peer, descriptorTopic, descriptor, {
     context: ctx,
     ...via,
+    noTopicRetry,
     onError: report,
   });
   const content = new Map<string, ContentTopic>();
@@ -99,6 +117,9 @@ export function followWorkspace<S, W>(
           id,
           subscribeContent(peer, pin.topic, store, {
             ...via,
+            noTopicRetry,
+            // its timers on the workspace peer's clock, as the descriptor's and the live systems'
+            clock: ctx.clock,
             publish: publishable.size > 0,
             publishFilter: (writes) =>
               writes.filter(([k]) => {
@@ -116,7 +137,7 @@ export function followWorkspace<S, W>(
           continue;
         }
         wired[id] = "bidirectional";
-        const h = syncSignal(peer, pin.topic, sig, { context: ctx, ...via, onError: report });
+        const h = syncSignal(peer, pin.topic, sig, { context: ctx, ...via, noTopicRetry, onError: report });
         live.set(id, h);
         // a live convergent system has no pinned content: it is there once the handshake is done
         void h.ready.then(

@@ -8,10 +8,11 @@
  * a pointer write to a leased branch from anyone but the holder (`ERR_NOT_LEASE_HOLDER`).
  * @module
  */
+import type { Clock } from "../../core/clock.js";
 import { encodeCbor } from "../../core/persist/codec.js";
 import type { ProtocolHost } from "../peer/protocols.js";
 import type { OwnedTopic } from "../sync/owner.js";
-import type { AuthDecision } from "../sync/strategy.js";
+import type { AuthDecision, NoTopicRetryOptions } from "../sync/strategy.js";
 import type { Subscription } from "../sync/subscriber.js";
 import { Topics } from "../sync/topics.js";
 import type { ContentStore, PutOptions } from "./content.js";
@@ -145,7 +146,10 @@ function countReceived(stats: ContentStats, p: WritesPayload, fresh: number): vo
 export interface ContentTopic {
   /** What this side sent and received so far. */
   readonly stats: ContentStats;
-  /** The owner: resolved once registered. A subscriber: resolved at the first completed handshake. */
+  /**
+   * The owner: resolved once registered. A subscriber: resolved at the first completed handshake
+   * (pending while it retries after `ERR_NO_TOPIC`, with `noTopicRetry`).
+   */
   readonly ready: Promise<void>;
   /** Stops replicating (the store keeps what it has). */
   close(): void;
@@ -249,6 +253,14 @@ export interface SubscribeContentOptions {
   readonly onHead?: (branch: string, head: string) => void;
   /** Diagnostics, and refusals of this replica's publishes (e.g. `ERR_NOT_LEASE_HOLDER`). */
   readonly onError?: (error: unknown, where: string) => void;
+  /**
+   * A subscribe refused with `ERR_NO_TOPIC` (the owner has not registered the topic yet, or closed
+   * it): `true` or backoff options subscribe again on the same link until it is there (the topic
+   * layer's retry); `false` (the default, as the topic layer's) makes the refusal final.
+   */
+  readonly noTopicRetry?: boolean | NoTopicRetryOptions;
+  /** Timers of the subscription: the retry after `ERR_NO_TOPIC`, the stall (default: the peer's clock). */
+  readonly clock?: Clock;
 }
 
 /** Subscribes `store` to `topic` through its owner (the follower side). */
@@ -272,6 +284,8 @@ export function subscribeContent(
   const subscribe = (): Subscription =>
     Topics.of(peer).subscribe(topic, strategy, {
       ...(opts.via === undefined ? {} : { via: opts.via }),
+      ...(opts.noTopicRetry === undefined ? {} : { noTopicRetry: opts.noTopicRetry }),
+      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
       onError: (e, where) => {
         opts.onError?.(e, where);
         // a refused commit is undone here: a fresh handshake brings the owner's pointers back

@@ -3,7 +3,7 @@
  * logs of several actors (with merges and parked ops), and an unambiguous text form of values.
  */
 import fc from "fast-check";
-import { type Ref, ref, refFromOps } from "spindel/crdt";
+import { type Ref, type RefOp, ref, refFromOps } from "spindel/crdt";
 
 /** An unambiguous text form: tells -0 from 0, NaN, bigints, bytes, undefined and class values. */
 export function show(v: unknown): string {
@@ -151,6 +151,41 @@ export const CASES: Record<string, () => Ref<unknown>> = {
     return partial as Ref<unknown>;
   },
 };
+
+/** A valid log: two maps, the first one the root's value. */
+export const TREE_BASE: readonly RefOp[] = [
+  { op: "map", id: [1, "a"] },
+  { op: "map", id: [2, "a"] },
+  { op: "set", id: [3, "a"], obj: "0:", key: "v", node: "1:a" },
+];
+
+/**
+ * Logs no ref could have written, each {@link TREE_BASE} and more: a container inside itself
+ * (directly, through another, the root inside its own value, a list holding itself) or placed
+ * twice. A ref holding a cycle overflows the stack on every read.
+ */
+export const NOT_A_TREE: readonly (readonly RefOp[])[] = [
+  [...TREE_BASE, { op: "set", id: [4, "a"], obj: "1:a", key: "self", node: "1:a" }],
+  [
+    ...TREE_BASE,
+    { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "2:a" },
+    { op: "set", id: [5, "a"], obj: "2:a", key: "y", node: "1:a" },
+  ],
+  [
+    ...TREE_BASE,
+    { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "2:a" },
+    { op: "set", id: [5, "a"], obj: "1:a", key: "y", node: "2:a" },
+  ],
+  [...TREE_BASE, { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "0:" }],
+  [
+    ...TREE_BASE,
+    { op: "list", id: [4, "a"] },
+    { op: "set", id: [5, "a"], obj: "1:a", key: "l", node: "4:a" },
+    { op: "ins", id: [6, "a"], obj: "4:a", after: null, node: "4:a" },
+  ],
+  // a new container inside itself, nowhere else: not reachable, but no ref could have written it
+  [...TREE_BASE, { op: "map", id: [4, "a"] }, { op: "set", id: [5, "a"], obj: "4:a", key: "s", node: "4:a" }],
+];
 
 /** Strings of any UTF-16 code units: lone surrogates too. */
 const anyString = fc.oneof(

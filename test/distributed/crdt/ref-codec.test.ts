@@ -16,7 +16,7 @@ import {
 } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
-import { play, type Session, scalar, session, show } from "./ref-cases.js";
+import { NOT_A_TREE, play, type Session, scalar, session, show } from "./ref-cases.js";
 import { encodeRefRows } from "./ref-rows.js";
 
 const REF_TAG = 40_967;
@@ -332,32 +332,7 @@ describe("ref log, columnar: malformed input is refused with ERR_DESERIALIZE", (
   });
 
   test("a log no ref could have written: a container inside itself, placed twice, nested too deep", () => {
-    const base: RefOp[] = [
-      { op: "map", id: [1, "a"] },
-      { op: "map", id: [2, "a"] },
-      { op: "set", id: [3, "a"], obj: "0:", key: "v", node: "1:a" },
-    ];
-    const bad: RefOp[][] = [
-      [...base, { op: "set", id: [4, "a"], obj: "1:a", key: "self", node: "1:a" }],
-      [
-        ...base,
-        { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "2:a" },
-        { op: "set", id: [5, "a"], obj: "2:a", key: "y", node: "1:a" },
-      ],
-      [
-        ...base,
-        { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "2:a" },
-        { op: "set", id: [5, "a"], obj: "1:a", key: "y", node: "2:a" },
-      ],
-      [...base, { op: "set", id: [4, "a"], obj: "1:a", key: "x", node: "0:" }],
-      [
-        ...base,
-        { op: "list", id: [4, "a"] },
-        { op: "set", id: [5, "a"], obj: "1:a", key: "l", node: "4:a" },
-        { op: "ins", id: [6, "a"], obj: "4:a", after: null, node: "4:a" },
-      ],
-    ];
-    for (const log of bad) {
+    for (const log of NOT_A_TREE) {
       expect(decodesOrRefuses(encodeRefOps(log)), show(log)).toBe("refused");
       expect(decodesOrRefuses(encodeRefRows(log)), show(log)).toBe("refused");
       expect(() => decodeCbor(encodeCbor(new Tag(encodeRefOps(log), REF_TAG)))).toThrow(CrdtDecodeError);

@@ -1,8 +1,18 @@
 import fc from "fast-check";
-import { decodeRefOps, encodeRefOps, type Ref, ref, refFromOps } from "spindel/crdt";
+import {
+  CrdtDecodeError,
+  CrdtError,
+  decodeRefOps,
+  encodeRefOps,
+  type Ref,
+  type RefOp,
+  ref,
+  refFromOps,
+} from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { shuffle } from "./harness.js";
+import { NOT_A_TREE, play, session, show, TREE_BASE } from "./ref-cases.js";
 
 type Doc = { name: string; items: number[] };
 
@@ -150,6 +160,134 @@ describe("converge ref", () => {
         expect(finals[2]).toEqual(finals[0]);
       }),
       { seed: 0x2ef, numRuns: 120 },
+    );
+  });
+});
+
+describe("converge ref: merge refuses what no ref could have written, and merges none of it", () => {
+  /** What a caller can see of a ref: value, log, clock (as text, so -0 and bigints count). */
+  const state = (r: Ref<unknown>) => show({ value: r.value, log: r.log(), clock: r.clock() });
+  const refused = expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" });
+
+  test("a container inside itself or placed twice: refused with ERR_INVALID_ARGUMENT, the ref as it was", () => {
+    for (const log of NOT_A_TREE) {
+      // all at once, as a load would
+      expect(() => refFromOps(log), show(log)).toThrow(CrdtError);
+      expect(() => refFromOps(log), show(log)).toThrow(refused);
+      // as a patch on a ref that holds the valid part, with a watcher and a local edit since
+      const r = refFromOps<unknown>(TREE_BASE, { actor: "w" });
+      r.swap(() => ({ n: 1, l: [1, 2] }));
+      const seen: unknown[] = [];
+      r.watch((v) => seen.push(v));
+      const before = state(r);
+      const patch = { ops: shuffle(log.slice(TREE_BASE.length), log.length) };
+      expect(() => r.merge(patch), show(log)).toThrow(refused);
+      expect(state(r)).toBe(before);
+      expect(seen).toEqual([]);
+      // and it still works: reads, local edits, a valid patch
+      r.swap((v) => ({ ...(v as object), m: 2 }));
+      const other = refFromOps<unknown>(r.log(), { actor: "o" });
+      other.swap((v) => ({ ...(v as object), o: [3] }));
+      r.merge(other.patchFromClock(r.clock()));
+      expect(r.value).toEqual({ n: 1, l: [1, 2], m: 2, o: [3] });
+      expect(seen).toHaveLength(2);
+    }
+  });
+
+  test("two refs, each a tree, whose union is a cycle: merging either into the other is refused", () => {
+    // the root inside the orphan map 2:a (a tree: 2:a is in nothing), and 2:a inside the root's value
+    const rootInOrphan = refFromOps<unknown>(
+      [...TREE_BASE, { op: "set", id: [4, "b"], obj: "2:a", key: "r", node: "0:" }],
+      { actor: "b" },
+    );
+    const orphanInValue = refFromOps<unknown>(
+      [...TREE_BASE, { op: "set", id: [4, "c"], obj: "1:a", key: "x", node: "2:a" }],
+      { actor: "c" },
+    );
+    for (const [into, from] of [
+      [rootInOrphan, orphanInValue],
+      [orphanInValue, rootInOrphan],
+    ] as const) {
+      const before = state(into);
+      expect(() => into.merge(from)).toThrow(refused);
+      expect(() => into.merge(from.patchFromClock(into.clock()))).toThrow(refused);
+      expect(state(into)).toBe(before);
+    }
+  });
+
+  test("an id that is not [positive counter, actor] is refused: [0, ''] would name, and replace, the root", () => {
+    const r = ref<unknown>({ a: 1 }, { actor: "w" });
+    const before = state(r);
+    const bad = [
+      { op: "list", id: [0, ""] },
+      { op: "map", id: [0, "a"] },
+      { op: "map", id: [1, ""] },
+      { op: "map", id: [1.5, "a"] },
+      { op: "map", id: ["1", "a"] },
+      { op: "map" },
+    ] as unknown as RefOp[];
+    for (const op of bad) {
+      expect(() => r.merge({ ops: [{ op: "map", id: [7, "ok"] }, op] }), JSON.stringify(op)).toThrow(refused);
+      expect(state(r)).toBe(before);
+    }
+  });
+
+  test("property: merge refuses a patch exactly when the decoder refuses the merged log; a refused merge changes nothing, an accepted one reads", () => {
+    // containers placed in containers (the root, ones the ref has, new ones), mixed into a valid
+    // patch from another replica; `node` 0-1 places a new container, 2 the root, 3 one the ref has
+    const placement = fc.record({ into: fc.nat(), node: fc.nat({ max: 3 }), which: fc.nat() });
+    fc.assert(
+      fc.property(
+        session({ maxSteps: 25 }),
+        fc.array(placement, { minLength: 1, maxLength: 2 }),
+        fc.nat(),
+        (s, places, seed) => {
+          const [r, other] = play(s) as [Ref<unknown>, Ref<unknown>];
+          const kinds = new Map<string, "map" | "list">([["0:", "map"]]);
+          for (const op of r.log())
+            if (op.op === "map" || op.op === "list") kinds.set(`${op.id[0]}:${op.id[1]}`, op.op);
+          const existing = [...kinds.keys()].slice(1);
+          const bad: RefOp[] = [];
+          let c = 1;
+          const made = places.map((p) => {
+            if (p.node > 1) return undefined;
+            bad.push({ op: "map", id: [c, "zz"] });
+            kinds.set(`${c}:zz`, "map");
+            return `${c++}:zz`;
+          });
+          const into = [...kinds.keys()];
+          for (const [i, p] of places.entries()) {
+            const node = made[i] ?? (p.node === 3 ? existing[p.which % existing.length] : undefined) ?? "0:";
+            const obj = into[p.into % into.length] as string;
+            const id: [number, string] = [c++, "zz"];
+            bad.push(
+              kinds.get(obj) === "list"
+                ? { op: "ins", id, obj, after: null, node }
+                : { op: "set", id, obj, key: "z", node },
+            );
+          }
+          const patch = shuffle([...other.patchFromClock(r.clock()).ops, ...bad], seed);
+          let decoderRefuses = false;
+          try {
+            decodeRefOps(encodeRefOps([...r.log(), ...patch]));
+          } catch (e) {
+            expect(e).toBeInstanceOf(CrdtDecodeError);
+            decoderRefuses = true;
+          }
+          const before = state(r);
+          let mergeRefuses = false;
+          try {
+            r.merge({ ops: patch });
+          } catch (e) {
+            expect(e).toEqual(refused);
+            mergeRefuses = true;
+          }
+          expect(mergeRefuses).toBe(decoderRefuses);
+          if (mergeRefuses) expect(state(r)).toBe(before);
+          else expect(show(r.value)).toBe(show(refFromOps(r.log()).value));
+        },
+      ),
+      { seed: 0x7ee, numRuns: 300 },
     );
   });
 });

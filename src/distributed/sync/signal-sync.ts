@@ -130,9 +130,14 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     owned = topics.register(
       topic,
       {
-        handshake: (cs, link) => {
+        // what a joiner's state would change here is authorized as its publish would be
+        contribution: (cs) => {
           flush();
-          return replica.handshake(cs, (p: SyncPayload) => owned?.publish(p, link));
+          return replica.contribution(cs);
+        },
+        handshake: (cs, link, refused) => {
+          flush();
+          return replica.handshake(cs, (p: SyncPayload) => owned?.publish(p, link), refused !== undefined);
         },
         publish: (payload) => {
           flush();
@@ -191,6 +196,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
         clock: ctx.clock,
         onError: opts.onError,
         onHealth: health,
+        onHandshakeComplete: () => replica.handshakeDone(),
       },
     );
     health();

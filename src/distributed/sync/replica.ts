@@ -205,6 +205,15 @@ export class DeltaReplica implements Replica {
   /** The owner refused this replica's state: its state instead, plus what was written here since. */
   private reset(s: AnyConvergent, cur: AnyConvergent): boolean {
     let next = s.delta !== null ? (s.clearDelta() as AnyConvergent) : s;
+    // a datatype that writes as an actor (OR-Set, OR-Map) keeps this replica's: a join would
+    const local = cur as { actor?: unknown };
+    const other = next as { actor?: unknown; withActor?: unknown };
+    if (
+      typeof local.actor === "string" &&
+      typeof other.withActor === "function" &&
+      other.actor !== local.actor
+    )
+      next = (other.withActor as (a: string) => AnyConvergent).call(next, local.actor);
     for (const q of this.since ?? [])
       next = ("d" in q ? next.applyDelta(q.d) : next.join((q as { s: unknown }).s)) as AnyConvergent;
     if (next.equals(cur)) return false;

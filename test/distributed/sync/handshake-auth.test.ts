@@ -6,7 +6,7 @@
  * owner's state; reads go on. In-memory links (`SimNet`: the principal is the peer id).
  */
 import { type Context, createContext, type Signal, signal, spin } from "spindel";
-import { GSet } from "spindel/crdt";
+import { GSet, ORMap } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import {
   type AuthDecision,
@@ -147,6 +147,27 @@ describe("a subscriber's handshake state passes authorizePublish", () => {
     await until(() => c2.ctx.get(s2.caughtUp), "c2 caught up again");
     expect(c2.errors).toHaveLength(1);
     expect(c2.ctx.get(s2.lastError)).toBe(null);
+  });
+
+  test("an OR-Map rolled back keeps writing as its own actor", async () => {
+    const { net, hub, hctx, clients } = world(["c2"]);
+    const c2 = clients.c2!;
+    const m = signal(ORMap.empty<string, number>("init"));
+    hctx.set(m, ORMap.empty<string, number>("hub").set("a", 1).clearDelta());
+    let allow = false;
+    syncSignal(hub, "m", m, { owner: true, context: hctx, authorizePublish: () => allow });
+    c2.ctx.set(m, ORMap.empty<string, number>("c2"));
+    const s = syncSignal(c2.host, "m", m, { context: c2.ctx, onError: (e) => c2.errors.push(e) });
+    c2.ctx.set(m, c2.ctx.get(m).set("b", 2));
+    net.connect(c2.host, hub);
+    await s.ready;
+    expect(c2.errors).toMatchObject([{ code: "ERR_UNAUTHORIZED" }]);
+    expect(c2.ctx.get(m).entries()).toEqual([["a", [1]]]);
+    expect(c2.ctx.get(m).actor).toBe("c2");
+    allow = true;
+    c2.ctx.set(m, c2.ctx.get(m).set("c", 3));
+    await until(() => hctx.get(m).has("c"), "allowed write");
+    expect(hctx.get(m).canonical()).toContain('"c2"');
   });
 
   test("writes made after the refused state was sent survive its rollback (they are judged as publishes)", async () => {

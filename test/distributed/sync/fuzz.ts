@@ -192,13 +192,11 @@ export async function runSeed(
   /** Nothing of the refused client may ever be held by anyone else: checked on every change. */
   const leaks: string[] = [];
   const guard = (n: Node): void => {
-    if (refuse === undefined || (n.id === refuse && !process.env.DBG)) return;
+    if (refuse === undefined || n.id === refuse) return;
     for (const [i, k] of ks.entries())
       n.ctx.observe(
         spin(($) => $.track(sigs[i]!)),
         (v) => {
-          if (process.env.DBG)
-            console.log("OBS", n.id, k.topic, JSON.stringify(k.show(v)), tainted(v, refuse));
           if (tainted(v, refuse)) leaks.push(`${k.topic} at ${n.id}: ${JSON.stringify(k.show(v))}`);
         },
       );
@@ -353,25 +351,9 @@ export async function runSeed(
     const r = refuse === undefined ? undefined : nodes.find((n) => n.id === refuse);
     if (r !== undefined && r.peer !== null) {
       // its live writes the hub refused are still its own: a new handshake brings it back
-      const dump = (w: string) =>
-        console.log(
-          "FINAL",
-          w,
-          ks
-            .map(
-              (k, i) =>
-                `${k.topic}=${JSON.stringify(k.show(r.ctx.get(sigs[i]!)))}/${tainted(r.ctx.get(sigs[i]!), refuse!)}`,
-            )
-            .join(" "),
-          "hub:",
-          ks.map((k, i) => JSON.stringify(k.show(nodes[0]!.ctx.get(sigs[i]!)))).join(" "),
-        );
-      dump("before");
-      console.log("dropped", net.crash(r.id));
+      net.crash(r.id);
       await advance(1);
-      console.log("quiet?", quiet());
       await drain();
-      dump("after");
     }
     if (leaks.length > 0) throw new Error(`refused writes leaked: ${leaks.slice(0, 3).join("; ")}`);
     for (let i = 0; i < ks.length; i++) {

@@ -12,7 +12,7 @@
  * | PUB | `[4, topic, seq, payload]` | either side; `seq > 0` asks the owner for an ack |
  * | PUBACK | `[5, topic, seq]` | owner: every publish up to `seq` applied (cumulative) |
  * | UNSUB | `[6, topic, hs]` | subscriber (best effort) |
- * | ERR | `[7, topic \| null, code, message, seq \| null, hs \| null]` | owner: a refusal of a publish (`seq`) or a handshake (`hs`) |
+ * | ERR | `[7, topic \| null, code, message, seq \| null, hs \| null]` | owner: a refusal of a publish (`seq > 0`) or a handshake (`hs`, `seq` null); `seq` 0 with `hs`: what handshake `hs`'s client state would change was refused, the subscribe stands (a subscriber that predates it takes it for a refused publish) |
  * | UP | `[8, null]` | a peer whose topics came up while the link was already up: what the other side sent before was dropped (no protocol was attached), so its subscriptions waiting on this link subscribe again |
  *
  * The handshake number makes every message idempotent: a duplicated subscribe does not restart

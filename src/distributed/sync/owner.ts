@@ -2,6 +2,8 @@
  * The owner's side of a topic: admits subscribers (authorized, before their handshake, so no
  * publish is missed), streams each one its handshake in acknowledged batches, applies authorized
  * publishes and relays them to every other subscriber (a star per topic: only the owner relays).
+ * What a joiner's client state would change here is authorized as a publish of it would be, before
+ * the handshake integrates it.
  * @module
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
@@ -146,18 +148,50 @@ export class OwnedTopic {
     if (old !== undefined && old.hs === hs) return;
     if (old !== undefined) this.drop(old);
     const hook = this.opts.authorizeSubscribe;
-    if (hook === undefined) return this.admit(link, hs, clientState);
+    if (hook === undefined) return this.judgeState(link, hs, clientState);
     const d = decide(() => hook(link.principal, this.topic), `subscribe to '${this.topic}'`);
-    const then = (r: Refusal | null): void => {
+    const then = (r: Refusal | null): void | Promise<void> => {
       if (this.closedFlag) return;
       if (r !== null) this.refuse(link, r, null, hs);
-      else this.admit(link, hs, clientState);
+      else return this.judgeState(link, hs, clientState);
+    };
+    if (isThenable(d)) return (d as Promise<Refusal | null>).then(then);
+    return then(d as Refusal | null);
+  }
+
+  /**
+   * What the joiner's client state would change here passes `authorizePublish` exactly as a live
+   * publish of it would (same principal, topic and hook), before anything of it is integrated.
+   * The decision holds the topic's queue, so no later publish overtakes it.
+   */
+  private judgeState(link: ProtocolLink, hs: number, clientState: unknown): void | Promise<void> {
+    const hook = this.opts.authorizePublish;
+    const strategy = this.strategy;
+    if (hook === undefined || strategy.contribution === undefined)
+      return this.admit(link, hs, clientState, null);
+    let payload: unknown;
+    try {
+      payload = strategy.contribution(clientState, link);
+    } catch (e) {
+      this.handshakeThrew(link, hs, e);
+      return;
+    }
+    if (payload === undefined) return this.admit(link, hs, clientState, null);
+    const d = decide(() => hook(link.principal, this.topic, payload), `handshake state on '${this.topic}'`);
+    const then = (r: Refusal | null): void => {
+      if (!this.closedFlag) this.admit(link, hs, clientState, r);
     };
     if (isThenable(d)) return (d as Promise<Refusal | null>).then(then);
     then(d as Refusal | null);
   }
 
-  private admit(link: ProtocolLink, hs: number, clientState: unknown): void {
+  private handshakeThrew(link: ProtocolLink, hs: number, e: unknown): void {
+    const code = e instanceof TopicError ? e.code : "ERR_HANDSHAKE";
+    this.refuse(link, { code, message: e instanceof Error ? e.message : String(e) }, null, hs);
+    if (!(e instanceof TopicError)) this.report(e, "handshake");
+  }
+
+  private admit(link: ProtocolLink, hs: number, clientState: unknown, refused: Refusal | null): void {
     const cur = this.subs.get(link);
     if (cur !== undefined && cur.hs === hs) return;
     if (cur !== undefined) this.drop(cur);
@@ -173,14 +207,18 @@ export class OwnedTopic {
       ackQueued: false,
     };
     this.subs.set(link, sub);
+    // the subscribe stands (reads go on), what the state would have changed does not: told as a
+    // refused publish is, under sequence number 0 (no publish has it), before the handshake items
+    if (refused !== null) this.refuse(link, refused, 0, hs);
     let items: Iterable<unknown> | AsyncIterable<unknown>;
     try {
-      items = this.strategy.handshake(clientState, link);
+      items =
+        refused === null
+          ? this.strategy.handshake(clientState, link)
+          : this.strategy.handshake(clientState, link, refused);
     } catch (e) {
       this.drop(sub);
-      const code = e instanceof TopicError ? e.code : "ERR_HANDSHAKE";
-      this.refuse(link, { code, message: e instanceof Error ? e.message : String(e) }, null, hs);
-      if (!(e instanceof TopicError)) this.report(e, "handshake");
+      this.handshakeThrew(link, hs, e);
       return;
     }
     if (Array.isArray(items) && items.length === 0) {

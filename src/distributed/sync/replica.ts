@@ -8,6 +8,11 @@
  *   The no-op rule (`===`) makes a converged network fall silent.
  * - Any other value (`lww` mode): a local change publishes `{v, t}` with a fresh
  *   hybrid-logical-clock stamp; a remote one wins only with a greater stamp.
+ *
+ * A joiner's client state amounts to a publish (`{s}`, or `{v, t}` when its stamp is greater), which
+ * the owner authorizes like a live one. Refused, nothing of it is integrated and the owner answers
+ * with its own state marked `r` (reset): the joiner takes it in place of its own, then re-applies
+ * what it wrote locally since it sent the state (those writes are publishes, judged on their own).
  * @module
  */
 import type { Context } from "../../core/context.js";
@@ -23,6 +28,12 @@ type AnyConvergent = Convergent<unknown, unknown>;
 
 /** The payloads a replica produces and integrates. */
 export type SyncPayload = { d: unknown } | { s: unknown } | { v: unknown; t: Stamp | null };
+
+/**
+ * A handshake item answering a refused client state: the owner's state (`{s}` or `{v, t}`), which
+ * the joiner takes in place of its own (`r`: reset). A joiner that predates it joins it instead.
+ */
+export type ResetPayload = ({ s: unknown } | { v: unknown; t: Stamp | null }) & { r: true };
 
 /** What a subscriber sends with its subscribe (`s` / `v`+`t` absent for a read-only mirror). */
 export interface ClientState {
@@ -41,13 +52,35 @@ export interface Replica {
   readonly mode: SyncMode;
   /** A local change since the last call, as a payload (`undefined`: none); marks it seen. */
   local(): SyncPayload | undefined;
-  /** The client state of a subscribe (`mirror`: no state, never pushes). */
+  /**
+   * The client state of a subscribe (`mirror`: no state, never pushes). Local changes from now
+   * until `handshakeDone` are remembered, to re-apply over a reset.
+   */
   clientState(mirror: boolean): ClientState;
-  /** Owner: integrate a joiner's state (relaying what it brought) and answer it. */
-  handshake(cs: unknown, relay: (p: SyncPayload) => void): SyncPayload[];
-  /** Integrate a remote payload; `handshake` items also win LWW ties. Returns whether it changed. */
+  /** Subscriber: the handshake completed (no reset can come any more). */
+  handshakeDone(): void;
+  /**
+   * Owner: what integrating a joiner's state would change here, as the publish that would make
+   * the change (`undefined`: nothing). Throws `ERR_INCOMPATIBLE` / `ERR_MALFORMED` as `handshake`.
+   */
+  contribution(cs: unknown): SyncPayload | undefined;
+  /**
+   * Owner: integrate a joiner's state (relaying what it brought) and answer it; `refused`: its
+   * contribution was refused, so integrate nothing and answer with a reset to this state.
+   */
+  handshake(
+    cs: unknown,
+    relay: (p: SyncPayload) => void,
+    refused?: boolean,
+  ): Array<SyncPayload | ResetPayload>;
+  /**
+   * Integrate a remote payload; `handshake` items also win LWW ties, and a handshake reset
+   * replaces the local state. Returns whether it changed.
+   */
   apply(p: unknown, handshake: boolean): boolean;
 }
+
+const isReset = (p: object, handshake: boolean): boolean => handshake && (p as { r?: unknown }).r === true;
 
 function checkMode(cs: unknown, mode: SyncMode): ClientState {
   if (typeof cs !== "object" || cs === null) malformed("bad client state");
@@ -64,6 +97,8 @@ function checkMode(cs: unknown, mode: SyncMode): ClientState {
 export class DeltaReplica implements Replica {
   readonly mode = "delta" as const;
   private last: unknown;
+  /** local changes since the client state was taken (subscriber, during a handshake) */
+  private since: SyncPayload[] | null = null;
 
   constructor(
     private readonly ctx: Context,
@@ -106,19 +141,43 @@ export class DeltaReplica implements Replica {
     if (d !== null) p = { d };
     else if (!isConvergent(prev) || !v.equals(prev)) p = { s: v };
     this.store(d !== null ? v.clearDelta() : v);
+    if (p !== undefined) this.since?.push(p);
     return p;
   }
 
   clientState(mirror: boolean): ClientState {
+    this.since = [];
     return mirror ? { m: "delta" } : { m: "delta", s: this.current() };
   }
 
-  handshake(cs: unknown, relay: (p: SyncPayload) => void): SyncPayload[] {
+  handshakeDone(): void {
+    this.since = null;
+  }
+
+  private joinerState(cs: unknown): AnyConvergent | undefined {
     const c = checkMode(cs, "delta");
-    const snap = this.current();
-    if (!("s" in c)) return [{ s: snap }];
+    if (!("s" in c)) return undefined;
     const s = c.s;
     if (!isConvergent(s)) malformed("the client state is not Convergent");
+    return s as AnyConvergent;
+  }
+
+  contribution(cs: unknown): SyncPayload | undefined {
+    const s = this.joinerState(cs);
+    if (s === undefined) return undefined;
+    const snap = this.current();
+    return snap.join(s) === snap ? undefined : { s };
+  }
+
+  handshake(
+    cs: unknown,
+    relay: (p: SyncPayload) => void,
+    refused = false,
+  ): Array<SyncPayload | ResetPayload> {
+    const s = this.joinerState(cs);
+    const snap = this.current();
+    if (refused) return [{ s: snap, r: true }];
+    if (s === undefined) return [{ s: snap }];
     const next = snap.join(s);
     if (next !== snap) {
       this.store(next);
@@ -127,7 +186,7 @@ export class DeltaReplica implements Replica {
     return snap.equals(s) ? [] : [{ s: snap }];
   }
 
-  apply(p: unknown, _handshake: boolean): boolean {
+  apply(p: unknown, handshake: boolean): boolean {
     if (typeof p !== "object" || p === null) return malformed("bad payload");
     const cur = this.current();
     let next: unknown;
@@ -135,10 +194,30 @@ export class DeltaReplica implements Replica {
     else if ("s" in p) {
       const s = (p as { s: unknown }).s;
       if (!isConvergent(s)) malformed("the state is not Convergent");
+      if (isReset(p, handshake)) return this.reset(s as AnyConvergent, cur);
       next = cur.join(s);
     } else return malformed("a Convergent topic carries deltas or states");
     if (next === cur) return false;
     this.store(next);
+    return true;
+  }
+
+  /** The owner refused this replica's state: its state instead, plus what was written here since. */
+  private reset(s: AnyConvergent, cur: AnyConvergent): boolean {
+    let next = s.delta !== null ? (s.clearDelta() as AnyConvergent) : s;
+    // a datatype that writes as an actor (OR-Set, OR-Map) keeps this replica's: a join would
+    const local = cur as { actor?: unknown };
+    const other = next as { actor?: unknown; withActor?: unknown };
+    if (
+      typeof local.actor === "string" &&
+      typeof other.withActor === "function" &&
+      other.actor !== local.actor
+    )
+      next = (other.withActor as (a: string) => AnyConvergent).call(next, local.actor);
+    for (const q of this.since ?? [])
+      next = ("d" in q ? next.applyDelta(q.d) : next.join((q as { s: unknown }).s)) as AnyConvergent;
+    if (next.equals(cur)) return false;
+    this.store(next.delta !== null ? next.clearDelta() : next);
     return true;
   }
 }
@@ -149,6 +228,8 @@ export class LwwReplica implements Replica {
   private last: unknown;
   private stamp: Stamp | null = null;
   private readonly hlc: Hlc;
+  /** local writes since the client state was taken (subscriber, during a handshake) */
+  private since: number | null = null;
 
   constructor(
     private readonly ctx: Context,
@@ -165,26 +246,54 @@ export class LwwReplica implements Replica {
     if (v === this.last) return undefined;
     this.last = v;
     this.stamp = this.hlc.tick();
+    if (this.since !== null) this.since++;
     return { v, t: this.stamp };
   }
 
   clientState(mirror: boolean): ClientState {
-    if (mirror) return { m: "lww" };
+    if (mirror) {
+      this.since = 0;
+      return { m: "lww" };
+    }
     this.local();
+    this.since = 0;
     return { m: "lww", v: this.last, t: this.stamp };
   }
 
-  handshake(cs: unknown, relay: (p: SyncPayload) => void): SyncPayload[] {
+  handshakeDone(): void {
+    this.since = null;
+  }
+
+  /** The joiner's value and stamp (`undefined`: a mirror, no value). */
+  private joinerWrite(cs: unknown): { v: unknown; t: Stamp | null } | undefined {
     const c = checkMode(cs, "lww");
-    const mine: SyncPayload = { v: this.last, t: this.stamp };
-    if (!("v" in c)) return [mine];
+    if (!("v" in c)) return undefined;
     const t = c.t ?? null;
     if (t !== null && !isStamp(t)) malformed("bad stamp");
+    return { v: c.v, t };
+  }
+
+  contribution(cs: unknown): SyncPayload | undefined {
+    const w = this.joinerWrite(cs);
+    // only a later write would be adopted (see handshake)
+    return w !== undefined && compareStamps(w.t, this.stamp) > 0 ? w : undefined;
+  }
+
+  handshake(
+    cs: unknown,
+    relay: (p: SyncPayload) => void,
+    refused = false,
+  ): Array<SyncPayload | ResetPayload> {
+    const w = this.joinerWrite(cs);
+    const mine: SyncPayload = { v: this.last, t: this.stamp };
+    if (refused) return [{ ...mine, r: true }];
+    if (w === undefined) return [mine];
+    const { t } = w;
     const cmp = compareStamps(t, this.stamp);
     if (cmp > 0) {
       // the joiner wrote later: adopt it and tell the others; never the other way round
-      this.adopt(c.v, t as Stamp);
-      relay({ v: c.v, t });
+      this.adopt(w.v, t as Stamp);
+      relay({ v: w.v, t });
       return [];
     }
     return cmp === 0 && this.stamp !== null ? [] : [mine];
@@ -195,6 +304,15 @@ export class LwwReplica implements Replica {
       return malformed("a last-writer-wins topic carries values with stamps");
     const t = (p as { t: unknown }).t;
     if (t !== null && !isStamp(t)) return malformed("bad stamp");
+    if (isReset(p, handshake)) {
+      // the owner refused this replica's value: take the owner's, unless written here since (that
+      // write went out as a publish of its own, judged on its own)
+      if (this.since !== null && this.since > 0) return false;
+      const v = (p as { v: unknown }).v;
+      if (compareStamps(t, this.stamp) === 0 && Object.is(v, this.last)) return false;
+      this.adopt(v, t);
+      return true;
+    }
     const cmp = compareStamps(t, this.stamp);
     if (cmp < 0 || (cmp === 0 && (!handshake || this.stamp !== null))) return false;
     this.adopt((p as { v: unknown }).v, t);

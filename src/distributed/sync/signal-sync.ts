@@ -31,7 +31,13 @@ export interface SyncSignalOptions {
   context?: Context;
   /** Owner: may this principal subscribe? `false` or a code string refuses (see `AuthDecision`). */
   authorizeSubscribe?: AuthorizeSubscribe;
-  /** Owner: may this principal publish? (default: the subscribe decision) */
+  /**
+   * Owner: may this principal publish? (default: the subscribe decision). Judges every live
+   * publish (`{d}`, `{s}`, `{v, t}`) and, in the same shape, what a subscriber's handshake state
+   * would change here (`{s}` its Convergent state, `{v, t}` an LWW write newer than the owner's):
+   * refused, nothing of it is integrated, the subscriber hears the code in `onError` and goes back
+   * to the owner's state, and its subscription stands (it reads on).
+   */
   authorizePublish?: AuthorizePublish;
   /** Owner: handshake items per batch (default 20). */
   batchSize?: number;
@@ -68,7 +74,8 @@ export interface SignalSyncHandle {
   readonly pending: Signal<number>;
   /**
    * The last refusal or failure this replica got (an `ERR_NO_TOPIC` it is retrying after, a refused
-   * publish, a failed handshake); `null` again once a handshake completes (always `null` on the owner).
+   * publish or handshake state, a failed handshake); `null` again once a handshake completes, unless
+   * the owner refused that handshake's state (always `null` on the owner).
    */
   readonly lastError: Signal<TopicError | null>;
   /** How this topic replicates: `"delta"` (Convergent) or `"lww"`. */
@@ -130,9 +137,14 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     owned = topics.register(
       topic,
       {
-        handshake: (cs, link) => {
+        // what a joiner's state would change here is authorized as its publish would be
+        contribution: (cs) => {
           flush();
-          return replica.handshake(cs, (p: SyncPayload) => owned?.publish(p, link));
+          return replica.contribution(cs);
+        },
+        handshake: (cs, link, refused) => {
+          flush();
+          return replica.handshake(cs, (p: SyncPayload) => owned?.publish(p, link), refused !== undefined);
         },
         publish: (payload) => {
           flush();
@@ -191,6 +203,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
         clock: ctx.clock,
         onError: opts.onError,
         onHealth: health,
+        onHandshakeComplete: () => replica.handshakeDone(),
       },
     );
     health();
@@ -254,7 +267,11 @@ export function syncSignal<T>(
   return start(peer, topic, sig, opts, "sync");
 }
 
-/** Own `topic` and publish `sig` to every subscriber; inbound publishes are refused (`ERR_UNAUTHORIZED`). */
+/**
+ * Own `topic` and publish `sig` to every subscriber; inbound publishes are refused
+ * (`ERR_UNAUTHORIZED`), and so is what a subscriber's handshake state would change (it is rolled
+ * back to the exported value).
+ */
 export function exportSignal<T>(
   peer: SyncPeer,
   topic: string,

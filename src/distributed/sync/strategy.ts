@@ -7,6 +7,7 @@
  */
 import type { Clock } from "../../core/clock.js";
 import type { ProtocolLink } from "../peer/protocols.js";
+import type { Refusal } from "./authorize.js";
 
 /**
  * An authorization decision: `true` allows; `false` refuses with `ERR_UNAUTHORIZED`; a string
@@ -28,11 +29,27 @@ export type AuthorizePublish = (
 /** The owner's side of a topic. */
 export interface OwnerStrategy {
   /**
-   * Items for a joiner on `link`, given the client state it sent. May integrate that state first
-   * (and relay what it brought through `OwnedTopic.publish(payload, link)`). Throw a `TopicError`
-   * to refuse the joiner with its code.
+   * What integrating a joiner's `clientState` would change here, as the publish that would make
+   * the same change live (a payload `authorizePublish` judges like any other), or `undefined` when
+   * it would change nothing. A strategy whose `handshake` integrates client state must say so
+   * here: with an `authorizePublish` hook, the owner asks it about this payload (same principal,
+   * same topic) before `handshake` runs, and passes a refusal on to `handshake`. Without this
+   * method the client state is taken to change nothing (only read). Throw a `TopicError` to refuse
+   * the joiner with its code, as from `handshake`.
    */
-  handshake(clientState: unknown, link: ProtocolLink): Iterable<unknown> | AsyncIterable<unknown>;
+  contribution?(clientState: unknown, link: ProtocolLink): unknown;
+  /**
+   * Items for a joiner on `link`, given the client state it sent. May integrate that state first
+   * (and relay what it brought through `OwnedTopic.publish(payload, link)`), unless `refused`:
+   * then `authorizePublish` refused what the state amounts to (see `contribution`; the joiner has
+   * been told the code), so nothing of it may be integrated, and the items should bring the joiner
+   * back to this owner's state. Throw a `TopicError` to refuse the joiner with its code.
+   */
+  handshake(
+    clientState: unknown,
+    link: ProtocolLink,
+    refused?: Refusal,
+  ): Iterable<unknown> | AsyncIterable<unknown>;
   /**
    * An authorized inbound publish from `link`. Returns what to relay to the other subscribers
    * (`undefined`: nothing, e.g. it changed nothing here). May return a promise.
@@ -54,7 +71,11 @@ export interface SubscriberStrategy {
 export interface TopicOwnerOptions {
   /** May this principal subscribe? (default: everyone) */
   authorizeSubscribe?: AuthorizeSubscribe;
-  /** May this principal publish? (default: the subscribe decision for its principal) */
+  /**
+   * May this principal publish? (default: the subscribe decision for its principal). Asked about
+   * every live publish, and about what a joiner's client state would change here (the strategy's
+   * `contribution`) before its handshake integrates it.
+   */
   authorizePublish?: AuthorizePublish;
   /** Handshake items per batch (default 20). */
   batchSize?: number;

@@ -114,7 +114,12 @@ export class Subscription {
   /** retries since the last completed handshake */
   private retries = 0;
   private readonly jitterDraw: () => number;
-  /** The last refusal or failure, if any (cleared when a handshake completes). */
+  /** The refusal of the current handshake's client state, if the owner refused it. */
+  private stateRefused: TopicError | null = null;
+  /**
+   * The last refusal or failure, if any. A completed handshake clears it, unless the owner refused
+   * what that handshake's client state would have changed (then it is that refusal).
+   */
   lastError: TopicError | null = null;
 
   /** @internal use `Topics.subscribe` */
@@ -337,6 +342,7 @@ export class Subscription {
     this.link = link;
     this.expectedBatch = 0;
     this.buffer = [];
+    this.stateRefused = null;
     let cs: unknown;
     try {
       cs = this.strategy.clientState();
@@ -408,7 +414,8 @@ export class Subscription {
       }
       if (this.link !== link) return;
       this.offline = 0;
-      this.lastError = null;
+      // a refused client state stays visible: it is what this handshake settled
+      this.lastError = this.stateRefused;
       this.retries = 0;
       this.settle(null);
       this.health();
@@ -419,6 +426,16 @@ export class Subscription {
 
   private onError(code: string, message: string, seq: number | null, hs: number | null): void {
     const err = new TopicError(code, message, this.topic);
+    if (seq === 0) {
+      // what this handshake's client state would have changed was refused; the subscribe stands
+      // (the owner's items bring this replica back to its state). Older owners never send it.
+      if (hs !== this.hs || this.stateValue !== "subscribing") return;
+      this.stateRefused = err;
+      this.lastError = err;
+      this.health();
+      this.report(err, "handshake state refused");
+      return;
+    }
     if (seq !== null) {
       // a refused publish: it is answered, so no longer pending
       if (seq > this.ackedSeq && seq <= this.sentSeq) this.ackedSeq = seq;

@@ -217,9 +217,10 @@ export interface Host {
 
 /**
  * Serves a workspace from the hub `peer`: the descriptor topic (a new descriptor from a remote is
- * accepted only from the lease holder of its branch, or for an unleased branch) and the content
- * topic of every system in it (a pointer write from anyone but the branch's lease holder is refused
- * with `ERR_NOT_LEASE_HOLDER`).
+ * accepted only from the lease holder of its branch, or for an unleased branch; live or in the
+ * handshake of a follower that wrote it while away, which is otherwise rolled back to the hub's) and
+ * the content topic of every system in it (a pointer write from anyone but the branch's lease
+ * holder is refused with `ERR_NOT_LEASE_HOLDER`).
  */
 export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
   const { context: ctx, leases } = opts;

@@ -5,6 +5,10 @@
  * topic frames, random delays (reordering across links), crash-restarts of clients and of the hub.
  * At the end: heal, restart, drain with a step bound, then every replica is equal, nothing is
  * pending, and the number of publishes is bounded by a constant times the number of writes.
+ *
+ * With `refuse`, the hub's `authorizePublish` refuses every publish of that client: then nothing it
+ * wrote may ever reach the hub (checked on every value the hub holds, through its crashes) nor any
+ * other peer, live or in a (re)subscribe handshake; after a last reconnect it ends on the hub's state.
  */
 import {
   type Clock,
@@ -14,6 +18,7 @@ import {
   decodeCbor,
   type Signal,
   signal,
+  spin,
 } from "spindel";
 import { GSet, LWWRegister, ORMap, PNCounter } from "spindel/crdt";
 import { Peer, type SignalSyncHandle, syncSignal } from "spindel/distributed";
@@ -101,6 +106,26 @@ export interface FuzzResult {
   steps: number;
   crashes: number;
   partitions: number;
+  /** With `refuse`: writes of the refused client. */
+  refusedWrites: number;
+}
+
+/** The code the hub refuses the `refuse` client's publishes with. */
+const REFUSED = "ERR_REFUSED_IN_FUZZ";
+/** A plain LWW value written by the refused client is marked by its size. */
+const MARK = 1_000_000;
+
+/**
+ * Whether `v` holds anything written by peer `id`: its actors are `${id}.${incarnation}`, which the
+ * canonical form of every Convergent kind names (`"c2.1"`, a G-Set's elements as `sc2.1:…`); its
+ * plain LWW values are marked.
+ */
+function tainted(v: unknown, id: string): boolean {
+  if (typeof v === "number") return v >= MARK;
+  const c = (v as { canonical?: () => string }).canonical;
+  if (typeof c !== "function") return false;
+  const text = c.call(v);
+  return text.includes(`"${id}.`) || text.includes(`s${id}.`);
 }
 
 const TOPIC_PUB = 4;
@@ -121,8 +146,9 @@ async function tick(): Promise<void> {
 /** Run one seed; throws (with the seed in the message) when the replicas do not converge. */
 export async function runSeed(
   seed: number,
-  opts: { peers?: number; ops?: number; kinds?: Kind<unknown>[] } = {},
+  opts: { peers?: number; ops?: number; kinds?: Kind<unknown>[]; refuse?: string } = {},
 ): Promise<FuzzResult> {
+  const refuse = opts.refuse;
   const rnd = seededRandom(seed * 7919 + 1);
   const clock: Clock = createClock("virtual");
   const net = new SimNetwork({ seed, clock, minDelayMs: 0, maxDelayMs: 4 });
@@ -163,15 +189,32 @@ export async function runSeed(
     }
   };
 
+  /** Nothing of the refused client may ever be held by anyone else: checked on every change. */
+  const leaks: string[] = [];
+  const guard = (n: Node): void => {
+    if (refuse === undefined || n.id === refuse) return;
+    for (const [i, k] of ks.entries())
+      n.ctx.observe(
+        spin(($) => $.track(sigs[i]!)),
+        (v) => {
+          if (tainted(v, refuse)) leaks.push(`${k.topic} at ${n.id}: ${JSON.stringify(k.show(v))}`);
+        },
+      );
+  };
+
   const start = (n: Node): void => {
     const owner = n.id === "hub";
     n.handles = ks.map((k, i) =>
       syncSignal(n.peer!, k.topic, sigs[i]!, {
         owner,
         context: n.ctx,
+        ...(owner && refuse !== undefined
+          ? { authorizePublish: (principal: unknown) => (principal === refuse ? REFUSED : true) }
+          : {}),
         onError: (e, where) => {
           const code = (e as { code?: string }).code;
           // refusals caused by the schedule (a handshake cut by a crash) are expected; others are bugs
+          if (code === REFUSED && n.id === refuse) return;
           if (code !== "ERR_CLOSED" && code !== "ERR_NO_TOPIC") errors.push(`${n.id} ${where}: ${String(e)}`);
         },
       }),
@@ -184,6 +227,7 @@ export async function runSeed(
     if (!keep) n.incarnation++;
     const actor = `${n.id}.${n.incarnation}`;
     for (const [i, k] of ks.entries()) n.ctx.set(sigs[i]!, keep ? old.get(sigs[i]!) : k.initial(actor));
+    guard(n);
     const base = {
       id: n.id,
       context: n.ctx,
@@ -229,6 +273,7 @@ export async function runSeed(
     nodes.push(n);
   }
   let writes = 0;
+  let refusedWrites = 0;
   let crashes = 0;
   let partitions = 0;
   try {
@@ -244,7 +289,9 @@ export async function runSeed(
         const ki = Math.floor(rnd() * ks.length);
         const k = ks[ki]!;
         const s = sigs[ki]!;
-        n.ctx.set(s, k.write(n.ctx.get(s), `${n.id}.${n.incarnation}`, writes, rnd));
+        const w = k.write(n.ctx.get(s), `${n.id}.${n.incarnation}`, writes, rnd);
+        if (n.id === refuse) refusedWrites++;
+        n.ctx.set(s, n.id === refuse && typeof w === "number" ? w + MARK : w);
         writes++;
       } else if (r < 0.75) {
         await advance(Math.floor(rnd() * 12));
@@ -281,23 +328,34 @@ export async function runSeed(
     trace("drain");
     // writes of the last tick are published in a microtask: let them go out first
     await tick();
-    while (!quiet()) {
-      if (++steps > 3000) {
-        const state = nodes.map(
-          (n) =>
-            `${n.id}[${n.peer === null ? "down" : `${n.ctx.get(n.peer.status)} ${n.peer.connectedPeers().join(",")}`}]: ${n.handles
-              .map(
-                (h) =>
-                  `${n.ctx.get(h.connected) ? "c" : "-"}${n.ctx.get(h.caughtUp) ? "u" : "-"}${n.ctx.get(h.pending)}`,
-              )
-              .join(" ")}`,
-        );
-        throw new Error(
-          `not converged within 3000 steps (30 s of virtual time): ${state.join("; ")}; in flight ${net.pending}`,
-        );
+    const drain = async (): Promise<void> => {
+      while (!quiet()) {
+        if (++steps > 3000) {
+          const state = nodes.map(
+            (n) =>
+              `${n.id}[${n.peer === null ? "down" : `${n.ctx.get(n.peer.status)} ${n.peer.connectedPeers().join(",")}`}]: ${n.handles
+                .map(
+                  (h) =>
+                    `${n.ctx.get(h.connected) ? "c" : "-"}${n.ctx.get(h.caughtUp) ? "u" : "-"}${n.ctx.get(h.pending)}`,
+                )
+                .join(" ")}`,
+          );
+          throw new Error(
+            `not converged within 3000 steps (30 s of virtual time): ${state.join("; ")}; in flight ${net.pending}`,
+          );
+        }
+        await advance(10);
       }
-      await advance(10);
+    };
+    await drain();
+    const r = refuse === undefined ? undefined : nodes.find((n) => n.id === refuse);
+    if (r !== undefined && r.peer !== null) {
+      // its live writes the hub refused are still its own: a new handshake brings it back
+      net.crash(r.id);
+      await advance(1);
+      await drain();
     }
+    if (leaks.length > 0) throw new Error(`refused writes leaked: ${leaks.slice(0, 3).join("; ")}`);
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i]!;
       const s = sigs[i]!;
@@ -315,7 +373,7 @@ export async function runSeed(
     // what the owner lacked (itself written somewhere): a constant times the writes
     const bound = 2 * nPeers * Math.max(1, writes);
     if (publishes > bound) throw new Error(`${publishes} publishes for ${writes} writes (bound ${bound})`);
-    return { seed, writes, publishes, steps, crashes, partitions };
+    return { seed, writes, publishes, steps, crashes, partitions, refusedWrites };
   } catch (e) {
     throw new Error(`seed ${seed}: ${(e as Error).message} (replay: SEED=${seed})`, { cause: e });
   } finally {

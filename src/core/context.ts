@@ -503,7 +503,11 @@ export class Context {
       const subs = m.subs;
       if (subs !== null) {
         const i = subs.indexOf(sub);
-        if (i >= 0) subs.splice(i, 1);
+        if (i >= 0) {
+          // shift down in place (`splice` would allocate the removed part)
+          for (let k = i + 1; k < subs.length; k++) subs[k - 1] = subs[k]!;
+          subs.length--;
+        }
         if (subs.length === 0) {
           m.subs = null;
           m.pinned = null;

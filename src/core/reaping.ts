@@ -197,6 +197,8 @@ function hasLiveForks(ctx: Context): boolean {
 const NO_LOG: readonly Entry[] = [];
 /** Nodes found releasable while a release is under way: released by its loop (no recursion per layer). */
 let releasing: SpinNode[] | null = null;
+/** The work list of the release under way, kept between releases (one fewer array per release). */
+const releaseList: SpinNode[] = [];
 
 /**
  * Release root node `n` if nothing in its context needs it: it leaves the node map and its
@@ -230,7 +232,8 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
     releasing.push(n);
     return;
   }
-  const todo = [n];
+  const todo = releaseList;
+  todo.push(n);
   releasing = todo;
   try {
     G.epoch++; // a fork's answers cached for this epoch may name the node
@@ -245,5 +248,6 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
     }
   } finally {
     releasing = null;
+    todo.length = 0;
   }
 }

@@ -1,54 +1,92 @@
 /**
  * The observers of a source (a cell or a spin node): the nodes of the same context that depend on
- * it. Membership is a `Set`; the staleness walk iterates an array copy of it, rebuilt only after
- * the membership changed (iterating a `Set` cost a tenth of a chain's propagation; a graph that
- * rewires on every write rebuilds the copies it walks). Internal.
+ * it. A few members live in an array alone (most sources have one to a handful of observers: no
+ * `Set` to allocate, and the array is the view the staleness walk iterates); past
+ * {@link SMALL} members, membership moves to a `Set` and the array becomes a copy of it, rebuilt
+ * only after the membership changed (iterating a `Set` cost a tenth of a chain's propagation; a
+ * graph that rewires on every write rebuilds the copies it walks). Internal.
  * @module
  */
 import { emptyList, type SpinNode } from "./node.js";
 
+/** Members kept in the array alone; more move to a `Set` (linear scans stay short). */
+const SMALL = 8;
+
 /** A set of observer nodes with an array view for iteration. Internal. */
 export class Observers {
-  /** The members. */
-  private readonly set = new Set<SpinNode>();
-  /** The members as an array, or null after a change (see {@link list}). */
-  private arr: SpinNode[] | null = null;
+  /** Membership once it outgrew {@link SMALL} (null: the array alone holds it). */
+  private set: Set<SpinNode> | null = null;
+  /**
+   * Small: the members. Large: the members as an array, or null after a change (see {@link list}).
+   */
+  private arr: SpinNode[] | null = emptyList();
 
   /** Number of members. */
   get size(): number {
-    return this.set.size;
+    const set = this.set;
+    return set !== null ? set.size : (this.arr as SpinNode[]).length;
   }
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
     const set = this.set;
-    const before = set.size;
-    set.add(o); // one hash lookup: a member already there leaves the size as it was
-    if (set.size !== before) this.arr = null;
+    if (set !== null) {
+      const before = set.size;
+      set.add(o); // one hash lookup: a member already there leaves the size as it was
+      if (set.size !== before) this.arr = null;
+      return;
+    }
+    const arr = this.arr as SpinNode[];
+    const n = arr.length;
+    for (let i = 0; i < n; i++) if (arr[i] === o) return;
+    if (n >= SMALL) {
+      const big = new Set<SpinNode>(arr);
+      big.add(o);
+      this.set = big;
+      this.arr = null;
+      return;
+    }
+    arr.push(o);
   }
 
   /** Remove `o`; returns whether it was a member. */
   delete(o: SpinNode): boolean {
-    if (!this.set.delete(o)) return false;
-    this.arr = null;
+    const set = this.set;
+    if (set !== null) {
+      if (!set.delete(o)) return false;
+      this.arr = null;
+      return true;
+    }
+    const arr = this.arr as SpinNode[];
+    const n = arr.length;
+    let at = -1;
+    for (let i = 0; i < n; i++)
+      if (arr[i] === o) {
+        at = i;
+        break;
+      }
+    if (at < 0) return false;
+    for (let i = at + 1; i < n; i++) arr[i - 1] = arr[i]!;
+    arr.length = n - 1;
     return true;
   }
 
   /**
    * The members as an array, in insertion order. Not to be mutated, and not to be held across a
-   * change of the membership (a change makes the next call build a new array).
+   * change of the membership (a small set changes this very array).
    */
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
     const out = emptyList<SpinNode>();
-    for (const o of this.set) out.push(o);
+    for (const o of this.set as Set<SpinNode>) out.push(o);
     this.arr = out;
     return out;
   }
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
-    return this.list()[Symbol.iterator]();
+    const arr = this.list();
+    return (this.set === null ? arr.slice() : arr)[Symbol.iterator]();
   }
 }

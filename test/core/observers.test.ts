@@ -1,0 +1,50 @@
+/**
+ * A source's observer set keeps a few members in an array alone and moves to a `Set` past eight:
+ * whatever the sequence of adds and deletes, it behaves as a `Set` in insertion order, and an
+ * iteration started before a change sees the members as they were.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { SpinNode } from "../../src/core/kernel/node.js";
+import { Observers } from "../../src/core/kernel/observers.js";
+
+const nodes = Array.from({ length: 24 }, (_, i) => ({ id: `n${i}` }) as unknown as SpinNode);
+
+describe("Observers", () => {
+  it("behaves as an insertion-ordered Set through the small and large forms", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 23 })), { maxLength: 200 }),
+        (ops) => {
+          const obs = new Observers();
+          const ref = new Set<SpinNode>();
+          for (const [add, k] of ops) {
+            const n = nodes[k]!;
+            if (add) {
+              obs.add(n);
+              ref.add(n);
+            } else expect(obs.delete(n)).toBe(ref.delete(n));
+            expect(obs.size).toBe(ref.size);
+            expect(obs.list()).toEqual([...ref]);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("an iteration sees the members at its start, in both forms", () => {
+    for (const count of [3, 12]) {
+      const obs = new Observers();
+      for (let i = 0; i < count; i++) obs.add(nodes[i]!);
+      const seen: SpinNode[] = [];
+      for (const o of obs) {
+        seen.push(o);
+        obs.delete(o);
+        obs.add(nodes[20]!);
+      }
+      expect(seen).toEqual(nodes.slice(0, count));
+      expect(obs.list()).toEqual([nodes[20]!]);
+    }
+  });
+});

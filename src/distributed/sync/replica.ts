@@ -233,15 +233,16 @@ const stamped = new WeakMap<Context, WeakMap<Signal<unknown>, { v: unknown; t: S
 export interface LwwStart {
   /**
    * The starting value's stamp (e.g. stored beside it). Without one, a value this context last
-   * held under a stamp keeps that stamp; otherwise see `owner`.
+   * held under a stamp keeps that stamp, and a value changed here since then counts as written just
+   * before the replica started; otherwise see `written`.
    */
   stamp?: Stamp;
   /**
-   * The topic's owner: a starting value other than `null`/`undefined` with no known stamp counts as
-   * written just before the replica started (`Hlc.before`), so copies stamped earlier lose to it and
-   * writes made from then on beat it. Otherwise the starting value is unstamped: any write wins.
+   * A starting value other than `null`/`undefined` with no known stamp counts as written just before
+   * the replica started (`Hlc.before`), so copies stamped earlier lose to it and writes made from
+   * then on beat it (an owner's authoritative value). Otherwise it is unstamped: any write wins.
    */
-  owner?: boolean;
+  written?: boolean;
 }
 
 /** A replica of a value under hybrid-logical-clock last-writer-wins. */
@@ -269,7 +270,9 @@ export class LwwReplica implements Replica {
       this.hlc.observe(start.stamp);
       this.stamp = start.stamp;
     } else if (known !== undefined && Object.is(known.v, v)) this.stamp = known.t;
-    else if (start.owner === true && v !== null && v !== undefined) this.stamp = this.hlc.before();
+    else if ((known !== undefined || start.written === true) && v !== null && v !== undefined)
+      // written: changed here since it was last stamped, or declared so by the owner
+      this.stamp = this.hlc.before();
     this.remember();
   }
 

@@ -38,6 +38,14 @@ export interface SyncSignalOptions {
    * before the sync started, and a subscriber's is not a write. Refused on a Convergent value.
    */
   stamp?: Stamp;
+  /**
+   * Owner, last-writer-wins: the value the sync starts with (other than `null`/`undefined`, with no
+   * `stamp` given or remembered) counts as written just before the sync started, so a subscriber's
+   * copy stamped earlier loses to it: for an owner whose starting value is authoritative (restored
+   * from storage). Default `false`: the starting value is not a write, and an owner that restarts
+   * relearns the value from its subscribers. Refused on a subscriber or a Convergent signal.
+   */
+  startsWritten?: boolean;
   /** Owner: may this principal subscribe? `false` or a code string refuses (see `AuthDecision`). */
   authorizeSubscribe?: AuthorizeSubscribe;
   /**
@@ -137,9 +145,18 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     if (convergent) invalid(topic, "a Convergent value has no stamp (`stamp` on a Convergent signal)");
     if (!isStamp(opts.stamp)) invalid(topic, "`stamp` must be a stamp [wallMs, counter, actor]");
   }
+  if (opts.startsWritten !== undefined) {
+    if (typeof opts.startsWritten !== "boolean") invalid(topic, "`startsWritten` must be a boolean");
+    if (opts.startsWritten && !owner) invalid(topic, "only an owner's starting value counts as written");
+    if (opts.startsWritten && convergent)
+      invalid(topic, "a Convergent value has no stamp (`startsWritten` on a Convergent signal)");
+  }
   const replica: DeltaReplica | LwwReplica = convergent
     ? new DeltaReplica(ctx, s, report)
-    : new LwwReplica(ctx, s, peer.id, wallClock(ctx), { owner, stamp: opts.stamp });
+    : new LwwReplica(ctx, s, peer.id, wallClock(ctx), {
+        written: owner && opts.startsWritten === true,
+        stamp: opts.stamp,
+      });
   const connected = signal(owner, { name: `sync ${topic} connected` });
   const caughtUp = signal(owner, { name: `sync ${topic} caughtUp` });
   const pending = signal(0, { name: `sync ${topic} pending` });

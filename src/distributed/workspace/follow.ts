@@ -247,6 +247,8 @@ export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
   const sync = syncSignal(peer, opts.descriptorTopic, opts.descriptor as Signal<unknown>, {
     owner: true,
     context: ctx,
+    // the hub's descriptor is authoritative: a follower's older copy never replaces it
+    startsWritten: true,
     ...(opts.descriptorStamp === undefined ? {} : { stamp: opts.descriptorStamp }),
     onError: report,
     authorizePublish: (principal, _topic, payload) => {

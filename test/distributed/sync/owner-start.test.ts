@@ -1,9 +1,11 @@
 /**
- * The value a last-writer-wins owner starts with (real sockets, 127.0.0.1 port 0): an owner that
- * registers its topic again, or restarts with a stored value, is not rolled back by a subscriber's
- * older stamped copy arriving in its resubscribe handshake, while a write made after it still wins;
- * given the stored stamp (`stamp`, read from `handle.stamp()`), a subscriber's write made while the
- * owner was away wins too; an owner that starts with nothing (`null`) takes the subscriber's value.
+ * The value a last-writer-wins owner starts with (real sockets, 127.0.0.1 port 0): by default it is
+ * not a write, so a restarted owner relearns the value from its subscribers; with `startsWritten`
+ * (an authoritative value restored from storage) a subscriber's older stamped copy arriving in its
+ * resubscribe handshake does not roll it back, while a write made after it still wins; given the
+ * stored stamp (`stamp`, read from `handle.stamp()`), a subscriber's write made while the owner was
+ * away wins too; an owner that starts with nothing (`null`) takes the subscriber's value; an owner
+ * registering its topic again keeps its unchanged value's stamp.
  */
 import { createContext, signal } from "spindel";
 import { compareStamps, syncSignal } from "spindel/distributed";
@@ -25,13 +27,25 @@ async function setup() {
 }
 
 describe("the value an LWW owner starts with", () => {
-  test("registered again from a stored value: a subscriber's older copy does not replace it; a later write does", async () => {
+  test("by default a restarted owner's starting value is not a write: it takes the subscriber's", async () => {
+    const { h, ctxB, doc, owner, sb } = await setup();
+    owner.close();
+    await until(ctxB, sb.lastError, (e) => e?.code === "ERR_NO_TOPIC");
+    // a fresh process whose signal starts from a default, not from storage
+    const fresh = signal<string | null>("default", { name: "fresh" });
+    const again = syncSignal(h.peer, "doc", fresh, { owner: true });
+    expect(again.stamp()).toBeNull();
+    await until(h.ctx, fresh, (v) => v === "v1");
+    expect(ctxB.get(doc)).toBe("v1");
+  });
+
+  test("startsWritten, from a stored value: a subscriber's older copy does not replace it; a later write does", async () => {
     const { h, ctxB, doc, owner, sb } = await setup();
     owner.close();
     await until(ctxB, sb.lastError, (e) => e?.code === "ERR_NO_TOPIC");
     // the owner starts again (a fresh signal: a restarted process) from the value it stored
     const restored = signal<string | null>("v2", { name: "restored" });
-    const again = syncSignal(h.peer, "doc", restored, { owner: true });
+    const again = syncSignal(h.peer, "doc", restored, { owner: true, startsWritten: true });
     expect(again.stamp()).not.toBeNull();
     await until(ctxB, doc, (v) => v === "v2");
     await until(ctxB, sb.caughtUp, (c) => c);
@@ -43,7 +57,7 @@ describe("the value an LWW owner starts with", () => {
     again.close();
     await until(ctxB, sb.lastError, (e) => e?.code === "ERR_NO_TOPIC");
     const empty = signal<string | null>(null, { name: "empty" });
-    const third = syncSignal(h.peer, "doc", empty, { owner: true });
+    const third = syncSignal(h.peer, "doc", empty, { owner: true, startsWritten: true });
     expect(third.stamp()).toBeNull();
     await until(h.ctx, empty, (v) => v === "b's edit");
   });
@@ -77,6 +91,19 @@ describe("the value an LWW owner starts with", () => {
     expect(compareStamps(t3, t1)).toBe(1);
     await until(ctxB, doc, (v) => v === "v2");
     expect(sb.stamp()).toEqual(t3);
+  });
+
+  test("`startsWritten` on a subscriber or a Convergent signal, or not a boolean, is refused with ERR_INVALID_ARGUMENT", async () => {
+    const h = await hub();
+    const ctxB = createContext({ name: "b" });
+    const b = await client(h.peer.url, { id: "b", context: ctxB });
+    const cases: Array<() => unknown> = [
+      () => syncSignal(b, "doc", signal("a"), { startsWritten: true }),
+      () => syncSignal(h.peer, "set", signal(GSet.empty<string>()), { owner: true, startsWritten: true }),
+      () =>
+        syncSignal(h.peer, "doc", signal("a"), { owner: true, startsWritten: "yes" as unknown as boolean }),
+    ];
+    for (const make of cases) expect(make).toThrow(expect.objectContaining({ code: "ERR_INVALID_ARGUMENT" }));
   });
 
   test("a `stamp` that is not one, or on a Convergent signal, is refused with ERR_INVALID_ARGUMENT", async () => {

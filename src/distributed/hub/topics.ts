@@ -35,6 +35,14 @@ import type { BusEntry, RedisStreamBus } from "./redis-bus.js";
 /** How long opening a topic waits for its Redis stream before it opens without it. */
 const CATCH_UP_MS = 2_000;
 
+/**
+ * How long a topic found to have nothing (no journal, no stream entries) is answered `ERR_NO_TOPIC`
+ * from memory when a mirror asks again. Without Redis only this hub writes the journal, so the
+ * answer holds until a writer opens the topic here; with Redis, another hub may have created it,
+ * so its stream is read again after this long.
+ */
+const ABSENT_RECHECK_MS = 2_000;
+
 /** Log entries after which a topic's journal is folded into a snapshot. */
 const COMPACT_EVERY = 512;
 
@@ -45,6 +53,11 @@ interface StreamEntry {
 }
 
 type Report = (e: unknown, where: string) => void;
+
+/** Whether a signal subscriber's client state carries a value (a mirror's carries only its mode). */
+function bringsState(cs: unknown): boolean {
+  return typeof cs === "object" && cs !== null && ("s" in cs || "v" in cs);
+}
 
 /** One topic the hub owns. */
 class HubTopic {
@@ -162,6 +175,8 @@ export class HubTopics {
   private readonly storesOpening = new Map<string, Promise<KVStore>>();
   private readonly host: ProtocolHost;
   private readonly queue: { run: () => void; topic: string | undefined; cs: unknown }[] = [];
+  /** Topics found to have nothing, and when (the hub context's clock): see `ABSENT_RECHECK_MS`. */
+  private readonly absent = new Map<string, number>();
   private pumping = false;
   private closed = false;
   /** Publishes accepted (local and from other hubs). */
@@ -299,14 +314,29 @@ export class HubTopics {
     return this.open.has(topic) || this.stores.has(topic);
   }
 
-  /** Opens `topic` from the journal and the stream, or creates it from a joiner's state `cs`. */
+  /**
+   * Opens `topic` from the journal and the stream, or creates it from a joiner's state `cs`. A
+   * joiner that brings no state (a read-only mirror) never creates one: the topic stays closed
+   * (its subscribe is answered `ERR_NO_TOPIC`) and is remembered as absent, so the mirror's retries
+   * read neither the disk nor (until `ABSENT_RECHECK_MS` passed) Redis again.
+   */
   private async openTopic(name: string, cs: unknown): Promise<void> {
     // a store subscriber's state is `[version, handshake]`; a signal's is an object
     if (Array.isArray(cs) && cs[0] === STORE_SYNC_VERSION) {
-      if ((await this.journal.load(name)) === undefined) await this.store(name);
+      if (this.absent.has(name) || (await this.journal.load(name)) === undefined) {
+        this.absent.delete(name);
+        await this.store(name);
+      }
       return;
     }
-    const rec = await this.journal.load(name);
+    const since = this.absent.get(name);
+    const brings = bringsState(cs);
+    if (since !== undefined && !brings) {
+      const fresh = this.bus === undefined || this.ctx.clock.now() - since < ABSENT_RECHECK_MS;
+      if (fresh) return;
+    }
+    // absent: only this hub writes its journal, so nothing is there (the stream may have news)
+    const rec = since !== undefined ? undefined : await this.journal.load(name);
     const known: SyncPayload[] = [];
     if (rec?.snapshot !== undefined) known.push(rec.snapshot as SyncPayload);
     for (const p of rec?.log ?? []) known.push(p as SyncPayload);
@@ -329,10 +359,11 @@ export class HubTopics {
         }
       }
     }
-    const joinerMode = (cs as { m?: unknown } | null)?.m;
+    const joinerMode = brings ? (cs as { m?: unknown }).m : undefined;
     const mode = (rec?.meta.mode as SyncMode | undefined) ?? modeFromStream ?? joinerMode;
     if (mode !== "delta" && mode !== "lww") {
       // a read-only mirror of a topic nobody has written, or a malformed subscribe
+      this.absent.set(name, this.ctx.clock.now());
       return;
     }
     const sig: Signal<unknown> = signal<unknown>(null, { name: `hub topic ${name}` });
@@ -345,7 +376,10 @@ export class HubTopics {
         | undefined;
       if (base === undefined) {
         const s = (cs as { s?: unknown } | null)?.s;
-        if (joinerMode !== "delta" || !isConvergent(s)) return;
+        if (joinerMode !== "delta" || !isConvergent(s)) {
+          this.absent.set(name, this.ctx.clock.now());
+          return;
+        }
         base = { s };
         seed = { s };
       }
@@ -360,8 +394,8 @@ export class HubTopics {
     // what other hubs wrote since this hub last read: applied and journaled
     for (const p of fromStream)
       if (this.applyQuietly(replica, p, name)) topic.record(p, false).catch(() => {});
+    // nothing reaches the disk for a topic nobody wrote: its first write journals the meta too
     if (seed !== undefined) await topic.record(seed, true);
-    else if (rec === undefined) await this.journal.setMeta(name, meta);
     topic.owned = this.topics.register(
       name,
       {
@@ -375,6 +409,7 @@ export class HubTopics {
       { onError: (e, where) => this.report(e, where) },
     );
     this.open.set(name, topic);
+    this.absent.delete(name);
     this.bus?.follow(name, streamId ?? "0", (entries, lastId) => topic.fromBus(entries, lastId));
   }
 

@@ -31,7 +31,8 @@ export function isStamp(v: unknown): v is Stamp {
 
 /** One replica's clock. */
 export class Hlc {
-  private wall = 0;
+  // below every wall time, so the first stamp (`tick` or `before`) takes the clock's
+  private wall = Number.NEGATIVE_INFINITY;
   private counter = 0;
 
   /**
@@ -51,6 +52,19 @@ export class Hlc {
       this.counter = 0;
     } else this.counter++;
     return [this.wall, this.counter, this.actor];
+  }
+
+  /**
+   * A stamp for a value that was there before now (a replica's starting value): the millisecond
+   * before the clock's, so any write stamped from now on is greater, and greater than every stamp
+   * issued or observed so far (else a `tick`).
+   */
+  before(): Stamp {
+    const t = Math.floor(this.now()) - 1;
+    if (!(t > this.wall)) return this.tick();
+    this.wall = t;
+    this.counter = 0;
+    return [t, 0, this.actor];
   }
 
   /** Move past a remote stamp (its writer's clock may be ahead of ours). */

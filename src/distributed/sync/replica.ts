@@ -222,6 +222,29 @@ export class DeltaReplica implements Replica {
   }
 }
 
+/**
+ * The last stamped value of each signal in each context, whichever replica stamped it: a replica
+ * started again on that very value (a topic registered again, a sync re-created) keeps its stamp
+ * instead of starting unstamped and losing to older copies.
+ */
+const stamped = new WeakMap<Context, WeakMap<Signal<unknown>, { v: unknown; t: Stamp }>>();
+
+/** How an {@link LwwReplica} takes the value it starts with. */
+export interface LwwStart {
+  /**
+   * The starting value's stamp (e.g. stored beside it). Without one, a value this context last
+   * held under a stamp keeps that stamp, and a value changed here since then counts as written just
+   * before the replica started; otherwise see `written`.
+   */
+  stamp?: Stamp;
+  /**
+   * A starting value other than `null`/`undefined` with no known stamp counts as written just before
+   * the replica started (`Hlc.before`), so copies stamped earlier lose to it and writes made from
+   * then on beat it (an owner's authoritative value). Otherwise it is unstamped: any write wins.
+   */
+  written?: boolean;
+}
+
 /** A replica of a value under hybrid-logical-clock last-writer-wins. */
 export class LwwReplica implements Replica {
   readonly mode = "lww" as const;
@@ -236,9 +259,36 @@ export class LwwReplica implements Replica {
     private readonly sig: Signal<unknown>,
     actor: string,
     wallMs: () => number,
+    start: LwwStart = {},
   ) {
-    this.last = ctx.get(sig);
+    const v = ctx.get(sig);
+    this.last = v;
     this.hlc = new Hlc(actor, wallMs);
+    const known = stamped.get(ctx)?.get(sig);
+    if (known !== undefined) this.hlc.observe(known.t);
+    if (start.stamp !== undefined) {
+      this.hlc.observe(start.stamp);
+      this.stamp = start.stamp;
+    } else if (known !== undefined && Object.is(known.v, v)) this.stamp = known.t;
+    else if ((known !== undefined || start.written === true) && v !== null && v !== undefined)
+      // written: changed here since it was last stamped, or declared so by the owner
+      this.stamp = this.hlc.before();
+    this.remember();
+  }
+
+  /** The current value's stamp (`null`: never written). */
+  get currentStamp(): Stamp | null {
+    return this.stamp;
+  }
+
+  private remember(): void {
+    if (this.stamp === null) return;
+    let bySignal = stamped.get(this.ctx);
+    if (bySignal === undefined) {
+      bySignal = new WeakMap();
+      stamped.set(this.ctx, bySignal);
+    }
+    bySignal.set(this.sig, { v: this.last, t: this.stamp });
   }
 
   local(): SyncPayload | undefined {
@@ -246,6 +296,7 @@ export class LwwReplica implements Replica {
     if (v === this.last) return undefined;
     this.last = v;
     this.stamp = this.hlc.tick();
+    this.remember();
     if (this.since !== null) this.since++;
     return { v, t: this.stamp };
   }
@@ -325,5 +376,6 @@ export class LwwReplica implements Replica {
     this.last = v;
     this.ctx.set(this.sig, v);
     this.last = this.ctx.get(this.sig);
+    this.remember();
   }
 }

@@ -12,8 +12,9 @@ import { spin } from "../../core/spin.js";
 import { isConvergent } from "../crdt/convergent.js";
 import type { ProtocolHost } from "../peer/protocols.js";
 import { TopicError } from "./errors.js";
+import { isStamp, type Stamp } from "./hlc.js";
 import type { OwnedTopic } from "./owner.js";
-import { DeltaReplica, LwwReplica, type Replica, type SyncPayload } from "./replica.js";
+import { DeltaReplica, LwwReplica, type SyncPayload } from "./replica.js";
 import type { AuthorizePublish, AuthorizeSubscribe, NoTopicRetryOptions } from "./strategy.js";
 import { resolveNoTopicRetry, type Subscription } from "./subscriber.js";
 import { Topics } from "./topics.js";
@@ -29,6 +30,22 @@ export interface SyncSignalOptions {
   via?: string;
   /** Where the value and the health signals live (default: the peer's `"default"` context, else `defaultContext()`). */
   context?: Context;
+  /**
+   * Last-writer-wins: the stamp of the value the sync starts with, when it is known (one stored
+   * beside the value, read from {@link SignalSyncHandle.stamp}). Without it, a value this context
+   * last held under a stamp (an earlier sync of the signal, e.g. a topic registered again) keeps that
+   * stamp; else the owner's starting value (unless `null` or `undefined`) counts as written just
+   * before the sync started, and a subscriber's is not a write. Refused on a Convergent value.
+   */
+  stamp?: Stamp;
+  /**
+   * Owner, last-writer-wins: the value the sync starts with (other than `null`/`undefined`, with no
+   * `stamp` given or remembered) counts as written just before the sync started, so a subscriber's
+   * copy stamped earlier loses to it: for an owner whose starting value is authoritative (restored
+   * from storage). Default `false`: the starting value is not a write, and an owner that restarts
+   * relearns the value from its subscribers. Refused on a subscriber or a Convergent signal.
+   */
+  startsWritten?: boolean;
   /** Owner: may this principal subscribe? `false` or a code string refuses (see `AuthDecision`). */
   authorizeSubscribe?: AuthorizeSubscribe;
   /**
@@ -80,6 +97,13 @@ export interface SignalSyncHandle {
   readonly lastError: Signal<TopicError | null>;
   /** How this topic replicates: `"delta"` (Convergent) or `"lww"`. */
   readonly mode: "delta" | "lww";
+  /**
+   * Last-writer-wins: the stamp of the value the signal holds in the sync's context (a local write
+   * not yet published is stamped first), to store beside the value and give back as the `stamp`
+   * option when the sync starts again from it; `null`: the value was never written (or the topic
+   * is Convergent).
+   */
+  stamp(): Stamp | null;
   /** Stop syncing (the signal keeps its value). */
   close(): void;
 }
@@ -116,9 +140,23 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
   const ctx = opts.context ?? contextOf(peer);
   const s = sig as Signal<unknown>;
   const report = (e: unknown, where = "sync") => opts.onError?.(e, `${topic}: ${where}`);
-  const replica: Replica = isConvergent(ctx.get(s))
+  const convergent = isConvergent(ctx.get(s));
+  if (opts.stamp !== undefined) {
+    if (convergent) invalid(topic, "a Convergent value has no stamp (`stamp` on a Convergent signal)");
+    if (!isStamp(opts.stamp)) invalid(topic, "`stamp` must be a stamp [wallMs, counter, actor]");
+  }
+  if (opts.startsWritten !== undefined) {
+    if (typeof opts.startsWritten !== "boolean") invalid(topic, "`startsWritten` must be a boolean");
+    if (opts.startsWritten && !owner) invalid(topic, "only an owner's starting value counts as written");
+    if (opts.startsWritten && convergent)
+      invalid(topic, "a Convergent value has no stamp (`startsWritten` on a Convergent signal)");
+  }
+  const replica: DeltaReplica | LwwReplica = convergent
     ? new DeltaReplica(ctx, s, report)
-    : new LwwReplica(ctx, s, peer.id, wallClock(ctx));
+    : new LwwReplica(ctx, s, peer.id, wallClock(ctx), {
+        written: owner && opts.startsWritten === true,
+        stamp: opts.stamp,
+      });
   const connected = signal(owner, { name: `sync ${topic} connected` });
   const caughtUp = signal(owner, { name: `sync ${topic} caughtUp` });
   const pending = signal(0, { name: `sync ${topic} pending` });
@@ -240,6 +278,11 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
     pending,
     lastError,
     mode: replica.mode,
+    stamp() {
+      if (replica instanceof DeltaReplica) return null;
+      if (!closed) publishLocal();
+      return replica.currentStamp;
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,7 @@ import type { Context } from "../../core/context.js";
 import { type Signal, signal } from "../../core/signal.js";
 import { spin } from "../../core/spin.js";
 import type { ProtocolHost } from "../peer/protocols.js";
+import type { Stamp } from "../sync/hlc.js";
 import { type SignalSyncHandle, syncSignal } from "../sync/signal-sync.js";
 import type { NoTopicRetryOptions } from "../sync/strategy.js";
 import type { ContentStore } from "./content.js";
@@ -191,8 +192,19 @@ export function followWorkspace<S, W>(
 export interface HostOptions {
   /** The descriptor topic. */
   readonly descriptorTopic: string;
-  /** The signal holding the authoritative descriptor (in `context`). */
+  /**
+   * The signal holding the authoritative descriptor (in `context`). The descriptor it holds when
+   * hosting starts is the hub's: a follower's copy stamped before it never replaces it.
+   */
   readonly descriptor: Signal<WorkspaceDescriptor | null>;
+  /**
+   * The stamp of the descriptor hosting starts with, when it is known: stored beside the descriptor
+   * (from {@link Host.descriptorStamp}) by a hub that restarts from it. Then a lease holder's
+   * descriptor written after that one (e.g. a hand-off while the hub was down) still wins; without
+   * it, the descriptor counts as written just before hosting started. Hosting again in the same
+   * context keeps the stamp of an unchanged descriptor by itself.
+   */
+  readonly descriptorStamp?: Stamp;
   /** The context the descriptor and the live signals live in. */
   readonly context: Context;
   /** The store of each `subscriber` system, by system id (its topic comes from the descriptor). */
@@ -211,6 +223,11 @@ export interface HostOptions {
 export interface Host {
   /** The content replication of each `subscriber` system (its `stats` count what moved). */
   readonly content: ReadonlyMap<string, ContentTopic>;
+  /**
+   * The stamp of the current descriptor (`null`: none was ever written), to store beside it and pass
+   * as {@link HostOptions.descriptorStamp} when hosting starts again from it.
+   */
+  descriptorStamp(): Stamp | null;
   /** Stops hosting. */
   close(): void;
 }
@@ -230,6 +247,9 @@ export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
   const sync = syncSignal(peer, opts.descriptorTopic, opts.descriptor as Signal<unknown>, {
     owner: true,
     context: ctx,
+    // the hub's descriptor is authoritative: a follower's older copy never replaces it
+    startsWritten: true,
+    ...(opts.descriptorStamp === undefined ? {} : { stamp: opts.descriptorStamp }),
     onError: report,
     authorizePublish: (principal, _topic, payload) => {
       const d = (payload as { v?: unknown } | null)?.v;
@@ -274,6 +294,7 @@ export function hostWorkspace(peer: ProtocolHost, opts: HostOptions): Host {
   );
   return {
     content,
+    descriptorStamp: () => sync.stamp(),
     close: () => {
       stop();
       sync.close();

@@ -148,7 +148,10 @@ export interface ContentTopic {
   readonly stats: ContentStats;
   /**
    * The owner: resolved once registered. A subscriber: resolved at the first completed handshake
-   * (pending while it retries after `ERR_NO_TOPIC`, with `noTopicRetry`).
+   * (pending while it retries after `ERR_NO_TOPIC`, with `noTopicRetry`). A refused publish of this
+   * replica (e.g. `ERR_NOT_LEASE_HOLDER`, even before that handshake) does not settle it: it goes to
+   * `onError`. Rejects on a refusal of the subscribe itself, with its code (final), or with
+   * `ERR_CLOSED` when closed first.
    */
   readonly ready: Promise<void>;
   /** Stops replicating (the store keeps what it has). */
@@ -281,28 +284,38 @@ export function subscribeContent(
   };
   let heads: Record<string, string> = {};
   const strategy = { clientState: () => ({ heads }), handshakeItem: apply, publish: apply };
-  const subscribe = (): Subscription =>
-    Topics.of(peer).subscribe(topic, strategy, {
-      ...(opts.via === undefined ? {} : { via: opts.via }),
-      ...(opts.noTopicRetry === undefined ? {} : { noTopicRetry: opts.noTopicRetry }),
-      ...(opts.clock === undefined ? {} : { clock: opts.clock }),
-      onError: (e, where) => {
-        opts.onError?.(e, where);
-        // a refused commit is undone here: a fresh handshake brings the owner's pointers back
-        if ((e as { code?: unknown } | null)?.code === "ERR_NOT_LEASE_HOLDER") queueMicrotask(resync);
-      },
-    });
-  let sub = subscribe();
-  const first = sub.ready;
   let closed = false;
+  let resyncQueued = false;
+  // a refused commit is undone by a fresh handshake on the same subscription (its `ready` stands):
+  // it brings the owner's pointers back
+  const resync = () => {
+    resyncQueued = false;
+    if (!closed) sub?.resubscribe();
+  };
+  // declared first: `onError` may run before `subscribe` returns
+  let sub: Subscription | null = null;
+  sub = Topics.of(peer).subscribe(topic, strategy, {
+    ...(opts.via === undefined ? {} : { via: opts.via }),
+    ...(opts.noTopicRetry === undefined ? {} : { noTopicRetry: opts.noTopicRetry }),
+    ...(opts.clock === undefined ? {} : { clock: opts.clock }),
+    onError: (e, where) => {
+      opts.onError?.(e, where);
+      // a refused publish leaves the subscription standing (a refused subscribe is final: `ready`
+      // rejects with its code, and subscribing again would only be refused again)
+      const refusedPublish = sub?.state === "subscribing" || sub?.state === "live";
+      if (
+        (e as { code?: unknown } | null)?.code === "ERR_NOT_LEASE_HOLDER" &&
+        refusedPublish &&
+        !resyncQueued
+      ) {
+        resyncQueued = true;
+        queueMicrotask(resync);
+      }
+    },
+  });
   // content committed on unpublished branches (a fork): it goes out with the next published
   // pointer, so a merge's parents are never missing at the owner
   const pendingContent: Write[] = [];
-  const resync = () => {
-    if (closed) return;
-    sub.close();
-    sub = subscribe();
-  };
   // the client state is computed synchronously: keep the local pointers current
   const refresh = async () => {
     heads = await pointers(store);
@@ -326,7 +339,7 @@ export function subscribeContent(
   void refresh();
   return {
     stats,
-    ready: first,
+    ready: sub.ready,
     close: () => {
       closed = true;
       off();

@@ -1,0 +1,121 @@
+/**
+ * A read-only mirror of a topic the hub has never had (real sockets, 127.0.0.1 port 0): the hub
+ * answers `ERR_NO_TOPIC` without opening anything, for a Convergent and an LWW mirror alike, and the
+ * mirror's retries cost it no repeated work: the journal is read once, and with Redis the topic's
+ * stream at most once per recheck interval (a topic another hub created is still found). Nothing is
+ * written to disk for a topic nobody wrote; a writer opens it and the waiting mirror joins.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createContext, type Signal, signal } from "spindel";
+import { GSet } from "spindel/crdt";
+import { Peer, subscribeSignal, syncSignal } from "spindel/distributed";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { startHub } from "../../src/distributed/hub/hub.js";
+import { HubJournal } from "../../src/distributed/hub/journal.js";
+import { RedisStreamBus } from "../../src/distributed/hub/redis-bus.js";
+import { eventually, until, within } from "../distributed/helpers.js";
+import { type RedisServer, startRedis } from "./redis.js";
+
+let redis: RedisServer;
+beforeAll(async () => {
+  redis = await startRedis();
+}, 30_000);
+afterAll(async () => {
+  await redis.dispose();
+});
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+  vi.restoreAllMocks();
+});
+
+function tmp(): string {
+  const d = mkdtempSync(path.join(tmpdir(), "spindel-absent-"));
+  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function peer(id: string, url: string) {
+  const ctx = createContext({ name: id });
+  const p = await Peer.connect({ id, url, context: ctx });
+  cleanup.push(() => p.close());
+  return { ctx, peer: p };
+}
+
+/** A mirror retrying fast; `refusals()` counts its `ERR_NO_TOPIC`s. */
+function mirror<T>(p: Peer, topic: string, sig: Signal<T>) {
+  let refused = 0;
+  const m = subscribeSignal(p, topic, sig, {
+    noTopicRetry: { initialDelayMs: 5, maxDelayMs: 10 },
+    onError: (e) => {
+      if ((e as { code?: string }).code === "ERR_NO_TOPIC") refused++;
+    },
+  });
+  cleanup.push(() => m.close());
+  return { m, refusals: () => refused };
+}
+
+/** Calls of a spied method whose first argument is `topic`. */
+const callsFor = (spy: { mock: { calls: unknown[][] } }, topic: string) =>
+  spy.mock.calls.filter((c) => c[0] === topic).length;
+
+describe("a mirror of a topic the hub has never had", () => {
+  it("is refused without opening anything; its retries read the journal once; nothing is written", async () => {
+    const dir = tmp();
+    const load = vi.spyOn(HubJournal.prototype, "load");
+    const server = await startHub({ port: 0, store: dir });
+    cleanup.push(() => server.close());
+    const reader = await peer("reader", server.url);
+    const tags = mirror(reader.peer, "tags", signal(GSet.empty<string>()));
+    const title = mirror(reader.peer, "title", signal<string | null>("untitled"));
+    await eventually(() => tags.refusals() >= 5 && title.refusals() >= 5, "five refusals each");
+    expect(callsFor(load, "tags")).toBe(1);
+    expect(callsFor(load, "title")).toBe(1);
+    expect(server.metrics().topics).toBe(0);
+    // the LWW mirror kept its own value: nothing came from a topic nobody wrote
+    expect(reader.ctx.get(title.m.caughtUp)).toBe(false);
+
+    // a writer opens "tags": the waiting mirror joins
+    const writer = await peer("writer", server.url);
+    const g = signal(GSet.empty<string>());
+    writer.ctx.set(g, GSet.of(["first"]));
+    await within(syncSignal(writer.peer, "tags", g).ready, 5_000, "the writer's ready");
+    await within(tags.m.ready, 5_000, "the mirror's ready");
+    expect(server.metrics().topics).toBe(1);
+    await server.close();
+    // on disk: the topic written, not the one only mirrored
+    const journal = await HubJournal.open(dir);
+    cleanup.push(() => journal.close());
+    expect(await journal.topics()).toEqual(["tags"]);
+  });
+
+  it("with Redis: the stream is read at most once per recheck, and a topic another hub created is found", async () => {
+    const readAfter = vi.spyOn(RedisStreamBus.prototype, "readAfter");
+    const a = await startHub({ id: "a", port: 0, store: tmp(), redis: redis.url });
+    cleanup.push(() => a.close());
+    const b = await startHub({ id: "b", port: 0, store: tmp(), redis: redis.url });
+    cleanup.push(() => b.close());
+    const reader = await peer("reader", b.url);
+    const sig = signal(GSet.empty<string>());
+    const started = performance.now();
+    const tags = mirror(reader.peer, "scaled", sig);
+    await eventually(() => tags.refusals() >= 5, "five refusals");
+    // one read of the stream per recheck interval (2 s) however often the mirror retries: the five
+    // retries take well under one interval, so one read
+    const intervals = Math.floor((performance.now() - started) / 2_000);
+    expect(callsFor(readAfter, "scaled")).toBeLessThanOrEqual(1 + intervals);
+    expect(tags.refusals()).toBeGreaterThan(1 + intervals);
+    expect(b.metrics().topics).toBe(0);
+
+    // hub a gets the topic from a writer: the mirror on hub b finds it through the stream
+    const writer = await peer("writer", a.url);
+    const g = signal(GSet.empty<string>());
+    writer.ctx.set(g, GSet.of(["from-a"]));
+    await within(syncSignal(writer.peer, "scaled", g).ready, 5_000, "the writer's ready");
+    await within(tags.m.ready, 10_000, "the mirror's ready");
+    await until(reader.ctx, sig, (s) => s.has("from-a"));
+  });
+});

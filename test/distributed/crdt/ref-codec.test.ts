@@ -331,27 +331,13 @@ describe("ref log, columnar: malformed input is refused with ERR_DESERIALIZE", (
     );
   });
 
-  test("a log no ref could have written: a container inside itself, placed twice, nested too deep", () => {
+  test("a log no ref could have written: a container inside itself or placed twice", () => {
     for (const log of NOT_A_TREE) {
       expect(decodesOrRefuses(encodeRefOps(log)), show(log)).toBe("refused");
       expect(decodesOrRefuses(encodeRefRows(log)), show(log)).toBe("refused");
       expect(() => decodeCbor(encodeCbor(new Tag(encodeRefOps(log), REF_TAG)))).toThrow(CrdtDecodeError);
     }
-    // 20,000 lists each inside the one before: a valid log, but too deep for a ref to read
-    const deep: RefOp[] = [{ op: "list", id: [1, "a"] }];
-    deep.push({ op: "set", id: [2, "a"], obj: "0:", key: "v", node: "1:a" });
-    for (let i = 3; i < 40_000; i += 2) {
-      deep.push({ op: "list", id: [i, "a"] });
-      deep.push({
-        op: "ins",
-        id: [i + 1, "a"],
-        obj: `${i === 3 ? 1 : i - 2}:a`,
-        after: null,
-        node: `${i}:a`,
-      });
-    }
-    expect(decodeRefOps(encodeRefOps(deep))).toHaveLength(deep.length);
-    expect(() => decodeCbor(encodeCbor(new Tag(encodeRefOps(deep), REF_TAG)))).toThrow(CrdtDecodeError);
+    // (a log that nests containers tens of thousands deep is a valid one and loads: ref-deep.test.ts)
   });
 
   test("a small payload that would expand to billions of ops is refused at once", () => {

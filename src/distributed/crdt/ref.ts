@@ -117,6 +117,8 @@ export class Ref<T = unknown> {
   private readonly vclock = new Map<string, number>();
   private lamport = 0;
   private current: T = undefined as T;
+  /** During a swap: the ops of the change, recorded once it is all worked out. */
+  private staged: RefOp[] = [];
   /** During a swap: containers found to differ from a part of the new value (see `sameAs`). */
   private unlike = new Map<string, unknown>();
   private readonly watchers = new Set<RefWatcher<T>>();
@@ -138,13 +140,22 @@ export class Ref<T = unknown> {
     const prev = this.current;
     const next = fn(prev);
     const before = this.lamport;
+    // the change is worked out whole before any of it is recorded: a value the ref refuses
+    // (a function, a value inside itself) leaves the ref as it was
     try {
       const deeper = this.diffSlot(ROOT, ROOT_KEY, next);
       if (deeper !== undefined) walk(deeper);
+    } catch (e) {
+      this.staged.length = 0;
+      this.lamport = before;
+      throw e;
     } finally {
       this.unlike.clear();
     }
     if (this.lamport === before) return prev;
+    const ops = this.staged;
+    this.staged = [];
+    for (const op of ops) this.record(op);
     this.current = this.materializeRoot();
     this.notify(prev);
     return this.current;
@@ -226,6 +237,15 @@ export class Ref<T = unknown> {
   private nextId(): OpId {
     this.lamport++;
     return [this.lamport, this.actor];
+  }
+
+  /**
+   * Keeps `op`, one of a swap's change, to be recorded when the change is whole. Nothing a swap
+   * works out reads what its own ops change: each container is diffed once, and the ones it
+   * builds are never read.
+   */
+  private stage(op: RefOp): void {
+    this.staged.push(op);
   }
 
   /** Adds `op` to the log and applies it, or parks it until what it refers to arrives. */
@@ -357,21 +377,21 @@ export class Ref<T = unknown> {
     const slot = n.slots.get(key);
     const live = slot !== undefined && !slot.del;
     if (next === undefined) {
-      if (live) this.record({ op: "del", id: this.nextId(), obj, key });
+      if (live) this.stage({ op: "del", id: this.nextId(), obj, key });
       return undefined;
     }
     if (live && this.sameAs(slot, next)) return undefined;
     if (live && slot.node !== undefined && this.editable(slot.node, next))
       return this.diffInto(slot.node, next);
     if (isContainer(next)) return this.setBuilt(obj, key, next);
-    this.record({ op: "set", id: this.nextId(), obj, key, value: scalar(next).value });
+    this.stage({ op: "set", id: this.nextId(), obj, key, value: scalar(next).value });
     return undefined;
   }
 
   /** Builds container `next` and sets slot `key` of map `obj` to it. */
   private *setBuilt(obj: string, key: string, next: unknown): Walk<void> {
     const made = (yield this.build(next, new Set())) as Content;
-    this.record({ op: "set", id: this.nextId(), obj, key, node: made.node as string });
+    this.stage({ op: "set", id: this.nextId(), obj, key, node: made.node as string });
   }
 
   /**
@@ -449,7 +469,7 @@ export class Ref<T = unknown> {
     if (n.kind === "map") {
       const rec = next as Record<string, unknown>;
       for (const [k, s] of n.slots)
-        if (!s.del && !(k in rec)) this.record({ op: "del", id: this.nextId(), obj: node, key: k });
+        if (!s.del && !(k in rec)) this.stage({ op: "del", id: this.nextId(), obj: node, key: k });
       for (const k of Object.keys(rec)) {
         const inner = this.diffSlot(node, k, rec[k]);
         if (inner !== undefined) yield inner;
@@ -480,16 +500,16 @@ export class Ref<T = unknown> {
           after = o.key;
           continue;
         }
-        if (o !== undefined) this.record({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
+        if (o !== undefined) this.stage({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
         const made = isContainer(x) ? ((yield this.build(x, new Set())) as Content) : scalar(x);
         const id = this.nextId();
-        this.record(
+        this.stage(
           made.node !== undefined
             ? { op: "ins", id, obj: node, after, node: made.node }
             : { op: "ins", id, obj: node, after, value: made.value },
         );
         after = idStr(id);
-      } else if (o !== undefined) this.record({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
+      } else if (o !== undefined) this.stage({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
     }
   }
 
@@ -504,24 +524,24 @@ export class Ref<T = unknown> {
     const id = this.nextId();
     const node = idStr(id);
     if (isRecord(v)) {
-      this.record({ op: "map", id });
+      this.stage({ op: "map", id });
       for (const k of Object.keys(v)) {
         const x = v[k];
         if (x === undefined) continue;
         const made = isContainer(x) ? ((yield this.build(x, around)) as Content) : scalar(x);
-        this.record(
+        this.stage(
           made.node !== undefined
             ? { op: "set", id: this.nextId(), obj: node, key: k, node: made.node }
             : { op: "set", id: this.nextId(), obj: node, key: k, value: made.value },
         );
       }
     } else {
-      this.record({ op: "list", id });
+      this.stage({ op: "list", id });
       let after: string | null = null;
       for (const x of v as unknown[]) {
         const made = isContainer(x) ? ((yield this.build(x, around)) as Content) : scalar(x);
         const eid = this.nextId();
-        this.record(
+        this.stage(
           made.node !== undefined
             ? { op: "ins", id: eid, obj: node, after, node: made.node }
             : { op: "ins", id: eid, obj: node, after, value: made.value },

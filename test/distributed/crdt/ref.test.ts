@@ -215,6 +215,29 @@ describe("converge ref: merge refuses what no ref could have written, and merges
     }
   });
 
+  test("a swap to a value the ref refuses changes nothing, even after edits the same swap worked out", () => {
+    const r = ref<unknown>({ a: 1, l: [1, 2], m: { k: "x" } }, { actor: "w" });
+    const seen: unknown[] = [];
+    r.watch((v) => seen.push(v));
+    const before = state(r);
+    const loop: Record<string, unknown> = { k: "y" };
+    loop.self = [loop];
+    for (const bad of [
+      // keys edited in place first, the function met last
+      { a: 2, l: [1, 2, 3], m: { k: "y" }, f: () => 1 },
+      { a: 2, l: [1, Symbol("s")], m: { k: "x" } },
+      { a: 2, l: [1, 2], m: loop },
+    ]) {
+      expect(() => r.reset(bad)).toThrow(refused);
+      expect(state(r)).toBe(before);
+    }
+    expect(seen).toEqual([]);
+    r.swap((v) => ({ ...(v as object), a: 3 }));
+    expect(r.value).toEqual({ a: 3, l: [1, 2], m: { k: "x" } });
+    expect(r.log().at(-1)?.id).toEqual([r.log().length, "w"]);
+    expect(seen).toHaveLength(1);
+  });
+
   test("an id that is not [positive counter, actor] is refused: [0, ''] would name, and replace, the root", () => {
     const r = ref<unknown>({ a: 1 }, { actor: "w" });
     const before = state(r);

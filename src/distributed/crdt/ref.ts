@@ -8,7 +8,7 @@
  * @module
  */
 import { badArgument } from "./errors.js";
-import { decodeRefOps, encodeRefOps, idStr, isContainer, ROOT, treeFault } from "./ref-codec.js";
+import { decodeRefOps, encodeRefOps, idStr, isContainer, opFault, ROOT, treeFault } from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { checkActor, cmpStr, isRecord, randomActor, sameValue } from "./util.js";
 
@@ -193,11 +193,25 @@ export class Ref<T = unknown> {
   /**
    * Merges another ref or a patch into this one (the union of the logs); returns this ref.
    * Throws `ERR_INVALID_ARGUMENT`, and merges none of it, when the patch has an op no ref could
-   * have written that would break this ref: an id that is not `[positive counter, actor]`, a
-   * container placed twice or inside itself.
+   * have written: one {@link encodeRefOps} refuses (an id that is not `[positive counter,
+   * actor]`, an unknown kind, a key that is not a string, a reference that is not
+   * `"counter:actor"`, a value that is a function, a symbol, a plain object or an array), or one
+   * that places a container twice or inside itself. So a ref never holds a log it cannot store.
    */
   merge(other: Ref<T> | RefPatch): this {
-    const fresh = this.unseen(other instanceof Ref ? other.log() : other.ops);
+    let incoming: readonly RefOp[];
+    if (other instanceof Ref) incoming = other.log();
+    else {
+      // a ref's log is well formed; a patch may come from anywhere: each op is checked (cheaply)
+      const ops: unknown = (other as Partial<RefPatch> | null)?.ops;
+      if (!Array.isArray(ops)) return badArgument("a ref patch must be { ops: RefOp[] }");
+      for (const op of ops) {
+        const fault = opFault(op);
+        if (fault !== undefined) badArgument(`ref patch: ${fault}`);
+      }
+      incoming = ops;
+    }
+    const fresh = this.unseen(incoming);
     if (fresh.length === 0) return this;
     // checked before anything is recorded, so a refused patch leaves this ref as it was
     const fault = treeFault(fresh, this.parents);
@@ -213,16 +227,6 @@ export class Ref<T = unknown> {
   private unseen(incoming: readonly RefOp[]): RefOp[] {
     const seen = new Set<string>();
     return incoming.filter((op) => {
-      const id: unknown = op.id;
-      // a counter below 1 or an empty actor could name the root ("0:") and replace it
-      if (
-        !Array.isArray(id) ||
-        !Number.isSafeInteger(id[0]) ||
-        id[0] < 1 ||
-        typeof id[1] !== "string" ||
-        id[1].length === 0
-      )
-        badArgument("a ref op's id must be [positive counter, actor]");
       const key = idStr(op.id);
       if (this.ops.has(key) || seen.has(key)) return false;
       seen.add(key);

@@ -27,6 +27,84 @@ export function isContainer(v: unknown): boolean {
   return Array.isArray(v) || isRecord(v);
 }
 
+/**
+ * Whether `s` names an op, or the container it made: {@link ROOT}, or `"counter:actor"` with the
+ * counter a safe integer written without leading zeros and the actor not empty.
+ */
+function isName(s: unknown): s is string {
+  if (typeof s !== "string") return false;
+  if (s === ROOT) return true;
+  let n = 0;
+  let i = 0;
+  for (; i < s.length && i < 17; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    n = n * 10 + c;
+  }
+  return (
+    i > 0 &&
+    i + 1 < s.length &&
+    s.charCodeAt(i) === 58 &&
+    !(i > 1 && s.charCodeAt(0) === 48) &&
+    Number.isSafeInteger(n)
+  );
+}
+
+const notAName = (s: unknown): string =>
+  `a ref op refers to ${typeof s === "string" ? JSON.stringify(s) : String(s)}, not to "counter:actor"`;
+
+/** Why scalar `v` cannot be a ref op's value, or `undefined` when it can. */
+function valueFault(v: unknown): string | undefined {
+  if (typeof v === "function" || typeof v === "symbol") return `a ref cannot hold a ${typeof v}`;
+  if (isContainer(v)) return "a ref op's value cannot be a plain object or an array";
+  return undefined;
+}
+
+/**
+ * Why `op` is not an op a ref could have written, or `undefined` when it is one: what
+ * {@link encodeRefOps} refuses an op for, and `Ref.merge` a patch for. An op is an object with an
+ * `id` of `[positive counter, actor]`, one of the six kinds, a string `key`, every reference to a
+ * container or element `"counter:actor"` (or the root; `after` may be `null`, never the root,
+ * which is no element), and a value that is a scalar (no function, symbol, plain object or array).
+ * Cheap: a few type checks and a scan of each reference's counter.
+ */
+export function opFault(op: unknown): string | undefined {
+  if (typeof op !== "object" || op === null) return "a ref op must be an object";
+  const o = op as Record<string, unknown>;
+  const id = o.id;
+  // a counter below 1 or an empty actor could name the root ("0:") and replace it
+  if (
+    !Array.isArray(id) ||
+    !Number.isSafeInteger(id[0]) ||
+    (id[0] as number) < 1 ||
+    typeof id[1] !== "string" ||
+    id[1].length === 0
+  )
+    return "a ref op's id must be [positive counter, actor]";
+  switch (o.op) {
+    case "map":
+    case "list":
+      return undefined;
+    case "set":
+    case "del":
+      if (!isName(o.obj)) return notAName(o.obj);
+      if (typeof o.key !== "string") return "a ref op's key must be a string";
+      if (o.op === "del") return undefined;
+      break;
+    case "ins":
+      if (!isName(o.obj)) return notAName(o.obj);
+      if (o.after !== null && (!isName(o.after) || o.after === ROOT)) return notAName(o.after);
+      break;
+    case "rm":
+      if (!isName(o.obj)) return notAName(o.obj);
+      return isName(o.elem) ? undefined : notAName(o.elem);
+    default:
+      return `unknown ref op ${typeof o.op === "string" ? JSON.stringify(o.op) : typeof o.op}`;
+  }
+  if (o.node !== undefined) return isName(o.node) ? undefined : notAName(o.node);
+  return valueFault(o.value);
+}
+
 /** The first byte of the columnar format: its version. (The row format is a CBOR array.) */
 const VERSION = 1;
 
@@ -127,8 +205,9 @@ function maxOps(bytes: number): number {
  * values are neither scalars nor byte arrays (`others` holds them, in order, for CBOR to carry).
  * The bytes are a version byte, the actor table, the key table and the columns (see `Col`).
  * {@link decodeRefOps} gives the same ops back in the same order, every value exactly (-0, NaN
- * and lone surrogates included). Throws `ERR_INVALID_ARGUMENT` on an op no ref could have made (a
- * reference that is not `"counter:actor"`, a value that is a plain object or an array).
+ * and lone surrogates included). Throws `ERR_INVALID_ARGUMENT` on an op no ref could have made
+ * (see {@link opFault}: a reference that is not `"counter:actor"`, a value that is a plain object
+ * or an array, an unknown kind…).
  */
 export function encodeRefOps(ops: readonly RefOp[]): unknown {
   const out = encodeColumns(ops, true);
@@ -261,9 +340,9 @@ function encodeColumns(ops: readonly RefOp[], runs: boolean): { data: unknown; b
 
   for (let i = 0; i < ops.length; ) {
     const op = ops[i] as RefOp;
+    const fault = opFault(op);
+    if (fault !== undefined) badArgument(fault);
     const [c, who] = op.id;
-    if (!Number.isSafeInteger(c) || c < 1 || typeof who !== "string" || who.length === 0)
-      badArgument("a ref op's id must be [positive counter, actor]");
     const a = actorOf(who);
     counter.push(c - (next[a] as number));
     next[a] = c + 1;

@@ -7,10 +7,10 @@
  * Merging is the union of the logs; a patch is the slice of the log newer than a clock.
  * @module
  */
-import { badArgument, CrdtDecodeError } from "./errors.js";
-import { decodeRefOps, encodeRefOps, idStr, isContainer, ROOT, treeFault } from "./ref-codec.js";
+import { badArgument } from "./errors.js";
+import { decodeRefOps, encodeRefOps, idStr, isContainer, opFault, ROOT, treeFault } from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
-import { canonicalKey, checkActor, cmpStr, isRecord, randomActor } from "./util.js";
+import { checkActor, cmpStr, isRecord, randomActor, sameValue } from "./util.js";
 
 /** A Lamport id: a counter above every counter its writer had seen, then the writer's actor id. */
 export type OpId = readonly [counter: number, actor: string];
@@ -74,6 +74,35 @@ type Node =
   | { kind: "map"; slots: Map<string, Slot> }
   | { kind: "list"; elems: Elem[]; byId: Map<string, Elem> };
 
+/** What a map slot or a list element holds: a scalar, or the container named `node`. */
+interface Content {
+  readonly value?: Scalar;
+  readonly node?: string;
+}
+
+/**
+ * A step of a walk down nested containers, written as a generator: it yields the walk of a part
+ * and is resumed with that walk's result. {@link walk} runs it on a stack of its own, so a value
+ * nested any depth is walked without a call per level.
+ */
+interface Walk<T = unknown> extends Generator<Walk, T, unknown> {}
+
+/** Runs `w` and the walks it yields, deepest first; returns `w`'s result. */
+function walk<T>(w: Walk<T>): T {
+  const stack: Walk[] = [w];
+  let result: unknown;
+  for (;;) {
+    const step = (stack[stack.length - 1] as Walk).next(result);
+    result = undefined;
+    if (!step.done) stack.push(step.value);
+    else {
+      stack.pop();
+      if (stack.length === 0) return step.value as T;
+      result = step.value;
+    }
+  }
+}
+
 /** A watcher: called with the new and the previous value after every change. */
 export type RefWatcher<T> = (value: T, previous: T) => void;
 
@@ -88,6 +117,10 @@ export class Ref<T = unknown> {
   private readonly vclock = new Map<string, number>();
   private lamport = 0;
   private current: T = undefined as T;
+  /** During a swap: the ops of the change, recorded once it is all worked out. */
+  private staged: RefOp[] = [];
+  /** During a swap: containers found to differ from a part of the new value (see `sameAs`). */
+  private unlike = new Map<string, unknown>();
   private readonly watchers = new Set<RefWatcher<T>>();
   /** The actor this ref's changes are stamped with. */
   readonly actor: string;
@@ -107,8 +140,22 @@ export class Ref<T = unknown> {
     const prev = this.current;
     const next = fn(prev);
     const before = this.lamport;
-    this.diffSlot(ROOT, ROOT_KEY, next);
+    // the change is worked out whole before any of it is recorded: a value the ref refuses
+    // (a function, a value inside itself) leaves the ref as it was
+    try {
+      const deeper = this.diffSlot(ROOT, ROOT_KEY, next);
+      if (deeper !== undefined) walk(deeper);
+    } catch (e) {
+      this.staged.length = 0;
+      this.lamport = before;
+      throw e;
+    } finally {
+      this.unlike.clear();
+    }
     if (this.lamport === before) return prev;
+    const ops = this.staged;
+    this.staged = [];
+    for (const op of ops) this.record(op);
     this.current = this.materializeRoot();
     this.notify(prev);
     return this.current;
@@ -146,11 +193,25 @@ export class Ref<T = unknown> {
   /**
    * Merges another ref or a patch into this one (the union of the logs); returns this ref.
    * Throws `ERR_INVALID_ARGUMENT`, and merges none of it, when the patch has an op no ref could
-   * have written that would break this ref: an id that is not `[positive counter, actor]`, a
-   * container placed twice or inside itself.
+   * have written: one {@link encodeRefOps} refuses (an id that is not `[positive counter,
+   * actor]`, an unknown kind, a key that is not a string, a reference that is not
+   * `"counter:actor"`, a value that is a function, a symbol, a plain object or an array), or one
+   * that places a container twice or inside itself. So a ref never holds a log it cannot store.
    */
   merge(other: Ref<T> | RefPatch): this {
-    const fresh = this.unseen(other instanceof Ref ? other.log() : other.ops);
+    let incoming: readonly RefOp[];
+    if (other instanceof Ref) incoming = other.log();
+    else {
+      // a ref's log is well formed; a patch may come from anywhere: each op is checked (cheaply)
+      const ops: unknown = (other as Partial<RefPatch> | null)?.ops;
+      if (!Array.isArray(ops)) return badArgument("a ref patch must be { ops: RefOp[] }");
+      for (const op of ops) {
+        const fault = opFault(op);
+        if (fault !== undefined) badArgument(`ref patch: ${fault}`);
+      }
+      incoming = ops;
+    }
+    const fresh = this.unseen(incoming);
     if (fresh.length === 0) return this;
     // checked before anything is recorded, so a refused patch leaves this ref as it was
     const fault = treeFault(fresh, this.parents);
@@ -158,7 +219,7 @@ export class Ref<T = unknown> {
     const prev = this.current;
     for (const op of fresh.sort((a, b) => cmpId(a.id, b.id))) this.record(op);
     this.current = this.materializeRoot();
-    if (canonicalKey(prev) !== canonicalKey(this.current)) this.notify(prev);
+    if (!sameValue(prev, this.current)) this.notify(prev);
     return this;
   }
 
@@ -166,16 +227,6 @@ export class Ref<T = unknown> {
   private unseen(incoming: readonly RefOp[]): RefOp[] {
     const seen = new Set<string>();
     return incoming.filter((op) => {
-      const id: unknown = op.id;
-      // a counter below 1 or an empty actor could name the root ("0:") and replace it
-      if (
-        !Array.isArray(id) ||
-        !Number.isSafeInteger(id[0]) ||
-        id[0] < 1 ||
-        typeof id[1] !== "string" ||
-        id[1].length === 0
-      )
-        badArgument("a ref op's id must be [positive counter, actor]");
       const key = idStr(op.id);
       if (this.ops.has(key) || seen.has(key)) return false;
       seen.add(key);
@@ -190,6 +241,15 @@ export class Ref<T = unknown> {
   private nextId(): OpId {
     this.lamport++;
     return [this.lamport, this.actor];
+  }
+
+  /**
+   * Keeps `op`, one of a swap's change, to be recorded when the change is whole. Nothing a swap
+   * works out reads what its own ops change: each container is diffed once, and the ones it
+   * builds are never read.
+   */
+  private stage(op: RefOp): void {
+    this.staged.push(op);
   }
 
   /** Adds `op` to the log and applies it, or parks it until what it refers to arrives. */
@@ -284,127 +344,224 @@ export class Ref<T = unknown> {
     return (slot === undefined || slot.del ? undefined : this.read(slot)) as T;
   }
 
-  private read(s: { value?: Scalar; node?: string }): unknown {
+  /** The value `s` holds: containers are read level by level from a stack, not by recursion. */
+  private read(s: Content): unknown {
     if (s.node === undefined) return s.value;
-    const n = this.nodes.get(s.node) as Node;
-    if (n.kind === "map") {
-      const out: Record<string, unknown> = {};
-      for (const [k, slot] of n.slots) if (!slot.del) out[k] = this.read(slot);
-      return out;
+    const fresh = (name: string): [Node, Record<string, unknown> | unknown[]] => {
+      const n = this.nodes.get(name) as Node;
+      return [n, n.kind === "map" ? {} : []];
+    };
+    const top = fresh(s.node);
+    const todo = [top];
+    for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+      const [n, out] = next;
+      const put = (c: Content): unknown => {
+        if (c.node === undefined) return c.value;
+        const inner = fresh(c.node);
+        todo.push(inner);
+        return inner[1];
+      };
+      if (n.kind === "map") {
+        const rec = out as Record<string, unknown>;
+        for (const [k, slot] of n.slots) if (!slot.del) rec[k] = put(slot);
+      } else {
+        const arr = out as unknown[];
+        for (const e of n.elems) if (!e.deleted) arr.push(put(e));
+      }
     }
-    const out: unknown[] = [];
-    for (const e of n.elems) if (!e.deleted) out.push(this.read(e));
-    return out;
+    return top[1];
   }
 
-  /** Ops that make slot `key` of map `obj` hold `next`. */
-  private diffSlot(obj: string, key: string, next: unknown): void {
+  /**
+   * Records the ops that make slot `key` of map `obj` hold `next`; returns the walk that does the
+   * rest when that means going down into containers.
+   */
+  private diffSlot(obj: string, key: string, next: unknown): Walk | undefined {
     const n = this.nodes.get(obj) as Node & { kind: "map" };
     const slot = n.slots.get(key);
     const live = slot !== undefined && !slot.del;
-    if (next === undefined && !isContainer(next)) {
-      if (live) this.record({ op: "del", id: this.nextId(), obj, key });
+    if (next === undefined) {
+      if (live) this.stage({ op: "del", id: this.nextId(), obj, key });
+      return undefined;
+    }
+    if (live && this.sameAs(slot, next)) return undefined;
+    if (live && slot.node !== undefined && this.editable(slot.node, next))
+      return this.diffInto(slot.node, next);
+    if (isContainer(next)) return this.setBuilt(obj, key, next);
+    this.stage({ op: "set", id: this.nextId(), obj, key, value: scalar(next).value });
+    return undefined;
+  }
+
+  /** Builds container `next` and sets slot `key` of map `obj` to it. */
+  private *setBuilt(obj: string, key: string, next: unknown): Walk<void> {
+    const made = (yield this.build(next, new Set())) as Content;
+    this.stage({ op: "set", id: this.nextId(), obj, key, node: made.node as string });
+  }
+
+  /**
+   * Whether `s` reads as `v` (as `sameValue(this.read(s), v)`), compared in place. A swap asks
+   * this of a container, then of its parts: each pair found different is remembered for the rest
+   * of the swap, so an edit deep down costs one walk to it, not one per level above it.
+   */
+  private sameAs(s: Content, v: unknown): boolean {
+    if (s.node === undefined) return !isContainer(v) && sameValue(s.value, v);
+    const unlike = this.unlike;
+    if (unlike.get(s.node) === v) return false;
+    interface Pair {
+      readonly node: string;
+      readonly v: unknown;
+      readonly parts: (readonly [Content, unknown])[];
+      i: number;
+    }
+    /** `node` and `v` with their parts paired up, or `undefined` when their shapes differ */
+    const pair = (node: string, v: unknown): Pair | undefined => {
+      const n = this.nodes.get(node) as Node;
+      const parts: (readonly [Content, unknown])[] = [];
+      if (n.kind === "map") {
+        if (!isRecord(v)) return undefined;
+        for (const [k, slot] of n.slots)
+          if (!slot.del) {
+            if (!Object.hasOwn(v, k)) return undefined;
+            parts.push([slot, v[k]]);
+          }
+        if (parts.length !== Object.keys(v).length) return undefined;
+      } else {
+        if (!Array.isArray(v)) return undefined;
+        for (const e of n.elems) if (!e.deleted) parts.push([e, v[parts.length]]);
+        if (parts.length !== v.length) return undefined;
+      }
+      return { node, v, parts, i: 0 };
+    };
+    const first = pair(s.node, v);
+    if (first === undefined) {
+      unlike.set(s.node, v);
+      return false;
+    }
+    const path = [first];
+    while (path.length > 0) {
+      const top = path[path.length - 1] as Pair;
+      if (top.i === top.parts.length) {
+        path.pop();
+        continue;
+      }
+      const [c, x] = top.parts[top.i++] as readonly [Content, unknown];
+      if (c.node === undefined) {
+        if (!isContainer(x) && sameValue(c.value, x)) continue;
+      } else if (unlike.get(c.node) !== x) {
+        const inner = pair(c.node, x);
+        if (inner !== undefined) {
+          path.push(inner);
+          continue;
+        }
+      }
+      // a difference here is one in every container around it
+      if (c.node !== undefined) unlike.set(c.node, x);
+      for (const p of path) unlike.set(p.node, p.v);
+      return false;
+    }
+    return true;
+  }
+
+  /** Whether container `node` can be edited in place into `next`: both maps or both arrays. */
+  private editable(node: string, next: unknown): boolean {
+    return (this.nodes.get(node) as Node).kind === "map" ? isRecord(next) : Array.isArray(next);
+  }
+
+  /** Edits container `node` in place into `next` (see {@link Ref.editable}). */
+  private *diffInto(node: string, next: unknown): Walk<void> {
+    const n = this.nodes.get(node) as Node;
+    if (n.kind === "map") {
+      const rec = next as Record<string, unknown>;
+      for (const [k, s] of n.slots)
+        if (!s.del && !(k in rec)) this.stage({ op: "del", id: this.nextId(), obj: node, key: k });
+      for (const k of Object.keys(rec)) {
+        const inner = this.diffSlot(node, k, rec[k]);
+        if (inner !== undefined) yield inner;
+      }
       return;
     }
-    if (live && this.sameAs(slot, next)) return;
-    if (live && slot.node !== undefined && this.diffInto(slot.node, next)) return;
-    const made = this.build(next);
-    this.record(
-      made.node !== undefined
-        ? { op: "set", id: this.nextId(), obj, key, node: made.node }
-        : { op: "set", id: this.nextId(), obj, key, value: made.value },
-    );
-  }
-
-  private sameAs(s: { value?: Scalar; node?: string }, v: unknown): boolean {
-    if (s.node === undefined) return !isContainer(v) && canonicalKey(s.value) === canonicalKey(v);
-    return canonicalKey(this.read(s)) === canonicalKey(v);
-  }
-
-  /** Edits container `node` in place into `next` when both are maps or both arrays. */
-  private diffInto(node: string, next: unknown): boolean {
-    const n = this.nodes.get(node) as Node;
-    if (n.kind === "map" && isRecord(next)) {
-      for (const [k, s] of n.slots)
-        if (!s.del && !(k in next)) this.record({ op: "del", id: this.nextId(), obj: node, key: k });
-      for (const k of Object.keys(next)) this.diffSlot(node, k, next[k]);
-      return true;
+    const arr = next as unknown[];
+    const live = n.elems.filter((e) => !e.deleted);
+    let pre = 0;
+    while (pre < live.length && pre < arr.length && this.sameAs(live[pre] as Elem, arr[pre])) pre++;
+    let suf = 0;
+    while (
+      suf < live.length - pre &&
+      suf < arr.length - pre &&
+      this.sameAs(live[live.length - 1 - suf] as Elem, arr[arr.length - 1 - suf])
+    )
+      suf++;
+    const oldMid = live.slice(pre, live.length - suf);
+    const newMid = arr.slice(pre, arr.length - suf);
+    let after = pre > 0 ? (live[pre - 1] as Elem).key : null;
+    for (let i = 0; i < Math.max(oldMid.length, newMid.length); i++) {
+      const o = oldMid[i];
+      if (i < newMid.length) {
+        const x = newMid[i];
+        // same-shaped containers at one position are edited in place, so nested edits merge
+        if (o !== undefined && o.node !== undefined && this.editable(o.node, x)) {
+          yield this.diffInto(o.node, x);
+          after = o.key;
+          continue;
+        }
+        if (o !== undefined) this.stage({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
+        const made = isContainer(x) ? ((yield this.build(x, new Set())) as Content) : scalar(x);
+        const id = this.nextId();
+        this.stage(
+          made.node !== undefined
+            ? { op: "ins", id, obj: node, after, node: made.node }
+            : { op: "ins", id, obj: node, after, value: made.value },
+        );
+        after = idStr(id);
+      } else if (o !== undefined) this.stage({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
     }
-    if (n.kind === "list" && Array.isArray(next)) {
-      const live = n.elems.filter((e) => !e.deleted);
-      let pre = 0;
-      while (pre < live.length && pre < next.length && this.sameAs(live[pre] as Elem, next[pre])) pre++;
-      let suf = 0;
-      while (
-        suf < live.length - pre &&
-        suf < next.length - pre &&
-        this.sameAs(live[live.length - 1 - suf] as Elem, next[next.length - 1 - suf])
-      )
-        suf++;
-      const oldMid = live.slice(pre, live.length - suf);
-      const newMid = next.slice(pre, next.length - suf);
-      let after = pre > 0 ? (live[pre - 1] as Elem).key : null;
-      for (let i = 0; i < Math.max(oldMid.length, newMid.length); i++) {
-        const o = oldMid[i];
-        if (i < newMid.length) {
-          // same-shaped containers at one position are edited in place, so nested edits merge
-          if (o !== undefined && o.node !== undefined && this.diffInto(o.node, newMid[i])) {
-            after = o.key;
-            continue;
-          }
-          if (o !== undefined) this.record({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
-          const made = this.build(newMid[i]);
-          const id = this.nextId();
-          this.record(
-            made.node !== undefined
-              ? { op: "ins", id, obj: node, after, node: made.node }
-              : { op: "ins", id, obj: node, after, value: made.value },
-          );
-          after = idStr(id);
-        } else if (o !== undefined) this.record({ op: "rm", id: this.nextId(), obj: node, elem: o.key });
-      }
-      return true;
-    }
-    return false;
   }
 
-  /** Ops that create `v` (containers get fresh nodes); returns the slot content. */
-  private build(v: unknown): { value?: Scalar; node?: string } {
+  /**
+   * Ops that create container `v` (each container a fresh node); returns the slot content.
+   * `around`: the containers being built that hold `v`, to refuse a value that contains itself.
+   */
+  private *build(v: unknown, around: Set<object>): Walk<Content> {
+    const container = v as object;
+    if (around.has(container)) badArgument("a ref cannot hold a value that contains itself");
+    around.add(container);
+    const id = this.nextId();
+    const node = idStr(id);
     if (isRecord(v)) {
-      const id = this.nextId();
-      const node = idStr(id);
-      this.record({ op: "map", id });
+      this.stage({ op: "map", id });
       for (const k of Object.keys(v)) {
-        if (v[k] === undefined) continue;
-        const made = this.build(v[k]);
-        this.record(
+        const x = v[k];
+        if (x === undefined) continue;
+        const made = isContainer(x) ? ((yield this.build(x, around)) as Content) : scalar(x);
+        this.stage(
           made.node !== undefined
             ? { op: "set", id: this.nextId(), obj: node, key: k, node: made.node }
             : { op: "set", id: this.nextId(), obj: node, key: k, value: made.value },
         );
       }
-      return { node };
-    }
-    if (Array.isArray(v)) {
-      const id = this.nextId();
-      const node = idStr(id);
-      this.record({ op: "list", id });
+    } else {
+      this.stage({ op: "list", id });
       let after: string | null = null;
-      for (const x of v) {
-        const made = this.build(x);
+      for (const x of v as unknown[]) {
+        const made = isContainer(x) ? ((yield this.build(x, around)) as Content) : scalar(x);
         const eid = this.nextId();
-        this.record(
+        this.stage(
           made.node !== undefined
             ? { op: "ins", id: eid, obj: node, after, node: made.node }
             : { op: "ins", id: eid, obj: node, after, value: made.value },
         );
         after = idStr(eid);
       }
-      return { node };
     }
-    if (typeof v === "function" || typeof v === "symbol") badArgument(`a ref cannot hold a ${typeof v}`);
-    return { value: v as Scalar };
+    around.delete(container);
+    return { node };
   }
+}
+
+/** The content of a slot holding scalar `v`; refuses what a ref cannot hold. */
+function scalar(v: unknown): Content {
+  if (typeof v === "function" || typeof v === "symbol") badArgument(`a ref cannot hold a ${typeof v}`);
+  return { value: v as Scalar };
 }
 
 /**
@@ -428,14 +585,5 @@ registerCrdtCodec<Ref<unknown>>(
   CRDT_TAGS.Ref,
   Ref,
   (r) => encodeRefOps(r.log()),
-  (d) => {
-    const ops = decodeRefOps(d);
-    try {
-      return refFromOps(ops);
-    } catch (e) {
-      // reading a document nested thousands deep overflows the stack: it cannot be loaded
-      if (e instanceof RangeError) throw new CrdtDecodeError("ref log: nested too deep to read");
-      throw e;
-    }
-  },
+  (d) => refFromOps(decodeRefOps(d)),
 );

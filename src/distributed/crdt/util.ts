@@ -15,18 +15,26 @@ function isCanonical(v: object): v is Canonical {
   return typeof (v as Partial<Canonical>).canonical === "function";
 }
 
-function nested(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : canonicalKey(v);
+/**
+ * A container being keyed: its parts in order (`kids`), the keys of those done so far (`out`), and
+ * how to join them. Keying walks an explicit stack of these, so a value nested any depth keys
+ * without a call per level.
+ */
+interface KeyFrame {
+  readonly of: object;
+  readonly kids: readonly unknown[];
+  readonly out: string[];
+  readonly join: (out: string[]) => string;
 }
 
-/**
- * An injective string for a CBOR-encodable value: equal data gives equal keys whatever the
- * object identity or key insertion order. `-0` keys as `0` (CBOR has no negative zero integer).
- */
-export function canonicalKey(v: unknown): string {
+/** Marks an array's hole: it keys as nothing (`[, 1]` as `[,n1]`), not as `undefined`. */
+const HOLE: unique symbol = Symbol("hole");
+
+/** The key of `v` when it has no parts, else a frame for its parts. `inside`: strings as JSON. */
+function keyOrFrame(v: unknown, inside: boolean): string | KeyFrame {
   switch (typeof v) {
     case "string":
-      return `s${v}`;
+      return inside ? JSON.stringify(v) : `s${v}`;
     case "number":
       return Object.is(v, -0) ? "n0" : `n${v}`;
     case "boolean":
@@ -37,7 +45,11 @@ export function canonicalKey(v: unknown): string {
       return "u";
     case "object": {
       if (v === null) return "z";
-      if (Array.isArray(v)) return `[${v.map(nested).join(",")}]`;
+      if (Array.isArray(v)) {
+        const kids: unknown[] = new Array(v.length);
+        for (let i = 0; i < v.length; i++) kids[i] = i in v ? v[i] : HOLE;
+        return { of: v, kids, out: [], join: (out) => `[${out.join(",")}]` };
+      }
       if (v instanceof Uint8Array) {
         let s = "x";
         for (const b of v) s += b.toString(16).padStart(2, "0");
@@ -45,21 +57,115 @@ export function canonicalKey(v: unknown): string {
       }
       if (v instanceof Date) return `d${v.getTime()}`;
       if (v instanceof Map) {
-        const parts = [...v].map(([k, x]) => `${nested(k)}:${nested(x)}`).sort();
-        return `M{${parts.join(",")}}`;
+        const kids: unknown[] = [];
+        for (const [k, x] of v) kids.push(k, x);
+        const join = (out: string[]) => {
+          const parts: string[] = [];
+          for (let i = 0; i < out.length; i += 2) parts.push(`${out[i]}:${out[i + 1]}`);
+          return `M{${parts.sort().join(",")}}`;
+        };
+        return { of: v, kids, out: [], join };
       }
-      if (v instanceof Set) return `S[${[...v].map(nested).sort().join(",")}]`;
+      if (v instanceof Set)
+        return { of: v, kids: [...v], out: [], join: (out) => `S[${out.sort().join(",")}]` };
       if (isCanonical(v)) return `C${v.constructor.name}(${v.canonical()})`;
       const proto = Object.getPrototypeOf(v);
       if (proto !== Object.prototype && proto !== null)
         badArgument(`cannot key a ${String(proto?.constructor?.name)} instance`);
       const keys = Object.keys(v).sort();
       const rec = v as Record<string, unknown>;
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${nested(rec[k])}`).join(",")}}`;
+      const join = (out: string[]) => `{${keys.map((k, i) => `${JSON.stringify(k)}:${out[i]}`).join(",")}}`;
+      return { of: v, kids: keys.map((k) => rec[k]), out: [], join };
     }
+    case "symbol":
+      if (v === HOLE) return "";
+      return badArgument(`cannot key a ${typeof v}`);
     default:
       return badArgument(`cannot key a ${typeof v}`);
   }
+}
+
+/**
+ * An injective string for a CBOR-encodable value: equal data gives equal keys whatever the
+ * object identity or key insertion order. `-0` keys as `0` (CBOR has no negative zero integer).
+ * Values nested any depth key without recursion; a value that contains itself is refused
+ * (`ERR_INVALID_ARGUMENT`), as is anything CBOR does not carry (a function, a class instance).
+ */
+export function canonicalKey(v: unknown): string {
+  const first = keyOrFrame(v, false);
+  if (typeof first === "string") return first;
+  const stack: KeyFrame[] = [first];
+  // the containers being keyed: meeting one again inside itself is a cycle
+  const open = new Set<object>([first.of]);
+  for (;;) {
+    const top = stack[stack.length - 1] as KeyFrame;
+    let key: string;
+    if (top.out.length < top.kids.length) {
+      const kid = keyOrFrame(top.kids[top.out.length], true);
+      if (typeof kid !== "string") {
+        if (open.has(kid.of)) badArgument("cannot key a value that contains itself");
+        open.add(kid.of);
+        stack.push(kid);
+        continue;
+      }
+      key = kid;
+    } else {
+      stack.pop();
+      open.delete(top.of);
+      key = top.join(top.out);
+      if (stack.length === 0) return key;
+    }
+    (stack[stack.length - 1] as KeyFrame).out.push(key);
+  }
+}
+
+/**
+ * Whether `a` and `b` have equal {@link canonicalKey}s, without building them: plain objects and
+ * arrays are compared part by part (stopping at the first difference, with no call per level),
+ * other objects by their keys; one that cannot be keyed (a class instance) equals only itself.
+ * Never throws. Both sides are walked in step, so a side that contains itself is never walked
+ * further than the other one goes.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  const left: unknown[] = [a];
+  const right: unknown[] = [b];
+  while (left.length > 0) {
+    const x = left.pop();
+    const y = right.pop();
+    if (x === y) continue;
+    if (typeof x !== "object" || typeof y !== "object" || x === null || y === null) {
+      // primitives: equal keys are equal values, but NaN keys as itself
+      if (typeof x !== "number" || typeof y !== "number" || !(Number.isNaN(x) && Number.isNaN(y)))
+        return false;
+      continue;
+    }
+    if (Array.isArray(x)) {
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) {
+        left.push(x[i]);
+        right.push(y[i]);
+      }
+      continue;
+    }
+    if (isRecord(x)) {
+      if (!isRecord(y)) return false;
+      const keys = Object.keys(x);
+      if (keys.length !== Object.keys(y).length) return false;
+      for (const k of keys) {
+        if (!Object.hasOwn(y, k)) return false;
+        left.push(x[k]);
+        right.push(y[k]);
+      }
+      continue;
+    }
+    if (Array.isArray(y) || isRecord(y)) return false;
+    try {
+      if (canonicalKey(x) !== canonicalKey(y)) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** A fresh random actor id (16 hex digits) from the platform's `crypto.getRandomValues`. */

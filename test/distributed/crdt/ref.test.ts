@@ -1,6 +1,5 @@
 import fc from "fast-check";
 import {
-  CrdtDecodeError,
   CrdtError,
   decodeRefOps,
   encodeRefOps,
@@ -215,6 +214,29 @@ describe("converge ref: merge refuses what no ref could have written, and merges
     }
   });
 
+  test("a swap to a value the ref refuses changes nothing, even after edits the same swap worked out", () => {
+    const r = ref<unknown>({ a: 1, l: [1, 2], m: { k: "x" } }, { actor: "w" });
+    const seen: unknown[] = [];
+    r.watch((v) => seen.push(v));
+    const before = state(r);
+    const loop: Record<string, unknown> = { k: "y" };
+    loop.self = [loop];
+    for (const bad of [
+      // keys edited in place first, the function met last
+      { a: 2, l: [1, 2, 3], m: { k: "y" }, f: () => 1 },
+      { a: 2, l: [1, Symbol("s")], m: { k: "x" } },
+      { a: 2, l: [1, 2], m: loop },
+    ]) {
+      expect(() => r.reset(bad)).toThrow(refused);
+      expect(state(r)).toBe(before);
+    }
+    expect(seen).toEqual([]);
+    r.swap((v) => ({ ...(v as object), a: 3 }));
+    expect(r.value).toEqual({ a: 3, l: [1, 2], m: { k: "x" } });
+    expect(r.log().at(-1)?.id).toEqual([r.log().length, "w"]);
+    expect(seen).toHaveLength(1);
+  });
+
   test("an id that is not [positive counter, actor] is refused: [0, ''] would name, and replace, the root", () => {
     const r = ref<unknown>({ a: 1 }, { actor: "w" });
     const before = state(r);
@@ -232,16 +254,35 @@ describe("converge ref: merge refuses what no ref could have written, and merges
     }
   });
 
-  test("property: merge refuses a patch exactly when the decoder refuses the merged log; a refused merge changes nothing, an accepted one reads", () => {
+  test("property: merge refuses a patch exactly when the codec refuses the merged log; a refused merge changes nothing, an accepted one reads", () => {
     // containers placed in containers (the root, ones the ref has, new ones), mixed into a valid
     // patch from another replica; `node` 0-1 places a new container, 2 the root, 3 one the ref has
     const placement = fc.record({ into: fc.nat(), node: fc.nat({ max: 3 }), which: fc.nat() });
+    // then a few ops of the patch with a field replaced (or the whole op): by something an op may
+    // hold there or not, so that some patches stay valid and some do not
+    const junk = fc.oneof(
+      fc.constantFrom<unknown>(
+        ...[undefined, null, "", "0:", "1:", ":a", "01:a", "0:a", "1:a", "2:zz", "x", "9007199254740993:a"],
+        ...[0, 1.5, -1, 7, [1, "a"], [0, "a"], [1, ""], ["1", "a"], {}, [], { a: 1 }, [1], new Date(0)],
+        ...[
+          Symbol.for("s"),
+          () => 1,
+          2n,
+          new Uint8Array([1]),
+          ...["map", "list", "set", "del", "ins", "rm", "zap"],
+        ],
+      ),
+      fc.anything(),
+    );
+    const field = fc.constantFrom("op", "id", "obj", "key", "after", "node", "value", "elem", "whole");
+    const mutation = fc.record({ which: fc.nat(), field, to: junk });
     fc.assert(
       fc.property(
         session({ maxSteps: 25 }),
-        fc.array(placement, { minLength: 1, maxLength: 2 }),
+        fc.array(placement, { minLength: 0, maxLength: 2 }),
+        fc.array(mutation, { maxLength: 2 }),
         fc.nat(),
-        (s, places, seed) => {
+        (s, places, mutations, seed) => {
           const [r, other] = play(s) as [Ref<unknown>, Ref<unknown>];
           const kinds = new Map<string, "map" | "list">([["0:", "map"]]);
           for (const op of r.log())
@@ -266,23 +307,35 @@ describe("converge ref: merge refuses what no ref could have written, and merges
                 : { op: "set", id, obj, key: "z", node },
             );
           }
-          const patch = shuffle([...other.patchFromClock(r.clock()).ops, ...bad], seed);
-          let decoderRefuses = false;
+          const patch: unknown[] = shuffle([...other.patchFromClock(r.clock()).ops, ...bad], seed);
+          for (const m of mutations) {
+            if (patch.length === 0) break;
+            const at = m.which % patch.length;
+            patch[at] = m.field === "whole" ? m.to : { ...(patch[at] as object), [m.field]: m.to };
+          }
+          // the encoder refuses a malformed op (ERR_INVALID_ARGUMENT), the decoder a log that is
+          // not a tree (ERR_DESERIALIZE)
+          let codecRefuses: string | undefined;
           try {
-            decodeRefOps(encodeRefOps([...r.log(), ...patch]));
+            decodeRefOps(encodeRefOps([...r.log(), ...(patch as RefOp[])]));
           } catch (e) {
-            expect(e).toBeInstanceOf(CrdtDecodeError);
-            decoderRefuses = true;
+            expect(e).toBeInstanceOf(CrdtError);
+            codecRefuses = (e as CrdtError).message;
           }
           const before = state(r);
-          let mergeRefuses = false;
+          let mergeRefuses: string | undefined;
           try {
-            r.merge({ ops: patch });
+            r.merge({ ops: patch as RefOp[] });
           } catch (e) {
             expect(e).toEqual(refused);
-            mergeRefuses = true;
+            mergeRefuses = (e as CrdtError).message;
           }
-          expect(mergeRefuses).toBe(decoderRefuses);
+          expect(mergeRefuses !== undefined, `${mergeRefuses} / ${codecRefuses}`).toBe(
+            codecRefuses !== undefined,
+          );
+          // a malformed op is refused for the same reason by both
+          if (codecRefuses !== undefined && !codecRefuses.startsWith("malformed"))
+            expect(mergeRefuses).toBe(`ref patch: ${codecRefuses}`);
           if (mergeRefuses) expect(state(r)).toBe(before);
           else expect(show(r.value)).toBe(show(refFromOps(r.log()).value));
         },

@@ -223,9 +223,9 @@ export class DeltaReplica implements Replica {
 }
 
 /**
- * The last stamped value of each signal in each context, whichever replica stamped it: a replica
- * started again on that very value (a topic registered again, a sync re-created) keeps its stamp
- * instead of starting unstamped and losing to older copies.
+ * The stamped value of each signal in each context that a replica left when it stopped (see
+ * {@link LwwReplica.retire}): a replica started again on that very value (a topic registered again,
+ * a sync re-created) keeps its stamp instead of starting unstamped and losing to older copies.
  */
 const stamped = new WeakMap<Context, WeakMap<Signal<unknown>, { v: unknown; t: Stamp }>>();
 
@@ -273,7 +273,6 @@ export class LwwReplica implements Replica {
     else if ((known !== undefined || start.written === true) && v !== null && v !== undefined)
       // written: changed here since it was last stamped, or declared so by the owner
       this.stamp = this.hlc.before();
-    this.remember();
   }
 
   /** The current value's stamp (`null`: never written). */
@@ -281,7 +280,11 @@ export class LwwReplica implements Replica {
     return this.stamp;
   }
 
-  private remember(): void {
+  /**
+   * The replica stops: its value's stamp is left to the next replica of the signal in this context
+   * (remembered once here, not on every write).
+   */
+  retire(): void {
     if (this.stamp === null) return;
     let bySignal = stamped.get(this.ctx);
     if (bySignal === undefined) {
@@ -296,7 +299,6 @@ export class LwwReplica implements Replica {
     if (v === this.last) return undefined;
     this.last = v;
     this.stamp = this.hlc.tick();
-    this.remember();
     if (this.since !== null) this.since++;
     return { v, t: this.stamp };
   }
@@ -376,6 +378,5 @@ export class LwwReplica implements Replica {
     this.last = v;
     this.ctx.set(this.sig, v);
     this.last = this.ctx.get(this.sig);
-    this.remember();
   }
 }

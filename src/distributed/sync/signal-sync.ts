@@ -288,6 +288,7 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
       closed = true;
       stop();
       closeTopic();
+      if (replica instanceof LwwReplica) replica.retire();
       ctx.set(connected, false);
       ctx.set(caughtUp, false);
     },

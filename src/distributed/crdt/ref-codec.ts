@@ -54,7 +54,7 @@ const notAName = (s: unknown): string =>
   `a ref op refers to ${typeof s === "string" ? JSON.stringify(s) : String(s)}, not to "counter:actor"`;
 
 /** Why scalar `v` cannot be a ref op's value, or `undefined` when it can. */
-function valueFault(v: unknown): string | undefined {
+export function valueFault(v: unknown): string | undefined {
   if (typeof v === "function" || typeof v === "symbol") return `a ref cannot hold a ${typeof v}`;
   if (isContainer(v)) return "a ref op's value cannot be a plain object or an array";
   return undefined;

@@ -8,7 +8,16 @@
  * @module
  */
 import { badArgument } from "./errors.js";
-import { decodeRefOps, encodeRefOps, idStr, isContainer, opFault, ROOT, treeFault } from "./ref-codec.js";
+import {
+  decodeRefOps,
+  encodeRefOps,
+  idStr,
+  isContainer,
+  opFault,
+  ROOT,
+  treeFault,
+  valueFault,
+} from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
 import { checkActor, cmpStr, isRecord, randomActor, sameValue } from "./util.js";
 
@@ -363,7 +372,7 @@ export class Ref<T = unknown> {
       };
       if (n.kind === "map") {
         const rec = out as Record<string, unknown>;
-        for (const [k, slot] of n.slots) if (!slot.del) rec[k] = put(slot);
+        for (const [k, slot] of n.slots) if (!slot.del) setOwn(rec, k, put(slot));
       } else {
         const arr = out as unknown[];
         for (const e of n.elems) if (!e.deleted) arr.push(put(e));
@@ -473,7 +482,7 @@ export class Ref<T = unknown> {
     if (n.kind === "map") {
       const rec = next as Record<string, unknown>;
       for (const [k, s] of n.slots)
-        if (!s.del && !(k in rec)) this.stage({ op: "del", id: this.nextId(), obj: node, key: k });
+        if (!s.del && !Object.hasOwn(rec, k)) this.stage({ op: "del", id: this.nextId(), obj: node, key: k });
       for (const k of Object.keys(rec)) {
         const inner = this.diffSlot(node, k, rec[k]);
         if (inner !== undefined) yield inner;
@@ -560,8 +569,16 @@ export class Ref<T = unknown> {
 
 /** The content of a slot holding scalar `v`; refuses what a ref cannot hold. */
 function scalar(v: unknown): Content {
-  if (typeof v === "function" || typeof v === "symbol") badArgument(`a ref cannot hold a ${typeof v}`);
+  const fault = valueFault(v);
+  if (fault !== undefined) badArgument(fault);
   return { value: v as Scalar };
+}
+
+/** `rec[k] = v` as an own property, also for `"__proto__"` (an assignment would set the prototype). */
+function setOwn(rec: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__")
+    Object.defineProperty(rec, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else rec[k] = v;
 }
 
 /**

@@ -60,6 +60,20 @@ describe("converge ref: seed 002 as written there", () => {
 });
 
 describe("converge ref", () => {
+  test("keys named like Object.prototype members are data: dropped by a swap, read back as own keys", () => {
+    const r = ref<Record<string, number>>({ toString: 1, constructor: 2, a: 3 }, { actor: "a" });
+    r.swap(() => ({ a: 3 }));
+    expect(r.value).toEqual({ a: 3 });
+    expect(Object.keys(r.value)).toEqual(["a"]);
+    const withProto: Record<string, number> = JSON.parse('{"__proto__": 5, "b": 6}');
+    const p = ref<Record<string, number>>(withProto, { actor: "p" });
+    const read = p.value;
+    expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
+    expect(Object.hasOwn(read, "__proto__")).toBe(true);
+    expect(Object.keys(read).sort()).toEqual(["__proto__", "b"]);
+    expect(refFromOps(p.log(), { actor: "q" }).value).toEqual(read);
+  });
+
   test("concurrent edits of different keys and concurrent appends to one array survive, both merge orders", () => {
     for (const order of ["ab", "ba"]) {
       const a = ref<{ x: number; y: number; list: string[] }>({ x: 0, y: 0, list: ["s"] }, { actor: "a" });

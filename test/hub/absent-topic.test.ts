@@ -1,42 +1,17 @@
-/**
- * A read-only mirror of a topic the hub has never had (real sockets, 127.0.0.1 port 0): the hub
- * answers `ERR_NO_TOPIC` without opening anything, for a Convergent and an LWW mirror alike, and the
- * mirror's retries cost it no repeated work: the journal is read once, and with Redis the topic's
- * stream at most once per recheck interval (a topic another hub created is still found). Nothing is
- * written to disk for a topic nobody wrote; a writer opens it and the waiting mirror joins.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { createContext, type Signal, signal } from "spindel";
 import { GSet } from "spindel/crdt";
 import { Peer, subscribeSignal, syncSignal } from "spindel/distributed";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startHub } from "../../src/distributed/hub/hub.js";
 import { HubJournal } from "../../src/distributed/hub/journal.js";
 import { RedisStreamBus } from "../../src/distributed/hub/redis-bus.js";
 import { eventually, until, within } from "../distributed/helpers.js";
-import { type RedisServer, startRedis } from "./redis.js";
+import { perTest, sharedRedis } from "./fixtures.js";
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await redis.dispose();
-});
-
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
+const redis = sharedRedis();
+const { cleanup, tmp } = perTest("spindel-absent-", () => {
   vi.restoreAllMocks();
 });
-
-function tmp(): string {
-  const d = mkdtempSync(path.join(tmpdir(), "spindel-absent-"));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
 async function peer(id: string, url: string) {
   const ctx = createContext({ name: id });
@@ -94,9 +69,9 @@ describe("a mirror of a topic the hub has never had", () => {
 
   it("with Redis: the stream is read at most once per recheck, and a topic another hub created is found", async () => {
     const readAfter = vi.spyOn(RedisStreamBus.prototype, "readAfter");
-    const a = await startHub({ id: "a", port: 0, store: tmp(), redis: redis.url });
+    const a = await startHub({ id: "a", port: 0, store: tmp(), redis: redis().url });
     cleanup.push(() => a.close());
-    const b = await startHub({ id: "b", port: 0, store: tmp(), redis: redis.url });
+    const b = await startHub({ id: "b", port: 0, store: tmp(), redis: redis().url });
     cleanup.push(() => b.close());
     const reader = await peer("reader", b.url);
     const sig = signal(GSet.empty<string>());

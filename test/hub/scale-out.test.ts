@@ -1,34 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createContext, signal } from "spindel";
 import { Peer } from "spindel/distributed";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { syncSignal } from "../../src/distributed/sync/signal-sync.js";
 import { eventually, until } from "../distributed/helpers.js";
 import { GCounter } from "./counter.js";
+import { perTest, sharedRedis } from "./fixtures.js";
 import { killAll, spawnHub } from "./process.js";
-import { freePort, type RedisServer, startRedis } from "./redis.js";
+import { freePort } from "./redis.js";
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-}, 30_000);
-afterAll(async () => {
-  await redis.dispose();
-});
-
-const cleanup: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-  await killAll();
-});
-
-function tmp(): string {
-  const d = mkdtempSync(path.join(tmpdir(), "spindel-scale-"));
-  cleanup.push(() => rmSync(d, { recursive: true, force: true }));
-  return d;
-}
+const redis = sharedRedis();
+const { cleanup, tmp } = perTest("spindel-scale-", killAll);
 
 const counterModule = path.join(path.dirname(new URL(import.meta.url).pathname), "counter.ts");
 
@@ -41,7 +23,7 @@ function hubArgs(id: string, port: number, store: string): string[] {
     "--store",
     store,
     "--redis",
-    redis.url,
+    redis().url,
     "--import",
     counterModule,
     "-q",

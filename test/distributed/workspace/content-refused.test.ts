@@ -47,29 +47,24 @@ describe("a content subscription's ready", () => {
 
   it("a subscribe refused with ERR_NOT_LEASE_HOLDER rejects ready with that code, once", async () => {
     const h = await hub({ context: createContext({ name: "owner" }) });
-    let asked = 0;
-    Topics.of(h.peer).register(
-      "content",
-      { handshake: () => [], publish: (p) => p },
-      {
-        authorizeSubscribe: () => {
-          asked++;
-          return "ERR_NOT_LEASE_HOLDER";
+    /** A topic that counts the subscribes it is asked about and answers each with `decision`. */
+    const counting = (topic: string, decision: true | string) => {
+      const asked = { count: 0 };
+      Topics.of(h.peer).register(
+        topic,
+        { handshake: () => [], publish: (p) => p },
+        {
+          authorizeSubscribe: () => {
+            asked.count++;
+            return decision;
+          },
         },
-      },
-    );
+      );
+      return asked;
+    };
+    const content = counting("content", "ERR_NOT_LEASE_HOLDER");
     // a second topic, to know when the owner has handled everything sent before it
-    let probes = 0;
-    Topics.of(h.peer).register(
-      "probe",
-      { handshake: () => [], publish: (p) => p },
-      {
-        authorizeSubscribe: () => {
-          probes++;
-          return true;
-        },
-      },
-    );
+    const probes = counting("probe", true);
     const peer = await client(h.peer.url, { id: "c1" });
     const errors: Array<{ code?: string }> = [];
     const t = subscribeContent(peer, "content", observable(new MemStore()), {
@@ -88,8 +83,8 @@ describe("a content subscription's ready", () => {
       await within(probe.ready, 5_000, "probe");
       probe.close();
     }
-    expect(probes).toBe(3);
-    expect(asked).toBe(1);
+    expect(probes.count).toBe(3);
+    expect(content.count).toBe(1);
     expect(errors.map((x) => x.code)).toEqual(["ERR_NOT_LEASE_HOLDER"]);
     t.close();
   });

@@ -4,7 +4,6 @@
  * the hub's next checkout on the same link (the client peer does not reconnect).
  */
 import { describe, expect, it } from "vitest";
-import { hostWorkspace } from "../../../src/distributed/workspace/follow.js";
 import { eventually, until } from "../helpers.js";
 import { follower, hostRoom } from "./room.js";
 
@@ -26,13 +25,7 @@ describe("workspace follow over sockets: a hub that hosts the workspace again", 
 
     // the hub hosts the workspace again and moves on: the new content reaches the follower only
     // through content subscriptions that re-joined (the client peer never reconnects)
-    hostWorkspace(room.peer, {
-      descriptorTopic: "room/desc",
-      descriptor: room.descriptor,
-      context: room.ctx,
-      stores: room.stores,
-      leases: room.leases,
-    });
+    room.hostAgain();
     await room.commit((_id, m) => m.set("v", 2));
     const seat = await until(f.ctx, f.wp.workspace, (s) => s?.left?.v === 2 && s?.right?.v === 2, 10_000);
     expect(seat?.left).toEqual(seat?.right);

@@ -58,13 +58,7 @@ describe("hosting a workspace again", () => {
     const d2 = room.ctx.get(room.descriptor) as WorkspaceDescriptor;
     expect(d2).not.toEqual(d1);
     const hubSaw = record(room);
-    hostWorkspace(room.peer, {
-      descriptorTopic: "room/desc",
-      descriptor: room.descriptor,
-      context: room.ctx,
-      stores: room.stores,
-      leases: room.leases,
-    });
+    room.hostAgain();
     // c1 re-joins with its copy of v1 (stamped, and c1 holds the lease): it takes v2 instead
     await until(c1.ctx, c1.wp.workspace, (s) => s?.doc?.title === "v2", 10_000);
     expect(c1.ctx.get(c1.follow.descriptor)).toEqual(d2);
@@ -111,13 +105,7 @@ describe("hosting a workspace again", () => {
     c1.follow.publishDescriptor(handOff);
     // meanwhile the hub hosts the workspace again, its descriptor unchanged
     room.host.close();
-    hostWorkspace(room.peer, {
-      descriptorTopic: "room/desc",
-      descriptor: room.descriptor,
-      context: room.ctx,
-      stores: room.stores,
-      leases: room.leases,
-    });
+    room.hostAgain();
     await c1.peer.connect({ url: room.peer.url });
     await until(room.ctx, room.descriptor, (d) => d?.owner === "c2");
     expect(room.ctx.get(room.descriptor)).toEqual(handOff);

@@ -34,20 +34,23 @@ export async function hostRoom(ids: string[], leafSize?: number) {
   );
   const leases = new LeaseTable({ hub: "hub" });
   const errors: unknown[] = [];
-  const host = hostWorkspace(h.peer, {
-    descriptorTopic: "room/desc",
-    descriptor,
-    context: h.ctx,
-    stores,
-    leases,
-    onError: (e) => errors.push(e),
-  });
+  /** Hosts the room's workspace (again, after `host.close()`): same topic, signal, stores and leases. */
+  const hostAgain = () =>
+    hostWorkspace(h.peer, {
+      descriptorTopic: "room/desc",
+      descriptor,
+      context: h.ctx,
+      stores,
+      leases,
+      onError: (e) => errors.push(e),
+    });
+  const host = hostAgain();
   /** The hub commits `ops` on every system, then publishes a descriptor pinning the new heads. */
   const commit = async (edit: (id: string, m: StoredMap) => Promise<unknown>, owner = "hub") => {
     for (const id of ids) await edit(id, maps[id] as StoredMap);
     h.ctx.set(descriptor, { branch: "main", owner, descriptorTopic: "room/desc", systems: await pins() });
   };
-  return { ...h, stores, maps, descriptor, leases, host, commit, pins, errors };
+  return { ...h, stores, maps, descriptor, leases, host, hostAgain, commit, pins, errors };
 }
 
 export async function follower(url: string, id: string, ids: string[], publishBranches: string[] = []) {

@@ -1,13 +1,5 @@
 import fc from "fast-check";
-import {
-  CrdtError,
-  decodeRefOps,
-  encodeRefOps,
-  type Ref,
-  type RefOp,
-  ref,
-  refFromOps,
-} from "spindel/crdt";
+import { CrdtError, decodeRefOps, encodeRefOps, type Ref, type RefOp, ref, refFromOps } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
 import { shuffle } from "./harness.js";

@@ -28,6 +28,7 @@ import {
   refresh,
   rerunNode,
   runCleanups,
+  sameValue,
   whenReady,
 } from "./kernel/engine.js";
 import type { KernelHost } from "./kernel/host.js";
@@ -213,7 +214,8 @@ export class Context {
     if (!(sig instanceof Signal)) invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
-    if (sig.equals(old, value)) return;
+    const eq = sig.equals;
+    if (eq === Object.is ? sameValue(old, value) : eq(old, value)) return;
     if (G.batchDepth > 0) noteBatchWrite(cell);
     if (deltas !== undefined) cell.deltasBase = cell.version;
     cell.version = nextVersion();

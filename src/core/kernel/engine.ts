@@ -20,11 +20,21 @@ import {
   SPARE_AFTER_COMMITS,
   type SpinNode,
   STALE,
+  type Subscriber,
   whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
 
 const WAITING = -2;
+
+/**
+ * `Object.is`, written out: the engine's `Object.is` on values of unknown type is a builtin call on
+ * every commit and every write, this is a few compares.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return a !== 0 || 1 / (a as number) === 1 / (b as number);
+  return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
+}
 
 /** Counters for tests and diagnostics (how much work a read does; counts, not timings). Internal. */
 export const stats = {
@@ -52,17 +62,21 @@ function deliver(n: SpinNode): void {
   }
   const subs = n.subs;
   if (subs !== null) {
-    for (const s of subs.length === 1 ? subs : subs.slice()) {
-      if (s.seen === n.version) continue;
-      s.seen = n.version;
-      try {
-        if (n.status === 1) s.onValue?.(n.result);
-        else if (s.onError !== undefined) s.onError(n.result);
-        else n.ctx._report(n.label, n.result);
-      } catch (err) {
-        n.ctx._report(n.label, err);
-      }
-    }
+    if (subs.length === 1) tell(n, subs[0]!);
+    else for (const s of subs.slice()) tell(n, s); // a callback may subscribe or leave
+  }
+}
+
+/** Hand `n`'s result to one subscriber unless it has seen this version. */
+function tell(n: SpinNode, s: Subscriber): void {
+  if (s.seen === n.version) return;
+  s.seen = n.version;
+  try {
+    if (n.status === 1) s.onValue?.(n.result);
+    else if (s.onError !== undefined) s.onError(n.result);
+    else n.ctx._report(n.label, n.result);
+  } catch (err) {
+    n.ctx._report(n.label, err);
   }
 }
 
@@ -350,8 +364,9 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   let changed = true;
   if (n.status !== 0) {
     try {
+      const eq = n.equals;
       changed = ok
-        ? n.status !== 1 || !n.equals(n.result, value)
+        ? n.status !== 1 || !(eq === Object.is ? sameValue(n.result, value) : eq(n.result, value))
         : n.status !== 2 || !Object.is(n.result, value);
     } catch {
       changed = true;

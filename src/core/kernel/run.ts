@@ -139,22 +139,19 @@ export class Run implements SpinScope {
    * are overwritten in place. A re-run then allocates neither a run, nor a log, nor entries.
    */
   reset(replay: readonly Entry[] | null, p: number, buf: Entry[] | null): void {
+    // a spare run finished synchronously and is {@link reusable}: it is not dead, waits on
+    // nothing, handed out no abort signal, is not busy, and its commit took its cleanups and its
+    // unsettled read; only what a body that kept `$` past its run could touch is cleared too
     this.buf = buf ?? emptyList();
     this.i = 0;
     this.same = 0;
     this.once = false;
-    this.seen = null;
+    if (this.seen !== null) this.seen = null;
     this.ordinal = 0;
-    this.dead = null;
-    this.parks = null;
-    this.busy = false;
-    this.onSettled = null;
-    this.ac = null;
+    if (this.cleanups !== null) this.cleanups = null;
+    if (this.ac !== null) this.ac = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
-    this.cleanups = null;
-    this.outer = null;
-    this.notSettled = null;
     this.replay = replay;
     this.replayUntil = p;
   }

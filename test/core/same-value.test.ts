@@ -1,0 +1,51 @@
+/**
+ * The write cut-off and the result comparison of a spin use `Object.is` written out
+ * (`sameValue`): it must agree with `Object.is` on every value, -0 and NaN included.
+ */
+import fc from "fast-check";
+import { createContext, signal, spin } from "spindel";
+import { describe, expect, it } from "vitest";
+import { sameValue } from "../../src/core/kernel/engine.js";
+
+describe("sameValue", () => {
+  it("agrees with Object.is", () => {
+    const special = fc.constantFrom<unknown>(0, -0, Number.NaN, Infinity, -Infinity, "", null, undefined);
+    const value = fc.oneof(special, fc.anything(), fc.double());
+    fc.assert(
+      fc.property(value, value, (a, b) => {
+        expect(sameValue(a, b)).toBe(Object.is(a, b));
+        expect(sameValue(a, a)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("a write of -0 over 0 is a change, NaN over NaN is not", () => {
+    const ctx = createContext();
+    const s = signal<number>(0);
+    let runs = 0;
+    const t = spin(($) => {
+      runs++;
+      return 1 / $.track(s);
+    });
+    const seen: number[] = [];
+    ctx.observe(t, (v) => seen.push(v));
+    ctx.set(s, -0);
+    expect(seen).toEqual([Infinity, -Infinity]);
+    ctx.set(s, Number.NaN);
+    const before = runs;
+    ctx.set(s, Number.NaN);
+    expect(runs).toBe(before);
+  });
+
+  it("a spin whose result goes from 0 to -0 tells its observers", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const zero = spin(($) => ($.track(s) > 0 ? 0 : -0));
+    const seen: number[] = [];
+    ctx.observe(zero, (v) => seen.push(1 / v));
+    ctx.set(s, -1);
+    ctx.set(s, -2); // -0 again: no change
+    expect(seen).toEqual([Infinity, -Infinity]);
+  });
+});

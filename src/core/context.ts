@@ -24,11 +24,11 @@ import {
   flushReady,
   isReady,
   markStale,
+  objectIs,
   prune,
   refresh,
   rerunNode,
   runCleanups,
-  sameValue,
   whenReady,
 } from "./kernel/engine.js";
 import type { KernelHost } from "./kernel/host.js";
@@ -215,7 +215,7 @@ export class Context {
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
     const eq = sig.equals;
-    if (eq === Object.is ? sameValue(old, value) : eq(old, value)) return;
+    if (eq === Object.is ? objectIs(old, value) : eq(old, value)) return;
     if (G.batchDepth > 0) noteBatchWrite(cell);
     if (deltas !== undefined) cell.deltasBase = cell.version;
     cell.version = nextVersion();

@@ -31,7 +31,7 @@ const WAITING = -2;
  * `Object.is`, written out: the engine's `Object.is` on values of unknown type is a builtin call on
  * every commit and every write, this is a few compares.
  */
-export function sameValue(a: unknown, b: unknown): boolean {
+export function objectIs(a: unknown, b: unknown): boolean {
   if (a === b) return a !== 0 || 1 / (a as number) === 1 / (b as number);
   return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
 }
@@ -366,7 +366,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     try {
       const eq = n.equals;
       changed = ok
-        ? n.status !== 1 || !(eq === Object.is ? sameValue(n.result, value) : eq(n.result, value))
+        ? n.status !== 1 || !(eq === Object.is ? objectIs(n.result, value) : eq(n.result, value))
         : n.status !== 2 || !Object.is(n.result, value);
     } catch {
       changed = true;

@@ -19,7 +19,7 @@ import {
   valueFault,
 } from "./ref-codec.js";
 import { CRDT_TAGS, registerCrdtCodec } from "./tags.js";
-import { checkActor, cmpStr, isRecord, randomActor, sameValue } from "./util.js";
+import { checkActor, cmpStr, isRecord, randomActor, sameKey } from "./util.js";
 
 /** A Lamport id: a counter above every counter its writer had seen, then the writer's actor id. */
 export type OpId = readonly [counter: number, actor: string];
@@ -228,7 +228,7 @@ export class Ref<T = unknown> {
     const prev = this.current;
     for (const op of fresh.sort((a, b) => cmpId(a.id, b.id))) this.record(op);
     this.current = this.materializeRoot();
-    if (!sameValue(prev, this.current)) this.notify(prev);
+    if (!sameKey(prev, this.current)) this.notify(prev);
     return this;
   }
 
@@ -408,12 +408,12 @@ export class Ref<T = unknown> {
   }
 
   /**
-   * Whether `s` reads as `v` (as `sameValue(this.read(s), v)`), compared in place. A swap asks
+   * Whether `s` reads as `v` (as `sameKey(this.read(s), v)`), compared in place. A swap asks
    * this of a container, then of its parts: each pair found different is remembered for the rest
    * of the swap, so an edit deep down costs one walk to it, not one per level above it.
    */
   private sameAs(s: Content, v: unknown): boolean {
-    if (s.node === undefined) return !isContainer(v) && sameValue(s.value, v);
+    if (s.node === undefined) return !isContainer(v) && sameKey(s.value, v);
     const unlike = this.unlike;
     if (unlike.get(s.node) === v) return false;
     interface Pair {
@@ -455,7 +455,7 @@ export class Ref<T = unknown> {
       }
       const [c, x] = top.parts[top.i++] as readonly [Content, unknown];
       if (c.node === undefined) {
-        if (!isContainer(x) && sameValue(c.value, x)) continue;
+        if (!isContainer(x) && sameKey(c.value, x)) continue;
       } else if (unlike.get(c.node) !== x) {
         const inner = pair(c.node, x);
         if (inner !== undefined) {

@@ -126,7 +126,7 @@ export function canonicalKey(v: unknown): string {
  * Never throws. Both sides are walked in step, so a side that contains itself is never walked
  * further than the other one goes.
  */
-export function sameValue(a: unknown, b: unknown): boolean {
+export function sameKey(a: unknown, b: unknown): boolean {
   const left: unknown[] = [a];
   const right: unknown[] = [b];
   while (left.length > 0) {

@@ -55,8 +55,8 @@ export async function contentAddress(v: unknown): Promise<string> {
   return contentAddressSync(v);
 }
 
-/** Value equality of CBOR-encodable values (equal canonical bytes). */
-export function sameValue(a: unknown, b: unknown): boolean {
+/** Value equality of CBOR-encodable values (equal canonical bytes; `sameKey` in crdt/util.ts differs on -0, NaN and class instances). */
+export function sameEncoded(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (a === undefined || b === undefined) return false;
   const x = canonicalBytes(a);

@@ -6,7 +6,7 @@
  * subtree, and a replica that has a head's nodes can read that head forever (snapshot isolation).
  * @module
  */
-import { type ContentStore, contentAddressSync, sameValue } from "./content.js";
+import { type ContentStore, contentAddressSync, sameEncoded } from "./content.js";
 import { WorkspaceError } from "./errors.js";
 import type { BranchableSystem, Conflict, MergeOptions, SystemCaps } from "./system.js";
 
@@ -418,7 +418,7 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
     if ("l" in node) {
       const i = node.l.findIndex((e) => e[0] === key);
       if (!has && i < 0) return addr;
-      if (has && i >= 0 && sameValue((node.l[i] as Entry)[1], value)) return addr;
+      if (has && i >= 0 && sameEncoded((node.l[i] as Entry)[1], value)) return addr;
       const next = node.l.filter((e) => e[0] !== key);
       if (has) next.push([key, value]);
       return this.#build(next, depth, writes);
@@ -453,7 +453,7 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
     const theirChanges = new Map<string, unknown>();
     for (const [k, [baseV, theirV]] of theirs) {
       const mine = ours.get(k);
-      if (mine !== undefined && !sameValue(mine[1], theirV))
+      if (mine !== undefined && !sameEncoded(mine[1], theirV))
         conflicts.push({ system: this.id, key: k, base: baseV, ours: mine[1], theirs: theirV });
       theirChanges.set(k, theirV);
     }
@@ -481,7 +481,7 @@ export class StoredMap implements BranchableSystem<MapSnapshot> {
     await this.#collect(y, ey);
     const mx = new Map(ex);
     const my = new Map(ey);
-    for (const [k, v] of mx) if (!my.has(k) || !sameValue(v, my.get(k))) out.set(k, [v, my.get(k)]);
+    for (const [k, v] of mx) if (!my.has(k) || !sameEncoded(v, my.get(k))) out.set(k, [v, my.get(k)]);
     for (const [k, v] of my) if (!mx.has(k)) out.set(k, [undefined, v]);
   }
 }

@@ -1,20 +1,20 @@
 /**
  * The write cut-off and the result comparison of a spin use `Object.is` written out
- * (`sameValue`): it must agree with `Object.is` on every value, -0 and NaN included.
+ * (`objectIs`): it must agree with `Object.is` on every value, -0 and NaN included.
  */
 import fc from "fast-check";
 import { createContext, signal, spin } from "spindel";
 import { describe, expect, it } from "vitest";
-import { sameValue } from "../../src/core/kernel/engine.js";
+import { objectIs } from "../../src/core/kernel/engine.js";
 
-describe("sameValue", () => {
+describe("objectIs", () => {
   it("agrees with Object.is", () => {
     const special = fc.constantFrom<unknown>(0, -0, Number.NaN, Infinity, -Infinity, "", null, undefined);
     const value = fc.oneof(special, fc.anything(), fc.double());
     fc.assert(
       fc.property(value, value, (a, b) => {
-        expect(sameValue(a, b)).toBe(Object.is(a, b));
-        expect(sameValue(a, a)).toBe(true);
+        expect(objectIs(a, b)).toBe(Object.is(a, b));
+        expect(objectIs(a, a)).toBe(true);
       }),
       { numRuns: 2000 },
     );

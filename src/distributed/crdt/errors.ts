@@ -10,7 +10,8 @@ export type CrdtErrorCode =
   | "ERR_MULTIPLE_HEADS"
   | "ERR_MERGE_CONFLICT"
   | "ERR_INVALID_ARGUMENT"
-  | "ERR_UNKNOWN_BRANCH";
+  | "ERR_UNKNOWN_BRANCH"
+  | "ERR_COUNTER_EXHAUSTED";
 
 /** An error raised by a convergent datatype; `code` says which rule was broken. */
 export class CrdtError extends SpindelError {

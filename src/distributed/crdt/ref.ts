@@ -7,7 +7,7 @@
  * Merging is the union of the logs; a patch is the slice of the log newer than a clock.
  * @module
  */
-import { badArgument } from "./errors.js";
+import { badArgument, CrdtError } from "./errors.js";
 import {
   decodeRefOps,
   encodeRefOps,
@@ -248,6 +248,14 @@ export class Ref<T = unknown> {
   }
 
   private nextId(): OpId {
+    // the next counter would not be a safe integer: an op the encoder refuses, and with it the
+    // whole log. Only a merged op near 2^53 brings a ref here (a Lamport counter jumps to the
+    // greatest one seen); the swap is refused and rolled back, the log stays storable
+    if (this.lamport >= Number.MAX_SAFE_INTEGER)
+      throw new CrdtError(
+        "ERR_COUNTER_EXHAUSTED",
+        `this ref has seen an op counter of ${this.lamport}: a write would need one above 2^53 - 1, which no encoding carries (a peer sent a counter near the limit; authorize what you merge)`,
+      );
     this.lamport++;
     return [this.lamport, this.actor];
   }

@@ -350,3 +350,30 @@ describe("converge ref: merge refuses what no ref could have written, and merges
     );
   });
 });
+
+describe("a counter near 2^53", () => {
+  test("a merged op at the last safe counter: writes are refused (ERR_COUNTER_EXHAUSTED) and change nothing; the log stays storable", () => {
+    const r = ref<{ n: number; tags: string[] }>({ n: 1, tags: ["a"] }, { actor: "me" });
+    const last = Number.MAX_SAFE_INTEGER;
+    r.merge({ ops: [{ op: "set", id: [last, "mallory"], obj: "0:", key: "v", value: 7 }] });
+    expect(r.value).toBe(7);
+    const before = r.log();
+    expect(() => r.swap(() => ({ n: 2, tags: [] }))).toThrow(
+      expect.objectContaining({ code: "ERR_COUNTER_EXHAUSTED" }),
+    );
+    expect(r.value).toBe(7);
+    expect(r.log()).toEqual(before);
+    // the whole log still encodes and decodes: a replica of it reads the same value
+    const back = decodeCbor(encodeCbor(r)) as Ref<unknown>;
+    expect(back.value).toBe(7);
+  });
+
+  test("one below: the last write takes the last safe counter, and the log still encodes", () => {
+    const r = ref<number>(0, { actor: "me" });
+    r.merge({ ops: [{ op: "set", id: [Number.MAX_SAFE_INTEGER - 1, "x"], obj: "0:", key: "v", value: 1 }] });
+    r.swap(() => 2);
+    expect(r.clock().me).toBe(Number.MAX_SAFE_INTEGER);
+    expect((decodeCbor(encodeCbor(r)) as Ref<number>).value).toBe(2);
+    expect(() => r.swap(() => 3)).toThrow(expect.objectContaining({ code: "ERR_COUNTER_EXHAUSTED" }));
+  });
+});

@@ -122,7 +122,10 @@ export class Ref<T = unknown> {
   /** Each placed container → the container it is in (a tree: see {@link treeFault}). */
   private readonly parents = new Map<string, string>();
   private readonly order: RefOp[] = [];
-  private pending: RefOp[] = [];
+  /** Ops that cannot apply yet (what they name is not here yet), in the order they were parked. */
+  private readonly pending = new Set<RefOp>();
+  /** Parked ops by the name of the op each waits for (ops that can never apply wait on nothing). */
+  private readonly waiting = new Map<string, RefOp[]>();
   private readonly vclock = new Map<string, number>();
   private lamport = 0;
   private current: T = undefined as T;
@@ -278,23 +281,64 @@ export class Ref<T = unknown> {
     if (op.id[0] > this.lamport) this.lamport = op.id[0];
     if (op.id[0] > (this.vclock.get(op.id[1]) ?? 0)) this.vclock.set(op.id[1], op.id[0]);
     if (!this.apply(op)) {
-      this.pending.push(op);
+      this.park(op);
       return;
     }
     this.order.push(op);
-    // an applied op may unblock parked ones
-    let progress = this.pending.length > 0;
-    while (progress) {
-      progress = false;
-      const rest: RefOp[] = [];
-      for (const p of this.pending.sort((a, b) => cmpId(a.id, b.id))) {
+    this.wake(key);
+  }
+
+  /** Parks `op` under the name it waits for: only the op of that name can let it apply. */
+  private park(op: RefOp): void {
+    this.pending.add(op);
+    const name = this.awaited(op);
+    if (name === undefined) return;
+    const list = this.waiting.get(name);
+    if (list === undefined) this.waiting.set(name, [op]);
+    else list.push(op);
+  }
+
+  /**
+   * The op `key` applied: the ops parked on it apply now (in id order), or park on what they wait
+   * for next; and so on for each that applies. Each parked op is tried once per name it waits for,
+   * so a patch delivered in any order costs linear time, not a retry of every parked op per op.
+   */
+  private wake(key: string): void {
+    if (this.waiting.size === 0) return;
+    const keys = [key];
+    while (keys.length > 0) {
+      const k = keys.pop() as string;
+      const woken = this.waiting.get(k);
+      if (woken === undefined) continue;
+      this.waiting.delete(k);
+      for (const p of woken.sort((a, b) => cmpId(a.id, b.id))) {
+        this.pending.delete(p);
         if (this.apply(p)) {
           this.order.push(p);
-          progress = true;
-        } else rest.push(p);
+          keys.push(idStr(p.id));
+        } else this.park(p);
       }
-      this.pending = rest;
     }
+  }
+
+  /**
+   * The name (`"counter:actor"`) of the op whose arrival `op` waits for: its container, the
+   * container it places, the element it inserts after or removes. `undefined` when what it names
+   * is there but can never take it (a map op on a list, an element of another list): it stays
+   * parked, in the log, and is never tried again.
+   */
+  private awaited(op: RefOp): string | undefined {
+    if (op.op === "map" || op.op === "list") return undefined;
+    const n = this.nodes.get(op.obj);
+    if (n === undefined) return op.obj;
+    if (n.kind !== (op.op === "set" || op.op === "del" ? "map" : "list")) return undefined;
+    if ((op.op === "set" || op.op === "ins") && op.node !== undefined && !this.nodes.has(op.node))
+      return op.node;
+    const elem = op.op === "ins" ? op.after : op.op === "rm" ? op.elem : null;
+    if (elem === null || n.kind !== "list" || n.byId.has(elem)) return undefined;
+    // an element made by an op already applied (in another list) never arrives here
+    const maker = this.ops.get(elem);
+    return maker !== undefined && !this.pending.has(maker) ? undefined : elem;
   }
 
   /** Applies one op; `false` when a container or element it refers to is not here yet. */

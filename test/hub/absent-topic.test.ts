@@ -93,4 +93,19 @@ describe("a mirror of a topic the hub has never had", () => {
     await within(tags.m.ready, 10_000, "the mirror's ready");
     await until(reader.ctx, sig, (s) => s.has("from-a"));
   });
+
+  it("absentRecheckMs: 0 reads the stream on every subscribe; a bad value is refused", async () => {
+    const readAfter = vi.spyOn(RedisStreamBus.prototype, "readAfter");
+    const b = await startHub({ id: "b0", port: 0, store: tmp(), redis: redis().url, absentRecheckMs: 0 });
+    cleanup.push(() => b.close());
+    const reader = await peer("reader", b.url);
+    const tags = mirror(reader.peer, "eager", signal(GSet.empty<string>()));
+    await eventually(() => tags.refusals() >= 5, "five refusals");
+    // every refused subscribe read the stream (the first also opened nothing from the journal)
+    expect(callsFor(readAfter, "eager")).toBeGreaterThanOrEqual(5);
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, "2000" as unknown as number])
+      await expect(startHub({ port: 0, store: tmp(), absentRecheckMs: bad })).rejects.toMatchObject({
+        code: "ERR_INVALID_ARGUMENT",
+      });
+  });
 });

@@ -103,11 +103,7 @@ describe("an LWW topic started on the hub by a joiner with an unwritten value", 
     const sx = sync(x, "scaled-title", "from xavier");
     const sy = sync(y, "scaled-title", "from yvonne");
     await within(Promise.all([sx.s.ready, sy.s.ready]), 5_000, "both ready");
-    await eventually(
-      () => x.ctx.get(sx.sig) === y.ctx.get(sy.sig),
-      "both peers read the same value",
-      10_000,
-    );
+    await eventually(() => x.ctx.get(sx.sig) === y.ctx.get(sy.sig), "both peers read the same value", 10_000);
     // one of the two starting values (the greater joiner id's when each hub took its own), never
     // a hub's placeholder
     expect(["from xavier", "from yvonne"]).toContain(x.ctx.get(sx.sig));

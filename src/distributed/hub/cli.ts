@@ -22,6 +22,8 @@ Options:
   --redis URL           redis://host:port — share topics with the other hubs on this Redis
                         (one stream per topic; hubs append and read each other's writes)
   --redis-max-len N     approximate cap of each topic's Redis stream (default 10000)
+  --absent-recheck-ms N with --redis: how long a topic found empty is not read from its stream
+                        again when a mirror asks for it (default 2000)
   --auth-token-file F   clients must send one of the tokens in F (one per line) as their
                         credential; without it every client is accepted
   --origin O            allow browser pages from origin O (repeatable; default: any origin)
@@ -78,6 +80,7 @@ export function parseHubArgs(argv: readonly string[], cwd: string = process.cwd(
     "--store",
     "--redis",
     "--redis-max-len",
+    "--absent-recheck-ms",
     "--auth-token-file",
     "--origin",
     "--id",
@@ -130,6 +133,9 @@ export function parseHubArgs(argv: readonly string[], cwd: string = process.cwd(
         break;
       case "--redis-max-len":
         o.redisMaxLen = integer(arg, value, 1, 1_000_000_000);
+        break;
+      case "--absent-recheck-ms":
+        o.absentRecheckMs = integer(arg, value, 0, 86_400_000);
         break;
       case "--auth-token-file": {
         const file = path.resolve(cwd, value);

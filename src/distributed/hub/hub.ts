@@ -12,6 +12,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createContext } from "../../core/context.js";
+import { invalidArgument } from "../../core/kernel/errors.js";
 import { Peer } from "../peer.js";
 import type { KVStore } from "../store/kv.js";
 import "../transport-node.js";
@@ -37,6 +38,12 @@ export interface HubOptions {
   redis?: string;
   /** Approximate cap of each topic's Redis stream (default 10,000). */
   redisMaxLen?: number;
+  /**
+   * With Redis: how long a topic found to have nothing (a read-only mirror asked for it) counts as
+   * absent before a subscribe to it reads the topic's stream again, in case another hub created it
+   * (default 2,000 ms; 0: read it on every subscribe).
+   */
+  absentRecheckMs?: number;
   /** Accepted client tokens (a client sends one as its credential); none: every client is accepted. */
   tokens?: readonly string[];
   /** Browser origins allowed to connect (default: any). */
@@ -123,6 +130,11 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
   const port = opts.port ?? 8080;
   const started = Date.now();
   const report = (e: unknown, where: string) => opts.onError?.(e, where);
+  const recheck = opts.absentRecheckMs;
+  if (recheck !== undefined && !(typeof recheck === "number" && Number.isFinite(recheck) && recheck >= 0))
+    invalidArgument(
+      `startHub: absentRecheckMs must be a finite number of milliseconds >= 0, got ${String(recheck)}`,
+    );
   const journal = await HubJournal.open(opts.store ?? "./spindel-data");
   let bus: RedisStreamBus | undefined;
   const server = createServer();
@@ -146,7 +158,7 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
           ? undefined
           : (hello) => (tokenMatches(tokens, hello.credential) ? hello.peerId : undefined),
     });
-    const topics = new HubTopics(peer, ctx, journal, bus, report, opts.redisMaxLen);
+    const topics = new HubTopics(peer, ctx, journal, bus, report, opts.redisMaxLen, recheck);
     let draining = false;
     const p = peer;
     const metrics = (): HubMetrics => ({

@@ -41,7 +41,7 @@ const CATCH_UP_MS = 2_000;
  * answer holds until a writer opens the topic here; with Redis, another hub may have created it,
  * so its stream is read again after this long.
  */
-const ABSENT_RECHECK_MS = 2_000;
+const DEFAULT_ABSENT_RECHECK_MS = 2_000;
 
 /** Log entries after which a topic's journal is folded into a snapshot. */
 const COMPACT_EVERY = 512;
@@ -191,7 +191,7 @@ export class HubTopics {
   private readonly storesOpening = new Map<string, Promise<KVStore>>();
   private readonly host: ProtocolHost;
   private readonly queue: { run: () => void; topic: string | undefined; cs: unknown }[] = [];
-  /** Topics found to have nothing, and when (the hub context's clock): see `ABSENT_RECHECK_MS`. */
+  /** Topics found to have nothing, and when (the hub context's clock): see `absentRecheckMs`. */
   private readonly absent = new Map<string, number>();
   private pumping = false;
   private closed = false;
@@ -209,6 +209,8 @@ export class HubTopics {
     /** @internal */ readonly bus: RedisStreamBus | undefined,
     /** @internal */ readonly report: Report,
     redisMaxLen = 10_000,
+    /** With Redis, how long a topic found to have nothing is not looked up in its stream again. */
+    private readonly absentRecheckMs = DEFAULT_ABSENT_RECHECK_MS,
   ) {
     this.streamSnapshotEvery = Math.max(16, Math.floor(redisMaxLen / 4));
     const host: ProtocolHost & { readonly _clock: unknown } = {
@@ -334,7 +336,7 @@ export class HubTopics {
    * Opens `topic` from the journal and the stream, or creates it from a joiner's state `cs`. A
    * joiner that brings no state (a read-only mirror) never creates one: the topic stays closed
    * (its subscribe is answered `ERR_NO_TOPIC`) and is remembered as absent, so the mirror's retries
-   * read neither the disk nor (until `ABSENT_RECHECK_MS` passed) Redis again.
+   * read neither the disk nor (until `absentRecheckMs` passed) Redis again.
    */
   private async openTopic(name: string, cs: unknown): Promise<void> {
     // a store subscriber's state is `[version, handshake]`; a signal's is an object
@@ -348,7 +350,7 @@ export class HubTopics {
     const since = this.absent.get(name);
     const brings = bringsState(cs);
     if (since !== undefined && !brings) {
-      const fresh = this.bus === undefined || this.ctx.clock.now() - since < ABSENT_RECHECK_MS;
+      const fresh = this.bus === undefined || this.ctx.clock.now() - since < this.absentRecheckMs;
       if (fresh) return;
     }
     // absent: only this hub writes its journal, so nothing is there (the stream may have news)

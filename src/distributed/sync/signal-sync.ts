@@ -242,6 +242,8 @@ function start<T>(peer: SyncPeer, topic: string, sig: Signal<T>, opts: SyncSigna
         onError: opts.onError,
         onHealth: health,
         onHandshakeComplete: () => replica.handshakeDone(),
+        // the owner's answer to the new handshake resets this replica: a refused write goes at once
+        resubscribeOnRefusal: true,
       },
     );
     health();

@@ -99,6 +99,13 @@ export interface TopicSubscribeOptions {
   clock?: Clock;
   /** Diagnostics and refusals of this subscription's publishes. */
   onError?: (error: unknown, where: string) => void;
+  /**
+   * Subscribe again when the owner refuses a live publish sent after the current handshake's
+   * client state was taken, so that the owner's answer (a reset, for a strategy whose owner judges
+   * client state) rolls the refused write back at once instead of at the next reconnect. Several
+   * refusals in a row cost one handshake. Default `false`.
+   */
+  resubscribeOnRefusal?: boolean;
   /** Every time a handshake completes (the first and each one after a reconnect). */
   onHandshakeComplete?: () => void;
   /** Health changed (`connected`, `caughtUp`, `pending`, `lastError` on the subscription). */

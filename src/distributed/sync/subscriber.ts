@@ -104,6 +104,10 @@ export class Subscription {
   private hs = 0;
   private sentSeq = 0;
   private ackedSeq = 0;
+  /** `sentSeq` when the current handshake's client state was taken: it carries publishes up to it. */
+  private stateSeq = 0;
+  /** The handshake started to roll back a refused publish (its state's refusal is that one again). */
+  private rollbackHs = -1;
   /** Local publishes made while no live link carried them (the next handshake does). */
   private offline = 0;
   private stall: TimerHandle | null = null;
@@ -350,6 +354,7 @@ export class Subscription {
       this.report(e, "client state");
       cs = null;
     }
+    this.stateSeq = this.sentSeq;
     this.stateValue = "subscribing";
     this.hs++;
     this.armStall();
@@ -433,7 +438,8 @@ export class Subscription {
       this.stateRefused = err;
       this.lastError = err;
       this.health();
-      this.report(err, "handshake state refused");
+      // reported already, as the refused publish this handshake rolls back
+      if (hs !== this.rollbackHs) this.report(err, "handshake state refused");
       return;
     }
     if (seq !== null) {
@@ -442,6 +448,18 @@ export class Subscription {
       this.lastError = err;
       this.health();
       this.report(err, "publish refused");
+      // a write the current handshake's state does not carry: a new handshake rolls it back
+      const link = this.link;
+      if (
+        this.opts.resubscribeOnRefusal === true &&
+        seq > this.stateSeq &&
+        link !== null &&
+        this.connected &&
+        (this.stateValue === "live" || this.stateValue === "subscribing")
+      ) {
+        this.start(link);
+        this.rollbackHs = this.hs;
+      }
       return;
     }
     // a refusal of an earlier handshake, or a duplicate: ignore

@@ -395,4 +395,52 @@ describe("the topic layer asks the strategy what a client state amounts to", () 
     await until(() => frames.length === 3, "done");
     expect(frames[2]).toEqual([3, "t", 1]);
   });
+
+  test("a refused live publish is rolled back at once: one handshake for a run of refusals, reported once each", async () => {
+    const { net, hub, hctx, clients } = world(["c1", "c2"]);
+    const c1 = clients.c1!;
+    const c2 = clients.c2!;
+    const g = signal(GSet.empty<string>());
+    hctx.set(g, GSet.of(["hub"]));
+    let c2Allowed = true;
+    const calls: Call[] = [];
+    syncSignal(hub, "g", g, {
+      owner: true,
+      context: hctx,
+      authorizePublish: (principal, topic, payload) => {
+        calls.push({ principal, topic, payload });
+        return principal !== "c2" || c2Allowed ? true : "ERR_NOT_LEASE_HOLDER";
+      },
+    });
+    net.connect(c1.host, hub);
+    net.connect(c2.host, hub);
+    const s1 = syncSignal(c1.host, "g", g, { context: c1.ctx });
+    const s2 = syncSignal(c2.host, "g", g, { context: c2.ctx, onError: (e) => c2.errors.push(e) });
+    await Promise.all([s1.ready, s2.ready]);
+    const onC1 = history(c1.ctx, g);
+    c2.ctx.set(g, c2.ctx.get(g).add("allowed"));
+    await until(() => hctx.get(g).has("allowed"), "the allowed add");
+    // the lease moves away: three writes, three publishes sent before the first refusal is back
+    c2Allowed = false;
+    const before = calls.length;
+    for (const x of ["r1", "r2", "r3"]) {
+      c2.ctx.set(g, c2.ctx.get(g).add(x));
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+    }
+    expect(c2.errors).toHaveLength(0);
+    await until(() => net.inFlight === 0 && c2.ctx.get(s2.pending) === 0, "quiet");
+    // rolled back to the owner's set, without waiting for a reconnect
+    expect([...c2.ctx.get(g).values()].sort()).toEqual(["allowed", "hub"]);
+    expect([...hctx.get(g).values()].sort()).toEqual(["allowed", "hub"]);
+    expect(onC1.some((s) => s.has("r1") || s.has("r2") || s.has("r3"))).toBe(false);
+    // three publishes judged, and the state of one rollback handshake: started by the first
+    // refusal, its state carries the other two writes (a publish sent after a rollback's state
+    // was taken and refused starts another)
+    const judged = calls.slice(before);
+    expect(judged.filter((c) => "d" in (c.payload as object)).length).toBe(3);
+    expect(judged.filter((c) => "s" in (c.payload as object)).length).toBe(1);
+    // each refusal reported once, with its code
+    expect(c2.errors.length).toBe(3);
+    for (const e of c2.errors) expect(e).toMatchObject({ code: "ERR_NOT_LEASE_HOLDER" });
+  });
 });

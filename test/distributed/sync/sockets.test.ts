@@ -126,6 +126,9 @@ describe("signal sync over WebSockets", () => {
     clients[0]!.ctx.set(v, 7);
     await eventually(() => errors.length === 1, "refusal");
     expect(errors[0]).toMatchObject({ code: "ERR_UNAUTHORIZED" });
+    // the refused write is rolled back at once (a new handshake), reported once
+    await until(clients[0]!.ctx, v, (x) => x === 42);
+    expect(errors).toHaveLength(1);
     clients[1]!.ctx.set(v, 9);
     h.ctx.set(v, 43);
     await until(clients[1]!.ctx, v, (x) => x === 43);
@@ -173,6 +176,8 @@ describe("signal sync over WebSockets", () => {
     ctxB.set(v, "bob-wrote");
     await eventually(() => errs.length === 1, "bob refused");
     expect(errs[0]).toMatchObject({ code: "ERR_NOT_LEASE_HOLDER" });
+    await until(ctxB, v, (x) => x === "v0");
+    expect(errs).toHaveLength(1);
     ctxA.set(v, "alice-wrote");
     await until(h.ctx, v, (x) => x === "alice-wrote");
     await until(ctxB, v, (x) => x === "alice-wrote");

@@ -1,0 +1,107 @@
+/**
+ * Instructions per operation of each js-reactivity-benchmark shape, counted by valgrind
+ * (`cachegrind`, no cache simulation) for spindel in a root context, spindel in a fork, preact and
+ * alien-signals. A count does not depend on the machine's load, so it shows a change of a few
+ * percent that the timed benchmark (±30 % between runs on shared cores) cannot; it does not see
+ * memory stalls, so time ratios stay the measure of record (core.bench.ts).
+ *
+ * Each figure is the difference of two runs of one process (a warm-up of `warm` operations, then
+ * `ops` more, against the warm-up alone), divided by `ops`: start-up and compilation cancel out.
+ * Needs `valgrind` (`apt-get install -y valgrind`). `npm run bench:instructions [-- shape…]`;
+ * writes bench/results/instructions.json.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+import { writeResults } from "./harness.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+if (spawnSync("valgrind", ["--version"]).status !== 0) {
+  console.error("valgrind is not installed: apt-get install -y valgrind");
+  process.exit(1);
+}
+
+const child = join(here, ".out", "instructions-child.mjs");
+buildSync({
+  entryPoints: [join(here, "instructions-child.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  packages: "external",
+  outfile: child,
+  logLevel: "warning",
+});
+
+/** Operations per shape: a few seconds of valgrind each (the large graphs do 1,000s of updates per op). */
+const plan: [shape: string, warm: number, ops: number][] = [
+  ["chain", 300, 300],
+  ["fan-out", 300, 300],
+  ["diamond", 100_000, 100_000],
+  ["kairo", 50_000, 50_000],
+  ["create+dispose", 20_000, 20_000],
+  ["cellx", 30, 30],
+  ["dynamic", 30, 30],
+];
+const fws = ["root", "fork", "preact", "alien"] as const;
+const only = process.argv.slice(2);
+
+/** Instructions of one child run. */
+function count(fw: string, shape: string, warm: number, ops: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      "valgrind",
+      [
+        "--tool=cachegrind",
+        "--cache-sim=no",
+        "--cachegrind-out-file=/dev/null",
+        process.execPath,
+        "--single-threaded",
+        child,
+        fw,
+        shape,
+        String(warm),
+        String(ops),
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let err = "";
+    p.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    p.on("error", reject);
+    p.on("close", (code) => {
+      const m = /I\s+refs:\s+([\d,]+)/.exec(err);
+      if (code !== 0 || m === null)
+        reject(new Error(`valgrind ${fw} ${shape}: exit ${code}\n${err.slice(-2000)}`));
+      else resolve(Number(m[1]!.replace(/,/g, "")));
+    });
+  });
+}
+
+const rows: Record<string, Record<string, number>> = {};
+for (const [shape, warm, ops] of plan) {
+  if (only.length > 0 && !only.some((o) => shape.includes(o))) continue;
+  const perOp: Record<string, number> = {};
+  for (const fw of fws) {
+    // the two runs of one figure side by side (two cores)
+    const [base, more] = await Promise.all([count(fw, shape, warm, 0), count(fw, shape, warm, ops)]);
+    perOp[fw] = Math.round((more - base) / ops);
+  }
+  const row = {
+    ...Object.fromEntries(fws.map((fw) => [`${fw} instructions/op`, perOp[fw]!])),
+    "root / preact": Number((perOp.root! / perOp.preact!).toFixed(2)),
+    "fork / root": Number((perOp.fork! / perOp.root!).toFixed(2)),
+    "root / alien": Number((perOp.root! / perOp.alien!).toFixed(2)),
+  };
+  rows[shape] = row;
+  console.log(
+    `${shape.padEnd(16)} root ${perOp.root}  fork ${perOp.fork}  preact ${perOp.preact}  alien ${perOp.alien}  ` +
+      `root/preact ${row["root / preact"]}  fork/root ${row["fork / root"]}`,
+  );
+}
+const ratios = Object.values(rows).map((r) => r["root / preact"] as number);
+const geomean = Number(Math.exp(ratios.reduce((a, x) => a + Math.log(x), 0) / ratios.length).toFixed(2));
+console.log(`geometric mean root / preact: ${geomean}`);
+console.log(`wrote ${writeResults("instructions", { shapes: rows, geomeanRootOverPreact: geomean })}`);

@@ -11,7 +11,7 @@ import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { prune, runCleanups } from "./kernel/engine.js";
 import { CANCELLED, CHECKING, DETACHED, ON_HANDLE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
-import type { Entry, SpinNode } from "./kernel/node.js";
+import { type Entry, type SpinNode, truncate } from "./kernel/node.js";
 
 interface Held {
   readonly ctx: WeakRef<Context>;
@@ -89,8 +89,8 @@ function flushWatches(): void {
     n.flags |= WATCHED;
     watchHandle(pendingHandles[i]!, (n.ctx as Context).weak, n.id);
   }
-  pendingNodes.length = 0;
-  pendingHandles.length = 0;
+  truncate(pendingNodes, 0);
+  truncate(pendingHandles, 0);
 }
 
 /**
@@ -248,6 +248,6 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
     }
   } finally {
     releasing = null;
-    todo.length = 0;
+    truncate(todo, 0);
   }
 }

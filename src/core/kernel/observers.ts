@@ -67,7 +67,7 @@ export class Observers {
       }
     if (at < 0) return false;
     for (let i = at + 1; i < n; i++) arr[i - 1] = arr[i]!;
-    arr.length = n - 1;
+    arr.pop(); // the last is now a copy of the one before (not a length write: see truncate)
     return true;
   }
 

@@ -21,6 +21,7 @@ import {
   Kind,
   type LogEntry,
   type SpinNode,
+  truncate,
   whenReady,
 } from "./node.js";
 import { SpinHandle } from "./spin-handle.js";
@@ -159,7 +160,7 @@ export class Run implements SpinScope {
   /** The effect log of this run so far (the storage trimmed to this run's entries). */
   get log(): Entry[] {
     const buf = this.buf;
-    if (buf.length !== this.i) buf.length = this.i;
+    if (buf.length !== this.i) truncate(buf, this.i);
     return buf;
   }
 
@@ -238,7 +239,7 @@ export class Run implements SpinScope {
     const seen = this.seen;
     if (seen !== null && seen.length > 0) {
       for (const e of seen) e.consumed = true;
-      seen.length = 0;
+      truncate(seen, 0);
     }
     const i = this.i;
     if (this.replay !== null && i < this.replayUntil) {

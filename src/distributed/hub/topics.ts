@@ -55,22 +55,6 @@ interface StreamEntry {
 type Report = (e: unknown, where: string) => void;
 
 /** Whether a signal subscriber's client state carries a value (a mirror's carries only its mode). */
-/**
- * The hub's value of an LWW topic nobody has written is no value (its `null` is only a
- * placeholder): a joiner that brings an unwritten starting value (not `null` or `undefined`) gives
- * the topic its starting value, instead of taking the placeholder in place of its own. The value
- * gets the stamp `[0, 0, joiner]`: still below every write (any write wins), and ordered between
- * two such values on two hubs by the joiner's id, so hubs that each took a different one converge.
- * `undefined`: the topic has a value (written, or taken this way), or the joiner brings none.
- */
-function unwrittenSeed(replica: Replica, cs: unknown, joiner: string): SyncPayload | undefined {
-  if (!(replica instanceof LwwReplica) || replica.currentStamp !== null) return undefined;
-  if (typeof cs !== "object" || cs === null) return undefined;
-  const { m, v, t } = cs as { m?: unknown; v?: unknown; t?: unknown };
-  if (m !== "lww" || v === null || v === undefined || (t !== null && t !== undefined)) return undefined;
-  return { v, t: [0, 0, joiner] };
-}
-
 function bringsState(cs: unknown): boolean {
   return typeof cs === "object" && cs !== null && ("s" in cs || "v" in cs);
 }
@@ -464,8 +448,11 @@ export class HubTopics {
       topic.owned?.publish(p, link);
       recorded.push(topic.record(p, true));
     };
-    const seed = unwrittenSeed(topic.replica, cs, link.peerId);
-    if (seed !== undefined && topic.replica.apply(seed, false)) relay(seed);
+    // the hub's value of an LWW topic nobody wrote is a placeholder: a joiner's unwritten value
+    // becomes the topic's instead of being replaced by it
+    const seed =
+      topic.replica instanceof LwwReplica ? topic.replica.takeUnwritten(cs, link.peerId) : undefined;
+    if (seed !== undefined) relay(seed);
     const items = topic.replica.handshake(cs, relay);
     // what the joiner brought is on disk before its handshake completes
     await Promise.all(recorded);

@@ -326,6 +326,23 @@ export class LwwReplica implements Replica {
     return { v: c.v, t };
   }
 
+  /**
+   * Owner whose value is a placeholder, not a value (a hub's LWW topic nobody has written): a
+   * joiner's unwritten starting value (not `null` or `undefined`) becomes this replica's, stamped
+   * `[0, 0, joiner]`: below every write, so any write wins; ordered between two such values by the
+   * joiner's id, so owners that each took a different one converge. Returns the payload to relay
+   * and journal, or `undefined` when this replica has a value (written, or taken this way) or the
+   * joiner brings none. Throws `ERR_INCOMPATIBLE` / `ERR_MALFORMED` as `handshake`.
+   */
+  takeUnwritten(cs: unknown, joiner: string): SyncPayload | undefined {
+    if (this.stamp !== null) return undefined;
+    const w = this.joinerWrite(cs);
+    if (w === undefined || w.t !== null || w.v === null || w.v === undefined) return undefined;
+    const p = { v: w.v, t: [0, 0, joiner] as const };
+    this.adopt(p.v, p.t);
+    return p;
+  }
+
   contribution(cs: unknown): SyncPayload | undefined {
     const w = this.joinerWrite(cs);
     // only a later write would be adopted (see handshake)

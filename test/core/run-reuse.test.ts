@@ -5,7 +5,7 @@
  * and grow, and (as a property) values against a model over random writes.
  */
 import fc from "fast-check";
-import { createContext, type Signal, type Spin, signal, spin } from "spindel";
+import { createContext, type Signal, type Spin, type SpinScope, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
 import { gate, rootAndFork } from "./helpers.js";
 
@@ -42,6 +42,34 @@ describe.each(contexts)("in a %s context", (_label, make) => {
     }
     expect(seen.at(-1)).toBe(ctx.read(t));
     stop();
+  });
+
+  test("a `$` kept past its run fails its effects and leaves the reused run and the log alone", () => {
+    const ctx = make();
+    const a = signal(0);
+    const b = signal(100);
+    const kept: SpinScope[] = [];
+    const t = spin(($) => {
+      kept.push($);
+      return $.track(a);
+    });
+    const seen: number[] = [];
+    ctx.observe(t, (v) => seen.push(v));
+    for (let i = 1; i <= 5; i++) ctx.set(a, i); // enough re-runs for the run object to be reused
+    const stale = kept[kept.length - 2]!;
+    expect(() => stale.track(b)).toThrow(expect.objectContaining({ code: "ERR_CANCELLED" }));
+    let cleaned = false;
+    stale.onCleanup(() => {
+      cleaned = true;
+    });
+    expect(cleaned).toBe(true); // an ended run runs a late cleanup at once
+    // the next runs read `a` only: `b` was never subscribed, its writes re-run nothing
+    const runs = kept.length;
+    ctx.set(b, 101);
+    expect(kept.length).toBe(runs);
+    ctx.set(a, 6);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(ctx.read(t)).toBe(6);
   });
 
   test("a spin read through a chain of re-running spins answers every write", () => {

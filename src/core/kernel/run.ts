@@ -9,7 +9,7 @@ import type { Awaitable, Interval, Spin, SpinBody, SpinOptions, SpinScope } from
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
 import { SIGNAL_SOURCE, SPIN_SOURCE, sourceKind } from "./brand.js";
 import { type Cell, cellPeek, SignalHandle } from "./cell.js";
-import { type Cancelled, invalidArgument, SpindelError } from "./errors.js";
+import { type Cancelled, invalidArgument, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
@@ -140,15 +140,16 @@ export class Run implements SpinScope {
    * are overwritten in place. A re-run then allocates neither a run, nor a log, nor entries.
    */
   reset(replay: readonly Entry[] | null, p: number, buf: Entry[] | null): void {
-    // a spare run finished synchronously and is {@link reusable}: it is not dead, waits on
-    // nothing, handed out no abort signal, is not busy, and its commit took its cleanups and its
-    // unsettled read; only what a body that kept `$` past its run could touch is cleared too
+    // a spare run finished synchronously and was {@link reusable}: it waits on nothing, is not
+    // busy, and its commit took its cleanups and its unsettled read. Since {@link release} it
+    // is dead, so a `$` kept past it touched nothing but what is cleared here
     this.buf = buf ?? emptyList();
     this.i = 0;
     this.same = 0;
     this.once = false;
     if (this.seen !== null) this.seen = null;
     this.ordinal = 0;
+    this.dead = null;
     if (this.cleanups !== null) this.cleanups = null;
     if (this.ac !== null) this.ac = null;
     this.epoch = G.epoch;
@@ -169,9 +170,14 @@ export class Run implements SpinScope {
     return this.ac === null && this.parks === null && this.dead === null;
   }
 
-  /** Drop what a finished run holds that its reuse does not need (the replayed log). */
+  /**
+   * Park this finished run as its node's spare: drop the replayed log, and end it, so that a `$`
+   * the body kept past its run fails its effects (as a superseded run's do) instead of writing
+   * into the node's committed log or into the next run.
+   */
   release(): void {
     this.replay = null;
+    this.dead = SUPERSEDE_REASON;
   }
 
   /**

@@ -28,6 +28,15 @@ function sync<T>(p: { ctx: ReturnType<typeof createContext>; peer: Peer }, topic
   return { sig, s };
 }
 
+/** A read-only mirror of `topic` on `p`, ready (its signal starts at `null`). */
+async function mirror(p: { ctx: ReturnType<typeof createContext>; peer: Peer }, topic: string) {
+  const sig = signal<string | null>(null);
+  const m = subscribeSignal(p.peer, topic, sig);
+  cleanup.push(() => m.close());
+  await within(m.ready, 5_000, `${p.peer.id}'s mirror ready`);
+  return sig;
+}
+
 describe("an LWW topic started on the hub by a joiner with an unwritten value", () => {
   it("keeps the joiner's value; later joiners take it; any write beats it", async () => {
     const server = await startHub({ port: 0, store: tmp() });
@@ -45,10 +54,7 @@ describe("an LWW topic started on the hub by a joiner with an unwritten value", 
     await within(b.s.ready, 5_000, "bob's ready");
     expect(bob.ctx.get(b.sig)).toBe("untitled draft");
     const carol = await peer("carol", server.url);
-    const c = signal<string | null>(null);
-    const m = subscribeSignal(carol.peer, "title", c);
-    cleanup.push(() => m.close());
-    await within(m.ready, 5_000, "carol's ready");
+    const c = await mirror(carol, "title");
     expect(carol.ctx.get(c)).toBe("untitled draft");
 
     // a write wins everywhere
@@ -70,10 +76,7 @@ describe("an LWW topic started on the hub by a joiner with an unwritten value", 
     const again = await startHub({ port: 0, store: dir });
     cleanup.push(() => again.close());
     const dave = await peer("dave", again.url);
-    const d = signal<string | null>(null);
-    const m = subscribeSignal(dave.peer, "title", d);
-    cleanup.push(() => m.close());
-    await within(m.ready, 5_000, "dave's ready");
+    const d = await mirror(dave, "title");
     expect(dave.ctx.get(d)).toBe("kept");
   });
 

@@ -17,7 +17,7 @@ import {
   Topics,
 } from "../../../src/distributed/sync/index.js";
 import { type Gate, gate } from "../helpers.js";
-import { SimNet } from "./sim.js";
+import { type SimHost, SimNet } from "./sim.js";
 
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -52,6 +52,25 @@ function world(names: string[]) {
     names.map((n) => [n, { host: net.host(n), ctx: createContext({ name: n }), errors: [] as unknown[] }]),
   );
   return { net, hub, hctx, clients };
+}
+
+/**
+ * The hub owns topic "g", a GSet starting at `{"hub"}`, and records every `authorizePublish` call;
+ * `decide` answers it by principal.
+ */
+function gsetOwner(hub: SimHost, hctx: Context, decide: (principal: unknown) => AuthDecision) {
+  const g = signal(GSet.empty<string>());
+  hctx.set(g, GSet.of(["hub"]));
+  const calls: Call[] = [];
+  syncSignal(hub, "g", g, {
+    owner: true,
+    context: hctx,
+    authorizePublish: (principal, topic, payload) => {
+      calls.push({ principal, topic, payload });
+      return decide(principal);
+    },
+  });
+  return { g, calls };
 }
 
 describe("a subscriber's handshake state passes authorizePublish", () => {
@@ -108,17 +127,7 @@ describe("a subscriber's handshake state passes authorizePublish", () => {
     const { net, hub, hctx, clients } = world(["c1", "c2"]);
     const c1 = clients.c1!;
     const c2 = clients.c2!;
-    const g = signal(GSet.empty<string>());
-    hctx.set(g, GSet.of(["hub"]));
-    const calls: Call[] = [];
-    syncSignal(hub, "g", g, {
-      owner: true,
-      context: hctx,
-      authorizePublish: (principal, topic, payload) => {
-        calls.push({ principal, topic, payload });
-        return principal !== "c2";
-      },
-    });
+    const { g, calls } = gsetOwner(hub, hctx, (principal) => principal !== "c2");
     const onHub = history(hctx, g);
     c1.ctx.set(g, GSet.of(["c1-offline"]));
     const s1 = syncSignal(c1.host, "g", g, { context: c1.ctx });
@@ -400,18 +409,10 @@ describe("the topic layer asks the strategy what a client state amounts to", () 
     const { net, hub, hctx, clients } = world(["c1", "c2"]);
     const c1 = clients.c1!;
     const c2 = clients.c2!;
-    const g = signal(GSet.empty<string>());
-    hctx.set(g, GSet.of(["hub"]));
     let c2Allowed = true;
-    const calls: Call[] = [];
-    syncSignal(hub, "g", g, {
-      owner: true,
-      context: hctx,
-      authorizePublish: (principal, topic, payload) => {
-        calls.push({ principal, topic, payload });
-        return principal !== "c2" || c2Allowed ? true : "ERR_NOT_LEASE_HOLDER";
-      },
-    });
+    const { g, calls } = gsetOwner(hub, hctx, (principal) =>
+      principal !== "c2" || c2Allowed ? true : "ERR_NOT_LEASE_HOLDER",
+    );
     net.connect(c1.host, hub);
     net.connect(c2.host, hub);
     const s1 = syncSignal(c1.host, "g", g, { context: c1.ctx });

@@ -41,8 +41,16 @@ describe("the value an LWW owner starts with", () => {
 
   test("startsWritten, from a stored value: a subscriber's older copy does not replace it; a later write does", async () => {
     const { h, ctxB, doc, owner, sb } = await setup();
+    const v1At = owner.stamp()![0];
     owner.close();
     await until(ctxB, sb.lastError, (e) => e?.code === "ERR_NO_TOPIC");
+    // a value declared written counts as written the millisecond before the owner starts: an owner
+    // restarted within a millisecond of v1's write would tie with v1's stamp (case 3 cannot know
+    // when the value was written), so the restart waits for the wall clock to move past it
+    await new Promise<void>((resolve) => {
+      const tick = () => (Date.now() > v1At + 1 ? resolve() : setImmediate(tick));
+      tick();
+    });
     // the owner starts again (a fresh signal: a restarted process) from the value it stored
     const restored = signal<string | null>("v2", { name: "restored" });
     const again = syncSignal(h.peer, "doc", restored, { owner: true, startsWritten: true });

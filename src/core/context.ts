@@ -14,7 +14,7 @@ import { noteBatchWrite } from "./batch.js";
 import { CellStore } from "./cell-store.js";
 import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./clock.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
-import { addExt, findNode, invalidateInherited, resolveNode, resubscribe } from "./forks.js";
+import { addExt, findNode, invalidateInherited, removeExt, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Drain } from "./kernel/drain.js";
@@ -518,7 +518,7 @@ export class Context {
       if (m.eager || (m.observers !== null && m.observers.size > 0)) return;
       // the last observer left: the spin's cleanups run now, and a root lets the node go
       if (m.cleanups !== null) runCleanups(m);
-      if (m.ctx === this && this.parent === null) releaseNode(this, m);
+      if (m.ctx === this) releaseNode(this, m);
     };
     // an observation started by a body belongs to that run: it stops with it
     if (owner !== null) owner.onCleanup(stop);
@@ -786,21 +786,16 @@ export class Context {
     if (kind === Kind.Signal) {
       const cell = this.cells.get(id);
       if (cell !== undefined) cell.observers?.delete(observer);
-      else this.extSig?.get(id)?.delete(observer);
+      else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {
       const n = this.nodes.get(id);
       if (n !== undefined) {
         const obs = n.observers;
-        // the last observer node left: a root lets the node go, unless that was a detached node
+        // the last observer node left: the context lets the node go, unless that was a detached node
         // (a one-off read keeps what it read in the map, as it found it)
-        if (
-          obs?.delete(observer) &&
-          obs.size === 0 &&
-          this.parent === null &&
-          (observer.flags & DETACHED) === 0
-        )
+        if (obs?.delete(observer) && obs.size === 0 && (observer.flags & DETACHED) === 0)
           releaseNode(this, n);
-      } else this.extSpin?.get(id)?.delete(observer);
+      } else if (this.extSpin !== null) removeExt(this.extSpin, id, observer);
     }
   }
 

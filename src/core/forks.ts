@@ -17,12 +17,27 @@ import type { Spin, SpinBody } from "./spin.js";
  * The nearest node with this id in `ctx` or its ancestors (nothing is created).
  * @internal
  */
-export function findNode(ctx: Context, id: string): SpinNode | undefined {
+export function findNode(ctx: Context, id: string, handle?: Spin<unknown>): SpinNode | undefined {
   for (let c: Context | null = ctx; c !== null; c = c.parent) {
     const n = c.nodes.get(id);
     if (n !== undefined) return n;
+    if (handle !== undefined && c.parent !== null) {
+      const kept = keptNode(c, handle);
+      if (kept !== null) return kept;
+    }
   }
   return undefined;
+}
+
+/**
+ * The node fork `ctx` released onto `handle` (see `releaseNode`), attached again: found through
+ * its handle, it is back in the fork's map and subscribed to its inputs. Null if there is none.
+ */
+function keptNode(ctx: Context, handle: Spin<unknown>): SpinNode | null {
+  const kept = handle._forkNode;
+  if (kept === null || kept.ctx !== ctx || (kept.flags & DETACHED) === 0) return null;
+  ctx.attach(kept, handle);
+  return kept;
 }
 
 /**
@@ -43,6 +58,10 @@ export function resolveNode(
     if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
     return mine;
   }
+  if (handle !== undefined && ctx.parent !== null) {
+    const kept = keptNode(ctx, handle);
+    if (kept !== null) return kept;
+  }
   if (!own) {
     // an ancestor's node found servable at this epoch stays servable until the epoch moves:
     // without this, resolving a deep graph re-checks every shared input once per path
@@ -54,7 +73,7 @@ export function resolveNode(
       ctx.inhCache?.clear();
     }
   }
-  let inh = ctx.parent === null ? undefined : findNode(ctx.parent, id);
+  let inh = ctx.parent === null ? undefined : findNode(ctx.parent, id, handle);
   if (inh === undefined && handle !== undefined && handle._ctx !== null && handle._ctx !== ctx) {
     // a detached node of an ancestor root: attach it there so the fork can inherit it
     const hn = handle._node!;
@@ -104,6 +123,17 @@ export function resolveNode(
       h._node = n;
       // found from its handle without the map: the root may release it once nothing needs it
       if (!h.keyed && !h._nested) n.flags |= ON_HANDLE;
+    } else if (ctx.parent !== null && !h.keyed && !h._nested) {
+      // the fork may release the node onto the handle once nothing needs it: the newest fork's
+      // node takes the slot (an older one stays in its fork's map, or, released, goes with what
+      // still reads it; it keeps the handle for the registration an attach then makes)
+      const prev = h._forkNode;
+      if (prev !== null) {
+        prev.flags &= ~ON_HANDLE;
+        if ((prev.flags & (DETACHED | WATCHED)) === DETACHED) prev.pinned ??= h;
+      }
+      h._forkNode = n;
+      n.flags |= ON_HANDLE;
     }
     if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
     else {
@@ -188,4 +218,14 @@ export function addExt(map: Map<string, Observers>, id: string, n: SpinNode): vo
   let set = map.get(id);
   if (set === undefined) map.set(id, (set = new Observers()));
   set.add(n);
+}
+
+/**
+ * Remove `n` from the observers of source `id` in a fork's map of observers of inherited sources;
+ * the source's entry goes with its last observer.
+ * @internal
+ */
+export function removeExt(map: Map<string, Observers>, id: string, n: SpinNode): void {
+  const set = map.get(id);
+  if (set?.delete(n) && set.size === 0) map.delete(id);
 }

@@ -97,6 +97,11 @@ export class Spin<T> extends SpinHandle implements PromiseLike<T> {
   _ctx: Context | null = null;
   /** @internal */
   _node: SpinNode | null = null;
+  /**
+   * @internal the node of the last fork that made one for this spin: once that fork releases it
+   * (`releaseNode`), it lives here only, and the fork finds it here again (one fork per handle)
+   */
+  _forkNode: SpinNode | null = null;
   /** @internal made by a body (`$.spin`): its node goes with its parent's, never on its own (reaping) */
   _nested = false;
   /**

@@ -5,11 +5,12 @@
  * random. Every read and every observation must equal a from-scratch computation of the graph;
  * after every step the node map must hold together (a node in the map reads only nodes in the
  * map, and only nodes in the map observe anything); and once everything is stopped and the
- * handles are dropped, the context must hold nothing.
+ * handles are dropped, the context must hold nothing. Each property runs in a root and in a fork
+ * (a fork releases its nodes onto their handles as a root does).
  */
 import fc from "fast-check";
 import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { DETACHED, WATCH_PENDING, WATCHED } from "../../src/core/kernel/flags.js";
 import { Kind } from "../../src/core/kernel/node.js";
 import { tick } from "./helpers.js";
@@ -135,11 +136,18 @@ function checkMap(ctx: Context): void {
   }
   for (const [, cell] of ctx.cells.entries())
     if (cell.observers !== null) for (const o of cell.observers) expect(ctx.nodes.get(o.id)).toBe(o);
+  // a fork's observers of inherited sources: nodes in the map, and no source without one
+  for (const ext of [ctx.extSig, ctx.extSpin])
+    for (const obs of ext?.values() ?? []) {
+      expect(obs.size).toBeGreaterThan(0);
+      for (const o of obs) expect(ctx.nodes.get(o.id)).toBe(o);
+    }
 }
 
 function cellObservers(ctx: Context): number {
   let k = 0;
   for (const [, cell] of ctx.cells.entries()) k += cell.observers?.size ?? 0;
+  for (const ext of [ctx.extSig, ctx.extSpin]) for (const obs of ext?.values() ?? []) k += obs.size;
   return k;
 }
 
@@ -217,69 +225,78 @@ async function play(ctx: Context, specs: readonly SpinSpec[], ops: readonly Op[]
   checkMap(ctx);
 }
 
-test("random graphs observed, stopped, written, read, re-run and forked agree with a from-scratch model", async () => {
-  await fc.assert(
-    fc.asyncProperty(scenario, async ([specs, ops]) => {
-      await play(createContext(), specs, ops);
-    }),
-    { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 7) },
-  );
-});
-
-test("random graphs only observed, written and stopped leave nothing in the map, at once", () => {
-  fc.assert(
-    fc.property(scenario, ([specs, ops]) => {
-      const ctx = createContext();
-      const sigs = Array.from({ length: SIGNALS }, (_, i) => signal(i - 1));
-      const spins: Spin<number>[] = [];
-      const source = (i: number, src: number): Source => {
-        const s = sourceIndex(i, src);
-        return s < SIGNALS ? sigs[s]! : spins[s - SIGNALS]!;
-      };
-      specs.forEach((sp, i) => {
-        spins.push(makeSpin(source(i, sp.cond), source(i, sp.a), source(i, sp.b), sp.k, sp.coarse));
-      });
-      const values = sigs.map((_, i) => i - 1);
-      const stops: { spin: number; last: number | undefined; stop: () => void }[] = [];
-      for (const o of ops) {
-        if (o.kind === "write") {
-          ctx.set(sigs[o.sig]!, o.value);
-          values[o.sig] = o.value;
-        } else if (o.kind === "observe") {
-          const entry = { spin: o.spin, last: undefined as number | undefined, stop: () => {} };
-          entry.stop = ctx.observe(spins[o.spin]!, (v) => {
-            entry.last = v;
-          });
-          stops.push(entry);
-        } else if (o.kind === "stop" && stops.length > 0) stops.splice(o.which % stops.length, 1)[0]!.stop();
-        const expected = model(specs, values);
-        for (const ob of stops) expect(ob.last).toBe(expected[ob.spin]);
-        checkMap(ctx);
-      }
-      for (const ob of stops) ob.stop();
-      expect(ctx._nodeCount).toBe(0);
-      expect(cellObservers(ctx)).toBe(0);
-    }),
-    { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 7) },
-  );
-});
-
-test.runIf(gc !== undefined)(
-  "once everything is stopped and the handles are dropped, the context holds nothing",
-  async () => {
+describe.each([
+  ["a root", () => createContext()],
+  ["a fork", () => createContext().fork()],
+] as const)("in %s", (_, make) => {
+  test("random graphs observed, stopped, written, read, re-run and forked agree with a from-scratch model", async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ([specs, ops]) => {
-        const ctx = createContext();
-        await play(ctx, specs, ops);
-        let ok = false;
-        for (let i = 0; i < 40 && !ok; i++) {
-          gc!();
-          await tick();
-          ok = ctx._nodeCount === 0 && cellObservers(ctx) === 0;
-        }
-        expect({ nodes: ctx._nodeCount, observers: cellObservers(ctx) }).toEqual({ nodes: 0, observers: 0 });
+        await play(make(), specs, ops);
       }),
-      { numRuns: Number(process.env.GC_RUNS ?? 25), seed: Number(process.env.SEED ?? 7) },
+      { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 7) },
     );
-  },
-);
+  });
+
+  test("random graphs only observed, written and stopped leave nothing in the map, at once", () => {
+    fc.assert(
+      fc.property(scenario, ([specs, ops]) => {
+        const ctx = make();
+        const sigs = Array.from({ length: SIGNALS }, (_, i) => signal(i - 1));
+        const spins: Spin<number>[] = [];
+        const source = (i: number, src: number): Source => {
+          const s = sourceIndex(i, src);
+          return s < SIGNALS ? sigs[s]! : spins[s - SIGNALS]!;
+        };
+        specs.forEach((sp, i) => {
+          spins.push(makeSpin(source(i, sp.cond), source(i, sp.a), source(i, sp.b), sp.k, sp.coarse));
+        });
+        const values = sigs.map((_, i) => i - 1);
+        const stops: { spin: number; last: number | undefined; stop: () => void }[] = [];
+        for (const o of ops) {
+          if (o.kind === "write") {
+            ctx.set(sigs[o.sig]!, o.value);
+            values[o.sig] = o.value;
+          } else if (o.kind === "observe") {
+            const entry = { spin: o.spin, last: undefined as number | undefined, stop: () => {} };
+            entry.stop = ctx.observe(spins[o.spin]!, (v) => {
+              entry.last = v;
+            });
+            stops.push(entry);
+          } else if (o.kind === "stop" && stops.length > 0)
+            stops.splice(o.which % stops.length, 1)[0]!.stop();
+          const expected = model(specs, values);
+          for (const ob of stops) expect(ob.last).toBe(expected[ob.spin]);
+          checkMap(ctx);
+        }
+        for (const ob of stops) ob.stop();
+        expect(ctx._nodeCount).toBe(0);
+        expect(cellObservers(ctx)).toBe(0);
+      }),
+      { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 7) },
+    );
+  });
+
+  test.runIf(gc !== undefined)(
+    "once everything is stopped and the handles are dropped, the context holds nothing",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(scenario, async ([specs, ops]) => {
+          const ctx = make();
+          await play(ctx, specs, ops);
+          let ok = false;
+          for (let i = 0; i < 40 && !ok; i++) {
+            gc!();
+            await tick();
+            ok = ctx._nodeCount === 0 && cellObservers(ctx) === 0;
+          }
+          expect({ nodes: ctx._nodeCount, observers: cellObservers(ctx) }).toEqual({
+            nodes: 0,
+            observers: 0,
+          });
+        }),
+        { numRuns: Number(process.env.GC_RUNS ?? 25), seed: Number(process.env.SEED ?? 7) },
+      );
+    },
+  );
+});

@@ -1,0 +1,174 @@
+/**
+ * A fork releases a spin's node nobody needs any more, as a root does (docs/concepts.md, "Garbage
+ * collection and disposal"): out of the fork's map at once, kept on its handle with its cache,
+ * attached again when the fork (or a fork of it) needs it. Before, a fork kept every node it made
+ * until the handle was collected and a finalization callback ran: a loop of observations that never
+ * yields grew without bound.
+ */
+import { createContext, type Signal, type Spin, signal, spin } from "spindel";
+import { describe, expect, test } from "vitest";
+import { tick } from "./helpers.js";
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** A spin over one source, made in its own scope (its handle is collectable on its own). */
+function derived<T>(src: Signal<T> | Spin<T>, f: (v: T) => number): Spin<number> {
+  return spin(($) => f($.track(src)));
+}
+
+describe("a fork releases the nodes nobody needs", () => {
+  test("a loop of graphs observed, written and dropped leaves nothing in the fork, without yielding", () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    let sink = 0;
+    for (let i = 0; i < 1000; i++) {
+      const own = signal(i);
+      const a = spin(($) => $.track(s) + $.track(own));
+      const b = spin(($) => $.track(a) * 2);
+      const stop = fork.observe(b, (v) => {
+        sink += v;
+      });
+      fork.set(own, i + 1);
+      stop();
+    }
+    expect(sink).toBeGreaterThan(0);
+    expect(fork._nodeCount).toBe(0);
+    // no empty entries left behind for inherited sources
+    expect(fork.extSig?.size ?? 0).toBe(0);
+    expect(fork.extSpin?.size ?? 0).toBe(0);
+  });
+
+  test("a node observed again after a stop keeps its cache: its body does not run again", () => {
+    const fork = createContext().fork();
+    const s = signal(2);
+    let runs = 0;
+    const a = spin(($) => {
+      runs++;
+      return $.track(s) * 10;
+    });
+    const b = derived(a, (v) => v + 1);
+    const seen: number[] = [];
+    fork.observe(b, (v) => seen.push(v))();
+    expect(fork._nodeCount).toBe(0);
+    fork.observe(b, (v) => seen.push(v))();
+    expect(fork.read(b)).toBe(21);
+    expect(seen).toEqual([21, 21]);
+    expect(runs).toBe(1);
+  });
+
+  test("a released node sees the writes made while it was out of the map", () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    const b = derived(
+      derived(s, (v) => v * 2),
+      (v) => v + 1,
+    );
+    fork.observe(b, () => {})();
+    fork.set(s, 5);
+    expect(fork.read(b)).toBe(11);
+    const seen: number[] = [];
+    const stop = fork.observe(b, (v) => seen.push(v));
+    fork.set(s, 6);
+    expect(seen).toEqual([11, 13]);
+    stop();
+  });
+
+  test("a one-shot wait of a released node is not redone when the fork needs the node again", async () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    let fetches = 0;
+    const loaded = spin(async ($) => {
+      const v = $.track(s);
+      const got = await $.await(async () => {
+        fetches++;
+        return 100;
+      });
+      return got + v;
+    });
+    const stop = fork.observe(loaded, () => {});
+    expect(await fork.value(loaded)).toBe(101);
+    stop();
+    expect(fork._nodeCount).toBe(0);
+    expect(await fork.value(loaded)).toBe(101);
+    expect(fetches).toBe(1);
+    // a fork of the fork inherits the released node's result rather than fetching again
+    const deeper = fork.fork();
+    expect(await deeper.value(loaded)).toBe(101);
+    expect(fetches).toBe(1);
+  });
+
+  test("a fork of the fork reads the released node's value, not the root's", () => {
+    const root = createContext();
+    const s = signal(1);
+    let runs = 0;
+    const a = spin(($) => {
+      runs++;
+      return $.track(s) * 3;
+    });
+    expect(root.read(a)).toBe(3);
+    const fork = root.fork();
+    fork.set(s, 2);
+    fork.observe(a, () => {})();
+    expect(fork._nodeCount).toBe(0);
+    const runsBefore = runs;
+    const deeper = fork.fork();
+    expect(deeper.read(a)).toBe(6);
+    expect(runs).toBe(runsBefore); // served by the fork's released node
+    expect(root.read(a)).toBe(3);
+  });
+
+  test("two forks releasing one spin: each answers from its own state", () => {
+    const root = createContext();
+    const s = signal(1);
+    const a = derived(s, (v) => v * 10);
+    const f1 = root.fork();
+    const f2 = root.fork();
+    f1.set(s, 2);
+    f2.set(s, 3);
+    f1.observe(a, () => {})();
+    f2.observe(a, () => {})(); // takes the handle's slot: f1's node is dropped
+    expect(f1.read(a)).toBe(20);
+    expect(f2.read(a)).toBe(30);
+    f1.set(s, 4);
+    f2.set(s, 5);
+    expect(f1.read(a)).toBe(40);
+    expect(f2.read(a)).toBe(50);
+    expect(root.read(a)).toBe(10);
+  });
+
+  test("held back while a fork of the fork owns nodes, as a root's are", () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    const deeper = fork.fork();
+    expect(deeper.read(derived(s, (v) => v))).toBe(1);
+    fork.observe(
+      derived(s, (v) => v + 1),
+      () => {},
+    )();
+    expect(fork._nodeCount).toBe(1);
+    deeper.dispose();
+    fork.observe(
+      derived(s, (v) => v + 2),
+      () => {},
+    )();
+    expect(fork._nodeCount).toBe(1); // the new one went at once
+  });
+
+  test.runIf(gc !== undefined)("a released node goes with its handle", async () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    const registry = new FinalizationRegistry<string>((what) => gone.push(what));
+    const gone: string[] = [];
+    (() => {
+      const a = derived(s, (v) => v + 1);
+      fork.observe(a, () => {})();
+      registry.register(a, "handle");
+    })();
+    expect(fork._nodeCount).toBe(0);
+    for (let i = 0; i < 50 && gone.length === 0; i++) {
+      gc!();
+      await tick();
+    }
+    expect(gone).toEqual(["handle"]);
+  });
+});

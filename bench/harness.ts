@@ -43,6 +43,20 @@ async function sample(c: Case, ms: number): Promise<number> {
   return (ops / (t - t0)) * 1000;
 }
 
+/**
+ * Between samples: collect, and let the event loop turn, as an application's does between frames.
+ * Finalization callbacks (a context drops the state of collected handles in them) and timers run
+ * only on a turn of the event loop; a sample loop never yields, and `await` alone only runs
+ * microtasks, so without this they would wait until the benchmark ended and every sample would
+ * carry the garbage of all the samples before it.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    gc?.();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Run cases round-robin: `rounds` rounds of one sample (`sampleMs`) each, after a warm-up. */
 export async function runCases(
   cases: Case[],
@@ -50,11 +64,14 @@ export async function runCases(
 ): Promise<CaseResult[]> {
   const rounds = opts.rounds ?? 7;
   const sampleMs = opts.sampleMs ?? 150;
-  for (const c of cases) await sample(c, opts.warmupMs ?? 200);
+  for (const c of cases) {
+    await sample(c, opts.warmupMs ?? 200);
+    await settle();
+  }
   const all = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
-      gc?.();
+      await settle();
       all.get(c.name)!.push(await sample(c, sampleMs));
     }
   }

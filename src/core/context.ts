@@ -139,6 +139,13 @@ export class Context {
   liveForks: Set<WeakRef<Context>> | null = null;
   /** @internal this fork is registered in its ancestors' {@link liveForks} */
   liveRegistered = false;
+  /**
+   * @internal root only: a fork was made of this tree. A fork's tracked read of a signal no context
+   * of the tree holds a cell for references a cell of its own that nothing stores (see
+   * {@link _cellOrInit}); once the root makes the real cell, those references are no longer the
+   * visible cell, which `G.shadowGen` tells the forks.
+   */
+  forked = false;
   /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
   inhCache: Map<string, SpinNode> | null = null;
   /** @internal epoch {@link inhCache} is valid for */
@@ -156,6 +163,7 @@ export class Context {
   constructor(opts?: ContextOptions, parent?: Context) {
     this.parent = parent ?? null;
     this.root = parent?.root ?? this;
+    if (parent !== undefined) this.root.forked = true;
     this.name = opts?.name;
     this.isDefault = creatingDefault;
     creatingDefault = false;
@@ -704,7 +712,25 @@ export class Context {
     const cell = createCell(sig.init, 0);
     root.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
+    if (root.forked) G.shadowGen++; // forks may reference an unstored cell of the signal (_cellOrInit)
     return cell;
+  }
+
+  /**
+   * @internal fork only: the cell visible here, or, when no context of the tree holds one, a cell
+   * with the signal's initial value that nothing stores. What a fork tracks or copies on write
+   * then leaves nothing behind in the root: the root's cell would be held (and the handle
+   * registered for reaping) until the handle is collected, for a signal only forks use. The value
+   * and version (0) are what the root's cell would hold; a fork that keeps a reference to it learns
+   * through `G.shadowGen` when the root makes the real one.
+   */
+  _cellOrInit(sig: Signal<unknown>): Cell {
+    for (let c: Context | null = this; c !== null; c = c.parent) {
+      const cell = c.cells.get(sig.id);
+      if (cell !== undefined) return cell;
+    }
+    if (this.root.isDefault) return this._cellForRead(sig); // there the handle is the cell
+    return createCell(sig.init, 0);
   }
 
   /** @internal the default context's cell of a signal is the handle itself */
@@ -734,7 +760,7 @@ export class Context {
     const own = this.cells.get(sig.id);
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
-    const inh = this.parent._cellForRead(sig);
+    const inh = this.parent._cellOrInit(sig);
     G.shadowGen++; // this fork and its forks see a new cell for the signal from now on
     const cell = createCell(cellPeek(inh), inh.version);
     cell.deltasBase = inh.deltasBase;
@@ -762,7 +788,7 @@ export class Context {
       return cell;
     }
     addExt((this.extSig ??= new Map()), sig.id, observer);
-    return this._cellForRead(sig);
+    return this._cellOrInit(sig);
   }
 
   /** @internal subscribe `observer` to a spin; returns the visible node */

@@ -700,10 +700,8 @@ export class Context {
       if (!sig._reg) this._register(sig);
       return sig;
     }
-    for (let c: Context | null = this; c !== null; c = c.parent) {
-      const cell = c.cells.get(sig.id);
-      if (cell !== undefined) return cell;
-    }
+    const found = this.visibleCell(sig.id);
+    if (found !== undefined) return found;
     const root = this.root;
     if (root.isDefault) {
       root._register(sig);
@@ -725,12 +723,17 @@ export class Context {
    * through `G.shadowGen` when the root makes the real one.
    */
   _cellOrInit(sig: Signal<unknown>): Cell {
+    if (this.root.isDefault) return this._cellForRead(sig); // there the handle is the cell
+    return this.visibleCell(sig.id) ?? createCell(sig.init, 0);
+  }
+
+  /** The cell of signal `id` held by this context or the nearest ancestor that holds one. */
+  private visibleCell(id: string): Cell | undefined {
     for (let c: Context | null = this; c !== null; c = c.parent) {
-      const cell = c.cells.get(sig.id);
+      const cell = c.cells.get(id);
       if (cell !== undefined) return cell;
     }
-    if (this.root.isDefault) return this._cellForRead(sig); // there the handle is the cell
-    return createCell(sig.init, 0);
+    return undefined;
   }
 
   /** @internal the default context's cell of a signal is the handle itself */
@@ -748,11 +751,7 @@ export class Context {
 
   /** @internal version of a signal visible here (0: never written) */
   _versionOf(id: string): number {
-    for (let c: Context | null = this; c !== null; c = c.parent) {
-      const cell = c.cells.get(id);
-      if (cell !== undefined) return cell.version;
-    }
-    return 0;
+    return this.visibleCell(id)?.version ?? 0;
   }
 
   /** @internal the fork's own cell of a signal (copy-on-write) */

@@ -140,12 +140,12 @@ export class Context {
   /** @internal this fork is registered in its ancestors' {@link liveForks} */
   liveRegistered = false;
   /**
-   * @internal root only: a fork was made of this tree. A fork's tracked read of a signal no context
-   * of the tree holds a cell for references a cell of its own that nothing stores (see
-   * {@link _cellOrInit}); once the root makes the real cell, those references are no longer the
-   * visible cell, which `G.shadowGen` tells the forks.
+   * @internal root only: a fork of this tree tracked a signal no context of the tree held a cell
+   * for, and its node keeps a reference to a cell that nothing stores (see {@link _cellOrInit}).
+   * Once the root makes the real cell, such references are no longer the visible cell, which
+   * `G.shadowGen` tells the forks.
    */
-  forked = false;
+  lentUnstored = false;
   /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
   inhCache: Map<string, SpinNode> | null = null;
   /** @internal epoch {@link inhCache} is valid for */
@@ -163,7 +163,6 @@ export class Context {
   constructor(opts?: ContextOptions, parent?: Context) {
     this.parent = parent ?? null;
     this.root = parent?.root ?? this;
-    if (parent !== undefined) this.root.forked = true;
     this.name = opts?.name;
     this.isDefault = creatingDefault;
     creatingDefault = false;
@@ -210,7 +209,7 @@ export class Context {
   get<T>(sig: Signal<T>): T {
     this._check("read a signal");
     if (!(sig instanceof Signal)) invalidArgument(`ctx.get expects a Signal, got ${String(sig)}`);
-    return cellPeek(this._cellForRead(sig)) as T;
+    return cellPeek(this._peekCell(sig)) as T;
   }
 
   /**
@@ -690,8 +689,8 @@ export class Context {
   /** @internal read for `sig.value` outside the fast path */
   _readSignal<T>(sig: Signal<T>, tracked: boolean): T {
     this._check("read a signal");
-    const cell = this._cellForRead(sig) as Cell<T>;
-    return tracked ? cellRead(cell) : cellPeek(cell);
+    // a tracked read subscribes preact to the cell: that one has to be the stored cell
+    return tracked ? cellRead(this._cellForRead(sig) as Cell<T>) : (cellPeek(this._peekCell(sig)) as T);
   }
 
   /** @internal the cell visible in this context (created in the root on first touch) */
@@ -710,24 +709,36 @@ export class Context {
     const cell = createCell(sig.init, 0);
     root.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
-    if (root.forked) G.shadowGen++; // forks may reference an unstored cell of the signal (_cellOrInit)
+    if (root.lentUnstored) G.shadowGen++; // forks may reference an unstored cell of the signal
     return cell;
   }
 
   /**
-   * @internal fork only: the cell visible here, or, when no context of the tree holds one, a cell
-   * with the signal's initial value that nothing stores. What a fork tracks or copies on write
-   * then leaves nothing behind in the root: the root's cell would be held (and the handle
-   * registered for reaping) until the handle is collected, for a signal only forks use. The value
-   * and version (0) are what the root's cell would hold; a fork that keeps a reference to it learns
-   * through `G.shadowGen` when the root makes the real one.
+   * @internal the cell of `sig` visible here, for a read that keeps no reference to it (`ctx.get`,
+   * `$.peek`, `$.interval`): in a fork, see {@link _cellOrInit}; a root makes its cell
    */
-  _cellOrInit(sig: Signal<unknown>): Cell {
-    if (this.root.isDefault) return this._cellForRead(sig); // there the handle is the cell
-    return this.visibleCell(sig.id) ?? createCell(sig.init, 0);
+  _peekCell(sig: Signal<unknown>): Cell {
+    return this.parent === null ? this._cellForRead(sig) : this._cellOrInit(sig, false);
   }
 
-  /** The cell of signal `id` held by this context or the nearest ancestor that holds one. */
+  /**
+   * @internal fork only: the cell visible here, or, when no context of the tree holds one, a cell with the
+   * signal's initial value that nothing stores. What a fork reads, tracks or copies on write then
+   * leaves nothing behind in the root: the root's cell would be held (and the handle registered
+   * for reaping) until the handle is collected, for a signal only forks use. The value and version
+   * (0) are what the root's cell would hold. `kept`: the caller keeps the reference (a tracked
+   * entry), so the root is told to bump `G.shadowGen` when it makes the real cell.
+   */
+  private _cellOrInit(sig: Signal<unknown>, kept: boolean): Cell {
+    const root = this.root;
+    if (root.isDefault) return this._cellForRead(sig); // there the handle is the cell
+    const cell = this.visibleCell(sig.id);
+    if (cell !== undefined) return cell;
+    if (kept) root.lentUnstored = true;
+    return createCell(sig.init, 0);
+  }
+
+  /** @internal the cell of signal `id` held by this context or the nearest ancestor that holds one */
   private visibleCell(id: string): Cell | undefined {
     for (let c: Context | null = this; c !== null; c = c.parent) {
       const cell = c.cells.get(id);
@@ -759,7 +770,7 @@ export class Context {
     const own = this.cells.get(sig.id);
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
-    const inh = this.parent._cellOrInit(sig);
+    const inh = this.parent._cellOrInit(sig, false);
     G.shadowGen++; // this fork and its forks see a new cell for the signal from now on
     const cell = createCell(cellPeek(inh), inh.version);
     cell.deltasBase = inh.deltasBase;
@@ -787,7 +798,7 @@ export class Context {
       return cell;
     }
     addExt((this.extSig ??= new Map()), sig.id, observer);
-    return this._cellOrInit(sig);
+    return this._cellOrInit(sig, true);
   }
 
   /** @internal subscribe `observer` to a spin; returns the visible node */

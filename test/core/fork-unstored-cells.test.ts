@@ -28,6 +28,27 @@ describe("a fork's reads of signals the root never touched", () => {
     expect(fork.extSig?.size ?? 0).toBe(0);
   });
 
+  test("untracked reads in a fork (ctx.get, peek, $.peek) store nothing in the root either", () => {
+    const root = createContext();
+    const fork = root.fork();
+    const s = signal(5);
+    expect(fork.get(s)).toBe(5);
+    expect(fork.run(() => s.peek())).toBe(5);
+    const t = signal(1);
+    const a = spin(($) => $.track(t) + $.peek(s));
+    expect(fork.read(a)).toBe(6);
+    expect(root.cells.size).toBe(0);
+    // only a tracked read keeps a reference to an unstored cell: only that makes the root's new
+    // cells tell the forks to look their signals up again
+    expect(root.lentUnstored).toBe(true);
+    const quiet = createContext();
+    expect(quiet.fork().get(s)).toBe(5);
+    expect(quiet.lentUnstored).toBe(false);
+    root.set(s, 50);
+    expect(fork.get(s)).toBe(50);
+    expect(fork.run(() => s.peek())).toBe(50);
+  });
+
   test("a fork that tracked such a signal follows the root's later write (read on demand)", () => {
     const root = createContext();
     const fork = root.fork();

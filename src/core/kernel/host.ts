@@ -27,8 +27,8 @@ export interface KernelHost {
   _node(id: string, handle: undefined, own: boolean): SpinNode | undefined;
   /** Drop `observer`'s subscription to a signal or spin. */
   _unsubscribe(kind: Kind, id: string, observer: SpinNode): void;
-  /** The cell of `sig` visible here (untracked). */
-  _cellForRead(sig: Signal<unknown>): Cell;
+  /** The cell of `sig` visible here, for a read that keeps no reference to it (untracked). */
+  _peekCell(sig: Signal<unknown>): Cell;
   /** Subscribe `observer` to `sig`; returns the cell visible here. */
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell;
   /** Subscribe `observer` to spin `s`; returns the node serving it here. */

@@ -352,7 +352,7 @@ export class Run implements SpinScope {
     const i = this.i; // ordinal this call will take
     const prevRun = this.node.log[i];
     const now = this.track(source);
-    const cell = this.ctx._cellForRead(source);
+    const cell = this.ctx._peekCell(source);
     if (
       prevRun === undefined ||
       prevRun.kind !== Kind.Signal ||
@@ -368,7 +368,7 @@ export class Run implements SpinScope {
     if (!(source instanceof SignalHandle))
       invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
     if (this.dead !== null) throw this.dead;
-    return cellPeek(this.ctx._cellForRead(source)) as T;
+    return cellPeek(this.ctx._peekCell(source)) as T;
   }
 
   set<T>(source: Signal<T>, value: T): void {

@@ -21,3 +21,14 @@ export interface MaybeSource {
 export function sourceKind(x: unknown): number | undefined {
   return x !== null && typeof x === "object" ? (x as MaybeSource)[SOURCE_KIND] : undefined;
 }
+
+let lastUid = 0;
+
+/**
+ * A process-unique number for a new signal or spin handle (`_uid`): `$.track` tells that a read
+ * repeats the last run's at the same ordinal by comparing it, one integer compare where the ids
+ * are strings (a call into the engine's string comparison).
+ */
+export function nextUid(): number {
+  return ++lastUid;
+}

@@ -6,7 +6,7 @@
  * @module
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
-import { SIGNAL_SOURCE, SOURCE_KIND } from "./brand.js";
+import { nextUid, SIGNAL_SOURCE, SOURCE_KIND } from "./brand.js";
 import { SpindelError } from "./errors.js";
 import type { Observers } from "./observers.js";
 
@@ -82,6 +82,8 @@ export function createCell<T>(value: T, version: number): Cell<T> {
 export abstract class SignalHandle<T> extends Cell<T> {
   /** Stable address of this signal. */
   abstract readonly id: string;
+  /** @internal process-unique number of this handle (see {@link nextUid}) */
+  readonly _uid: number = nextUid();
 }
 
 (SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SIGNAL_SOURCE;

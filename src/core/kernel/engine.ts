@@ -320,7 +320,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
-    if (n.commits > SPARE_AFTER_COMMITS && n.run === null && n.logMine && n.log === run.log && run.reusable) {
+    if (run.keep && n.run === null && n.log === run.buf && run.ac === null) {
       run.release();
       n.spare = run;
     }
@@ -355,8 +355,11 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   }
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
-  n.commits++;
-  installLog(n, log, !run.shared);
+  const commits = ++n.commits;
+  const mine = !run.shared;
+  installLog(n, log, mine);
+  // the run object may serve the next run once it is over (see startRun)
+  run.keep = mine && commits > SPARE_AFTER_COMMITS && run.ac === null && run.parks === null;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
@@ -427,21 +430,36 @@ export function markStale(start: SpinNode): void {
   G.epoch++;
   const stack = staleStack;
   const base = stack.length; // re-entrant: a nested call only pops what it pushed
-  stack.push(start);
-  while (stack.length > base) {
-    const n = stack.pop()!;
-    if ((n.flags & STALE) !== 0) continue;
-    n.flags |= STALE;
-    if ((n.flags & QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
+  let n: SpinNode = start;
+  for (;;) {
+    // `n` is not stale yet
+    const flags = n.flags | STALE;
+    n.flags = flags;
+    if ((flags & QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
       n.ctx._schedule(n);
     const obs = n.observers;
+    let next: SpinNode | null = null;
     if (obs !== null) {
       const items = obs.list();
-      for (let i = 0; i < items.length; i++) {
-        const o = items[i]!;
-        if ((o.flags & STALE) === 0) stack.push(o);
-      }
+      const len = items.length;
+      if (len === 1) {
+        // a chain: walk on without the stack (the same order as a push and a pop)
+        const o = items[0]!;
+        if ((o.flags & STALE) === 0) next = o;
+      } else
+        for (let i = 0; i < len; i++) {
+          const o = items[i]!;
+          if ((o.flags & STALE) === 0) stack.push(o);
+        }
     }
+    if (next === null) {
+      // the most recently pushed node not marked since
+      do {
+        if (stack.length === base) return;
+        next = stack.pop()!;
+      } while ((next.flags & STALE) !== 0);
+    }
+    n = next;
   }
 }
 

@@ -41,6 +41,8 @@ export interface Entry {
   undo: (() => void) | null;
   /** The source object when known (a root's cell or node): O(1) change checks. */
   ref: object | null;
+  /** `_uid` of the handle a tracked read took (0: none, or not known): tells a repeated read at once. */
+  uid: number;
 }
 
 export {
@@ -196,6 +198,7 @@ export class LogEntry implements Entry {
   consumed = false;
   undo: (() => void) | null = null;
   ref: object | null = null;
+  uid = 0;
   constructor(
     public kind: Kind,
     public id: string,

@@ -13,6 +13,7 @@ import { type Cancelled, invalidArgument, SpindelError, SUPERSEDE_REASON } from 
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
+  CHECKING,
   DETACHED,
   type Entry,
   emptyList,
@@ -21,6 +22,7 @@ import {
   Kind,
   type LogEntry,
   type SpinNode,
+  STALE,
   truncate,
   whenReady,
 } from "./node.js";
@@ -85,7 +87,8 @@ export class Run implements SpinScope {
    * {@link reset}) may hold older entries past `i`, reused in place by {@link slot}. Read the log
    * through {@link log}.
    */
-  private buf: Entry[] = emptyList();
+  /** @internal */
+  buf: Entry[] = emptyList();
   /** Next effect ordinal: the number of entries in the log. */
   private i = 0;
   /** Tracked entries that repeat the last committed run's dependency at the same ordinal. */
@@ -107,7 +110,10 @@ export class Run implements SpinScope {
   busy = false;
   /** Called once when the body has settled (finished, or unwound after a kill). */
   onSettled: (() => void) | null = null;
-  private ac: AbortController | null = null;
+  /** @internal the abort controller of {@link signal}, made on first use */
+  ac: AbortController | null = null;
+  /** Set by the commit of a run whose object may serve its node's next run (checked once the body returned). */
+  keep = false;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   epoch = G.epoch;
   /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
@@ -147,6 +153,7 @@ export class Run implements SpinScope {
     this.i = 0;
     this.same = 0;
     this.once = false;
+    this.keep = false;
     if (this.seen !== null) this.seen = null;
     this.ordinal = 0;
     this.dead = null;
@@ -185,8 +192,8 @@ export class Run implements SpinScope {
    * Writing it takes the ordinal: an effect that throws between {@link enter} and here (a stack
    * overflow, a failed subscription) leaves no gap in the log and no stale recycled entry in it.
    */
-  private slot(i: number, kind: Kind, id: string): Entry {
-    const e = this.slotSettled(i, kind, id);
+  private slot(i: number, kind: Kind, id: string, uid: number): Entry {
+    const e = this.slotSettled(i, kind, id, uid);
     e.version = 0;
     e.value = undefined;
     e.settled = false;
@@ -198,18 +205,23 @@ export class Run implements SpinScope {
    * Like {@link slot}, for an entry the caller settles at once: a recycled entry keeps its
    * version, value, settled flag and ref for the caller to overwrite.
    */
-  private slotSettled(i: number, kind: Kind, id: string): Entry {
+  private slotSettled(i: number, kind: Kind, id: string, uid: number): Entry {
     const buf = this.buf;
     this.i = i + 1;
     if (i >= buf.length) {
       // past the recycled entries (the run writes its ordinals in order: `i` is the length)
       const fresh = entry(kind, id);
+      fresh.uid = uid;
       buf.push(fresh);
       return fresh;
     }
     const e = buf[i] as LogEntry;
-    e.kind = kind;
-    e.id = id;
+    // a recycled entry usually holds the same read already (the run before last made it)
+    if (e.uid !== uid || uid === 0) {
+      e.kind = kind;
+      e.id = id;
+      e.uid = uid;
+    }
     e.ok = true;
     e.consumed = false;
     e.undo = null;
@@ -260,78 +272,88 @@ export class Run implements SpinScope {
   }
 
   track<T>(source: Signal<T> | Spin<T>): T {
-    const kind = sourceKind(source);
+    const node = this.node;
+    const prev = node.log[this.i];
+    // the same handle as the last run's read at this ordinal: that run's subscription stands, and
+    // so does the source it reached (a signal's cell while no fork created a cell of its own since,
+    // a root's never changes while tracked; a spin's node of this context): no lookup, no set insert.
+    // (One function, no helpers: a deep graph's first run recurses through here, frame by frame.)
+    let kind: number | undefined;
+    let known: object | null = null;
+    if (
+      prev !== undefined &&
+      prev.ref !== null &&
+      typeof source === "object" &&
+      source !== null &&
+      prev.uid === (source as { _uid?: number })._uid &&
+      (node.flags & DETACHED) === 0
+    ) {
+      if (prev.kind === Kind.Signal) {
+        if (node.ctx.parent === null || node.refGen === G.shadowGen) known = prev.ref;
+        kind = SIGNAL_SOURCE;
+      } else {
+        const child = prev.ref as SpinNode;
+        if (child.ctx === node.ctx && (child.flags & DETACHED) === 0) known = child;
+        kind = SPIN_SOURCE;
+      }
+    } else kind = sourceKind(source);
     if (kind === SIGNAL_SOURCE) {
-      const sig = source as Signal<T>;
       const i = this.enter(Kind.Signal);
-      // the same read as the last run's at this ordinal: that run's subscription stands, and so
-      // does the cell it read while no fork created a cell of its own since (a root's never
-      // changes while tracked): skip the lookup and the set insert
-      const node = this.node;
-      const prev = node.log[i];
       let cell: Cell;
-      if (
-        prev !== undefined &&
-        prev.ref !== null &&
-        prev.id === source.id &&
-        prev.kind === Kind.Signal &&
-        (node.flags & DETACHED) === 0 &&
-        (node.ctx.parent === null || node.refGen === G.shadowGen)
-      ) {
-        cell = prev.ref as Cell;
+      if (known !== null) {
+        cell = known as Cell;
         this.same++;
-      } else cell = this.ctx._trackSignal(sig, node);
+      } else cell = this.ctx._trackSignal(source as Signal<T>, node);
       // nothing below throws: every field slot() would clear is written here
-      const e = this.slotSettled(i, Kind.Signal, source.id);
+      const e = this.slotSettled(i, Kind.Signal, source.id, source._uid);
       e.version = cell.version;
-      e.value = cellPeek(cell);
+      const v = cellPeek(cell);
+      e.value = v;
       e.ref = cell;
       e.settled = true;
-      return e.value as T;
+      return v as T;
     }
     if (kind === SPIN_SOURCE) {
-      const sp = source as Spin<T>;
       const i = this.enter(Kind.Spin);
-      const e = this.slot(i, Kind.Spin, source.id);
-      const node = this.node;
-      const prev = node.log[i];
+      const e = this.slot(i, Kind.Spin, source.id, source._uid);
       let child: SpinNode;
-      if (
-        prev !== undefined &&
-        prev.ref !== null &&
-        prev.id === source.id &&
-        prev.kind === Kind.Spin &&
-        (node.flags & DETACHED) === 0 &&
-        (prev.ref as SpinNode).ctx === node.ctx &&
-        ((prev.ref as SpinNode).flags & DETACHED) === 0
-      ) {
-        child = prev.ref as SpinNode;
+      if (known !== null) {
+        child = known as SpinNode;
         this.same++;
-      } else child = this.ctx._trackSpin(sp, node);
+      } else child = this.ctx._trackSpin(source as Spin<T>, node);
       e.ref = child;
-      this.refresh(child);
-      if (!isReady(child)) {
-        const cycle = this.syncCycle(child);
-        if (cycle !== null) throw cycle;
-        const err = new SpindelError(
-          "ERR_NOT_SETTLED",
-          `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
-        );
-        // a settled read that no version of the child matches: once the child settles, the
-        // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it (an
-        // unsettled entry in a committed log is never re-checked)
-        this.notSettled = child;
-        e.version = -1;
-        e.ok = false;
-        e.value = err;
-        e.settled = true;
-        throw err;
+      // a clean node of a root is up to date (staleness marking is exact there): no call
+      if (
+        child.run !== null ||
+        (child.flags & (STALE | CHECKING | DETACHED)) !== 0 ||
+        child.status === 0 ||
+        child.ctx.parent !== null
+      ) {
+        this.refresh(child);
+        if (!isReady(child)) {
+          const cycle = this.syncCycle(child);
+          if (cycle !== null) throw cycle;
+          const err = new SpindelError(
+            "ERR_NOT_SETTLED",
+            `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
+          );
+          // a settled read that no version of the child matches: once the child settles, the
+          // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it (an
+          // unsettled entry in a committed log is never re-checked)
+          this.notSettled = child;
+          e.version = -1;
+          e.ok = false;
+          e.value = err;
+          e.settled = true;
+          throw err;
+        }
       }
       e.version = child.version;
-      e.ok = child.status === 1;
+      const ok = child.status === 1;
+      e.ok = ok;
       e.value = child.result;
       e.settled = true;
-      if (!e.ok) throw child.result;
+      if (!ok) throw child.result;
       return child.result as T;
     }
     return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
@@ -375,7 +397,7 @@ export class Run implements SpinScope {
     if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
     this.once = true;
-    const e = this.slot(i, Kind.Set, source.id);
+    const e = this.slot(i, Kind.Set, source.id, 0);
     e.value = value;
     e.settled = true;
     if (this.replaying(i) !== null) return; // already written by the run being replayed
@@ -412,7 +434,7 @@ export class Run implements SpinScope {
       return Promise.reject(err);
     }
     this.once = true;
-    const e = this.slot(i, Kind.Once, "");
+    const e = this.slot(i, Kind.Once, "", 0);
     const r = this.replaying(i);
     if (r !== null) {
       e.value = r.value;
@@ -455,7 +477,7 @@ export class Run implements SpinScope {
     } catch (err) {
       return Promise.reject(err);
     }
-    const e = this.slot(i, Kind.Spin, source.id);
+    const e = this.slot(i, Kind.Spin, source.id, source._uid);
     const child = this.ctx._trackSpin(source, this.node);
     e.ref = child;
     this.refresh(child);

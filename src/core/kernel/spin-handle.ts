@@ -3,12 +3,14 @@
  * options and `then` belong to the surface.
  * @module
  */
-import { SOURCE_KIND, SPIN_SOURCE } from "./brand.js";
+import { nextUid, SOURCE_KIND, SPIN_SOURCE } from "./brand.js";
 
 /** Base of every spin handle: `$.track`/`$.await` tell a spin from other arguments by it. */
 export abstract class SpinHandle {
   /** Stable address of the spin. */
   abstract readonly id: string;
+  /** @internal process-unique number of this handle (see {@link nextUid}) */
+  readonly _uid: number = nextUid();
 }
 
 (SpinHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SPIN_SOURCE;

@@ -321,6 +321,7 @@ function decodeEntry(x: unknown): Entry {
     consumed: true,
     undo: null,
     ref: null,
+    uid: 0,
   };
 }
 

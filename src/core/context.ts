@@ -31,19 +31,9 @@ import {
   runCleanups,
   whenReady,
 } from "./kernel/engine.js";
+import { Flag } from "./kernel/flags.js";
 import type { KernelHost } from "./kernel/host.js";
-import {
-  CHECKING,
-  DETACHED,
-  DIRTY,
-  type Entry,
-  Kind,
-  ON_HANDLE,
-  SpinNode,
-  STALE,
-  type Subscriber,
-  WATCHED,
-} from "./kernel/node.js";
+import { type Entry, Kind, SpinNode, type Subscriber } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import {
@@ -290,7 +280,7 @@ export class Context {
       return Promise.reject(err);
     }
     if (isReady(n)) return n.status === 1 ? Promise.resolve(n.result as T) : Promise.reject(n.result);
-    if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+    if ((n.flags & Flag.DETACHED) !== 0) this.attach(n, s);
     n.holds++;
     const out = new Promise<T>((resolve, reject) => {
       whenReady(n, (m) => {
@@ -317,14 +307,15 @@ export class Context {
       if (
         n.status === 1 &&
         n.run === null &&
-        ((n.flags & (STALE | CHECKING | DETACHED)) === 0 ||
-          ((n.flags & (STALE | CHECKING)) === 0 && n.checkedAt === G.epoch)) &&
+        ((n.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) === 0 ||
+          ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0 && n.checkedAt === G.epoch)) &&
         !this.disposedFlag
       )
         return n.result as T;
     } else if (s._readCtx === this && s._readEpoch === G.epoch) {
       const n = s._readNode!;
-      if (n.status === 1 && n.run === null && (n.flags & (STALE | CHECKING)) === 0) return n.result as T;
+      if (n.status === 1 && n.run === null && (n.flags & (Flag.STALE | Flag.CHECKING)) === 0)
+        return n.result as T;
     }
     return this.readSlow(s);
   }
@@ -335,7 +326,7 @@ export class Context {
     let n: SpinNode;
     // the node's committed runs before this read (-1: a node the read found or made)
     let commits: number;
-    if (s._ctx === this && (s._node!.flags & DETACHED) === 0) {
+    if (s._ctx === this && (s._node!.flags & Flag.DETACHED) === 0) {
       n = s._node!;
       commits = n.commits;
       refresh(n);
@@ -349,11 +340,11 @@ export class Context {
       // a synchronous body that invalidated its own inputs (it wrote what it tracks): the read
       // answers with the run it caused, as a computed does; the spin stays stale and re-runs on
       // the next read (observed or awaited with ctx.value, it fails with ERR_CYCLE instead)
-      if (n.run === null && n.status !== 0 && n.commits !== commits && (n.flags & CHECKING) === 0) {
+      if (n.run === null && n.status !== 0 && n.commits !== commits && (n.flags & Flag.CHECKING) === 0) {
         if (n.status === 1) return n.result as T;
         throw n.result;
       }
-      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      if ((n.flags & Flag.DETACHED) !== 0) this.attach(n, s);
       throw new SpindelError(
         "ERR_NOT_SETTLED",
         `ctx.read(${n.label}): the spin is still running (its body is async); await ctx.value(spin) instead`,
@@ -387,7 +378,7 @@ export class Context {
         s.deps,
         s.name,
       );
-      n.flags = s._nested ? DETACHED : DETACHED | ON_HANDLE;
+      n.flags = s._nested ? Flag.DETACHED : Flag.DETACHED | Flag.ON_HANDLE;
       n.pinned = s; // for an attach through a log that reads it (see `attach`)
       s._ctx = this;
       s._node = n;
@@ -400,7 +391,7 @@ export class Context {
     }
     // settled, or left stale by a body that wrote an input it tracks (nothing re-runs a detached
     // node but the next read, which re-verifies it against its log anyway)
-    if ((n.flags & (DETACHED | CHECKING)) === DETACHED && n.status !== 0 && n.run === null) {
+    if ((n.flags & (Flag.DETACHED | Flag.CHECKING)) === Flag.DETACHED && n.status !== 0 && n.run === null) {
       // cleanups its run registered keep it in the map: dispose must reach them
       if (quiescent(n) && n.children === null && n.cleanups === null) prune(n, n.log, EMPTY_LOG);
       else this.attach(n, s);
@@ -420,7 +411,7 @@ export class Context {
     const subs = this.detachedSubs!;
     this.detachedSubs = null;
     for (const m of subs) {
-      if ((m.flags & DETACHED) === 0 || m === top) continue;
+      if ((m.flags & Flag.DETACHED) === 0 || m === top) continue;
       if (isReady(m) && quiescent(m) && m.children === null && m.cleanups === null)
         prune(m, m.log, EMPTY_LOG);
       else this.attach(m, undefined);
@@ -432,7 +423,7 @@ export class Context {
    * the drain, which bounds a self-invalidating loop with `ERR_CYCLE`.
    */
   private settleStale(n: SpinNode): void {
-    if (n.run !== null || (n.flags & STALE) === 0) return;
+    if (n.run !== null || (n.flags & Flag.STALE) === 0) return;
     this._schedule(n);
     this._drainSoon();
   }
@@ -443,18 +434,18 @@ export class Context {
    * released source its log reads is attached with it: a node in the map only reads nodes in the map.
    */
   attach(n: SpinNode, s: Spin<unknown> | undefined): void {
-    n.flags &= ~DETACHED;
+    n.flags &= ~Flag.DETACHED;
     if (this.nodes.get(n.id) === n) return;
     // unsubscribed while detached: it may have missed a change since it was last verified
-    if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= STALE;
+    if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= Flag.STALE;
     this.nodes.set(n.id, n);
     const h = s ?? n.pinned;
     n.pinned = null; // a detached node is never observed: only a kept handle was there
     if (h !== null) {
-      if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
-      else if ((n.flags & WATCHED) === 0) {
+      if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);
+      else if ((n.flags & Flag.WATCHED) === 0) {
         watchHandle(h, this.weak, n.id);
-        n.flags |= WATCHED;
+        n.flags |= Flag.WATCHED;
       }
     }
     this.subscribeLog(n, n.log);
@@ -467,10 +458,10 @@ export class Context {
       if (e.kind === Kind.Spin && e.ref !== null) {
         const r = e.ref as SpinNode;
         if (r.ctx === this) {
-          if ((r.flags & DETACHED) !== 0) this.attach(r, undefined);
+          if ((r.flags & Flag.DETACHED) !== 0) this.attach(r, undefined);
           // an input that may have changed makes its reader stale too: a later change marks
           // from the input on and would stop at an input already stale
-          if ((r.flags & STALE) !== 0) n.flags |= STALE;
+          if ((r.flags & Flag.STALE) !== 0) n.flags |= Flag.STALE;
         }
       }
       resubscribe(this, e.kind, e.id, n);
@@ -794,7 +785,7 @@ export class Context {
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
       (cell.observers ??= new Observers()).add(observer);
-      if ((observer.flags & DETACHED) !== 0) this.noteDetachedSub(observer);
+      if ((observer.flags & Flag.DETACHED) !== 0) this.noteDetachedSub(observer);
       return cell;
     }
     addExt((this.extSig ??= new Map()), sig.id, observer);
@@ -806,7 +797,7 @@ export class Context {
     const n = this._nodeFor(s);
     if (n.ctx === this) {
       (n.observers ??= new Observers()).add(observer);
-      if ((observer.flags & DETACHED) !== 0) this.noteDetachedSub(observer);
+      if ((observer.flags & Flag.DETACHED) !== 0) this.noteDetachedSub(observer);
     } else addExt((this.extSpin ??= new Map()), s.id, observer);
     return n;
   }
@@ -829,7 +820,7 @@ export class Context {
         const obs = n.observers;
         // the last observer node left: the context lets the node go, unless that was a detached node
         // (a one-off read keeps what it read in the map, as it found it)
-        if (obs?.delete(observer) && obs.size === 0 && (observer.flags & DETACHED) === 0)
+        if (obs?.delete(observer) && obs.size === 0 && (observer.flags & Flag.DETACHED) === 0)
           releaseNode(this, n);
       } else if (this.extSpin !== null) removeExt(this.extSpin, id, observer);
     }
@@ -842,7 +833,7 @@ export class Context {
   _nodeFor(s: Spin<unknown>): SpinNode {
     if (s._ctx === this) {
       const n = s._node!;
-      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      if ((n.flags & Flag.DETACHED) !== 0) this.attach(n, s);
       return n;
     }
     return this._node(s.id, s, false)!;
@@ -852,7 +843,7 @@ export class Context {
   _ownNode(s: Spin<unknown>): SpinNode {
     if (s._ctx === this) {
       const n = s._node!;
-      if ((n.flags & DETACHED) !== 0) this.attach(n, s);
+      if ((n.flags & Flag.DETACHED) !== 0) this.attach(n, s);
       return n;
     }
     return this._node(s.id, s, true)!;
@@ -901,7 +892,7 @@ export class Context {
         const own = node.ctx === this ? node : this._ownNode(existing as Spin<unknown>);
         own.body = body as SpinBody<unknown>;
         own.deps = opts?.deps;
-        own.flags |= DIRTY;
+        own.flags |= Flag.DIRTY;
         markStale(own);
       }
     }

@@ -7,7 +7,7 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
-import { CHECKING, DETACHED, ON_HANDLE, QUEUED, STALE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
+import { Flag } from "./kernel/flags.js";
 import { installLog, Kind, SpinNode } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { registerLive, watchHandle, watchSoon } from "./reaping.js";
@@ -35,7 +35,7 @@ export function findNode(ctx: Context, id: string, handle?: Spin<unknown>): Spin
  */
 function keptNode(ctx: Context, handle: Spin<unknown>): SpinNode | null {
   const kept = handle._forkNode;
-  if (kept === null || kept.ctx !== ctx || (kept.flags & DETACHED) === 0) return null;
+  if (kept === null || kept.ctx !== ctx || (kept.flags & Flag.DETACHED) === 0) return null;
   ctx.attach(kept, handle);
   return kept;
 }
@@ -77,7 +77,7 @@ export function resolveNode(
   if (inh === undefined && handle !== undefined && handle._ctx !== null && handle._ctx !== ctx) {
     // a detached node of an ancestor root: attach it there so the fork can inherit it
     const hn = handle._node!;
-    if ((hn.flags & DETACHED) !== 0 && hasAncestor(ctx, handle._ctx)) {
+    if ((hn.flags & Flag.DETACHED) !== 0 && hasAncestor(ctx, handle._ctx)) {
       handle._ctx.attach(hn, handle);
       inh = hn;
     }
@@ -102,7 +102,9 @@ export function resolveNode(
     n.version = inh.version;
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
-    n.flags = (inh.flags & ~(QUEUED | CHECKING | ON_HANDLE | WATCHED | WATCH_PENDING)) | STALE;
+    n.flags =
+      (inh.flags & ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING)) |
+      Flag.STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {
       n.adopt = inh.run.log.slice();
@@ -122,23 +124,23 @@ export function resolveNode(
       h._ctx = ctx;
       h._node = n;
       // found from its handle without the map: the root may release it once nothing needs it
-      if (!h.keyed && !h._nested) n.flags |= ON_HANDLE;
+      if (!h.keyed && !h._nested) n.flags |= Flag.ON_HANDLE;
     } else if (ctx.parent !== null && !h.keyed && !h._nested) {
       // the fork may release the node onto the handle once nothing needs it: the newest fork's
       // node takes the slot (an older one stays in its fork's map, or, released, goes with what
       // still reads it; it keeps the handle for the registration an attach then makes)
       const prev = h._forkNode;
       if (prev !== null) {
-        prev.flags &= ~ON_HANDLE;
-        if ((prev.flags & (DETACHED | WATCHED)) === DETACHED) prev.pinned ??= h;
+        prev.flags &= ~Flag.ON_HANDLE;
+        if ((prev.flags & (Flag.DETACHED | Flag.WATCHED)) === Flag.DETACHED) prev.pinned ??= h;
       }
       h._forkNode = n;
-      n.flags |= ON_HANDLE;
+      n.flags |= Flag.ON_HANDLE;
     }
-    if ((n.flags & ON_HANDLE) !== 0) watchSoon(n, h);
+    if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);
     else {
       watchHandle(h, ctx.weak, id);
-      n.flags |= WATCHED;
+      n.flags |= Flag.WATCHED;
     }
   }
   return n;

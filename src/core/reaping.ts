@@ -10,7 +10,7 @@
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { prune, runCleanups } from "./kernel/engine.js";
-import { CANCELLED, CHECKING, DETACHED, ON_HANDLE, WATCH_PENDING, WATCHED } from "./kernel/flags.js";
+import { Flag } from "./kernel/flags.js";
 import { type Entry, type SpinNode, truncate } from "./kernel/node.js";
 
 interface Held {
@@ -64,8 +64,8 @@ let flushQueued = false;
  * @internal
  */
 export function watchSoon(n: SpinNode, handle: object): void {
-  if ((n.flags & (WATCHED | WATCH_PENDING)) !== 0) return;
-  n.flags |= WATCH_PENDING;
+  if ((n.flags & (Flag.WATCHED | Flag.WATCH_PENDING)) !== 0) return;
+  n.flags |= Flag.WATCH_PENDING;
   pendingNodes.push(n);
   pendingHandles.push(handle);
   if (pendingNodes.length >= 1024) flushWatches();
@@ -79,14 +79,14 @@ function flushWatches(): void {
   flushQueued = false;
   for (let i = 0; i < pendingNodes.length; i++) {
     const n = pendingNodes[i]!;
-    n.flags &= ~WATCH_PENDING;
-    if ((n.flags & DETACHED) !== 0) {
+    n.flags &= ~Flag.WATCH_PENDING;
+    if ((n.flags & Flag.DETACHED) !== 0) {
       // released meanwhile: it lives on its handle, and keeps the handle for the registration its
       // next attach makes (an attach through an observer's log has no handle at hand)
       n.pinned ??= pendingHandles[i]!;
       continue;
     }
-    n.flags |= WATCHED;
+    n.flags |= Flag.WATCHED;
     watchHandle(pendingHandles[i]!, (n.ctx as Context).weak, n.id);
   }
   truncate(pendingNodes, 0);
@@ -202,14 +202,14 @@ const releaseList: SpinNode[] = [];
 
 /**
  * Release root node `n` if nothing in its context needs it: it leaves the node map and its
- * inputs' observer sets and lives on its handle only ({@link DETACHED}), so it goes with its
+ * inputs' observer sets and lives on its handle only ({@link Flag.DETACHED}), so it goes with its
  * handle without waiting for a finalization callback; the inputs it was the last observer of are
  * released in turn. Called when its last observation stops and when the last node tracking it
  * stops doing so. Refused for a node that something may still reach through the map or that
  * holds state only the map keeps in force:
- * - not its handle's own slot ({@link ON_HANDLE}: keyed and nested spins, a second root's node);
+ * - not its handle's own slot ({@link Flag.ON_HANDLE}: keyed and nested spins, a second root's node);
  * - not quiescent (a run in flight, an observation, an observer node, a waiter, a hold), or
- *   waiting on an async input (CHECKING);
+ *   waiting on an async input (Flag.CHECKING);
  * - cancelled (its cancellation ends with the next change of an input, which only a subscribed
  *   node sees) or holding cleanups (they run on its next run or on dispose, which reaches the
  *   nodes in the map);
@@ -220,7 +220,7 @@ const releaseList: SpinNode[] = [];
  */
 export function releaseNode(ctx: Context, n: SpinNode): void {
   if (
-    (n.flags & (ON_HANDLE | DETACHED | CHECKING | CANCELLED)) !== ON_HANDLE ||
+    (n.flags & (Flag.ON_HANDLE | Flag.DETACHED | Flag.CHECKING | Flag.CANCELLED)) !== Flag.ON_HANDLE ||
     n.children !== null ||
     n.cleanups !== null ||
     n.adopt !== null ||
@@ -244,7 +244,7 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
       c.nodes.delete(m.id);
       // still attached while pruned: the inputs it was the last observer of are released too
       prune(m, m.log, NO_LOG);
-      m.flags |= DETACHED;
+      m.flags |= Flag.DETACHED;
     }
   } finally {
     releasing = null;

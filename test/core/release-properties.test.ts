@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { DETACHED, WATCH_PENDING, WATCHED } from "../../src/core/kernel/flags.js";
+import { Flag } from "../../src/core/kernel/flags.js";
 import { Kind } from "../../src/core/kernel/node.js";
 import { tick } from "./helpers.js";
 
@@ -127,8 +127,8 @@ function model(specs: readonly SpinSpec[], sigs: readonly number[]): number[] {
  */
 function checkMap(ctx: Context): void {
   for (const n of ctx.nodes.values()) {
-    expect(n.flags & DETACHED).toBe(0);
-    expect(n.flags & (WATCHED | WATCH_PENDING)).not.toBe(0);
+    expect(n.flags & Flag.DETACHED).toBe(0);
+    expect(n.flags & (Flag.WATCHED | Flag.WATCH_PENDING)).not.toBe(0);
     for (const e of n.log)
       if (e.kind === Kind.Spin && e.ref !== null && (e.ref as { ctx: unknown }).ctx === ctx)
         expect(ctx.nodes.get(e.id)).toBe(e.ref);

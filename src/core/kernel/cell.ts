@@ -6,7 +6,7 @@
  * @module
  */
 import { Signal as PreactSignal } from "@preact/signals-core";
-import { nextUid, SIGNAL_SOURCE, SOURCE_KIND } from "./brand.js";
+import { Brand, nextUid, SOURCE_KIND } from "./brand.js";
 import { SpindelError } from "./errors.js";
 import type { Observers } from "./observers.js";
 
@@ -86,4 +86,4 @@ export abstract class SignalHandle<T> extends Cell<T> {
   readonly _uid: number = nextUid();
 }
 
-(SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SIGNAL_SOURCE;
+(SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = Brand.SIGNAL_SOURCE;

@@ -7,7 +7,8 @@
  */
 import { failNode, refresh } from "./engine.js";
 import { SpindelError } from "./errors.js";
-import { QUEUED, type SpinNode } from "./node.js";
+import { Flag } from "./flags.js";
+import type { SpinNode } from "./node.js";
 
 /** Re-runs of one node in one drain after which it is failed with `ERR_CYCLE`. */
 export const MAX_RERUNS = 1000;
@@ -38,8 +39,8 @@ export class Drain {
 
   /** Queue `n` (no-op if already queued). */
   schedule(n: SpinNode): void {
-    if ((n.flags & QUEUED) !== 0) return;
-    n.flags |= QUEUED;
+    if ((n.flags & Flag.QUEUED) !== 0) return;
+    n.flags |= Flag.QUEUED;
     this.queue[this.qn++] = n;
   }
 
@@ -56,7 +57,7 @@ export class Drain {
       while (this.qi < this.qn) {
         const n = q[this.qi]!;
         q[this.qi++] = null;
-        n.flags &= ~QUEUED;
+        n.flags &= ~Flag.QUEUED;
         if (n.drainGen !== gen) {
           n.drainGen = gen;
           n.drainHits = 0;
@@ -84,11 +85,11 @@ export class Drain {
     }
   }
 
-  /** Drop every queued node (their QUEUED flags cleared). */
+  /** Drop every queued node (their Flag.QUEUED flags cleared). */
   clear(): void {
     const q = this.queue;
     for (let i = this.qi; i < this.qn; i++) {
-      q[i]!.flags &= ~QUEUED;
+      q[i]!.flags &= ~Flag.QUEUED;
       q[i] = null;
     }
     this.qi = 0;

@@ -6,26 +6,26 @@
 
 import type { Cell } from "./cell.js";
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import {
-  CANCELLED,
-  CHECKING,
-  DETACHED,
-  DIRTY,
   type Entry,
   installLog,
   isReady,
   Kind,
-  QUEUED,
-  SPARE_AFTER_COMMITS,
+  Spare,
   type SpinNode,
-  STALE,
   type Subscriber,
   whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
 
-const WAITING = -2;
+/** What a log walk can answer besides an ordinal. */
+// biome-ignore lint/suspicious/noConstEnum: inlined by tsc and esbuild (a module constant is a variable in an esbuild bundle)
+const enum Check {
+  /** An async dependency has to settle first. */
+  WAITING = -2,
+}
 
 /**
  * `Object.is`, written out: the engine's `Object.is` on values of unknown type is a builtin call on
@@ -33,8 +33,13 @@ const WAITING = -2;
  */
 export function objectIs(a: unknown, b: unknown): boolean {
   if (a === b) return a !== 0 || 1 / (a as number) === 1 / (b as number);
-  return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
+  // only NaN differs from itself: one compare where `Number.isNaN` needs type checks first
+  // biome-ignore lint/suspicious/noSelfCompare: the NaN test
+  return a !== a && b !== b;
 }
+
+/** `Object.is`, looked up once (a global property load and a property load per use otherwise). */
+const OBJECT_IS = Object.is;
 
 /**
  * Counters for tests and diagnostics (how much work a read does; counts, not timings). Internal.
@@ -42,9 +47,11 @@ export function objectIs(a: unknown, b: unknown): boolean {
  * (two calls per node re-run) cost up to 2 % of a re-run.
  */
 export const stats = {
-  /** Log walks looking for a point of change. */
-  checks: 0,
+  get checks(): number {
+    return checks;
+  },
 };
+let checks = 0;
 
 export { isReady, whenReady };
 
@@ -97,10 +104,10 @@ export function flushPendingDrains(): void {
 export function refresh(n: SpinNode): void {
   const run = n.run;
   if (run !== null) {
-    if ((n.flags & STALE) === 0 || (n.flags & CHECKING) !== 0) return;
-    n.flags &= ~STALE;
-    if ((n.flags & DIRTY) !== 0) {
-      n.flags &= ~DIRTY;
+    if ((n.flags & Flag.STALE) === 0 || (n.flags & Flag.CHECKING) !== 0) return;
+    n.flags &= ~Flag.STALE;
+    if ((n.flags & Flag.DIRTY) !== 0) {
+      n.flags &= ~Flag.DIRTY;
       restart(n, run.log, 0);
       return;
     }
@@ -109,45 +116,45 @@ export function refresh(n: SpinNode): void {
     return;
   }
   const flags = n.flags;
-  if ((flags & CHECKING) !== 0) return;
+  if ((flags & Flag.CHECKING) !== 0) return;
   // clean: in a root, staleness marking is exact; in a fork, an ancestor's change is not marked
   // here, so a clean node is re-verified once per epoch (not once per read)
   if (
     n.status !== 0 &&
-    (flags & STALE) === 0 &&
-    ((flags & CANCELLED) !== 0 ||
-      (n.ctx.parent === null && (flags & DETACHED) === 0) ||
+    (flags & Flag.STALE) === 0 &&
+    ((flags & Flag.CANCELLED) !== 0 ||
+      (n.ctx.parent === null && (flags & Flag.DETACHED) === 0) ||
       n.checkedAt === G.epoch)
   )
     return;
-  n.flags = flags & ~STALE;
+  n.flags = flags & ~Flag.STALE;
   if (n.adopt !== null) {
     const log = n.adopt;
     n.adopt = null;
     const p = changePoint(n, log);
-    if (p === WAITING) {
+    if (p === Check.WAITING) {
       n.adopt = log;
       return;
     }
     startRun(n, log, p >= 0 ? p : firstUnsettled(log));
     return;
   }
-  if (n.status === 0 || (flags & DIRTY) !== 0) {
-    n.flags &= ~(DIRTY | CANCELLED);
+  if (n.status === 0 || (flags & Flag.DIRTY) !== 0) {
+    n.flags &= ~(Flag.DIRTY | Flag.CANCELLED);
     startRun(n, null, 0);
     return;
   }
   // a cancelled node only counts input changes made after its cancellation completed
   const epoch = G.epoch;
-  const p = changePoint(n, n.log, (flags & CANCELLED) !== 0 ? n.cancelVersion : 0);
-  if (p === WAITING) return;
+  const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
+  if (p === Check.WAITING) return;
   if (p < 0) {
-    if ((n.flags & (STALE | CHECKING)) === 0) n.checkedAt = epoch;
+    if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
     flushReady(n);
     return;
   }
-  if ((flags & CANCELLED) !== 0) {
-    n.flags &= ~CANCELLED;
+  if ((flags & Flag.CANCELLED) !== 0) {
+    n.flags &= ~Flag.CANCELLED;
     startRun(n, null, 0); // a cancelled computation starts over
     return;
   }
@@ -160,11 +167,11 @@ function firstUnsettled(log: readonly Entry[]): number {
 }
 
 /**
- * The first log entry whose source changed, -1 if none, or WAITING when an async dependency has
- * to settle first (the node is then CHECKING and is refreshed again when it does).
+ * The first log entry whose source changed, -1 if none, or `Check.WAITING` when an async dependency has
+ * to settle first (the node is then Flag.CHECKING and is refreshed again when it does).
  */
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
-  stats.checks++;
+  checks++;
   const ctx = n.ctx;
   // the cells the entries reference are the visible ones in a root, and in a fork while no fork
   // has created a cell of its own since the log was recorded; a child node of the same context
@@ -172,7 +179,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   const refs = ctx.parent === null || (n.refGen === G.shadowGen && log === n.log);
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (!e.settled) return -1;
+    if (e.settled !== true) return -1;
     if (e.kind === Kind.Signal) {
       const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
@@ -184,12 +191,12 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
       if (child === undefined) return i;
       if (child.ctx === ctx) refresh(child);
       if (!isReady(child)) {
-        n.flags |= CHECKING;
+        n.flags |= Flag.CHECKING;
         whenReady(child, () => {
-          n.flags = (n.flags & ~CHECKING) | STALE;
+          n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
           refresh(n);
         });
-        return WAITING;
+        return Check.WAITING;
       }
       if (child.version !== e.version && (since === 0 || child.version > since)) return i;
     }
@@ -245,7 +252,7 @@ export function failNode(n: SpinNode, error: unknown): void {
     releaseChildren(run.kill(CANCEL_REASON, 0));
     runCleanups(n, run);
   }
-  n.flags &= ~(STALE | CHECKING | DIRTY);
+  n.flags &= ~(Flag.STALE | Flag.CHECKING | Flag.DIRTY);
   n.adopt = null;
   n.status = 2;
   n.result = error;
@@ -284,21 +291,21 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   const prevRun = G.run;
   const prevCur = current;
   G.run = run;
-  run.outer = prevRun;
+  if (prevRun !== null) run.outer = prevRun; // null once the body returned
   setCurrent(run.context);
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
-    run.outer = null;
+    if (prevRun !== null) run.outer = null;
     setCurrent(prevCur);
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
   }
   G.run = prevRun;
-  run.outer = null;
+  if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
   if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
@@ -320,7 +327,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
-    if (run.keep && n.run === null && n.log === run.buf && run.ac === null) {
+    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) {
       run.release();
       n.spare = run;
     }
@@ -344,7 +351,7 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   const log = run.log;
-  if (run.once)
+  if (run.once === true)
     for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--)
       if (log[i]!.settled) log[i]!.consumed = true;
   n.run = null;
@@ -356,10 +363,10 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
   const commits = ++n.commits;
-  const mine = !run.shared;
+  const mine = run.shared === false;
   installLog(n, log, mine);
   // the run object may serve the next run once it is over (see startRun)
-  run.keep = mine && commits > SPARE_AFTER_COMMITS && run.ac === null && run.parks === null;
+  run.keep = mine === true && commits > Spare.AFTER_COMMITS && run.ac === null && run.parks === null;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if (run.cleanups !== null) {
     n.cleanups = run.cleanups;
@@ -370,7 +377,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     try {
       const eq = n.equals;
       changed = ok
-        ? n.status !== 1 || !(eq === Object.is ? objectIs(n.result, value) : eq(n.result, value))
+        ? n.status !== 1 || !(eq === OBJECT_IS ? objectIs(n.result, value) : eq(n.result, value))
         : n.status !== 2 || !Object.is(n.result, value);
     } catch {
       changed = true;
@@ -381,7 +388,7 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     n.result = value;
     n.version = nextVersion();
   }
-  if ((n.flags & STALE) !== 0) {
+  if ((n.flags & Flag.STALE) !== 0) {
     // an input changed while the run was in flight: re-check through the drain (which bounds
     // self-invalidating loops) if anyone needs the result, otherwise stay lazily stale
     if (n.eager || n.waiters !== null || n.holds > 0) {
@@ -426,16 +433,16 @@ function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {
 const staleStack: SpinNode[] = [];
 
 export function markStale(start: SpinNode): void {
-  if ((start.flags & STALE) !== 0) return;
+  if ((start.flags & Flag.STALE) !== 0) return;
   G.epoch++;
   const stack = staleStack;
   const base = stack.length; // re-entrant: a nested call only pops what it pushed
   let n: SpinNode = start;
   for (;;) {
     // `n` is not stale yet
-    const flags = n.flags | STALE;
+    const flags = n.flags | Flag.STALE;
     n.flags = flags;
-    if ((flags & QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
+    if ((flags & Flag.QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
       n.ctx._schedule(n);
     const obs = n.observers;
     let next: SpinNode | null = null;
@@ -445,11 +452,11 @@ export function markStale(start: SpinNode): void {
       if (len === 1) {
         // a chain: walk on without the stack (the same order as a push and a pop)
         const o = items[0]!;
-        if ((o.flags & STALE) === 0) next = o;
+        if ((o.flags & Flag.STALE) === 0) next = o;
       } else
         for (let i = 0; i < len; i++) {
           const o = items[i]!;
-          if ((o.flags & STALE) === 0) stack.push(o);
+          if ((o.flags & Flag.STALE) === 0) stack.push(o);
         }
     }
     if (next === null) {
@@ -457,7 +464,7 @@ export function markStale(start: SpinNode): void {
       do {
         if (stack.length === base) return;
         next = stack.pop()!;
-      } while ((next.flags & STALE) !== 0);
+      } while ((next.flags & Flag.STALE) !== 0);
     }
     n = next;
   }
@@ -478,7 +485,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
     prune(n, n.log, run.log);
     installLog(n, run.log, false); // a killed run's log is not reused
   }
-  n.flags = (n.flags | CANCELLED) & ~(STALE | CHECKING);
+  n.flags = (n.flags | Flag.CANCELLED) & ~(Flag.STALE | Flag.CHECKING);
   n.adopt = null;
   n.status = 2;
   n.result = error;
@@ -500,7 +507,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
 /** Start `n` over from scratch (explicit re-run); clears a cancellation. */
 export function rerunNode(n: SpinNode): void {
   G.epoch++;
-  n.flags &= ~(CANCELLED | STALE);
+  n.flags &= ~(Flag.CANCELLED | Flag.STALE);
   n.adopt = null;
   const run = n.run;
   if (run !== null) {
@@ -522,7 +529,7 @@ export function abortNode(n: SpinNode, error: unknown): void {
     releaseChildren(run.kill(CANCEL_REASON, 0));
   }
   if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
-  n.flags &= ~(STALE | CHECKING);
+  n.flags &= ~(Flag.STALE | Flag.CHECKING);
   if (n.waiters !== null) {
     n.status = 2;
     n.result = error;

@@ -1,33 +1,39 @@
 /**
  * The bits of `SpinNode.flags`, declared once. Every module that tests or sets a node flag uses
- * these names (never a literal).
+ * these names (never a literal). A `const enum`: the compiler and bundlers write the
+ * numbers in place (a module constant is a variable load in an esbuild bundle and in the output of
+ * tsc alike, several instructions on every test of a flag).
  * @module
  */
 
-/** An input changed since the node was last verified: its next read re-checks its effect log. */
-export const STALE = 1;
-/** The node is cancelled and stays so until an input changes or it is re-run explicitly. */
-export const CANCELLED = 2;
-/** The node waits for an async dependency to settle before it can tell whether it changed. */
-export const CHECKING = 4;
-/** The node sits in its context's drain queue. */
-export const QUEUED = 8;
-/** The body itself changed (a nested spin re-created with new captures): re-run from scratch. */
-export const DIRTY = 16;
-/**
- * A root node out of its context's node map: read once and never tracked, or released once nothing
- * needed it (reaping.ts). It lives on its handle only, nothing subscribes to it, it holds no
- * subscriptions once settled, and a read re-verifies it against its log. Tracking, observing or
- * forking attaches it, and so does attaching a node whose log reads it.
- */
-export const DETACHED = 32;
-/**
- * A root's node that is its handle's own slot (`handle._node`) and may leave the node map once
- * nothing needs it (see `releaseNode` in reaping.ts): a top-level spin without a key, in the first
- * root that used its handle. Nested and keyed spins never have it.
- */
-export const ON_HANDLE = 64;
-/** The node's handle is registered for reaping in the node's context (registered once). */
-export const WATCHED = 128;
-/** The node's handle waits in the end-of-job watch list (see `watchSoon` in reaping.ts). */
-export const WATCH_PENDING = 256;
+/** The bits of `SpinNode.flags`. */
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum Flag {
+  /** An input changed since the node was last verified: its next read re-checks its effect log. */
+  STALE = 1,
+  /** The node is cancelled and stays so until an input changes or it is re-run explicitly. */
+  CANCELLED = 2,
+  /** The node waits for an async dependency to settle before it can tell whether it changed. */
+  CHECKING = 4,
+  /** The node sits in its context's drain queue. */
+  QUEUED = 8,
+  /** The body itself changed (a nested spin re-created with new captures): re-run from scratch. */
+  DIRTY = 16,
+  /**
+   * A root node out of its context's node map: read once and never tracked, or released once nothing
+   * needed it (reaping.ts). It lives on its handle only, nothing subscribes to it, it holds no
+   * subscriptions once settled, and a read re-verifies it against its log. Tracking, observing or
+   * forking attaches it, and so does attaching a node whose log reads it.
+   */
+  DETACHED = 32,
+  /**
+   * A root's node that is its handle's own slot (`handle._node`) and may leave the node map once
+   * nothing needs it (see `releaseNode` in reaping.ts): a top-level spin without a key, in the first
+   * root that used its handle. Nested and keyed spins never have it.
+   */
+  ON_HANDLE = 64,
+  /** The node's handle is registered for reaping in the node's context (registered once). */
+  WATCHED = 128,
+  /** The node's handle waits in the end-of-job watch list (see `watchSoon` in reaping.ts). */
+  WATCH_PENDING = 256,
+}

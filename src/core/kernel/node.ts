@@ -4,13 +4,14 @@
  * @module
  */
 import type { Spin, SpinBody } from "../spin.js";
-import { CHECKING, STALE } from "./flags.js";
+import { Flag } from "./flags.js";
 import type { KernelHost } from "./host.js";
 import type { Observers } from "./observers.js";
 import type { Run } from "./run.js";
 
 /** Effect kinds recorded in a run's log. */
-export enum Kind {
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum Kind {
   /** `$.track(signal)` / `$.interval(signal)`: reactive dependency on a signal. */
   Signal = 1,
   /** `$.track(spin)` / `$.await(spin)`: reactive dependency on a spin. */
@@ -45,18 +46,6 @@ export interface Entry {
   uid: number;
 }
 
-export {
-  CANCELLED,
-  CHECKING,
-  DETACHED,
-  DIRTY,
-  ON_HANDLE,
-  QUEUED,
-  STALE,
-  WATCH_PENDING,
-  WATCHED,
-} from "./flags.js";
-
 /** Observe subscription. */
 export interface Subscriber<T = unknown> {
   /** Called with every new successful result. */
@@ -72,7 +61,7 @@ export type NodeWaiter = (node: SpinNode) => void;
 
 /** Per-context state of one spin. */
 export class SpinNode {
-  /** Flags: {@link STALE}, {@link CANCELLED}. */
+  /** Flags: {@link Flag.STALE}, {@link Flag.CANCELLED}. */
   flags = 0;
   /** 0: no result yet, 1: ok, 2: error. */
   status: 0 | 1 | 2 = 0;
@@ -162,7 +151,11 @@ export class SpinNode {
  * Commits after which a node counts as re-running and keeps spares for its next run (its last run
  * object and the log its last commit replaced): a spin that runs once or twice holds neither.
  */
-export const SPARE_AFTER_COMMITS = 2;
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum Spare {
+  /** See above. */
+  AFTER_COMMITS = 2,
+}
 
 /**
  * Install `log` as the node's committed log. `mine`: written by the node's own run and referenced
@@ -170,14 +163,14 @@ export const SPARE_AFTER_COMMITS = 2;
  * node's spare when both are the node's alone and the node keeps re-running.
  */
 export function installLog(n: SpinNode, log: Entry[], mine: boolean): void {
-  n.spareLog = mine && n.logMine && n.commits > SPARE_AFTER_COMMITS ? n.log : null;
+  n.spareLog = mine === true && n.logMine === true && n.commits > Spare.AFTER_COMMITS ? n.log : null;
   n.log = log;
   n.logMine = mine;
 }
 
 /** Settled with a result, nothing in flight, nothing pending. */
 export function isReady(n: SpinNode): boolean {
-  return n.status !== 0 && n.run === null && (n.flags & (STALE | CHECKING)) === 0;
+  return n.status !== 0 && n.run === null && (n.flags & (Flag.STALE | Flag.CHECKING)) === 0;
 }
 
 /** Run `fn` once `n` is ready (now if it already is). */

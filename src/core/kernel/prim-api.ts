@@ -9,7 +9,7 @@
 import type { Spin } from "../spin.js";
 import { cancelNode, isReady, refresh, rerunNode, whenReady } from "./engine.js";
 import type { Cancelled } from "./errors.js";
-import { CANCELLED } from "./flags.js";
+import { Flag } from "./flags.js";
 import type { KernelHost } from "./host.js";
 import type { SpinNode } from "./node.js";
 
@@ -157,7 +157,7 @@ export function rerunIfCancelled(
   cancelledBy: (reason: unknown) => boolean,
 ): void {
   const n = ctx._nodeFor(s);
-  if ((n.flags & CANCELLED) !== 0 && n.run === null && cancelledBy(n.result)) rerunNode(ctx._ownNode(s));
+  if ((n.flags & Flag.CANCELLED) !== 0 && n.run === null && cancelledBy(n.result)) rerunNode(ctx._ownNode(s));
 }
 
 /**

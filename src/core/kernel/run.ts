@@ -7,14 +7,13 @@ import type { Context } from "../context.js";
 import type { Signal } from "../signal.js";
 import type { Awaitable, Interval, Spin, SpinBody, SpinOptions, SpinScope } from "../spin.js";
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
-import { SIGNAL_SOURCE, SPIN_SOURCE, sourceKind } from "./brand.js";
+import { Brand, sourceKind } from "./brand.js";
 import { type Cell, cellPeek, SignalHandle } from "./cell.js";
 import { type Cancelled, invalidArgument, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { Flag } from "./flags.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
-  CHECKING,
-  DETACHED,
   type Entry,
   emptyList,
   entry,
@@ -22,7 +21,6 @@ import {
   Kind,
   type LogEntry,
   type SpinNode,
-  STALE,
   truncate,
   whenReady,
 } from "./node.js";
@@ -161,7 +159,7 @@ export class Run implements SpinScope {
     if (this.ac !== null) this.ac = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
-    this.replay = replay;
+    if (p > 0) this.replay = replay; // nothing to replay: it stays null since release
     this.replayUntil = p;
   }
 
@@ -286,18 +284,18 @@ export class Run implements SpinScope {
       typeof source === "object" &&
       source !== null &&
       prev.uid === (source as { _uid?: number })._uid &&
-      (node.flags & DETACHED) === 0
+      (node.flags & Flag.DETACHED) === 0
     ) {
       if (prev.kind === Kind.Signal) {
         if (node.ctx.parent === null || node.refGen === G.shadowGen) known = prev.ref;
-        kind = SIGNAL_SOURCE;
+        kind = Brand.SIGNAL_SOURCE;
       } else {
         const child = prev.ref as SpinNode;
-        if (child.ctx === node.ctx && (child.flags & DETACHED) === 0) known = child;
-        kind = SPIN_SOURCE;
+        if (child.ctx === node.ctx && (child.flags & Flag.DETACHED) === 0) known = child;
+        kind = Brand.SPIN_SOURCE;
       }
     } else kind = sourceKind(source);
-    if (kind === SIGNAL_SOURCE) {
+    if (kind === Brand.SIGNAL_SOURCE) {
       const i = this.enter(Kind.Signal);
       let cell: Cell;
       if (known !== null) {
@@ -313,7 +311,7 @@ export class Run implements SpinScope {
       e.settled = true;
       return v as T;
     }
-    if (kind === SPIN_SOURCE) {
+    if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
       const e = this.slot(i, Kind.Spin, source.id, source._uid);
       let child: SpinNode;
@@ -325,7 +323,7 @@ export class Run implements SpinScope {
       // a clean node of a root is up to date (staleness marking is exact there): no call
       if (
         child.run !== null ||
-        (child.flags & (STALE | CHECKING | DETACHED)) !== 0 ||
+        (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) !== 0 ||
         child.status === 0 ||
         child.ctx.parent !== null
       ) {

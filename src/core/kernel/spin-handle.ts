@@ -3,7 +3,7 @@
  * options and `then` belong to the surface.
  * @module
  */
-import { nextUid, SOURCE_KIND, SPIN_SOURCE } from "./brand.js";
+import { Brand, nextUid, SOURCE_KIND } from "./brand.js";
 
 /** Base of every spin handle: `$.track`/`$.await` tell a spin from other arguments by it. */
 export abstract class SpinHandle {
@@ -13,4 +13,4 @@ export abstract class SpinHandle {
   readonly _uid: number = nextUid();
 }
 
-(SpinHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = SPIN_SOURCE;
+(SpinHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = Brand.SPIN_SOURCE;

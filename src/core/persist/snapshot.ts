@@ -8,7 +8,7 @@ import type { Context, PrimitiveState } from "../context.js";
 import { Cancelled, SpindelError } from "../errors.js";
 import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
-import { CANCELLED, STALE } from "../kernel/flags.js";
+import { Flag } from "../kernel/flags.js";
 import { type Entry, installLog, Kind, SpinNode } from "../kernel/node.js";
 import { Observers } from "../kernel/observers.js";
 import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
@@ -139,8 +139,8 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
         log: n.log.filter((e) => e.settled).map(copyEntry),
         inflight:
           n.run !== null ? n.run.log.map(copyEntry) : n.adopt !== null ? n.adopt.map(copyEntry) : null,
-        stale: (n.flags & (STALE | 4)) !== 0 || n.run !== null,
-        cancelled: (n.flags & CANCELLED) !== 0,
+        stale: (n.flags & (Flag.STALE | 4)) !== 0 || n.run !== null,
+        cancelled: (n.flags & Flag.CANCELLED) !== 0,
         body: n.body,
         equals: n.equals,
         deps: n.deps,
@@ -174,7 +174,7 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
     n.version = r.version;
     installLog(n, r.log.map(copyEntry), false);
     n.adopt = r.inflight !== null ? r.inflight.map(copyEntry) : null;
-    n.flags = (r.stale ? STALE : 0) | (r.cancelled ? CANCELLED : 0);
+    n.flags = (r.stale ? Flag.STALE : 0) | (r.cancelled ? Flag.CANCELLED : 0);
     if (r.children !== null) n.children = new Map(r.children);
     ctx.nodes.set(id, n);
     maxVersion = Math.max(maxVersion, r.version);

@@ -338,7 +338,7 @@ function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
   if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
-  if (run.busy) {
+  if (run.busy === true) {
     run.busy = false;
     run.ctx._busy(-1);
   }
@@ -350,16 +350,11 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 }
 
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
+  // small, its rare branches in helpers: the engine inlines it into the run that finished
   const log = run.log;
-  if (run.once === true)
-    for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--)
-      if (log[i]!.settled) log[i]!.consumed = true;
+  if (run.once === true) markConsumed(log);
   n.run = null;
-  const pending = run.notSettled;
-  if (pending !== null) {
-    run.notSettled = null;
-    whenReady(pending, () => markStale(n));
-  }
+  if (run.notSettled !== null) recheckOnceSettled(n, run);
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
   const commits = ++n.commits;
@@ -372,33 +367,57 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     n.cleanups = run.cleanups;
     run.cleanups = null;
   }
-  let changed = true;
-  if (n.status !== 0) {
-    try {
-      const eq = n.equals;
-      changed = ok
-        ? n.status !== 1 || !(eq === OBJECT_IS ? objectIs(n.result, value) : eq(n.result, value))
-        : n.status !== 2 || !Object.is(n.result, value);
-    } catch {
-      changed = true;
-    }
-  }
-  if (changed) {
-    n.status = ok ? 1 : 2;
+  if (n.status === 0 || resultChanged(n, ok, value)) {
+    n.status = ok === true ? 1 : 2;
     n.result = value;
     n.version = nextVersion();
   }
   if ((n.flags & Flag.STALE) !== 0) {
-    // an input changed while the run was in flight: re-check through the drain (which bounds
-    // self-invalidating loops) if anyone needs the result, otherwise stay lazily stale
-    if (n.eager || n.waiters !== null || n.holds > 0) {
-      n.ctx._schedule(n);
-      n.ctx._drainSoon();
-    }
+    staleAfterRun(n);
     return;
   }
   n.checkedAt = run.epoch;
   flushReady(n);
+}
+
+/** Mark the settled entries at the end of a log consumed (the body went past them). */
+function markConsumed(log: Entry[]): void {
+  for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--) if (log[i]!.settled) log[i]!.consumed = true;
+}
+
+/** The run read a spin that had not settled: its node re-checks once that spin is ready. */
+function recheckOnceSettled(n: SpinNode, run: Run): void {
+  const pending = run.notSettled!;
+  run.notSettled = null;
+  whenReady(pending, () => markStale(n));
+}
+
+/** Whether a node that has a result gets a different one (a throwing `equals` counts as a change). */
+function resultChanged(n: SpinNode, ok: boolean, value: unknown): boolean {
+  if (ok !== true) return n.status !== 2 || !Object.is(n.result, value);
+  if (n.status !== 1) return true;
+  const eq = n.equals;
+  return eq === OBJECT_IS ? !objectIs(n.result, value) : !userEquals(eq, n.result, value);
+}
+
+/** A spin's own `equals`; throwing counts as different. */
+function userEquals(eq: (a: unknown, b: unknown) => boolean, a: unknown, b: unknown): boolean {
+  try {
+    return eq(a, b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An input changed while the run was in flight: re-check through the drain (which bounds
+ * self-invalidating loops) if anyone needs the result, otherwise stay lazily stale.
+ */
+function staleAfterRun(n: SpinNode): void {
+  if (n.eager || n.waiters !== null || n.holds > 0) {
+    n.ctx._schedule(n);
+    n.ctx._drainSoon();
+  }
 }
 
 /** Unsubscribe `n` from sources in `oldLog` that `newLog` no longer uses. */

@@ -7,13 +7,15 @@
  *
  * Each figure is the difference of two runs of one process (a warm-up of `warm` operations, then
  * `ops` more, against the warm-up alone), divided by `ops`: start-up and compilation cancel out.
- * Needs `valgrind` (`apt-get install -y valgrind`). `npm run bench:instructions [-- shape…]`;
+ * A fifth column, `dist`, runs spindel in a root context from the package as it ships to plain node
+ * (dist/, compiled by tsc, not bundled). Needs `valgrind` (`apt-get install -y valgrind`).
+ * `npm run bench:instructions [-- shape…]`;
  * writes bench/results/instructions.json.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { build, buildSync, type PluginBuild } from "esbuild";
 import { writeResults } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,6 +35,39 @@ buildSync({
   outfile: child,
   logLevel: "warning",
 });
+// the same shapes against the package as it ships to plain node (dist/, built by tsc, one ES
+// module per source file, not bundled): what `import "spindel"` runs without a bundler
+const tscBuild = spawnSync(
+  process.execPath,
+  [join(here, "..", "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+  {
+    cwd: join(here, ".."),
+    stdio: "inherit",
+  },
+);
+if (tscBuild.status !== 0) {
+  console.error("tsc -p tsconfig.build.json failed");
+  process.exit(1);
+}
+const distIndex = join(here, "..", "dist", "index.js");
+const distChild = join(here, ".out", "instructions-child-dist.mjs");
+await build({
+  entryPoints: [join(here, "instructions-child.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  packages: "external",
+  outfile: distChild,
+  logLevel: "warning",
+  plugins: [
+    {
+      name: "spindel-from-dist",
+      setup(b: PluginBuild) {
+        b.onResolve({ filter: /\/src\/index\.js$/ }, () => ({ path: distIndex, external: true }));
+      },
+    },
+  ],
+});
 
 /** Operations per shape: a few seconds of valgrind each (the large graphs do 1,000s of updates per op). */
 const plan: [shape: string, warm: number, ops: number][] = [
@@ -44,7 +79,7 @@ const plan: [shape: string, warm: number, ops: number][] = [
   ["cellx", 30, 30],
   ["dynamic", 30, 30],
 ];
-const fws = ["root", "fork", "preact", "alien"] as const;
+const fws = ["root", "fork", "preact", "alien", "dist"] as const;
 const only = process.argv.slice(2);
 
 /** Instructions of one child run. */
@@ -58,8 +93,8 @@ function count(fw: string, shape: string, warm: number, ops: number): Promise<nu
         "--cachegrind-out-file=/dev/null",
         process.execPath,
         "--single-threaded",
-        child,
-        fw,
+        fw === "dist" ? distChild : child,
+        fw === "dist" ? "root" : fw,
         shape,
         String(warm),
         String(ops),
@@ -94,14 +129,22 @@ for (const [shape, warm, ops] of plan) {
     "root / preact": Number((perOp.root! / perOp.preact!).toFixed(2)),
     "fork / root": Number((perOp.fork! / perOp.root!).toFixed(2)),
     "root / alien": Number((perOp.root! / perOp.alien!).toFixed(2)),
+    "dist root / preact": Number((perOp.dist! / perOp.preact!).toFixed(2)),
   };
   rows[shape] = row;
   console.log(
     `${shape.padEnd(16)} root ${perOp.root}  fork ${perOp.fork}  preact ${perOp.preact}  alien ${perOp.alien}  ` +
-      `root/preact ${row["root / preact"]}  fork/root ${row["fork / root"]}`,
+      `root/preact ${row["root / preact"]}  fork/root ${row["fork / root"]}  ` +
+      `dist ${perOp.dist} (dist/preact ${row["dist root / preact"]})`,
   );
 }
 const ratios = Object.values(rows).map((r) => r["root / preact"] as number);
 const geomean = Number(Math.exp(ratios.reduce((a, x) => a + Math.log(x), 0) / ratios.length).toFixed(2));
-console.log(`geometric mean root / preact: ${geomean}`);
-console.log(`wrote ${writeResults("instructions", { shapes: rows, geomeanRootOverPreact: geomean })}`);
+const distRatios = Object.values(rows).map((r) => r["dist root / preact"] as number);
+const distGeomean = Number(
+  Math.exp(distRatios.reduce((a, x) => a + Math.log(x), 0) / distRatios.length).toFixed(2),
+);
+console.log(`geometric mean root / preact: ${geomean} (the shipped dist/ unbundled: ${distGeomean})`);
+console.log(
+  `wrote ${writeResults("instructions", { shapes: rows, geomeanRootOverPreact: geomean, geomeanDistRootOverPreact: distGeomean })}`,
+);

@@ -320,12 +320,13 @@ export class Run implements SpinScope {
         this.same++;
       } else child = this.ctx._trackSpin(source as Spin<T>, node);
       e.ref = child;
-      // a clean node of a root is up to date (staleness marking is exact there): no call
+      // a clean node is up to date in a root (staleness marking is exact there) and, elsewhere,
+      // once verified at the current epoch: no call (the test `refresh` starts with)
       if (
         child.run !== null ||
         (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) !== 0 ||
         child.status === 0 ||
-        child.ctx.parent !== null
+        (child.ctx.parent !== null && child.checkedAt !== G.epoch)
       ) {
         this.refresh(child);
         if (!isReady(child)) {

@@ -23,6 +23,7 @@ import {
   cancelNode,
   flushReady,
   isReady,
+  markAllStale,
   markStale,
   objectIs,
   prune,
@@ -747,7 +748,7 @@ export class Context {
   /** @internal a cell changed: mark its observers stale and drain */
   _notify(obs: Observers): void {
     const items = obs.list();
-    for (let i = 0; i < items.length; i++) markStale(items[i]!);
+    markAllStale(items);
     this._drainSoon();
   }
 

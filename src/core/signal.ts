@@ -66,6 +66,7 @@ export class Signal<T> extends SignalHandle<T> {
     this.name = opts?.name;
     this.keyed = opts?.key !== undefined;
     this.id = opts?.key ?? `sig${++nextId}`;
+    if (!this.keyed) this._uid = -this._uid; // a generated id is this handle's alone
   }
 
   /** The value in the current context (reactive for preact; not tracked by spins). */

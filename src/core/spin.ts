@@ -162,7 +162,11 @@ export function spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
   if (run !== null) return run.spin(body, opts);
   if (opts?.key !== undefined && (typeof opts.key !== "string" || opts.key === ""))
     invalidArgument("spin key must be a non-empty string");
-  if (opts?.key === undefined) return new Spin(body, opts, freshSpinId());
+  if (opts?.key === undefined) {
+    const fresh = new Spin(body, opts, freshSpinId());
+    fresh._uid = -fresh._uid; // a generated id is this handle's alone
+    return fresh;
+  }
   const h = new Spin(body, opts, opts.key);
   registerKeyedSpin(h); // so deserializeContext finds its body, whichever spin is read first
   return h;

@@ -82,8 +82,8 @@ export function createCell<T>(value: T, version: number): Cell<T> {
 export abstract class SignalHandle<T> extends Cell<T> {
   /** Stable address of this signal. */
   abstract readonly id: string;
-  /** @internal process-unique number of this handle (see {@link nextUid}) */
-  readonly _uid: number = nextUid();
+  /** @internal process-unique number of this handle, negative while its id is not its own alone (see {@link nextUid}) */
+  _uid: number = -nextUid();
 }
 
 (SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = Brand.SIGNAL_SOURCE;

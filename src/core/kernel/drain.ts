@@ -1,7 +1,7 @@
 /**
  * A context's drain: the queue of live nodes an input change reached, brought up to date in
  * order once the write (or the batch, or the body running synchronously) is over. A node that
- * keeps invalidating itself is settled with `ERR_CYCLE` after {@link MAX_RERUNS} re-runs in one
+ * keeps invalidating itself is settled with `ERR_CYCLE` after {@link DrainLimit.MAX_RERUNS} re-runs in one
  * drain: a law, not an endless loop. Internal.
  * @module
  */
@@ -10,8 +10,12 @@ import { SpindelError } from "./errors.js";
 import { Flag } from "./flags.js";
 import type { SpinNode } from "./node.js";
 
-/** Re-runs of one node in one drain after which it is failed with `ERR_CYCLE`. */
-export const MAX_RERUNS = 1000;
+/** Limits of the drain (`const enum`: written in place by the compiler and bundlers). */
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum DrainLimit {
+  /** Re-runs of one node in one drain after which it is failed with `ERR_CYCLE`. */
+  MAX_RERUNS = 1000,
+}
 
 /** Drains started in this process: a node counts its re-runs per drain. */
 let drainGeneration = 0;
@@ -66,12 +70,12 @@ export class Drain {
         // invalidated itself): it stays lazily stale; a run in flight finishes and is re-checked
         // on the next read
         if (n.waiters === null && n.subs === null && n.holds <= 0) continue;
-        if (++n.drainHits > MAX_RERUNS) {
+        if (++n.drainHits > DrainLimit.MAX_RERUNS) {
           failNode(
             n,
             new SpindelError(
               "ERR_CYCLE",
-              `spin ${n.label} re-ran ${MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
+              `spin ${n.label} re-ran ${DrainLimit.MAX_RERUNS} times in one drain: it keeps invalidating itself (cycle?)`,
               { spins: [n.label] },
             ),
           );

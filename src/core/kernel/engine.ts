@@ -428,24 +428,32 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
   for (const e of oldLog) {
     if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
-    const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e.kind, e.id);
+    const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e);
     if (!kept) n.ctx._unsubscribe(e.kind, e.id, n);
   }
 }
 
 function sameDeps(a: readonly Entry[], b: readonly Entry[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.kind !== y.kind || x.id !== y.id) return false;
-  }
+  for (let i = 0; i < a.length; i++) if (!sameSource(a[i]!, b[i]!)) return false;
   return true;
 }
 
-function hasDep(log: readonly Entry[], kind: Kind, id: string): boolean {
-  for (const e of log) if (e.kind === kind && e.id === id) return true;
+function hasDep(log: readonly Entry[], e: Entry): boolean {
+  for (let i = 0; i < log.length; i++) if (sameSource(log[i]!, e)) return true;
   return false;
+}
+
+/**
+ * Whether two entries read the same source: by the handles' numbers where they tell (the same
+ * handle, or two handles whose ids are their own alone), else by kind and id (keyed and nested
+ * handles, restored entries).
+ */
+function sameSource(x: Entry, y: Entry): boolean {
+  const u = x.uid;
+  if (u === y.uid && u !== 0) return true;
+  if (u > 0 && y.uid > 0) return false;
+  return x.kind === y.kind && x.id === y.id;
 }
 
 /** Mark `start` and everything depending on it stale; schedule the live ones in their drain. */
@@ -454,6 +462,20 @@ const staleStack: SpinNode[] = [];
 export function markStale(start: SpinNode): void {
   if ((start.flags & Flag.STALE) !== 0) return;
   G.epoch++;
+  walkStale(start);
+}
+
+/** {@link markStale} for every observer of a source that changed (the epoch moves once). */
+export function markAllStale(items: readonly SpinNode[]): void {
+  G.epoch++;
+  for (let i = 0; i < items.length; i++) {
+    const n = items[i]!;
+    if ((n.flags & Flag.STALE) === 0) walkStale(n);
+  }
+}
+
+/** Mark `start` (not stale yet) and what depends on it stale. */
+function walkStale(start: SpinNode): void {
   const stack = staleStack;
   const base = stack.length; // re-entrant: a nested call only pops what it pushed
   let n: SpinNode = start;

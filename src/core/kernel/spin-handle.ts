@@ -9,8 +9,8 @@ import { Brand, nextUid, SOURCE_KIND } from "./brand.js";
 export abstract class SpinHandle {
   /** Stable address of the spin. */
   abstract readonly id: string;
-  /** @internal process-unique number of this handle (see {@link nextUid}) */
-  readonly _uid: number = nextUid();
+  /** @internal process-unique number of this handle, negative while its id is not its own alone (see {@link nextUid}) */
+  _uid: number = -nextUid();
 }
 
 (SpinHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = Brand.SPIN_SOURCE;

@@ -8,10 +8,11 @@
 import { createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
 
-const contexts = () => [
-  ["root", createContext()],
-  ["fork", createContext().fork()],
-] as const;
+const contexts = () =>
+  [
+    ["root", createContext()],
+    ["fork", createContext().fork()],
+  ] as const;
 
 describe("a repeated read is recognized by its handle", () => {
   for (const [where, ctx] of contexts()) {

@@ -1,0 +1,156 @@
+/**
+ * Where the instructions of a kernel function go, line by line. Runs one shape of
+ * `bench/shapes.ts` under valgrind's callgrind (per-address instruction counts) with node printing
+ * its optimized code (`--print-opt-code`: each function's machine code and the table that maps it
+ * to characters of the bundle), and prints, for each named function, the instructions per call of
+ * every source line of the bundle that its optimized code executes (callees V8 inlined included).
+ * A tool for finding what to change, not a benchmark: figures include the warm-up.
+ *
+ * Usage: `npx tsx bench/profile-lines.ts fw shape warm ops fn [fn…]`, e.g.
+ * `npx tsx bench/profile-lines.ts root chain 300 300 track startRun commit refresh`.
+ * `fw` is `root`, `fork`, `preact` or `alien` (as in instructions-child.ts). Needs valgrind.
+ * Code placed after a function's last line (out-of-line write barriers, deopt exits) counts on
+ * that last line.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [fw, shape, warm, ops, ...fns] = process.argv.slice(2);
+if (fw === undefined || shape === undefined || warm === undefined || ops === undefined || fns.length === 0) {
+  console.error("usage: profile-lines fw shape warm ops fn [fn…]");
+  process.exit(2);
+}
+
+const bundle = join(here, ".out", "profile-child.mjs");
+buildSync({
+  entryPoints: [join(here, "instructions-child.ts")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  packages: "external",
+  outfile: bundle,
+  logLevel: "warning",
+});
+const cgFile = join(here, ".out", "profile.callgrind");
+const run = spawnSync(
+  "valgrind",
+  [
+    "--tool=callgrind",
+    "--cache-sim=no",
+    "--dump-instr=yes",
+    `--callgrind-out-file=${cgFile}`,
+    process.execPath,
+    "--single-threaded",
+    "--print-opt-code",
+    "--code-comments",
+    bundle,
+    fw,
+    shape,
+    warm,
+    ops,
+  ],
+  { maxBuffer: 1 << 30, encoding: "utf8" },
+);
+if (run.status !== 0) {
+  console.error(`valgrind failed (${run.status}): ${run.stderr.slice(-2000)}`);
+  process.exit(1);
+}
+
+/** One optimized code object: its name, first instruction's address and source position table. */
+interface Code {
+  name: string;
+  start: number;
+  addrs: number[];
+  /** [pc offset, character of the bundle], by pc offset. */
+  positions: [number, number][];
+}
+const codes: Code[] = [];
+let name = "";
+let cur: Code | null = null;
+let state: "none" | "ins" | "pos" = "none";
+for (const line of run.stdout.split("\n")) {
+  if (line.startsWith("name = ")) name = line.slice(7).trim();
+  else if (line.startsWith("Instructions (size = ")) {
+    state = "ins";
+    cur = null;
+  } else if (state === "ins" && line.startsWith("0x")) {
+    const addr = Number.parseInt(line.slice(2, line.indexOf(" ")), 16);
+    if (cur === null) {
+      cur = { name, start: addr, addrs: [], positions: [] };
+      codes.push(cur);
+    }
+    cur.addrs.push(addr);
+  } else if (line.startsWith("Source positions:")) state = "pos";
+  else if (state === "pos") {
+    const m = /^\s+([0-9a-f]+)\s+(\d+)\s*$/.exec(line);
+    if (m !== null && cur !== null) cur.positions.push([Number.parseInt(m[1]!, 16), Number(m[2])]);
+    else if (!/^\s*pc offset/.test(line)) state = "none";
+  }
+}
+const wanted = codes.filter((c) => fns.includes(c.name));
+const byAddr = new Map<number, Code>();
+for (const c of wanted) for (const a of c.addrs) byAddr.set(a, c);
+
+// callgrind's per-address costs ("positions: instr line"; relative positions; the line after
+// `calls=` is a call's inclusive cost, not the instruction's own)
+const cost = new Map<number, number>();
+let pos = 0;
+let skip = false;
+for (const line of readFileSync(cgFile, "utf8").split("\n")) {
+  const c = line[0];
+  if (c === undefined) continue;
+  if ((c >= "0" && c <= "9") || c === "+" || c === "-" || c === "*") {
+    const parts = line.split(" ");
+    const t = parts[0]!;
+    if (t !== "*") pos = t[0] === "+" || t[0] === "-" ? pos + Number(t) : Number(t);
+    if (skip) {
+      skip = false;
+      continue;
+    }
+    if (parts.length >= 3 && byAddr.has(pos)) cost.set(pos, (cost.get(pos) ?? 0) + Number(parts[2]));
+  } else if (line.startsWith("calls=")) skip = true;
+}
+rmSync(cgFile, { force: true });
+
+const src = readFileSync(bundle, "utf8");
+const lineStarts = [0];
+for (let i = 0; i < src.length; i++) if (src.charCodeAt(i) === 10) lineStarts.push(i + 1);
+const lineOf = (at: number): number => {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+};
+const lines = src.split("\n");
+
+for (const c of wanted) {
+  const calls = cost.get(c.start) ?? 0;
+  if (calls < 100) continue; // a version that barely ran
+  const perLine = new Map<number, number>();
+  let total = 0;
+  for (const a of c.addrs) {
+    const n = cost.get(a) ?? 0;
+    if (n === 0) continue;
+    total += n;
+    const off = a - c.start;
+    let at = -1;
+    for (const [pc, p] of c.positions) if (pc <= off) at = p;
+    const ln = at < 0 ? 0 : lineOf(at);
+    perLine.set(ln, (perLine.get(ln) ?? 0) + n);
+  }
+  console.log(`\n${c.name}: ${calls} calls, ${(total / calls).toFixed(0)} instructions per call`);
+  for (const [ln, n] of [...perLine].sort((a, b) => a[0] - b[0])) {
+    if (n / calls < 2) continue;
+    console.log(
+      `${(n / calls).toFixed(1).padStart(7)}  ${String(ln).padStart(5)}  ${(lines[ln - 1] ?? "").trim().slice(0, 100)}`,
+    );
+  }
+}

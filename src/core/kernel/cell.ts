@@ -31,6 +31,14 @@ export class Cell<T = unknown> extends PreactSignal<T> {
   deltasBase = 0;
   /** @internal Spin nodes of the owning context that track this cell. */
   observers: Observers | null = null;
+  /**
+   * @internal Whether preact may depend on this cell: it was read through preact's getter (a
+   * `toPreact` view, a preact-tracked read). Until then a write leaves preact's own copy of the value
+   * behind ({@link lags}) instead of running preact's setter, and the first such read catches up.
+   */
+  viewed = false;
+  /** @internal preact's copy of the value is older than {@link val} (see {@link viewed}) */
+  lags = false;
 
   /** @param value initial value */
   constructor(value: T) {
@@ -40,7 +48,7 @@ export class Cell<T = unknown> extends PreactSignal<T> {
 
   /** Preact-tracked read. */
   override get value(): T {
-    return pget.call(this as PreactSignal<unknown>) as T;
+    return cellRead(this);
   }
 
   /** Cells are written through their context (`ctx.set`), never directly. */
@@ -59,13 +67,24 @@ export function cellPeek<T>(c: Cell<T>): T {
 
 /** @internal Preact-tracked read of a cell. */
 export function cellRead<T>(c: Cell<T>): T {
+  if (c.viewed !== true) {
+    c.viewed = true;
+    if (c.lags === true) {
+      c.lags = false;
+      pset.call(c as PreactSignal<unknown>, c.val); // nothing in preact depends on it yet
+    }
+  }
   return pget.call(c as PreactSignal<unknown>) as T;
 }
 
-/** @internal Raw write (no equality check, no versioning): use `ctx.set`. */
+/**
+ * @internal Raw write (no equality check, no versioning): use `ctx.set`. Preact's setter (a
+ * batch, a version, a walk of its subscribers) runs only for a cell preact may depend on.
+ */
 export function cellWrite<T>(c: Cell<T>, v: T): void {
   c.val = v;
-  pset.call(c as PreactSignal<unknown>, v);
+  if (c.viewed === true) pset.call(c as PreactSignal<unknown>, v);
+  else c.lags = true;
 }
 
 /** @internal Create a cell for a context that is not the default one. */
@@ -84,6 +103,8 @@ export abstract class SignalHandle<T> extends Cell<T> {
   abstract readonly id: string;
   /** @internal process-unique number of this handle, negative while its id is not its own alone (see {@link nextUid}) */
   _uid: number = -nextUid();
+  /** @internal a handle is the default context's preact signal: preact always sees its writes */
+  override viewed = true;
 }
 
 (SignalHandle.prototype as { [SOURCE_KIND]?: number })[SOURCE_KIND] = Brand.SIGNAL_SOURCE;

@@ -15,26 +15,14 @@
 import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, buildSync, type PluginBuild } from "esbuild";
+import { build, type PluginBuild } from "esbuild";
+import { bundleShapesChild, requireValgrind } from "./child-bundle.js";
 import { writeResults } from "./harness.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-if (spawnSync("valgrind", ["--version"]).status !== 0) {
-  console.error("valgrind is not installed: apt-get install -y valgrind");
-  process.exit(1);
-}
-
-const child = join(here, ".out", "instructions-child.mjs");
-buildSync({
-  entryPoints: [join(here, "instructions-child.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  packages: "external",
-  outfile: child,
-  logLevel: "warning",
-});
+requireValgrind();
+const child = bundleShapesChild("instructions-child.mjs");
 // the same shapes against the package as it ships to plain node (dist/, built by tsc, one ES
 // module per source file, not bundled): what `import "spindel"` runs without a bundler
 const tscBuild = spawnSync(

@@ -16,7 +16,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { bundleShapesChild, requireValgrind } from "./child-bundle.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const [fw, shape, warm, ops, ...fns] = process.argv.slice(2);
@@ -25,16 +25,8 @@ if (fw === undefined || shape === undefined || warm === undefined || ops === und
   process.exit(2);
 }
 
-const bundle = join(here, ".out", "profile-child.mjs");
-buildSync({
-  entryPoints: [join(here, "instructions-child.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  packages: "external",
-  outfile: bundle,
-  logLevel: "warning",
-});
+requireValgrind();
+const bundle = bundleShapesChild("profile-child.mjs");
 const cgFile = join(here, ".out", "profile.callgrind");
 const run = spawnSync(
   "valgrind",

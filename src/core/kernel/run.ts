@@ -144,7 +144,7 @@ export class Run implements SpinScope {
    * are overwritten in place. A re-run then allocates neither a run, nor a log, nor entries.
    */
   reset(replay: readonly Entry[] | null, p: number, buf: Entry[] | null): void {
-    // a spare run finished synchronously and was {@link reusable}: it waits on nothing, is not
+    // a spare run finished synchronously and its commit {@link keep}s it: it waits on nothing, is not
     // busy, and its commit took its cleanups and its unsettled read. Since {@link release} it
     // is dead, so a `$` kept past it touched nothing but what is cleared here
     this.buf = buf ?? emptyList();
@@ -168,11 +168,6 @@ export class Run implements SpinScope {
     const buf = this.buf;
     if (buf.length !== this.i) truncate(buf, this.i);
     return buf;
-  }
-
-  /** Whether this finished run object may serve its node's next run: it handed out no abort signal and waits on nothing. */
-  get reusable(): boolean {
-    return this.ac === null && this.parks === null && this.dead === null;
   }
 
   /**

@@ -118,7 +118,9 @@ export function refresh(n: SpinNode): void {
   const flags = n.flags;
   if ((flags & Flag.CHECKING) !== 0) return;
   // clean: in a root, staleness marking is exact; in a fork, an ancestor's change is not marked
-  // here, so a clean node is re-verified once per epoch (not once per read)
+  // here, so a clean node is re-verified once per epoch (not once per read). `$.track` skips the
+  // call for a node this leaves as it is (the same test, written out there: a call cost 1 % of a
+  // chain re-run; test/core/track-identity.test.ts fails if the two disagree on forks)
   if (
     n.status !== 0 &&
     (flags & Flag.STALE) === 0 &&
@@ -168,7 +170,7 @@ function firstUnsettled(log: readonly Entry[]): number {
 
 /**
  * The first log entry whose source changed, -1 if none, or `Check.WAITING` when an async dependency has
- * to settle first (the node is then Flag.CHECKING and is refreshed again when it does).
+ * to settle first (the node is then `CHECKING` and is refreshed again when it does).
  */
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   checks++;
@@ -350,7 +352,7 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 }
 
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
-  // small, its rare branches in helpers: the engine inlines it into the run that finished
+  // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
   if (run.once === true) markConsumed(log);
   n.run = null;
@@ -456,9 +458,10 @@ function sameSource(x: Entry, y: Entry): boolean {
   return x.kind === y.kind && x.id === y.id;
 }
 
-/** Mark `start` and everything depending on it stale; schedule the live ones in their drain. */
+/** Work list of the staleness walk (shared: a nested walk only pops what it pushed). */
 const staleStack: SpinNode[] = [];
 
+/** Mark `start` and everything depending on it stale; schedule the live ones in their drain. */
 export function markStale(start: SpinNode): void {
   if ((start.flags & Flag.STALE) !== 0) return;
   G.epoch++;

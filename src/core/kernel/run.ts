@@ -315,8 +315,7 @@ export class Run implements SpinScope {
         this.same++;
       } else child = this.ctx._trackSpin(source as Spin<T>, node);
       e.ref = child;
-      // a clean node is up to date in a root (staleness marking is exact there) and, elsewhere,
-      // once verified at the current epoch: no call (the test `refresh` starts with)
+      // no call for a node `refresh` would leave as it is (its first test, written out: see there)
       if (
         child.run !== null ||
         (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) !== 0 ||

@@ -5,6 +5,7 @@
  */
 import type { PrimitiveState } from "./context.js";
 import { invalidArgument, SpindelError } from "./errors.js";
+import { WeakValueMap } from "./weak-values.js";
 
 /** A primitive whose per-context state can be read back by `deserializeContext`. */
 export interface Revivable {
@@ -93,17 +94,16 @@ export interface KeyedSpinHandle {
   readonly name: string | undefined;
 }
 
-// keyed spin handles of this process by key (weakly: a handle nobody holds is not kept alive)
-const keyedSpins = new Map<string, WeakRef<KeyedSpinHandle>>();
+// keyed spin handles of this process by key (weakly: a handle nobody holds is not kept alive, and
+// the entries of collected ones are swept out as the map grows)
+const keyedSpins = new WeakValueMap<string, KeyedSpinHandle>();
 
 /** @internal a top-level spin created with a `key` */
 export function registerKeyedSpin(h: KeyedSpinHandle): void {
-  keyedSpins.set(h.id, new WeakRef(h));
+  keyedSpins.set(h.id, h);
 }
 
 /** @internal the live keyed spin handle with this id, if any (deserialization restores its body) */
 export function keyedSpinById(id: string): KeyedSpinHandle | undefined {
-  const h = keyedSpins.get(id)?.deref();
-  if (h === undefined) keyedSpins.delete(id);
-  return h;
+  return keyedSpins.get(id);
 }

@@ -327,8 +327,11 @@ export class Context {
     let n: SpinNode;
     // the node's committed runs before this read (-1: a node the read found or made)
     let commits: number;
-    if (s._ctx === this && (s._node!.flags & Flag.DETACHED) === 0) {
-      n = s._node!;
+    // this context's own node in its map: found through the handle (a root's node, or the node
+    // of this fork that answered the last read), refreshed where it is
+    const own = s._ctx === this ? s._node! : s._readCtx === this ? s._readNode! : null;
+    if (own !== null && own.ctx === this && (own.flags & Flag.DETACHED) === 0 && own.body !== null) {
+      n = own;
       commits = n.commits;
       refresh(n);
     } else {

@@ -313,9 +313,17 @@ export class Context {
         !this.disposedFlag
       )
         return n.result as T;
-    } else if (s._readCtx === this && s._readEpoch === G.epoch) {
+    } else if (s._readCtx === this) {
+      // the node that answered the last read here: still the answer at the same epoch; this
+      // fork's own node also once verified at the current epoch (refresh's clean test)
       const n = s._readNode!;
-      if (n.status === 1 && n.run === null && (n.flags & (Flag.STALE | Flag.CHECKING)) === 0)
+      if (
+        n.status === 1 &&
+        n.run === null &&
+        (n.flags & (Flag.STALE | Flag.CHECKING)) === 0 &&
+        (s._readEpoch === G.epoch ||
+          (n.checkedAt === G.epoch && n.ctx === this && (n.flags & Flag.DETACHED) === 0 && n.body !== null))
+      )
         return n.result as T;
     }
     return this.readSlow(s);

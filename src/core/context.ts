@@ -702,7 +702,7 @@ export class Context {
       if (!sig._reg) this._register(sig);
       return sig;
     }
-    const found = this.visibleCell(sig.id);
+    const found = cellless(sig) ? undefined : this.visibleCell(sig.id);
     if (found !== undefined) return found;
     const root = this.root;
     if (root.isDefault) {
@@ -735,7 +735,7 @@ export class Context {
   private _cellOrInit(sig: Signal<unknown>, kept: boolean): Cell {
     const root = this.root;
     if (root.isDefault) return this._cellForRead(sig); // there the handle is the cell
-    const cell = this.visibleCell(sig.id);
+    const cell = cellless(sig) ? undefined : this.visibleCell(sig.id);
     if (cell !== undefined) return cell;
     if (kept) root.lentUnstored = true;
     return createCell(sig.init, 0);
@@ -770,7 +770,7 @@ export class Context {
 
   /** @internal the fork's own cell of a signal (copy-on-write) */
   private _cellForWrite(sig: Signal<unknown>): Cell {
-    const own = this.cells.get(sig.id);
+    const own = cellless(sig) ? undefined : this.cells.get(sig.id);
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellOrInit(sig, false);
@@ -793,7 +793,7 @@ export class Context {
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
     let cell: Cell | undefined;
     if (this.isDefault) cell = this._cellForRead(sig);
-    else cell = this.cells.get(sig.id);
+    else cell = cellless(sig) ? undefined : this.cells.get(sig.id);
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
       (cell.observers ??= new Observers()).add(observer);
@@ -968,6 +968,15 @@ function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
   if (a === undefined || a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
   return true;
+}
+
+/**
+ * No context holds a cell of `sig`, and no snapshot either: an unkeyed handle that no context but
+ * the default one made a cell for (each registers the handle: `watchSignal`) and that the default
+ * context never stored. A lookup by its id would miss (in a map that may hold many cells): skipped.
+ */
+function cellless(sig: Signal<unknown>): boolean {
+  return sig._held === null && sig._reg === false && sig.keyed === false;
 }
 
 /** Create a new root execution context. */

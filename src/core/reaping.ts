@@ -75,6 +75,30 @@ export function watchSoon(n: SpinNode, handle: object): void {
   }
 }
 
+/** How far from the end of the pending list a released node is looked for ({@link unwatchSoon}). */
+const UNWATCH_REACH = 8;
+
+/**
+ * Root node `n`, registration pending, is released (detached) before the flush: it leaves the
+ * pending list at once if it is among the last few entries (a node observed and stopped, a read
+ * dropped in the same job), so the list does not hold it and its handle until the flush (in a
+ * loop that never yields, the list holds up to 1024 nodes and handles past the young generation).
+ * It keeps its handle, as the flush would have it do.
+ */
+function unwatchSoon(n: SpinNode): void {
+  const last = pendingNodes.length - 1;
+  for (let i = last; i >= 0 && i > last - UNWATCH_REACH; i--) {
+    if (pendingNodes[i] !== n) continue;
+    n.flags &= ~Flag.WATCH_PENDING;
+    n.pinned ??= pendingHandles[i]!;
+    pendingNodes[i] = pendingNodes[last]!;
+    pendingHandles[i] = pendingHandles[last]!;
+    pendingNodes.pop();
+    pendingHandles.pop();
+    return;
+  }
+}
+
 function flushWatches(): void {
   flushQueued = false;
   for (let i = 0; i < pendingNodes.length; i++) {
@@ -245,6 +269,7 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
       // still attached while pruned: the inputs it was the last observer of are released too
       prune(m, m.log, NO_LOG);
       m.flags |= Flag.DETACHED;
+      if ((m.flags & Flag.WATCH_PENDING) !== 0) unwatchSoon(m);
     }
   } finally {
     releasing = null;

@@ -1,0 +1,49 @@
+/**
+ * A context looks a signal's cell up by id only when some context may hold one: an unkeyed handle
+ * that no context made a cell for is answered without a lookup. These cases hold cells the handle
+ * did not make through the context reading it: a snapshot restored from the default context
+ * (whose cells are the handles), from another root, and a fork of either.
+ */
+import { createContext, defaultContext, restoreSnapshot, signal, spin } from "spindel";
+import { expect, test } from "vitest";
+
+test("a root restored from the default context's snapshot reads the values written there", () => {
+  const s = signal(1);
+  s.value = 5; // the default context's cell is the handle itself
+  const restored = restoreSnapshot(defaultContext().snapshot());
+  expect(restored.get(s)).toBe(5);
+  expect(restored.read(spin(($) => $.track(s) * 2))).toBe(10);
+  const f = restored.fork();
+  expect(f.get(s)).toBe(5);
+  expect(f.read(spin(($) => $.track(s) + 1))).toBe(6);
+  restored.set(s, 7);
+  expect(f.get(s)).toBe(7);
+  expect(s.value).toBe(5);
+});
+
+test("a root restored from another root's snapshot, and its forks, read that root's values", () => {
+  const root = createContext();
+  const s = signal("a");
+  root.set(s, "b");
+  const restored = restoreSnapshot(root.snapshot());
+  const f = restored.fork();
+  expect(f.get(s)).toBe("b");
+  expect(restored.read(spin(($) => $.track(s).toUpperCase()))).toBe("B");
+  expect(s.value).toBe("a");
+});
+
+test("a handle no context has touched reads its initial value everywhere, then its own writes", () => {
+  const root = createContext();
+  const f = root.fork();
+  const s = signal(3);
+  expect(f.get(s)).toBe(3);
+  expect(f.read(spin(($) => $.track(s)))).toBe(3);
+  const t = signal(4);
+  f.set(t, 40);
+  expect(f.get(t)).toBe(40);
+  expect(root.get(t)).toBe(4);
+  const u = signal(5);
+  expect(root.read(spin(($) => $.track(u)))).toBe(5);
+  root.set(u, 50);
+  expect(f.get(u)).toBe(50);
+});

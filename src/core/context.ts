@@ -821,9 +821,10 @@ export class Context {
   }
 
   /** @internal */
-  _unsubscribe(kind: Kind, id: string, observer: SpinNode): void {
+  _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null): void {
     if (kind === Kind.Signal) {
-      const cell = this.cells.get(id);
+      // a root's entry references the cell it stores (as `changePoint` relies on): no lookup
+      const cell = ref !== null && this.parent === null ? (ref as Cell) : this.cells.get(id);
       if (cell !== undefined) cell.observers?.delete(observer);
       else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {

@@ -431,7 +431,7 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   for (const e of oldLog) {
     if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
     const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e);
-    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n);
+    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n, e.ref);
   }
 }
 

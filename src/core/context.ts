@@ -103,7 +103,10 @@ export class Context {
   readonly cells: CellStore;
   /** @internal spin nodes owned by this context */
   readonly nodes = new Map<string, SpinNode>();
-  /** @internal fork only: observers of inherited signal cells */
+  /**
+   * @internal observers of signal cells this context does not hold: in a fork, inherited cells; in
+   * a restored root, cells of signals nobody stored, adopted when the root makes the cell
+   */
   extSig: Map<string, Observers> | null = null;
   /** @internal fork only: observers of inherited spin nodes */
   extSpin: Map<string, Observers> | null = null;
@@ -712,6 +715,7 @@ export class Context {
     const cell = createCell(sig.init, 0);
     root.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
+    if (root.extSig !== null) root.adoptExt(sig.id, cell);
     if (root.lentUnstored) G.shadowGen++; // forks may reference an unstored cell of the signal
     return cell;
   }
@@ -778,15 +782,19 @@ export class Context {
     const cell = createCell(cellPeek(inh), inh.version);
     cell.deltasBase = inh.deltasBase;
     cell.deltas = inh.deltas;
-    const ext = this.extSig?.get(sig.id);
-    if (ext !== undefined) {
-      cell.observers = ext;
-      this.extSig!.delete(sig.id);
-    }
+    if (this.extSig !== null) this.adoptExt(sig.id, cell);
     this.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, this.weak, sig.id);
     if (this.shape !== null) this.shape.value++;
     return cell;
+  }
+
+  /** A cell made here for signal `id`: the nodes waiting for it (see {@link extSig}) observe it. */
+  private adoptExt(id: string, cell: Cell): void {
+    const ext = this.extSig!.get(id);
+    if (ext === undefined) return;
+    cell.observers = ext;
+    this.extSig!.delete(id);
   }
 
   /** @internal subscribe `observer` to a signal; returns the visible cell */

@@ -51,6 +51,39 @@ describe("snapshots", () => {
     expect(seen).toEqual([102, 103]);
   });
 
+  test("a restored spin that read a signal no context stored reacts to that signal's first write", () => {
+    // a fork reads a signal nobody wrote without storing a cell: the snapshot has the spin, not the
+    // cell; the restored root makes the cell when the signal is first used, and the spin observes it
+    const root = createContext();
+    const f = root.fork();
+    const x = signal(1);
+    const y = signal(10);
+    const s = spin(($) => $.track(x) * 2, { key: "snap.unstored.s" });
+    const t = spin(($) => $.track(y) + 1, { key: "snap.unstored.t" });
+    expect(f.read(s)).toBe(2);
+    expect(f.read(t)).toBe(11);
+    const snap = f.snapshot();
+    const r = restoreSnapshot(snap);
+    const seen: number[] = [];
+    const stop = r.observe(s, (v) => seen.push(v));
+    r.set(x, 5);
+    expect(seen).toEqual([2, 10]);
+    expect(r.read(s)).toBe(10);
+    stop();
+    // read only, never observed: the pull finds the write too
+    r.set(y, 20);
+    expect(r.read(t)).toBe(21);
+    // a fork of another restored root: the fork's write reaches the root's node through the fork
+    const r2 = restoreSnapshot(snap);
+    const g = r2.fork();
+    g.set(x, 7);
+    expect(g.read(s)).toBe(14);
+    expect(r2.read(s)).toBe(2);
+    r2.set(x, 3);
+    expect(r2.read(s)).toBe(6);
+    expect(g.read(s)).toBe(14);
+  });
+
   test("restoreSnapshot rejects anything but a snapshot", () => {
     expect(() => restoreSnapshot({} as never)).toThrow(/expects a snapshot/);
   });

@@ -6,6 +6,7 @@
 
 import type { Context, PrimitiveState } from "../context.js";
 import { Cancelled, SpindelError } from "../errors.js";
+import { addExt } from "../forks.js";
 import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
 import { Flag } from "../kernel/flags.js";
@@ -184,6 +185,11 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
       if (e.kind === Kind.Signal) {
         const cell = ctx.cells.get(e.id);
         if (cell !== undefined) (cell.observers ??= new Observers()).add(n);
+        // a signal no context of the snapshot's tree stored (a fork reads a signal nobody wrote
+        // without storing a cell): the node waits for the cell this context makes once the signal
+        // is used here, as a fork's node waits for an inherited one (a root's reads trust the
+        // observers its writes mark stale)
+        else addExt((ctx.extSig ??= new Map()), e.id, n);
       } else if (e.kind === Kind.Spin) {
         const c = ctx.nodes.get(e.id);
         if (c !== undefined) (c.observers ??= new Observers()).add(n);

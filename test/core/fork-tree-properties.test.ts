@@ -6,10 +6,11 @@
  * fork that changed one of its spin's inputs (events of a parent are not delivered into a fork:
  * docs/forking.md). This exercises the kernel's shortcuts: a re-run keeping its last run's
  * subscriptions, entries read through their cells while no fork created one since, `ctx.read`
- * answering from its per-epoch cache.
+ * answering from its per-epoch cache. A context restored from a snapshot of any of them joins the
+ * tree as a new root.
  */
 import fc from "fast-check";
-import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
+import { type Context, createContext, restoreSnapshot, type Signal, type Spin, signal, spin } from "spindel";
 import { expect, test } from "vitest";
 
 const SIGNALS = 3;
@@ -19,7 +20,8 @@ type Op =
   | { kind: "read"; ctx: number; spin: number }
   | { kind: "observe"; ctx: number; spin: number }
   | { kind: "stop"; which: number }
-  | { kind: "fork"; ctx: number };
+  | { kind: "fork"; ctx: number }
+  | { kind: "restore"; ctx: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -32,6 +34,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("observe" as const), ctx: fc.nat(7), spin: fc.nat(3) }),
   fc.record({ kind: fc.constant("stop" as const), which: fc.nat(7) }),
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
+  fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7) }),
 );
 
 test("a tree of forks, written, read and observed at random, agrees with a model of it", () => {
@@ -73,10 +76,12 @@ test("a tree of forks, written, read and observed at random, agrees with a model
         [0, 1, 2],
         [0, 1, 2],
       ];
+      // a root: the first context, or one restored from a snapshot
+      const isRoot = (k: number): boolean => parents[k] === -1;
       const checkObservations = (written?: { ctx: number; sig: number }) => {
         for (const o of observations)
           if (
-            o.ctx === 0 ||
+            isRoot(o.ctx) ||
             (written !== undefined &&
               written.ctx === o.ctx &&
               o.spin < 3 &&
@@ -102,7 +107,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
           }
           case "observe": {
             const k = o.ctx % contexts.length;
-            if (k !== 0 && o.spin === 3) break; // see `inputs`
+            if (!isRoot(k) && o.spin === 3) break; // see `inputs`
             const entry = { ctx: k, spin: o.spin, last: undefined as number | undefined, stop: () => {} };
             entry.stop = contexts[k]!.observe(spins[o.spin]!, (v) => {
               entry.last = v;
@@ -121,6 +126,15 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             contexts.push(contexts[k]!.fork());
             parents.push(k);
             writes.push(new Map());
+            break;
+          }
+          case "restore": {
+            // a new root from a snapshot of context k: the values visible there, and its spins'
+            // cached results and logs (those it read without any context storing the signal too)
+            const k = o.ctx % contexts.length;
+            contexts.push(restoreSnapshot(contexts[k]!.snapshot()));
+            parents.push(-1);
+            writes.push(new Map(Array.from({ length: SIGNALS }, (_, s) => [s, valueIn(k, s)])));
             break;
           }
         }

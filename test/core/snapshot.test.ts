@@ -84,6 +84,30 @@ describe("snapshots", () => {
     expect(g.read(s)).toBe(14);
   });
 
+  test("a fork's snapshot restores the ancestors' cached spins only as far as the fork's writes leave them valid", () => {
+    // found by test/core/fork-tree-properties.test.ts (seed 9): the fork's snapshot holds the
+    // root's nodes, computed before the fork's write; the restored root answered with them
+    const s0 = signal(0);
+    const s1 = signal(1);
+    const a = spin(($) => $.track(s0) + $.track(s1));
+    const c = spin(($) => $.track(a) * 10);
+    const other = spin(($) => $.track(s1) * 2);
+    const root = createContext();
+    const f = root.fork();
+    f.set(s0, 1);
+    expect(root.read(c)).toBe(10);
+    expect(root.read(other)).toBe(2);
+    const r = restoreSnapshot(f.snapshot());
+    expect(r.get(s0)).toBe(1);
+    expect(r.read(c)).toBe(20); // a's input changed: a and its reader c re-run
+    expect(r.read(a)).toBe(2);
+    expect(r.read(other)).toBe(2); // its input is as it read it: still valid
+    const seen: number[] = [];
+    r.observe(c, (v) => seen.push(v));
+    r.set(s1, 2);
+    expect(seen).toEqual([20, 30]);
+  });
+
   test("restoreSnapshot rejects anything but a snapshot", () => {
     expect(() => restoreSnapshot({} as never)).toThrow(/expects a snapshot/);
   });

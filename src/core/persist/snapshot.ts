@@ -9,6 +9,7 @@ import { Cancelled, SpindelError } from "../errors.js";
 import { addExt } from "../forks.js";
 import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
+import { markStale } from "../kernel/engine.js";
 import { Flag } from "../kernel/flags.js";
 import { type Entry, installLog, Kind, SpinNode } from "../kernel/node.js";
 import { Observers } from "../kernel/observers.js";
@@ -197,9 +198,32 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
       maxVersion = Math.max(maxVersion, e.version);
     }
   }
+  // a root trusts its staleness marks (a clean node answers without looking at its inputs), and a
+  // snapshot's nodes need not be consistent with its cells: a fork's snapshot holds the ancestors'
+  // nodes, which the fork's own writes may have outdated, and a stale node's readers were not
+  // marked in a fork. Every node stale or out of date here is marked, with what depends on it.
+  for (const n of ctx.nodes.values()) {
+    if ((n.flags & Flag.STALE) !== 0) {
+      n.flags &= ~Flag.STALE;
+      markStale(n);
+    } else if (outOfDate(ctx, n)) markStale(n);
+  }
   for (const [k, st] of snap.states) ctx.states.set(k, st.forked());
   if (G.version < maxVersion) G.version = maxVersion;
   return ctx;
+}
+
+/** Whether an input of restored node `n` is not at the version its log read. */
+function outOfDate(ctx: Context, n: SpinNode): boolean {
+  for (const e of n.log) {
+    if (e.kind === Kind.Signal) {
+      if ((ctx.cells.get(e.id)?.version ?? 0) !== e.version) return true;
+    } else if (e.kind === Kind.Spin) {
+      const c = ctx.nodes.get(e.id);
+      if (c === undefined || c.version !== e.version) return true;
+    }
+  }
+  return false;
 }
 
 const FORMAT = "spindel-context";

@@ -14,3 +14,29 @@ test("a keyed spin's body comes from its handle after deserializeContext, whiche
   expect(await back.value(plus)).toBe(11); // doubled was never read in `back` before
   expect(await back.value(doubled)).toBe(10);
 });
+
+// found by test/core/fork-tree-properties.test.ts (seeds 4 and 5): an unkeyed spin's node comes
+// back without its body, and a reader re-verifying it by id ran it bodiless (ERR_NO_BODY)
+test("an unkeyed spin read through another one gets its body from its handle when it must re-run", () => {
+  const s0 = signal(1);
+  const s1 = signal(2);
+  const a = spin(($) => $.track(s0) + $.track(s1));
+  const c = spin(($) => $.track(a) * 10);
+  const d = spin(($) => ($.track(s0) > 0 ? $.track(c) : -1));
+  const ctx = createContext();
+  expect(ctx.read(d)).toBe(30);
+  ctx.set(s0, 0); // d, c and a stale: only d re-runs, and stops reading c
+  expect(ctx.read(d)).toBe(-1);
+
+  const back = deserializeContext(ctx.serialize());
+  const seen: number[] = [];
+  back.observe(c, (v) => seen.push(v)); // c re-verifies a by id: a must re-run, and has no body yet
+  expect(seen).toEqual([20]);
+  back.set(s1, 5);
+  expect(seen).toEqual([20, 50]);
+
+  const again = deserializeContext(ctx.serialize());
+  again.set(s0, -1);
+  expect(again.read(c)).toBe(10);
+  expect(again.read(a)).toBe(1);
+});

@@ -191,7 +191,12 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
           ? (e.ref as SpinNode)
           : ctx._node(e.id, undefined, false);
       if (child === undefined) return i;
-      if (child.ctx === ctx) refresh(child);
+      if (child.ctx === ctx) {
+        // restored without its body (an unkeyed spin's comes from its handle) and not up to date:
+        // this node's run reaches it through the handle, which brings the body
+        if (child.body === null && needsRun(child)) return i;
+        refresh(child);
+      }
       if (!isReady(child)) {
         n.flags |= Flag.CHECKING;
         whenReady(child, () => {
@@ -204,6 +209,11 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
     }
   }
   return -1;
+}
+
+/** Whether `n` has no valid result to offer as it is (no result, stale, or a run to resume). */
+function needsRun(n: SpinNode): boolean {
+  return n.status === 0 || (n.flags & (Flag.STALE | Flag.DIRTY)) !== 0 || n.adopt !== null;
 }
 
 /** Supersede the run in flight and start a new one replaying `[0, p)` of its log. */

@@ -4,23 +4,35 @@
  * root and in a fork. This is the law behind `$.track`'s shortcut (a read recognized by the
  * handle's number) and `prune`'s (dependencies told apart by those numbers): a body that switches
  * handles at an ordinal must read the right cell, stay subscribed to what it reads and drop only
- * what it no longer reads.
+ * what it no longer reads. A reload carries the context into a new root (snapshot or CBOR bytes),
+ * whose cached results must then agree too.
  */
 import fc from "fast-check";
-import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
+import {
+  type Context,
+  createContext,
+  deserializeContext,
+  restoreSnapshot,
+  type Signal,
+  type Spin,
+  signal,
+  spin,
+} from "spindel";
 import { expect, test } from "vitest";
 
 type Op =
   | { kind: "write"; sig: number; value: number }
   | { kind: "control"; which: number; value: number }
   | { kind: "observe"; which: number }
-  | { kind: "stop"; which: number };
+  | { kind: "stop"; which: number }
+  | { kind: "reload"; bytes: boolean };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("write" as const), sig: fc.nat(3), value: fc.integer({ min: -5, max: 5 }) }),
   fc.record({ kind: fc.constant("control" as const), which: fc.nat(2), value: fc.nat(7) }),
   fc.record({ kind: fc.constant("observe" as const), which: fc.nat(2) }),
   fc.record({ kind: fc.constant("stop" as const), which: fc.nat(2) }),
+  fc.record({ kind: fc.constant("reload" as const), bytes: fc.boolean() }),
 );
 
 let round = 0;
@@ -65,18 +77,26 @@ for (const where of ["root", "fork"] as const) {
           return total;
         };
 
-        const ctx = where === "root" ? createContext() : createContext().fork();
+        let ctx = where === "root" ? createContext() : createContext().fork();
+        const observe = (j: number) =>
+          ctx.observe(derived[j]!, (v) => {
+            seen[j] = v;
+          });
         const seen: (number | undefined)[] = [undefined, undefined, undefined];
         const stops: ((() => void) | null)[] = [null, null, null];
         try {
           for (const o of ops) {
             if (o.kind === "write") ctx.set(cells[o.sig]!, o.value);
             else if (o.kind === "control") ctx.set(controls[o.which]!, o.value);
-            else if (o.kind === "observe" && stops[o.which] === null)
-              stops[o.which] = ctx.observe(derived[o.which]!, (v) => {
-                seen[o.which] = v;
-              });
-            else if (o.kind === "stop" && stops[o.which] !== null) {
+            else if (o.kind === "observe" && stops[o.which] === null) stops[o.which] = observe(o.which);
+            else if (o.kind === "reload") {
+              // the context's state carried into a new root (a snapshot, or its CBOR bytes); the
+              // observations move with it
+              const next = o.bytes ? deserializeContext(ctx.serialize()) : restoreSnapshot(ctx.snapshot());
+              for (let j = 0; j < 3; j++) if (stops[j] !== null) stops[j]!();
+              ctx = next;
+              for (let j = 0; j < 3; j++) if (stops[j] !== null) stops[j] = observe(j);
+            } else if (o.kind === "stop" && stops[o.which] !== null) {
               stops[o.which]!();
               stops[o.which] = null;
             }

@@ -140,6 +140,12 @@ export class Context {
    * `G.shadowGen` tells the forks.
    */
   lentUnstored = false;
+  /**
+   * @internal a root holding cells put there by id, not through their handles (a restored snapshot,
+   * deserialized bytes, perhaps from another process): a handle no context made a cell for may
+   * still have one here, so its lookup is not skipped (see `cellless`)
+   */
+  foreignCells = false;
   /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
   inhCache: Map<string, SpinNode> | null = null;
   /** @internal epoch {@link inhCache} is valid for */
@@ -705,7 +711,7 @@ export class Context {
       if (!sig._reg) this._register(sig);
       return sig;
     }
-    const found = cellless(sig) ? undefined : this.visibleCell(sig.id);
+    const found = cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
     if (found !== undefined) return found;
     const root = this.root;
     if (root.isDefault) {
@@ -739,7 +745,7 @@ export class Context {
   private _cellOrInit(sig: Signal<unknown>, kept: boolean): Cell {
     const root = this.root;
     if (root.isDefault) return this._cellForRead(sig); // there the handle is the cell
-    const cell = cellless(sig) ? undefined : this.visibleCell(sig.id);
+    const cell = cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
     if (cell !== undefined) return cell;
     if (kept) root.lentUnstored = true;
     return createCell(sig.init, 0);
@@ -774,7 +780,7 @@ export class Context {
 
   /** @internal the fork's own cell of a signal (copy-on-write) */
   private _cellForWrite(sig: Signal<unknown>): Cell {
-    const own = cellless(sig) ? undefined : this.cells.get(sig.id);
+    const own = cellless(sig, this.root) ? undefined : this.cells.get(sig.id);
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellOrInit(sig, false);
@@ -801,7 +807,7 @@ export class Context {
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
     let cell: Cell | undefined;
     if (this.isDefault) cell = this._cellForRead(sig);
-    else cell = cellless(sig) ? undefined : this.cells.get(sig.id);
+    else cell = cellless(sig, this.root) ? undefined : this.cells.get(sig.id);
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
       (cell.observers ??= new Observers()).add(observer);
@@ -980,12 +986,14 @@ function sameDeps(a: readonly unknown[] | undefined, b: readonly unknown[]): boo
 }
 
 /**
- * No context holds a cell of `sig`, and no snapshot either: an unkeyed handle that no context but
- * the default one made a cell for (each registers the handle: `watchSignal`) and that the default
- * context never stored. A lookup by its id would miss (in a map that may hold many cells): skipped.
+ * No context of `root`'s tree holds a cell of `sig`: an unkeyed handle that no context but the
+ * default one made a cell for (each registers the handle: `watchSignal`) and that the default
+ * context never stored, in a tree whose root holds no cells restored by id (a snapshot of this
+ * process only holds cells of registered handles; bytes may come from another). A lookup by its id
+ * would miss (in a map that may hold many cells): skipped.
  */
-function cellless(sig: Signal<unknown>): boolean {
-  return sig._held === null && sig._reg === false && sig.keyed === false;
+function cellless(sig: Signal<unknown>, root: Context): boolean {
+  return sig._held === null && sig._reg === false && sig.keyed === false && root.foreignCells === false;
 }
 
 /** Create a new root execution context. */

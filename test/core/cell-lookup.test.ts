@@ -4,7 +4,7 @@
  * did not make through the context reading it: a snapshot restored from the default context
  * (whose cells are the handles), from another root, and a fork of either.
  */
-import { createContext, defaultContext, restoreSnapshot, signal, spin } from "spindel";
+import { createContext, defaultContext, deserializeContext, restoreSnapshot, signal, spin } from "spindel";
 import { expect, test } from "vitest";
 
 test("a root restored from the default context's snapshot reads the values written there", () => {
@@ -46,4 +46,19 @@ test("a handle no context has touched reads its initial value everywhere, then i
   expect(root.read(spin(($) => $.track(u)))).toBe(5);
   root.set(u, 50);
   expect(f.get(u)).toBe(50);
+});
+
+test("bytes from another process give an unkeyed signal its value when its id matches (same creation order)", () => {
+  // another process's bytes, simulated: a cell stored under the id the next unkeyed signal of this
+  // process will get (unkeyed ids follow creation order: docs/forking.md)
+  const probe = signal(0);
+  const nextId = `sig${Number(probe.id.slice(3)) + 1}`;
+  const elsewhere = createContext();
+  elsewhere.set(signal(0, { key: nextId }), 42);
+  const back = deserializeContext(elsewhere.serialize());
+  const s = signal(0); // never touched by any context of this process
+  expect(s.id).toBe(nextId);
+  expect(back.get(s)).toBe(42);
+  expect(back.fork().get(s)).toBe(42);
+  expect(back.read(spin(($) => $.track(s) + 1))).toBe(43);
 });

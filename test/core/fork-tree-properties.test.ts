@@ -7,11 +7,12 @@
  * docs/forking.md). This exercises the kernel's shortcuts: a re-run keeping its last run's
  * subscriptions, entries read through their cells while no fork created one since, `ctx.read`
  * answering from its per-epoch cache. A context restored from a snapshot of any of them (or from its
- * serialized bytes) joins the tree as a new root.
+ * serialized bytes) joins the tree as a new root; a disposed context (and its forks) refuses every use.
  */
 import fc from "fast-check";
 import {
   type Context,
+  ContextDisposedError,
   createContext,
   deserializeContext,
   restoreSnapshot,
@@ -30,7 +31,8 @@ type Op =
   | { kind: "observe"; ctx: number; spin: number }
   | { kind: "stop"; which: number }
   | { kind: "fork"; ctx: number }
-  | { kind: "restore"; ctx: number; bytes: boolean };
+  | { kind: "restore"; ctx: number; bytes: boolean }
+  | { kind: "dispose"; ctx: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -44,6 +46,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("stop" as const), which: fc.nat(7) }),
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
+  fc.record({ kind: fc.constant("dispose" as const), ctx: fc.nat(7) }),
 );
 
 test("a tree of forks, written, read and observed at random, agrees with a model of it", () => {
@@ -94,9 +97,16 @@ test("a tree of forks, written, read and observed at random, agrees with a model
       ];
       // a root: the first context, or one restored from a snapshot
       const isRoot = (k: number): boolean => parents[k] === -1;
+      // disposed: the context or an ancestor was disposed (every use throws ContextDisposedError)
+      const disposed = (k: number): boolean => {
+        for (let x = k; x >= 0; x = parents[x]!) if (gone.has(x)) return true;
+        return false;
+      };
+      const gone = new Set<number>();
       const checkObservations = (written?: { ctx: number; sig: number }) => {
         for (const o of observations)
-          if (
+          if (disposed(o.ctx)) continue;
+          else if (
             isRoot(o.ctx) ||
             (written !== undefined &&
               written.ctx === o.ctx &&
@@ -111,6 +121,10 @@ test("a tree of forks, written, read and observed at random, agrees with a model
         switch (o.kind) {
           case "write": {
             const k = o.ctx % contexts.length;
+            if (disposed(k)) {
+              expect(() => contexts[k]!.set(sigs[o.sig]!, o.value)).toThrow(ContextDisposedError);
+              break;
+            }
             if (valueIn(k, o.sig) !== o.value) written = { ctx: k, sig: o.sig };
             contexts[k]!.set(sigs[o.sig]!, o.value);
             writes[k]!.set(o.sig, o.value);
@@ -118,12 +132,20 @@ test("a tree of forks, written, read and observed at random, agrees with a model
           }
           case "read": {
             const k = o.ctx % contexts.length;
+            if (disposed(k)) {
+              expect(() => contexts[k]!.read(spins[o.spin]!)).toThrow(ContextDisposedError);
+              break;
+            }
             expect(got(k, contexts[k]!.read(spins[o.spin]!))).toBe(expected(k, o.spin));
             break;
           }
           case "observe": {
             const k = o.ctx % contexts.length;
             if (!isRoot(k) && o.spin === 3) break; // see `inputs`
+            if (disposed(k)) {
+              expect(() => contexts[k]!.observe(spins[o.spin]!, () => {})).toThrow(ContextDisposedError);
+              break;
+            }
             const entry = { ctx: k, spin: o.spin, last: undefined as number | undefined, stop: () => {} };
             entry.stop = contexts[k]!.observe(spins[o.spin]!, (v) => {
               entry.last = v;
@@ -139,6 +161,10 @@ test("a tree of forks, written, read and observed at random, agrees with a model
           }
           case "fork": {
             const k = o.ctx % contexts.length;
+            if (disposed(k)) {
+              expect(() => contexts[k]!.fork()).toThrow(ContextDisposedError);
+              break;
+            }
             contexts.push(contexts[k]!.fork());
             parents.push(k);
             writes.push(new Map());
@@ -150,6 +176,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             // and its spins' cached results and logs (those it read without any context storing the
             // signal too)
             const k = o.ctx % contexts.length;
+            if (disposed(k)) break;
             const from = contexts[k]!;
             contexts.push(o.bytes ? deserializeContext(from.serialize()) : restoreSnapshot(from.snapshot()));
             parents.push(-1);
@@ -157,12 +184,21 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             writes.push(new Map(Array.from({ length: SIGNALS }, (_, s) => [s, valueIn(k, s)])));
             break;
           }
+          case "dispose": {
+            // any context but the first (its forks go with it)
+            const k = o.ctx % contexts.length;
+            if (k === 0) break;
+            contexts[k]!.dispose();
+            gone.add(k);
+            break;
+          }
         }
         checkObservations(written);
       }
       for (let k = 0; k < contexts.length; k++)
         for (let sp = 0; sp < spins.length; sp++)
-          expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
+          if (disposed(k)) expect(() => contexts[k]!.read(spins[sp]!)).toThrow(ContextDisposedError);
+          else expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
       for (const o of observations) o.stop();
     }),
     { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 9) },

@@ -201,6 +201,6 @@ test("a tree of forks, written, read and observed at random, agrees with a model
           else expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
       for (const o of observations) o.stop();
     }),
-    { numRuns: Number(process.env.RUNS ?? 300), seed: Number(process.env.SEED ?? 9) },
+    { numRuns: Number(process.env.RUNS ?? 600), seed: Number(process.env.SEED ?? 9) },
   );
 });

@@ -330,12 +330,19 @@ export class Context {
         n.status === 1 &&
         n.run === null &&
         (n.flags & (Flag.STALE | Flag.CHECKING)) === 0 &&
-        (s._readEpoch === G.epoch ||
-          (n.checkedAt === G.epoch && n.ctx === this && (n.flags & Flag.DETACHED) === 0 && n.body !== null))
+        (s._readEpoch === G.epoch || (n.checkedAt === G.epoch && this.holdsAttached(n)))
       )
         return n.result as T;
     }
     return this.readSlow(s);
+  }
+
+  /**
+   * `n`, found through a handle, is this context's own node in its map (attached), with its body:
+   * refreshed where it is, it is what resolving the handle's id would give.
+   */
+  private holdsAttached(n: SpinNode): boolean {
+    return n.ctx === this && (n.flags & Flag.DETACHED) === 0 && n.body !== null;
   }
 
   private readSlow<T>(s: Spin<T>): T {
@@ -347,7 +354,7 @@ export class Context {
     // this context's own node in its map: found through the handle (a root's node, or the node
     // of this fork that answered the last read), refreshed where it is
     const own = s._ctx === this ? s._node! : s._readCtx === this ? s._readNode! : null;
-    if (own !== null && own.ctx === this && (own.flags & Flag.DETACHED) === 0 && own.body !== null) {
+    if (own !== null && this.holdsAttached(own)) {
       n = own;
       commits = n.commits;
       refresh(n);

@@ -6,7 +6,6 @@
  */
 import fc from "fast-check";
 import {
-  type Context,
   ContextDisposedError,
   createContext,
   deserializeContext,
@@ -17,6 +16,7 @@ import {
   spin,
 } from "spindel";
 import { expect, test } from "vitest";
+import { TreeModel } from "./tree-model.js";
 
 const SIGNALS = 3;
 
@@ -87,24 +87,11 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
         (v: number[]) => 2 * (v[0]! + v[1]! - v[1]! * v[2]!) + v[2]!,
       ];
 
-      const contexts: Context[] = [createContext()];
-      const parents: number[] = [-1];
-      const writes: Map<number, number>[] = [new Map()];
-      const gone = new Set<number>();
-      const valueIn = (k: number, s: number): number => {
-        for (let x = k; x >= 0; x = parents[x]!) {
-          const w = writes[x]!.get(s);
-          if (w !== undefined) return w;
-        }
-        return s + 1;
-      };
-      const expected = (k: number, sp: number): number =>
-        formulas[sp]!(Array.from({ length: SIGNALS }, (_, s) => valueIn(k, s)));
-      const disposed = (k: number): boolean => {
-        for (let x = k; x >= 0; x = parents[x]!) if (gone.has(x)) return true;
-        return false;
-      };
-      const isRoot = (k: number): boolean => parents[k] === -1;
+      const tree = new TreeModel(createContext(), SIGNALS, (s) => s + 1);
+      const contexts = tree.contexts;
+      const expected = (k: number, sp: number): number => formulas[sp]!(tree.values(k));
+      const disposed = (k: number): boolean => tree.disposed(k);
+      const isRoot = (k: number): boolean => tree.isRoot(k);
       const observations: { ctx: number; spin: number; last: number | undefined; stop: () => void }[] = [];
       const check = () => {
         // events of a parent are not delivered into a fork (docs/forking.md): roots only
@@ -121,7 +108,7 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
                 expect(() => contexts[k]!.set(sigs[o.sig]!, o.value)).toThrow(ContextDisposedError);
               else {
                 contexts[k]!.set(sigs[o.sig]!, o.value);
-                writes[k]!.set(o.sig, o.value);
+                tree.write(k, o.sig, o.value);
               }
               if (o.settle) {
                 await turns();
@@ -150,24 +137,21 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
             }
             case "fork":
               if (disposed(k)) break;
-              contexts.push(contexts[k]!.fork());
-              parents.push(k);
-              writes.push(new Map());
+              tree.addFork(k, contexts[k]!.fork());
               break;
             case "restore": {
               if (disposed(k)) break;
               const from = contexts[k]!;
-              contexts.push(
+              tree.addRestored(
+                k,
                 o.bytes ? deserializeContext(from.serialize()) : restoreSnapshot(from.snapshot()),
               );
-              parents.push(-1);
-              writes.push(new Map(Array.from({ length: SIGNALS }, (_, s) => [s, valueIn(k, s)])));
               break;
             }
             case "dispose":
               if (k === 0) break;
               contexts[k]!.dispose();
-              gone.add(k);
+              tree.dispose(k);
               break;
             case "settle":
               await turns();

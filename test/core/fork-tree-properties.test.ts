@@ -11,7 +11,6 @@
  */
 import fc from "fast-check";
 import {
-  type Context,
   ContextDisposedError,
   createContext,
   deserializeContext,
@@ -22,6 +21,7 @@ import {
   spin,
 } from "spindel";
 import { expect, test } from "vitest";
+import { TreeModel } from "./tree-model.js";
 
 const SIGNALS = 3;
 
@@ -66,22 +66,14 @@ test("a tree of forks, written, read and observed at random, agrees with a model
         (v: number[]) => (v[0]! > 0 ? v[0]! + v[1]! - v[1]! * v[2]! : v[2]!),
       ];
 
-      const root = createContext();
-      const contexts: Context[] = [root];
-      const parents: number[] = [-1];
-      const writes: Map<number, number>[] = [new Map()];
-      const valueIn = (k: number, s: number): number => {
-        for (let x = k; x >= 0; x = parents[x]!) {
-          const w = writes[x]!.get(s);
-          if (w !== undefined) return w;
-        }
-        return s; // the signal's initial value
-      };
+      const tree = new TreeModel(createContext(), SIGNALS, (s) => s);
+      const contexts = tree.contexts;
+      const valueIn = (k: number, s: number): number => tree.valueIn(k, s);
       // contexts whose cached results went through CBOR bytes (or were taken from such a context):
       // CBOR carries -0 as 0 (src/core/persist/codec.ts), so there zero is compared without its sign
       const lossy: boolean[] = [false];
       const expected = (k: number, sp: number): number => {
-        const v = formulas[sp]!(Array.from({ length: SIGNALS }, (_, s) => valueIn(k, s)));
+        const v = formulas[sp]!(tree.values(k));
         return lossy[k] ? v + 0 : v;
       };
       const got = (k: number, v: number | undefined): number | undefined =>
@@ -95,14 +87,8 @@ test("a tree of forks, written, read and observed at random, agrees with a model
         [0, 1, 2],
         [0, 1, 2],
       ];
-      // a root: the first context, or one restored from a snapshot
-      const isRoot = (k: number): boolean => parents[k] === -1;
-      // disposed: the context or an ancestor was disposed (every use throws ContextDisposedError)
-      const disposed = (k: number): boolean => {
-        for (let x = k; x >= 0; x = parents[x]!) if (gone.has(x)) return true;
-        return false;
-      };
-      const gone = new Set<number>();
+      const isRoot = (k: number): boolean => tree.isRoot(k);
+      const disposed = (k: number): boolean => tree.disposed(k);
       const checkObservations = (written?: { ctx: number; sig: number }) => {
         for (const o of observations)
           if (disposed(o.ctx)) continue;
@@ -127,7 +113,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             }
             if (valueIn(k, o.sig) !== o.value) written = { ctx: k, sig: o.sig };
             contexts[k]!.set(sigs[o.sig]!, o.value);
-            writes[k]!.set(o.sig, o.value);
+            tree.write(k, o.sig, o.value);
             break;
           }
           case "read": {
@@ -165,9 +151,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
               expect(() => contexts[k]!.fork()).toThrow(ContextDisposedError);
               break;
             }
-            contexts.push(contexts[k]!.fork());
-            parents.push(k);
-            writes.push(new Map());
+            tree.addFork(k, contexts[k]!.fork());
             lossy.push(lossy[k]!);
             break;
           }
@@ -178,10 +162,11 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             const k = o.ctx % contexts.length;
             if (disposed(k)) break;
             const from = contexts[k]!;
-            contexts.push(o.bytes ? deserializeContext(from.serialize()) : restoreSnapshot(from.snapshot()));
-            parents.push(-1);
+            tree.addRestored(
+              k,
+              o.bytes ? deserializeContext(from.serialize()) : restoreSnapshot(from.snapshot()),
+            );
             lossy.push(o.bytes || lossy[k]!);
-            writes.push(new Map(Array.from({ length: SIGNALS }, (_, s) => [s, valueIn(k, s)])));
             break;
           }
           case "dispose": {
@@ -189,7 +174,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
             const k = o.ctx % contexts.length;
             if (k === 0) break;
             contexts[k]!.dispose();
-            gone.add(k);
+            tree.dispose(k);
             break;
           }
         }

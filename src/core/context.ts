@@ -907,16 +907,19 @@ export class Context {
     inPrefix: boolean,
   ): Spin<T> {
     const children = (parent.children ??= new Map());
-    const existing = children.get(addr) as Spin<T> | undefined;
+    let existing = children.get(addr) as Spin<T> | undefined;
+    let node: SpinNode | undefined;
     if (existing === undefined) {
       const h = new Spin(body, opts, `${parent.id}/${addr}`);
       h._nested = true;
       children.set(addr, h as Spin<unknown>);
-      const restored = this.nodes.get(h.id);
-      if (restored !== undefined && restored.body === null) restored.body = body as SpinBody<unknown>;
-      return h;
-    }
-    const node = this.nodes.get(existing.id) ?? this._findNode(existing.id);
+      // a node of this address without its handle: deserialized (bytes carry no handles), it is
+      // re-created here, its `deps` compared as on any re-creation
+      node = this.nodes.get(h.id) ?? this._findNode(h.id);
+      if (node === undefined) return h;
+      if (node.body === null && node.ctx === this) node.body = body as SpinBody<unknown>;
+      existing = h;
+    } else node = this.nodes.get(existing.id) ?? this._findNode(existing.id);
     const prevDeps = node !== undefined ? node.deps : existing.deps;
     const changed = opts?.deps !== undefined ? !sameDeps(prevDeps, opts.deps) : !inPrefix;
     if (changed) {

@@ -40,3 +40,25 @@ test("an unkeyed spin read through another one gets its body from its handle whe
   expect(again.read(c)).toBe(10);
   expect(again.read(a)).toBe(1);
 });
+
+// found by test/core/fork-tree-properties.test.ts (seeds 9, 1-5): bytes carry a nested spin's node
+// but not its handle; re-created by its parent, it kept the result computed with the old capture
+test("a nested spin re-created after deserializeContext compares its deps with its restored node", () => {
+  const s0 = signal(0);
+  const s2 = signal(2);
+  const e = spin(($) => {
+    const v = $.track(s0);
+    const child = $.spin(($$) => $$.track(s2) * 10 + v, { deps: [v] });
+    return $.track(child) + 1;
+  });
+  const ctx = createContext();
+  expect(ctx.read(e)).toBe(21);
+  ctx.set(s0, -1); // e is stale; nothing re-runs until it is read
+  const back = deserializeContext(ctx.serialize());
+  expect(back.read(e)).toBe(20); // the child re-runs with v = -1
+  back.set(s2, 3);
+  expect(back.read(e)).toBe(30);
+  const same = deserializeContext(ctx.serialize());
+  same.set(s0, 0); // back to the captured value: the restored child's result stands
+  expect(same.read(e)).toBe(21);
+});

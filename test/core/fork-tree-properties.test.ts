@@ -41,8 +41,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     sig: fc.nat(SIGNALS - 1),
     value: fc.integer({ min: -3, max: 3 }),
   }),
-  fc.record({ kind: fc.constant("read" as const), ctx: fc.nat(7), spin: fc.nat(3) }),
-  fc.record({ kind: fc.constant("observe" as const), ctx: fc.nat(7), spin: fc.nat(3) }),
+  fc.record({ kind: fc.constant("read" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
+  fc.record({ kind: fc.constant("observe" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
   fc.record({ kind: fc.constant("stop" as const), which: fc.nat(7) }),
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
@@ -58,12 +58,19 @@ test("a tree of forks, written, read and observed at random, agrees with a model
       const b = spin(($) => $.track(sigs[1]!) * $.track(sigs[2]!));
       const c = spin(($) => $.track(a) - $.track(b));
       const d = spin(($) => ($.track(sigs[0]!) > 0 ? $.track(c) : $.track(sigs[2]!)));
-      const spins: Spin<number>[] = [a, b, c, d];
+      // a spin with a nested spin, re-created with its captured value as `deps`
+      const e = spin(($) => {
+        const v = $.track(sigs[0]!);
+        const child = $.spin(($$) => $$.track(sigs[2]!) * 10 + v, { deps: [v] });
+        return $.track(child) + 1;
+      });
+      const spins: Spin<number>[] = [a, b, c, d, e];
       const formulas = [
         (v: number[]) => v[0]! + v[1]!,
         (v: number[]) => v[1]! * v[2]!,
         (v: number[]) => v[0]! + v[1]! - v[1]! * v[2]!,
         (v: number[]) => (v[0]! > 0 ? v[0]! + v[1]! - v[1]! * v[2]! : v[2]!),
+        (v: number[]) => v[2]! * 10 + v[0]! + 1,
       ];
 
       const tree = new TreeModel(createContext(), SIGNALS, (s) => s);
@@ -86,6 +93,7 @@ test("a tree of forks, written, read and observed at random, agrees with a model
         [1, 2],
         [0, 1, 2],
         [0, 1, 2],
+        [0, 2],
       ];
       const isRoot = (k: number): boolean => tree.isRoot(k);
       const disposed = (k: number): boolean => tree.disposed(k);

@@ -38,8 +38,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     value: fc.integer({ min: 1, max: 4 }),
     settle: fc.boolean(),
   }),
-  fc.record({ kind: fc.constant("read" as const), ctx: fc.nat(7), spin: fc.nat(3) }),
-  fc.record({ kind: fc.constant("observe" as const), ctx: fc.nat(7), spin: fc.nat(3) }),
+  fc.record({ kind: fc.constant("read" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
+  fc.record({ kind: fc.constant("observe" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
   fc.record({ kind: fc.constant("stop" as const), which: fc.nat(7) }),
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
@@ -79,12 +79,28 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
         },
         { key: `aft${r}.d` },
       );
-      const spins: Spin<number>[] = [a, b, c, d];
+      // a nested async spin, created before the parent's first wait and re-created with its capture
+      const e = spin(
+        async ($) => {
+          const v = $.track(sigs[0]!);
+          const child = $.spin(
+            async ($$) => {
+              await $$.await(tick);
+              return $$.track(sigs[2]!) * 10 + v;
+            },
+            { deps: [v] },
+          );
+          return (await $.await(child)) + 1;
+        },
+        { key: `aft${r}.e` },
+      );
+      const spins: Spin<number>[] = [a, b, c, d, e];
       const formulas = [
         (v: number[]) => v[0]! + v[1]!,
         (v: number[]) => v[1]! * v[2]!,
         (v: number[]) => v[0]! + v[1]! - v[1]! * v[2]!,
         (v: number[]) => 2 * (v[0]! + v[1]! - v[1]! * v[2]!) + v[2]!,
+        (v: number[]) => v[2]! * 10 + v[0]! + 1,
       ];
 
       const tree = new TreeModel(createContext(), SIGNALS, (s) => s + 1);

@@ -915,11 +915,11 @@ export class Context {
       children.set(addr, h as Spin<unknown>);
       // a node of this address without its handle: deserialized (bytes carry no handles), it is
       // re-created here, its `deps` compared as on any re-creation
-      node = this.nodes.get(h.id) ?? this._findNode(h.id);
+      node = this._findNode(h.id);
       if (node === undefined) return h;
       if (node.body === null && node.ctx === this) node.body = body as SpinBody<unknown>;
       existing = h;
-    } else node = this.nodes.get(existing.id) ?? this._findNode(existing.id);
+    } else node = this._findNode(existing.id);
     const prevDeps = node !== undefined ? node.deps : existing.deps;
     const changed = opts?.deps !== undefined ? !sameDeps(prevDeps, opts.deps) : !inPrefix;
     if (changed) {

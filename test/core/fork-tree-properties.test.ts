@@ -8,9 +8,11 @@
  * subscriptions, entries read through their cells while no fork created one since, `ctx.read`
  * answering from its per-epoch cache. A context restored from a snapshot of any of them (or from its
  * serialized bytes) joins the tree as a new root; a disposed context (and its forks) refuses every use.
+ * Writes batched in one context reach a root's observation once, and only if its value changed.
  */
 import fc from "fast-check";
 import {
+  batch,
   ContextDisposedError,
   createContext,
   defaultContext,
@@ -33,7 +35,8 @@ type Op =
   | { kind: "stop"; which: number }
   | { kind: "fork"; ctx: number }
   | { kind: "restore"; ctx: number; bytes: boolean }
-  | { kind: "dispose"; ctx: number };
+  | { kind: "dispose"; ctx: number }
+  | { kind: "batch"; ctx: number; writes: { sig: number; value: number }[] };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -48,6 +51,14 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
   fc.record({ kind: fc.constant("dispose" as const), ctx: fc.nat(7) }),
+  fc.record({
+    kind: fc.constant("batch" as const),
+    ctx: fc.nat(7),
+    writes: fc.array(fc.record({ sig: fc.nat(SIGNALS - 1), value: fc.integer({ min: -3, max: 3 }) }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+  }),
 );
 
 for (const where of ["a new root", "the default context"] as const)
@@ -92,7 +103,13 @@ for (const where of ["a new root", "the default context"] as const)
         const got = (k: number, v: number | undefined): number | undefined =>
           lossy[k] && v !== undefined ? v + 0 : v;
 
-        const observations: { ctx: number; spin: number; last: number | undefined; stop: () => void }[] = [];
+        const observations: {
+          ctx: number;
+          spin: number;
+          last: number | undefined;
+          calls: number;
+          stop: () => void;
+        }[] = [];
         // the signals each spin reads (d's depend on s0: only observed in the root)
         const inputs = [
           [0, 1],
@@ -103,21 +120,21 @@ for (const where of ["a new root", "the default context"] as const)
         ];
         const isRoot = (k: number): boolean => tree.isRoot(k);
         const disposed = (k: number): boolean => tree.disposed(k);
-        const checkObservations = (written?: { ctx: number; sig: number }) => {
+        const checkObservations = (written?: { ctx: number; sigs: number[] }) => {
           for (const o of observations)
             if (disposed(o.ctx)) continue;
             else if (
               isRoot(o.ctx) ||
               (written !== undefined &&
                 written.ctx === o.ctx &&
-                o.spin < 3 &&
-                inputs[o.spin]!.includes(written.sig))
+                o.spin !== 3 &&
+                written.sigs.some((s) => inputs[o.spin]!.includes(s)))
             )
               expect(got(o.ctx, o.last)).toBe(expected(o.ctx, o.spin));
         };
 
         for (const o of ops) {
-          let written: { ctx: number; sig: number } | undefined;
+          let written: { ctx: number; sigs: number[] } | undefined;
           switch (o.kind) {
             case "write": {
               const k = o.ctx % contexts.length;
@@ -125,7 +142,7 @@ for (const where of ["a new root", "the default context"] as const)
                 expect(() => contexts[k]!.set(sigs[o.sig]!, o.value)).toThrow(ContextDisposedError);
                 break;
               }
-              if (valueIn(k, o.sig) !== o.value) written = { ctx: k, sig: o.sig };
+              if (valueIn(k, o.sig) !== o.value) written = { ctx: k, sigs: [o.sig] };
               contexts[k]!.set(sigs[o.sig]!, o.value);
               tree.write(k, o.sig, o.value);
               break;
@@ -146,9 +163,16 @@ for (const where of ["a new root", "the default context"] as const)
                 expect(() => contexts[k]!.observe(spins[o.spin]!, () => {})).toThrow(ContextDisposedError);
                 break;
               }
-              const entry = { ctx: k, spin: o.spin, last: undefined as number | undefined, stop: () => {} };
+              const entry = {
+                ctx: k,
+                spin: o.spin,
+                last: undefined as number | undefined,
+                calls: 0,
+                stop: () => {},
+              };
               entry.stop = contexts[k]!.observe(spins[o.spin]!, (v) => {
                 entry.last = v;
+                entry.calls++;
               });
               observations.push(entry);
               break;
@@ -189,6 +213,32 @@ for (const where of ["a new root", "the default context"] as const)
               if (k === 0) break;
               contexts[k]!.dispose();
               tree.dispose(k);
+              break;
+            }
+            case "batch": {
+              // writes in one batch: an observation in a root re-runs once, at the end, and is told
+              // only if its value changed (a write undone within the batch changes nothing)
+              const k = o.ctx % contexts.length;
+              if (disposed(k)) break;
+              const before = observations.map((ob) => ({
+                calls: ob.calls,
+                value: expected(ob.ctx, ob.spin),
+              }));
+              const old = tree.values(k);
+              batch(() => {
+                for (const w of o.writes) {
+                  contexts[k]!.set(sigs[w.sig]!, w.value);
+                  tree.write(k, w.sig, w.value);
+                }
+              });
+              const now = tree.values(k);
+              written = { ctx: k, sigs: now.flatMap((v, sg) => (v !== old[sg] ? [sg] : [])) };
+              observations.forEach((ob, i) => {
+                if (!isRoot(ob.ctx) || disposed(ob.ctx)) return;
+                const calls = ob.calls - before[i]!.calls;
+                expect(calls).toBeLessThanOrEqual(1);
+                if (Object.is(expected(ob.ctx, ob.spin), before[i]!.value)) expect(calls).toBe(0);
+              });
               break;
             }
           }

@@ -110,7 +110,11 @@ export class Context {
   extSig: Map<string, Observers> | null = null;
   /** @internal fork only: observers of inherited spin nodes */
   extSpin: Map<string, Observers> | null = null;
-  /** @internal fork only: bumped when a shadow cell is created (for `toPreact` views) */
+  /**
+   * @internal root only: bumped when a fork of this tree creates a shadow cell, so the `toPreact`
+   * views of every fork below it look their cell up again (a view in a fork of a fork reads
+   * through the middle fork's new cell too)
+   */
   private shape: PreactSignal<number> | null = null;
   /** @internal primitive state owned by this context */
   readonly states = new Map<object, PrimitiveState>();
@@ -255,7 +259,8 @@ export class Context {
     this._check("bind a signal");
     if (!(sig instanceof Signal)) invalidArgument(`ctx.toPreact expects a Signal, got ${String(sig)}`);
     if (this.parent === null) return this._cellForRead(sig) as ReadonlySignal<T>;
-    const shape = (this.shape ??= preactSignal(0));
+    const root = this.root;
+    const shape = (root.shape ??= preactSignal(0));
     return preactComputed(() => {
       void shape.value;
       return cellRead(this._cellForRead(sig)) as T;
@@ -798,7 +803,8 @@ export class Context {
     if (this.extSig !== null) this.adoptExt(sig.id, cell);
     this.cells.set(sig.id, cell, true);
     if (!sig.keyed) watchSignal(sig, this.weak, sig.id);
-    if (this.shape !== null) this.shape.value++;
+    const shape = this.root.shape;
+    if (shape !== null) shape.value++;
     return cell;
   }
 

@@ -9,7 +9,10 @@
  * answering from its per-epoch cache. A context restored from a snapshot of any of them (or from its
  * serialized bytes) joins the tree as a new root; a disposed context (and its forks) refuses every use.
  * Writes batched in one context reach a root's observation once, and only if its value changed.
+ * A preact effect over `ctx.toPreact(sig)` in any context always holds the value visible there.
  */
+
+import { effect } from "@preact/signals-core";
 import fc from "fast-check";
 import {
   batch,
@@ -36,7 +39,8 @@ type Op =
   | { kind: "fork"; ctx: number }
   | { kind: "restore"; ctx: number; bytes: boolean }
   | { kind: "dispose"; ctx: number }
-  | { kind: "batch"; ctx: number; writes: { sig: number; value: number }[] };
+  | { kind: "batch"; ctx: number; writes: { sig: number; value: number }[] }
+  | { kind: "view"; ctx: number; sig: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -51,6 +55,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("fork" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
   fc.record({ kind: fc.constant("dispose" as const), ctx: fc.nat(7) }),
+  fc.record({ kind: fc.constant("view" as const), ctx: fc.nat(7), sig: fc.nat(SIGNALS - 1) }),
   fc.record({
     kind: fc.constant("batch" as const),
     ctx: fc.nat(7),
@@ -103,6 +108,9 @@ for (const where of ["a new root", "the default context"] as const)
         const got = (k: number, v: number | undefined): number | undefined =>
           lossy[k] && v !== undefined ? v + 0 : v;
 
+        // preact effects over `ctx.toPreact` views: a view follows every write visible in its
+        // context, a parent's included (it is a preact computed over the visible cell)
+        const views: { ctx: number; sig: number; last: number | undefined; stop: () => void }[] = [];
         const observations: {
           ctx: number;
           spin: number;
@@ -177,6 +185,17 @@ for (const where of ["a new root", "the default context"] as const)
               observations.push(entry);
               break;
             }
+            case "view": {
+              const k = o.ctx % contexts.length;
+              if (disposed(k)) break;
+              const view = contexts[k]!.toPreact(sigs[o.sig]!);
+              const entry = { ctx: k, sig: o.sig, last: undefined as number | undefined, stop: () => {} };
+              entry.stop = effect(() => {
+                entry.last = view.value;
+              });
+              views.push(entry);
+              break;
+            }
             case "stop": {
               if (observations.length === 0) break;
               const [gone] = observations.splice(o.which % observations.length, 1);
@@ -243,12 +262,14 @@ for (const where of ["a new root", "the default context"] as const)
             }
           }
           checkObservations(written);
+          for (const v of views) if (!disposed(v.ctx)) expect(v.last).toBe(valueIn(v.ctx, v.sig));
         }
         for (let k = 0; k < contexts.length; k++)
           for (let sp = 0; sp < spins.length; sp++)
             if (disposed(k)) expect(() => contexts[k]!.read(spins[sp]!)).toThrow(ContextDisposedError);
             else expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
         for (const o of observations) o.stop();
+        for (const v of views) v.stop();
       }),
       {
         // the default context keeps every run's state until its handles are collected and a turn of

@@ -73,3 +73,28 @@ describe("preact's copy of a context's cell", () => {
     stop();
   });
 });
+
+// a view in a fork of a fork looked its cell up again only when its own fork made a shadow cell: the
+// middle fork's write left it on the root's cell until something else moved it
+test("a view in a fork of a fork follows the middle fork's first write", () => {
+  const root = createContext();
+  const s = signal(1);
+  root.set(s, 2);
+  const mid = root.fork();
+  const leaf = mid.fork();
+  const view = leaf.toPreact(s);
+  const seen: number[] = [];
+  const stop = effect(() => {
+    seen.push(view.value);
+  });
+  mid.set(s, 3);
+  expect(view.value).toBe(3);
+  root.set(s, 4); // shadowed by mid's cell
+  expect(view.value).toBe(3);
+  leaf.set(s, 5);
+  expect(view.value).toBe(5);
+  mid.set(s, 6); // shadowed by leaf's cell
+  expect(view.value).toBe(5);
+  expect(seen).toEqual([2, 3, 5]);
+  stop();
+});

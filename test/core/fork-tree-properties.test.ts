@@ -126,6 +126,9 @@ for (const where of ["a new root", "the default context"] as const)
           [0, 1, 2],
           [0, 2],
         ];
+        // even numbers count from the first context, odd ones from the newest (deep trees get used)
+        const pick = (n: number): number =>
+          n % 2 === 0 ? (n >> 1) % contexts.length : contexts.length - 1 - ((n >> 1) % contexts.length);
         const isRoot = (k: number): boolean => tree.isRoot(k);
         const disposed = (k: number): boolean => tree.disposed(k);
         const checkObservations = (written?: { ctx: number; sigs: number[] }) => {
@@ -145,7 +148,7 @@ for (const where of ["a new root", "the default context"] as const)
           let written: { ctx: number; sigs: number[] } | undefined;
           switch (o.kind) {
             case "write": {
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) {
                 expect(() => contexts[k]!.set(sigs[o.sig]!, o.value)).toThrow(ContextDisposedError);
                 break;
@@ -156,7 +159,7 @@ for (const where of ["a new root", "the default context"] as const)
               break;
             }
             case "read": {
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) {
                 expect(() => contexts[k]!.read(spins[o.spin]!)).toThrow(ContextDisposedError);
                 break;
@@ -165,7 +168,7 @@ for (const where of ["a new root", "the default context"] as const)
               break;
             }
             case "observe": {
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (!isRoot(k) && o.spin === 3) break; // see `inputs`
               if (disposed(k)) {
                 expect(() => contexts[k]!.observe(spins[o.spin]!, () => {})).toThrow(ContextDisposedError);
@@ -186,7 +189,7 @@ for (const where of ["a new root", "the default context"] as const)
               break;
             }
             case "view": {
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) break;
               const view = contexts[k]!.toPreact(sigs[o.sig]!);
               const entry = { ctx: k, sig: o.sig, last: undefined as number | undefined, stop: () => {} };
@@ -203,7 +206,7 @@ for (const where of ["a new root", "the default context"] as const)
               break;
             }
             case "fork": {
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) {
                 expect(() => contexts[k]!.fork()).toThrow(ContextDisposedError);
                 break;
@@ -216,7 +219,7 @@ for (const where of ["a new root", "the default context"] as const)
               // a new root from a snapshot of context k (or its CBOR bytes): the values visible there,
               // and its spins' cached results and logs (those it read without any context storing the
               // signal too)
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) break;
               const from = contexts[k]!;
               tree.addRestored(
@@ -228,7 +231,7 @@ for (const where of ["a new root", "the default context"] as const)
             }
             case "dispose": {
               // any context but the first (its forks go with it)
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (k === 0) break;
               contexts[k]!.dispose();
               tree.dispose(k);
@@ -237,7 +240,7 @@ for (const where of ["a new root", "the default context"] as const)
             case "batch": {
               // writes in one batch: an observation in a root re-runs once, at the end, and is told
               // only if its value changed (a write undone within the batch changes nothing)
-              const k = o.ctx % contexts.length;
+              const k = pick(o.ctx);
               if (disposed(k)) break;
               const before = observations.map((ob) => ({
                 calls: ob.calls,

@@ -170,7 +170,15 @@ export function resubscribe(ctx: Context, kind: Kind, id: string, observer: Spin
 
 /** Whether an ancestor's node can serve this fork: ready, and every input has the same version here. */
 function inheritable(ctx: Context, n: SpinNode): boolean {
-  if (!isReady(n)) return false;
+  return isReady(n) && inputsAsRead(ctx, n);
+}
+
+/**
+ * Whether every input of `n`'s log has, as seen from `ctx`, the version the log read (signals by
+ * their visible cell, spins by the node serving them there).
+ * @internal
+ */
+export function inputsAsRead(ctx: Context, n: SpinNode): boolean {
   for (const e of n.log) {
     if (e.kind === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return false;

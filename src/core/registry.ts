@@ -29,11 +29,8 @@ export function isSerializableState(x: unknown): x is SerializableState {
   return typeof (x as { serialize?: unknown } | null)?.serialize === "function";
 }
 
-const registry = new Map<string, WeakRef<Revivable>>();
-const reaper = new FinalizationRegistry<string>((id) => {
-  const ref = registry.get(id);
-  if (ref !== undefined && ref.deref() === undefined) registry.delete(id);
-});
+// live primitives by id (weakly: the entries of collected ones are swept out as the map grows)
+const registry = new WeakValueMap<string, Revivable>();
 let nextId = 0;
 
 /** An id for a new primitive: its `key` (validated) or a fresh process-local one. */
@@ -45,13 +42,12 @@ export function primitiveId(prefix: string, key: string | undefined): string {
 
 /** Make `p` findable by id (for deserialization). The newest primitive with an id wins. */
 export function registerPrimitive(p: Revivable): void {
-  registry.set(p.id, new WeakRef(p));
-  reaper.register(p, p.id);
+  registry.set(p.id, p);
 }
 
 /** The live primitive with this id, if any. */
 export function primitiveById(id: string): Revivable | undefined {
-  return registry.get(id)?.deref();
+  return registry.get(id);
 }
 
 /** An error as plain CBOR-encodable data (name, message, code, data). */

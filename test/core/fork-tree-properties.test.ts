@@ -283,25 +283,26 @@ for (const where of ["a new root", "the default context"] as const)
             ? Number(process.env.RUNS ?? 600)
             : Math.min(Number(process.env.RUNS ?? 150), 400),
         seed: Number(process.env.SEED ?? 9),
-        // sequences that failed once, run first: a view in a fork of a fork after the middle
-        // fork's first write; a root restored from a fork's snapshot over the root's outdated cache
+        // sequences that failed once, run first (contexts as `pick` numbers them: 0 the first,
+        // 1 the newest, 2k the k-th): a view in a fork of a fork after the middle fork's first
+        // write; a root restored from a fork's snapshot over the root's outdated cache
         examples: [
           [
             [
-              { kind: "fork", ctx: 0 },
-              { kind: "fork", ctx: 1 },
-              { kind: "view", ctx: 2, sig: 0 },
-              { kind: "write", ctx: 1, sig: 0, value: 3 },
+              { kind: "fork", ctx: 0 }, // 1, of the root
+              { kind: "fork", ctx: 1 }, // 2, of 1
+              { kind: "view", ctx: 1, sig: 0 }, // in 2
+              { kind: "write", ctx: 2, sig: 0, value: 3 }, // in 1
             ],
           ],
           [
             [
-              { kind: "fork", ctx: 0 },
-              { kind: "fork", ctx: 0 },
-              { kind: "write", ctx: 2, sig: 0, value: 1 },
-              { kind: "restore", ctx: 0, bytes: false },
-              { kind: "read", ctx: 0, spin: 2 },
-              { kind: "restore", ctx: 6, bytes: false },
+              { kind: "fork", ctx: 0 }, // 1
+              { kind: "fork", ctx: 0 }, // 2
+              { kind: "write", ctx: 1, sig: 0, value: 1 }, // in 2
+              { kind: "restore", ctx: 0, bytes: false }, // 3, from the root
+              { kind: "read", ctx: 0, spin: 2 }, // in the root
+              { kind: "restore", ctx: 4, bytes: false }, // 4, from 2
             ],
           ],
         ],

@@ -6,7 +6,7 @@
 
 import type { Context, PrimitiveState } from "../context.js";
 import { Cancelled, SpindelError } from "../errors.js";
-import { addExt } from "../forks.js";
+import { addExt, inputsAsRead } from "../forks.js";
 import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
 import { markStale } from "../kernel/engine.js";
@@ -207,24 +207,11 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
     if ((n.flags & Flag.STALE) !== 0) {
       n.flags &= ~Flag.STALE;
       markStale(n);
-    } else if (outOfDate(ctx, n)) markStale(n);
+    } else if (!inputsAsRead(ctx, n)) markStale(n);
   }
   for (const [k, st] of snap.states) ctx.states.set(k, st.forked());
   if (G.version < maxVersion) G.version = maxVersion;
   return ctx;
-}
-
-/** Whether an input of restored node `n` is not at the version its log read. */
-function outOfDate(ctx: Context, n: SpinNode): boolean {
-  for (const e of n.log) {
-    if (e.kind === Kind.Signal) {
-      if ((ctx.cells.get(e.id)?.version ?? 0) !== e.version) return true;
-    } else if (e.kind === Kind.Spin) {
-      const c = ctx.nodes.get(e.id);
-      if (c === undefined || c.version !== e.version) return true;
-    }
-  }
-  return false;
 }
 
 const FORMAT = "spindel-context";

@@ -39,6 +39,8 @@ export class Cell<T = unknown> extends PreactSignal<T> {
   viewed = false;
   /** @internal preact's copy of the value is older than {@link val} (see {@link viewed}) */
   lags = false;
+  /** @internal Scratch stamp of `prune` (engine.ts): the cell is a source of the log being pruned against. */
+  mark = 0;
 
   /** @param value initial value */
   constructor(value: T) {

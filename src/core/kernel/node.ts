@@ -118,6 +118,8 @@ export class SpinNode {
   logMine = false;
   /** Runs committed: tells a reader whether a run happened while it waited. */
   commits = 0;
+  /** Scratch stamp of `prune` (engine.ts): the node is a source of the log being pruned against. */
+  mark = 0;
 
   /**
    * @param id the spin id

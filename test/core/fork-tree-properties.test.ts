@@ -10,6 +10,9 @@
  * serialized bytes) joins the tree as a new root; a disposed context (and its forks) refuses every use.
  * Writes batched in one context reach a root's observation once, and only if its value changed.
  * A preact effect over `ctx.toPreact(sig)` in any context always holds the value visible there.
+ * A spin cancelled (or re-run) in one context changes nothing anywhere else: every context that is
+ * not the one it was cancelled in, a fork below it or a root restored from one of those still reads
+ * and observes exactly the model; in those a read gives the model's value or `Cancelled`.
  */
 
 import { effect } from "@preact/signals-core";
@@ -40,7 +43,9 @@ type Op =
   | { kind: "restore"; ctx: number; bytes: boolean }
   | { kind: "dispose"; ctx: number }
   | { kind: "batch"; ctx: number; writes: { sig: number; value: number }[] }
-  | { kind: "view"; ctx: number; sig: number };
+  | { kind: "view"; ctx: number; sig: number }
+  | { kind: "cancel"; ctx: number; spin: number }
+  | { kind: "rerun"; ctx: number; spin: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -56,6 +61,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
   fc.record({ kind: fc.constant("dispose" as const), ctx: fc.nat(7) }),
   fc.record({ kind: fc.constant("view" as const), ctx: fc.nat(7), sig: fc.nat(SIGNALS - 1) }),
+  fc.record({ kind: fc.constant("cancel" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
+  fc.record({ kind: fc.constant("rerun" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
   fc.record({
     kind: fc.constant("batch" as const),
     ctx: fc.nat(7),
@@ -116,6 +123,7 @@ for (const where of ["a new root", "the default context"] as const)
           spin: number;
           last: number | undefined;
           calls: number;
+          errors: unknown[];
           stop: () => void;
         }[] = [];
         // the signals each spin reads (d's depend on s0: only observed in the root)
@@ -131,9 +139,25 @@ for (const where of ["a new root", "the default context"] as const)
           n % 2 === 0 ? (n >> 1) % contexts.length : contexts.length - 1 - ((n >> 1) % contexts.length);
         const isRoot = (k: number): boolean => tree.isRoot(k);
         const disposed = (k: number): boolean => tree.disposed(k);
+        const cancelledIn = (k: number): boolean => tree.cancelledIn(k);
+        // a read where a spin may be cancelled: the model's value or `Cancelled`
+        const readIn = (k: number, sp: number): void => {
+          if (!cancelledIn(k)) {
+            expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
+            return;
+          }
+          let v: number;
+          try {
+            v = contexts[k]!.read(spins[sp]!);
+          } catch (err) {
+            expect((err as { code?: string }).code).toBe("ERR_CANCELLED");
+            return;
+          }
+          expect(got(k, v)).toBe(expected(k, sp));
+        };
         const checkObservations = (written?: { ctx: number; sigs: number[] }) => {
           for (const o of observations)
-            if (disposed(o.ctx)) continue;
+            if (disposed(o.ctx) || cancelledIn(o.ctx)) continue;
             else if (
               isRoot(o.ctx) ||
               (written !== undefined &&
@@ -142,6 +166,8 @@ for (const where of ["a new root", "the default context"] as const)
                 written.sigs.some((s) => inputs[o.spin]!.includes(s)))
             )
               expect(got(o.ctx, o.last)).toBe(expected(o.ctx, o.spin));
+          for (const o of observations)
+            if (!disposed(o.ctx) && !cancelledIn(o.ctx)) expect(o.errors).toEqual([]);
         };
 
         for (const o of ops) {
@@ -164,7 +190,7 @@ for (const where of ["a new root", "the default context"] as const)
                 expect(() => contexts[k]!.read(spins[o.spin]!)).toThrow(ContextDisposedError);
                 break;
               }
-              expect(got(k, contexts[k]!.read(spins[o.spin]!))).toBe(expected(k, o.spin));
+              readIn(k, o.spin);
               break;
             }
             case "observe": {
@@ -179,12 +205,19 @@ for (const where of ["a new root", "the default context"] as const)
                 spin: o.spin,
                 last: undefined as number | undefined,
                 calls: 0,
+                errors: [] as unknown[],
                 stop: () => {},
               };
-              entry.stop = contexts[k]!.observe(spins[o.spin]!, (v) => {
-                entry.last = v;
-                entry.calls++;
-              });
+              entry.stop = contexts[k]!.observe(
+                spins[o.spin]!,
+                (v) => {
+                  entry.last = v;
+                  entry.calls++;
+                },
+                (err) => {
+                  entry.errors.push(err);
+                },
+              );
               observations.push(entry);
               break;
             }
@@ -256,11 +289,39 @@ for (const where of ["a new root", "the default context"] as const)
               const now = tree.values(k);
               written = { ctx: k, sigs: now.flatMap((v, sg) => (v !== old[sg] ? [sg] : [])) };
               observations.forEach((ob, i) => {
-                if (!isRoot(ob.ctx) || disposed(ob.ctx)) return;
+                if (!isRoot(ob.ctx) || disposed(ob.ctx) || cancelledIn(ob.ctx)) return;
                 const calls = ob.calls - before[i]!.calls;
                 expect(calls).toBeLessThanOrEqual(1);
                 if (Object.is(expected(ob.ctx, ob.spin), before[i]!.value)) expect(calls).toBe(0);
               });
+              break;
+            }
+            case "cancel": {
+              const k = pick(o.ctx);
+              if (disposed(k)) {
+                expect(() => contexts[k]!.cancel(spins[o.spin]!)).toThrow(ContextDisposedError);
+                break;
+              }
+              contexts[k]!.cancel(spins[o.spin]!);
+              tree.cancel(k);
+              // cancelled where it was cancelled: until an input changes or it is re-run
+              expect(() => contexts[k]!.read(spins[o.spin]!)).toThrow(
+                expect.objectContaining({ code: "ERR_CANCELLED" }),
+              );
+              break;
+            }
+            case "rerun": {
+              // a re-run from scratch computes what the model says (where nothing was cancelled)
+              const k = pick(o.ctx);
+              if (disposed(k)) {
+                expect(() => contexts[k]!.rerun(spins[o.spin]!)).toThrow(ContextDisposedError);
+                break;
+              }
+              contexts[k]!.rerun(spins[o.spin]!);
+              // a spin over signals alone is its formula again; one over spins may read a
+              // cancelled one (where a spin was cancelled)
+              if (o.spin <= 1) expect(got(k, contexts[k]!.read(spins[o.spin]!))).toBe(expected(k, o.spin));
+              else readIn(k, o.spin);
               break;
             }
           }
@@ -270,7 +331,7 @@ for (const where of ["a new root", "the default context"] as const)
         for (let k = 0; k < contexts.length; k++)
           for (let sp = 0; sp < spins.length; sp++)
             if (disposed(k)) expect(() => contexts[k]!.read(spins[sp]!)).toThrow(ContextDisposedError);
-            else expect(got(k, contexts[k]!.read(spins[sp]!))).toBe(expected(k, sp));
+            else readIn(k, sp);
         for (const o of observations) o.stop();
         for (const v of views) v.stop();
       }),

@@ -12,6 +12,7 @@ export class TreeModel {
   private readonly parents: number[] = [-1];
   private readonly writes: Map<number, number>[] = [new Map()];
   private readonly gone = new Set<number>();
+  private readonly cancelled = new Set<number>();
 
   /**
    * @param root the first root context
@@ -51,6 +52,20 @@ export class TreeModel {
     return false;
   }
 
+  /**
+   * Whether a spin was cancelled in `k` or an ancestor, or in the context `k` was restored from
+   * (a cancelled spin and what reads it may read as `Cancelled` there until an input changes).
+   */
+  cancelledIn(k: number): boolean {
+    for (let x = k; x >= 0; x = this.parents[x]!) if (this.cancelled.has(x)) return true;
+    return false;
+  }
+
+  /** A spin was cancelled in context `k`. */
+  cancel(k: number): void {
+    this.cancelled.add(k);
+  }
+
   /** Context `k` wrote `value` to signal `s`. */
   write(k: number, s: number, value: number): void {
     this.writes[k]!.set(s, value);
@@ -67,6 +82,7 @@ export class TreeModel {
   addRestored(k: number, ctx: Context): number {
     this.parents.push(-1);
     this.writes.push(new Map(this.values(k).map((v, s) => [s, v])));
+    if (this.cancelledIn(k)) this.cancelled.add(this.contexts.length);
     return this.contexts.push(ctx) - 1;
   }
 

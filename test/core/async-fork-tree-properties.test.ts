@@ -2,7 +2,10 @@
  * The fork tree of `fork-tree-properties.test.ts` with async spins: bodies that await one-shot
  * waits and other spins, so runs are in flight while the tree is written, forked, snapshotted,
  * serialized, restored and disposed. Whenever the tree has settled, every root's observation holds
- * its spin's value over the current inputs, and every read (`ctx.value`) resolves to it.
+ * its spin's value over the current inputs, and every read (`ctx.value`) resolves to it. Spins
+ * cancelled (or re-run) with runs in flight change nothing outside the context they were cancelled
+ * in (its forks, roots restored from those): there a read resolves to the model's value or rejects
+ * with `Cancelled`; everywhere else it is exactly the model, and no observation gets an error.
  */
 import fc from "fast-check";
 import {
@@ -28,7 +31,9 @@ type Op =
   | { kind: "fork"; ctx: number }
   | { kind: "restore"; ctx: number; bytes: boolean }
   | { kind: "dispose"; ctx: number }
-  | { kind: "settle" };
+  | { kind: "settle" }
+  | { kind: "cancel"; ctx: number; spin: number }
+  | { kind: "rerun"; ctx: number; spin: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -45,6 +50,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant("restore" as const), ctx: fc.nat(7), bytes: fc.boolean() }),
   fc.record({ kind: fc.constant("dispose" as const), ctx: fc.nat(7) }),
   fc.constant({ kind: "settle" as const }),
+  fc.record({ kind: fc.constant("cancel" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
+  fc.record({ kind: fc.constant("rerun" as const), ctx: fc.nat(7), spin: fc.nat(4) }),
 );
 
 /** A few turns of the event loop: every one-shot wait below resolves within them. */
@@ -108,11 +115,36 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
       const expected = (k: number, sp: number): number => formulas[sp]!(tree.values(k));
       const disposed = (k: number): boolean => tree.disposed(k);
       const isRoot = (k: number): boolean => tree.isRoot(k);
-      const observations: { ctx: number; spin: number; last: number | undefined; stop: () => void }[] = [];
+      const cancelledIn = (k: number): boolean => tree.cancelledIn(k);
+      const observations: {
+        ctx: number;
+        spin: number;
+        last: number | undefined;
+        errors: unknown[];
+        stop: () => void;
+      }[] = [];
       const check = () => {
         // events of a parent are not delivered into a fork (docs/forking.md): roots only
-        for (const o of observations)
-          if (isRoot(o.ctx) && !disposed(o.ctx)) expect(o.last).toBe(expected(o.ctx, o.spin));
+        for (const o of observations) {
+          if (disposed(o.ctx) || cancelledIn(o.ctx)) continue;
+          if (isRoot(o.ctx)) expect(o.last).toBe(expected(o.ctx, o.spin));
+          expect(o.errors).toEqual([]);
+        }
+      };
+      // a read where a spin may be cancelled: the model's value or `Cancelled`
+      const readIn = async (k: number, sp: number): Promise<void> => {
+        if (!cancelledIn(k)) {
+          expect(await contexts[k]!.value(spins[sp]!)).toBe(expected(k, sp));
+          return;
+        }
+        let v: number;
+        try {
+          v = await contexts[k]!.value(spins[sp]!);
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe("ERR_CANCELLED");
+          return;
+        }
+        expect(v).toBe(expected(k, sp));
       };
 
       try {
@@ -134,14 +166,26 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
             case "read":
               if (disposed(k))
                 await expect(contexts[k]!.value(spins[o.spin]!)).rejects.toThrow(ContextDisposedError);
-              else expect(await contexts[k]!.value(spins[o.spin]!)).toBe(expected(k, o.spin));
+              else await readIn(k, o.spin);
               break;
             case "observe": {
               if (disposed(k)) break;
-              const entry = { ctx: k, spin: o.spin, last: undefined as number | undefined, stop: () => {} };
-              entry.stop = contexts[k]!.observe(spins[o.spin]!, (v) => {
-                entry.last = v;
-              });
+              const entry = {
+                ctx: k,
+                spin: o.spin,
+                last: undefined as number | undefined,
+                errors: [] as unknown[],
+                stop: () => {},
+              };
+              entry.stop = contexts[k]!.observe(
+                spins[o.spin]!,
+                (v) => {
+                  entry.last = v;
+                },
+                (err) => {
+                  entry.errors.push(err);
+                },
+              );
               observations.push(entry);
               break;
             }
@@ -173,14 +217,27 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
               await turns();
               check();
               break;
+            case "cancel":
+              if (disposed(k)) {
+                expect(() => contexts[k]!.cancel(spins[o.spin]!)).toThrow(ContextDisposedError);
+                break;
+              }
+              contexts[k]!.cancel(spins[o.spin]!);
+              tree.cancel(k);
+              break;
+            case "rerun":
+              if (disposed(k)) {
+                expect(() => contexts[k]!.rerun(spins[o.spin]!)).toThrow(ContextDisposedError);
+                break;
+              }
+              contexts[k]!.rerun(spins[o.spin]!);
+              break;
           }
         }
         await turns();
         check();
         for (let k = 0; k < contexts.length; k++)
-          if (!disposed(k))
-            for (let sp = 0; sp < spins.length; sp++)
-              expect(await contexts[k]!.value(spins[sp]!)).toBe(expected(k, sp));
+          if (!disposed(k)) for (let sp = 0; sp < spins.length; sp++) await readIn(k, sp);
       } finally {
         for (const o of observations) o.stop();
       }

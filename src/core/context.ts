@@ -748,7 +748,7 @@ export class Context {
 
   /**
    * @internal fork only: the cell visible here, or, when no context of the tree holds one, a cell with the
-   * signal's initial value that nothing stores. What a fork reads, tracks or copies on write then
+   * signal's initial value that nothing stores (the handle's one such cell). What a fork reads, tracks or copies on write then
    * leaves nothing behind in the root: the root's cell would be held (and the handle registered
    * for reaping) until the handle is collected, for a signal only forks use. The value and version
    * (0) are what the root's cell would hold. `kept`: the caller keeps the reference (a tracked
@@ -760,7 +760,9 @@ export class Context {
     const cell = cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
     if (cell !== undefined) return cell;
     if (kept) root.lentUnstored = true;
-    return createCell(sig.init, 0);
+    // nothing writes an unstored cell (a write makes a cell of its own): one per handle serves every
+    // fork, where a cell per read cost a graph that rewires in a fork an allocation per new read
+    return (sig._initCell ??= createCell(sig.init, 0));
   }
 
   /** @internal the cell of signal `id` held by this context or the nearest ancestor that holds one */

@@ -10,7 +10,7 @@ import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { current, G } from "./globals.js";
-import { pget, pset, SignalHandle } from "./kernel/cell.js";
+import { type Cell, pget, pset, SignalHandle } from "./kernel/cell.js";
 import type { SignalHeld } from "./reaping.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
@@ -51,6 +51,11 @@ export class Signal<T> extends SignalHandle<T> {
   _reg = false;
   /** @internal the contexts to tell when this handle is collected (see `watchSignal`) */
   _held: SignalHeld | null = null;
+  /**
+   * @internal the cell forks read where no context of their tree stores one (the initial value at
+   * version 0, written by nothing: see `Context._cellOrInit`)
+   */
+  _initCell: Cell<T> | null = null;
 
   /**
    * Use {@link signal} instead.

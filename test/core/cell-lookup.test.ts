@@ -62,3 +62,29 @@ test("bytes from another process give an unkeyed signal its value when its id ma
   expect(back.fork().get(s)).toBe(42);
   expect(back.read(spin(($) => $.track(s) + 1))).toBe(43);
 });
+
+test("forks reading a signal no context stored share its initial value, not each other's writes", () => {
+  // forks of any tree read such a signal through one cell of the handle's (the initial value at
+  // version 0): a fork's write makes a cell of the fork's own, a root's write the root's
+  const s = signal(1);
+  const t = spin(($) => $.track(s) * 10);
+  const root = createContext();
+  const a = root.fork();
+  const b = root.fork();
+  const other = createContext().fork();
+  expect(a.read(t)).toBe(10);
+  expect(b.read(t)).toBe(10);
+  expect(other.read(t)).toBe(10);
+  a.set(s, 2);
+  expect(a.read(t)).toBe(20);
+  expect(b.read(t)).toBe(10);
+  expect(other.read(t)).toBe(10);
+  expect(root.get(s)).toBe(1);
+  root.set(s, 3);
+  expect(b.read(t)).toBe(30);
+  expect(b.fork().read(t)).toBe(30);
+  expect(a.read(t)).toBe(20);
+  expect(other.read(t)).toBe(10);
+  expect(other.get(s)).toBe(1);
+  expect(createContext().fork().get(s)).toBe(1);
+});

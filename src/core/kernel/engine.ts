@@ -462,6 +462,8 @@ function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const e = oldLog[i]!;
     if (e.ref === null && (e.kind === Kind.Signal || e.kind === Kind.Spin)) return false;
   }
+  // `_unsubscribe` runs none of the user's code (a released node's inputs are pruned against an
+  // empty log, which stamps nothing): the stamps stand until the last old entry is decided
   const gen = ++markGen;
   for (let i = 0; i < newLog.length; i++) {
     const e = newLog[i]!;

@@ -751,8 +751,9 @@ export class Context {
    * with the signal's initial value that nothing stores (the handle's one such cell). What a fork
    * reads, tracks or copies on write then leaves nothing behind in the root: the root's cell would
    * be held (and the handle registered for reaping) until the handle is collected, for a signal
-   * only forks use. The value and version (0) are what the root's cell would hold. `kept`: the caller keeps the reference (a tracked
-   * entry), so the root is told to bump `G.shadowGen` when it makes the real cell.
+   * only forks use. The value and version (0) are what the root's cell would hold. `kept`: the
+   * caller keeps the reference (a tracked entry), so the root is told to bump `G.shadowGen` when it
+   * makes the real cell.
    */
   private _cellOrInit(sig: Signal<unknown>, kept: boolean): Cell {
     const root = this.root;

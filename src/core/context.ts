@@ -133,6 +133,8 @@ export class Context {
   /** True for the default context (its signal cells are the handles themselves). */
   readonly isDefault: boolean;
   private weakRef: WeakRef<Context> | null = null;
+  /** @internal drops this context's nodes of collected spin handles (see `watchHandle` in reaping.ts) */
+  reaper: FinalizationRegistry<string> | null = null;
   /** @internal forks (any depth below) that own spin nodes: disposing this context disposes them */
   liveForks: Set<WeakRef<Context>> | null = null;
   /** @internal this fork is registered in its ancestors' {@link liveForks} */
@@ -477,7 +479,7 @@ export class Context {
     if (h !== null) {
       if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);
       else if ((n.flags & Flag.WATCHED) === 0) {
-        watchHandle(h, this.weak, n.id);
+        watchHandle(h, this, n.id);
         n.flags |= Flag.WATCHED;
       }
     }

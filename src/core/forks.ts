@@ -139,7 +139,7 @@ export function resolveNode(
     }
     if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);
     else {
-      watchHandle(h, ctx.weak, id);
+      watchHandle(h, ctx, id);
       n.flags |= Flag.WATCHED;
     }
   }

@@ -13,12 +13,6 @@ import { prune, runCleanups } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
 import { type Entry, type SpinNode, truncate } from "./kernel/node.js";
 
-interface Held {
-  readonly ctx: WeakRef<Context>;
-  readonly id: string;
-  readonly signal: boolean;
-}
-
 /**
  * What a signal handle's one registration carries: every context (but the default one, which holds
  * unkeyed cells weakly) that made a cell for it. Internal.
@@ -28,13 +22,6 @@ export interface SignalHeld {
   readonly ctxs: WeakRef<Context>[];
 }
 
-const registry = new FinalizationRegistry<Held>((held) => {
-  const ctx = held.ctx.deref();
-  if (ctx === undefined) return;
-  if (held.signal) reapCell(ctx, held.id);
-  else reapNode(ctx, held.id);
-});
-
 const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
   for (const ref of held.ctxs) {
     const ctx = ref.deref();
@@ -43,11 +30,14 @@ const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
 });
 
 /**
- * Watch `handle`: when it is collected, context `ctx` may drop its node `id`.
+ * Watch `handle`: when it is collected, context `ctx` may drop its node `id`. Each context has a
+ * registry of its own, made on first use, whose registrations carry the id alone (no object per
+ * registration, no weak reference to the context to follow): a context collected takes its
+ * registry, and the registrations nobody needs any more, with it.
  * @internal
  */
-export function watchHandle(handle: object, ctx: WeakRef<Context>, id: string): void {
-  registry.register(handle, { ctx, id, signal: false });
+export function watchHandle(handle: object, ctx: Context, id: string): void {
+  (ctx.reaper ??= new FinalizationRegistry<string>((gone) => reapNode(ctx, gone))).register(handle, id);
 }
 
 /** Root nodes attached in the current job whose handles are not registered yet (see {@link watchSoon}). */
@@ -111,7 +101,7 @@ function flushWatches(): void {
       continue;
     }
     n.flags |= Flag.WATCHED;
-    watchHandle(pendingHandles[i]!, (n.ctx as Context).weak, n.id);
+    watchHandle(pendingHandles[i]!, n.ctx as Context, n.id);
   }
   truncate(pendingNodes, 0);
   truncate(pendingHandles, 0);

@@ -725,7 +725,7 @@ export class Context {
       if (!sig._reg) this._register(sig);
       return sig;
     }
-    const found = cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
+    const found = this.visibleCellOf(sig);
     if (found !== undefined) return found;
     const root = this.root;
     if (root.isDefault) {
@@ -760,12 +760,25 @@ export class Context {
   private _cellOrInit(sig: Signal<unknown>, kept: boolean): Cell {
     const root = this.root;
     if (root.isDefault) return this._cellForRead(sig); // there the handle is the cell
-    const cell = cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
+    const cell = this.visibleCellOf(sig);
     if (cell !== undefined) return cell;
     if (kept) root.lentUnstored = true;
     // nothing writes an unstored cell (a write makes a cell of its own): one per handle serves every
     // fork, where a cell per read cost a graph that rewires in a fork an allocation per new read
     return (sig._initCell ??= createCell(sig.init, 0));
+  }
+
+  /**
+   * The cell of `sig` held by this context or the nearest ancestor that holds one; no lookup for a
+   * handle no context of the tree can hold a cell for (see {@link cellless}).
+   */
+  private visibleCellOf(sig: Signal<unknown>): Cell | undefined {
+    return cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
+  }
+
+  /** The cell of `sig` this context holds itself (no lookup where {@link cellless} says none can be). */
+  private ownCellOf(sig: Signal<unknown>): Cell | undefined {
+    return cellless(sig, this.root) ? undefined : this.cells.get(sig.id);
   }
 
   /** @internal the cell of signal `id` held by this context or the nearest ancestor that holds one */
@@ -797,7 +810,7 @@ export class Context {
 
   /** @internal the fork's own cell of a signal (copy-on-write) */
   private _cellForWrite(sig: Signal<unknown>): Cell {
-    const own = cellless(sig, this.root) ? undefined : this.cells.get(sig.id);
+    const own = this.ownCellOf(sig);
     if (own !== undefined) return own;
     if (this.parent === null) return this._cellForRead(sig);
     const inh = this.parent._cellOrInit(sig, false);
@@ -825,7 +838,7 @@ export class Context {
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
     let cell: Cell | undefined;
     if (this.isDefault) cell = this._cellForRead(sig);
-    else cell = cellless(sig, this.root) ? undefined : this.cells.get(sig.id);
+    else cell = this.ownCellOf(sig);
     if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
     if (cell !== undefined) {
       (cell.observers ??= new Observers()).add(observer);

@@ -11,6 +11,10 @@
  * `fw` is `root`, `fork`, `preact` or `alien` (as in instructions-child.ts). Needs valgrind.
  * Code placed after a function's last line (out-of-line write barriers, deopt exits) counts on
  * that last line.
+ *
+ * With `PROFILE_MISSES=1`, valgrind simulates the caches of this machine's cores (32 KiB L1 data,
+ * 1 MiB L2 as the last level) and each line shows the data misses of that L2 per call instead of
+ * instructions: which lines reach memory a graph does not keep in the core's cache.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -26,13 +30,16 @@ if (fw === undefined || shape === undefined || warm === undefined || ops === und
 }
 
 requireValgrind();
+const misses = process.env.PROFILE_MISSES === "1";
 const bundle = bundleShapesChild("profile-child.mjs");
 const cgFile = join(here, ".out", "profile.callgrind");
 const run = spawnSync(
   "valgrind",
   [
     "--tool=callgrind",
-    "--cache-sim=no",
+    ...(misses
+      ? ["--cache-sim=yes", "--LL=1048576,16,64", "--D1=32768,8,64", "--I1=32768,8,64"]
+      : ["--cache-sim=no"]),
     "--dump-instr=yes",
     `--callgrind-out-file=${cgFile}`,
     process.execPath,
@@ -88,8 +95,10 @@ const byAddr = new Map<number, Code>();
 for (const c of wanted) for (const a of c.addrs) byAddr.set(a, c);
 
 // callgrind's per-address costs ("positions: instr line"; relative positions; the line after
-// `calls=` is a call's inclusive cost, not the instruction's own)
+// `calls=` is a call's inclusive cost, not the instruction's own). Events with the cache
+// simulation: Ir Dr Dw I1mr D1mr D1mw ILmr DLmr DLmw (trailing zeros left out)
 const cost = new Map<number, number>();
+const missCost = new Map<number, number>();
 let pos = 0;
 let skip = false;
 for (const line of readFileSync(cgFile, "utf8").split("\n")) {
@@ -103,7 +112,13 @@ for (const line of readFileSync(cgFile, "utf8").split("\n")) {
       skip = false;
       continue;
     }
-    if (parts.length >= 3 && byAddr.has(pos)) cost.set(pos, (cost.get(pos) ?? 0) + Number(parts[2]));
+    if (parts.length >= 3 && byAddr.has(pos)) {
+      cost.set(pos, (cost.get(pos) ?? 0) + Number(parts[2]));
+      if (misses) {
+        const m = Number(parts[9] ?? 0) + Number(parts[10] ?? 0);
+        if (m > 0) missCost.set(pos, (missCost.get(pos) ?? 0) + m);
+      }
+    }
   } else if (line.startsWith("calls=")) skip = true;
 }
 rmSync(cgFile, { force: true });
@@ -129,7 +144,7 @@ for (const c of wanted) {
   const perLine = new Map<number, number>();
   let total = 0;
   for (const a of c.addrs) {
-    const n = cost.get(a) ?? 0;
+    const n = (misses ? missCost : cost).get(a) ?? 0;
     if (n === 0) continue;
     total += n;
     const off = a - c.start;
@@ -138,11 +153,12 @@ for (const c of wanted) {
     const ln = at < 0 ? 0 : lineOf(at);
     perLine.set(ln, (perLine.get(ln) ?? 0) + n);
   }
-  console.log(`\n${c.name}: ${calls} calls, ${(total / calls).toFixed(0)} instructions per call`);
+  const what = misses ? "L2 data misses" : "instructions";
+  console.log(`\n${c.name}: ${calls} calls, ${(total / calls).toFixed(misses ? 2 : 0)} ${what} per call`);
   for (const [ln, n] of [...perLine].sort((a, b) => a[0] - b[0])) {
-    if (n / calls < 2) continue;
+    if (n / calls < (misses ? 0.05 : 2)) continue;
     console.log(
-      `${(n / calls).toFixed(1).padStart(7)}  ${String(ln).padStart(5)}  ${(lines[ln - 1] ?? "").trim().slice(0, 100)}`,
+      `${(n / calls).toFixed(misses ? 2 : 1).padStart(7)}  ${String(ln).padStart(5)}  ${(lines[ln - 1] ?? "").trim().slice(0, 100)}`,
     );
   }
 }

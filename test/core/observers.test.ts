@@ -1,7 +1,8 @@
 /**
  * A source's observer set keeps a few members in an array alone and moves to a `Set` past eight:
  * whatever the sequence of adds and deletes, it behaves as a `Set` in insertion order, and an
- * iteration started before a change sees the members as they were.
+ * iteration started before a change sees the members as they were. `one` (what the staleness walk
+ * reads first) is the only member or null, never a member of a larger set or one that left.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -26,11 +27,27 @@ describe("Observers", () => {
             } else expect(obs.delete(n)).toBe(ref.delete(n));
             expect(obs.size).toBe(ref.size);
             expect(obs.list()).toEqual([...ref]);
+            if (obs.one !== null) expect([...ref]).toEqual([obs.one]);
           }
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("names its only member in `one` while the array holds membership", () => {
+    const obs = new Observers();
+    expect(obs.one).toBe(null);
+    obs.add(nodes[0]!);
+    expect(obs.one).toBe(nodes[0]);
+    obs.add(nodes[0]!);
+    expect(obs.one).toBe(nodes[0]);
+    obs.add(nodes[1]!);
+    expect(obs.one).toBe(null);
+    obs.delete(nodes[0]!);
+    expect(obs.one).toBe(nodes[1]);
+    obs.delete(nodes[1]!);
+    expect(obs.one).toBe(null);
   });
 
   it("an iteration sees the members at its start, in both forms", () => {

@@ -552,17 +552,18 @@ function walkStale(start: SpinNode): void {
     const obs = n.observers;
     let next: SpinNode | null = null;
     if (obs !== null) {
-      const items = obs.list();
-      const len = items.length;
-      if (len === 1) {
+      const one = obs.one;
+      if (one !== null) {
         // a chain: walk on without the stack (the same order as a push and a pop)
-        const o = items[0]!;
-        if ((o.flags & Flag.STALE) === 0) next = o;
-      } else
+        if ((one.flags & Flag.STALE) === 0) next = one;
+      } else {
+        const items = obs.list();
+        const len = items.length;
         for (let i = 0; i < len; i++) {
           const o = items[i]!;
           if ((o.flags & Flag.STALE) === 0) stack.push(o);
         }
+      }
     }
     if (next === null) {
       // the most recently pushed node not marked since

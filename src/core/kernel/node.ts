@@ -61,46 +61,27 @@ export type NodeWaiter = (node: SpinNode) => void;
 
 /** Per-context state of one spin. */
 export class SpinNode {
+  // Field order is memory layout: V8 places fields in declaration order, and the fields a
+  // re-run touches (refresh, startRun, commit, track, the staleness walk) come first, in as few
+  // cache lines as they fit; those of rare paths follow.
   /** Flags: {@link Flag.STALE}, {@link Flag.CANCELLED}. */
   flags = 0;
   /** 0: no result yet, 1: ok, 2: error. */
   status: 0 | 1 | 2 = 0;
+  /** The run in flight, if any. */
+  run: Run | null = null;
+  /** Effect log of the last committed run. */
+  log: Entry[] = emptyList();
   /** Cached value or error. */
   result: unknown = undefined;
   /** Global version of the cached result (0: none). */
   version = 0;
-  /** Effect log of the last committed run. */
-  log: Entry[] = emptyList();
-  /** The run in flight, if any. */
-  run: Run | null = null;
-  /** Nodes of the same context that depend on this one. */
-  observers: Observers | null = null;
-  /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
-  subs: Subscriber[] | null = null;
-  /**
-   * The spin's handle, held by its node: while `subs` is not null (an observed spin is not
-   * collected, see reaping), and while a detached root node's handle is not registered for
-   * reaping (so that attaching it again without the handle at hand can register it).
-   */
-  pinned: object | null = null;
-  /** Waiters for the next clean result (ctx.value callers, parent awaits). */
-  waiters: NodeWaiter[] | null = null;
-  /** Stable handles of nested spins created by this node's body, by address. */
-  children: Map<string, Spin<unknown>> | null = null;
-  /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
-  holds = 0;
-  /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
-  resolved: Promise<unknown> | null = null;
-  /** Version `resolved` belongs to. */
-  resolvedVersion = 0;
-  /** Global version when the node was cancelled: only later input changes restart it. */
-  cancelVersion = 0;
-  /** Drain bookkeeping for cycle detection. */
-  drainGen = 0;
-  /** Re-runs in the current drain. */
-  drainHits = 0;
-  /** Cleanups registered with `$.onCleanup` by the last committed run. */
-  cleanups: (() => void)[] | null = null;
+  /** The owning context. */
+  readonly ctx: KernelHost;
+  /** The body to run (null after deserialization until a handle supplies it). */
+  body: SpinBody<unknown> | null;
+  /** Result equality. */
+  equals: (a: unknown, b: unknown) => boolean;
   /** {@link G.epoch} at which the node was last verified up to date (forks skip re-checks at the same epoch). */
   checkedAt = 0;
   /**
@@ -108,6 +89,8 @@ export class SpinNode {
    * ones (0: unknown, look them up).
    */
   refGen = 0;
+  /** Cleanups registered with `$.onCleanup` by the last committed run. */
+  cleanups: (() => void)[] | null = null;
   /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
   adopt: Entry[] | null = null;
   /** The last run object, kept for the next run when it finished synchronously (see `Run.reset`). */
@@ -118,8 +101,40 @@ export class SpinNode {
   logMine = false;
   /** Runs committed: tells a reader whether a run happened while it waited. */
   commits = 0;
+  /** Nodes of the same context that depend on this one. */
+  observers: Observers | null = null;
+  /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
+  subs: Subscriber[] | null = null;
+  /** Waiters for the next clean result (ctx.value callers, parent awaits). */
+  waiters: NodeWaiter[] | null = null;
+  /** Drain bookkeeping for cycle detection. */
+  drainGen = 0;
+  /** Re-runs in the current drain. */
+  drainHits = 0;
+  /** Global version when the node was cancelled: only later input changes restart it. */
+  cancelVersion = 0;
+  /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
+  holds = 0;
   /** Scratch stamp of `prune` (engine.ts): the node is a source of the log being pruned against. */
   mark = 0;
+  /** Stable handles of nested spins created by this node's body, by address. */
+  children: Map<string, Spin<unknown>> | null = null;
+  /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
+  resolved: Promise<unknown> | null = null;
+  /** Version `resolved` belongs to. */
+  resolvedVersion = 0;
+  /**
+   * The spin's handle, held by its node: while `subs` is not null (an observed spin is not
+   * collected, see reaping), and while a detached root node's handle is not registered for
+   * reaping (so that attaching it again without the handle at hand can register it).
+   */
+  pinned: object | null = null;
+  /** The spin id. */
+  readonly id: string;
+  /** Capture-gate deps of a nested spin. */
+  deps: readonly unknown[] | undefined;
+  /** Debug name. */
+  readonly name: string | undefined;
 
   /**
    * @param id the spin id
@@ -130,13 +145,20 @@ export class SpinNode {
    * @param name debug name
    */
   constructor(
-    readonly id: string,
-    readonly ctx: KernelHost,
-    public body: SpinBody<unknown> | null,
-    public equals: (a: unknown, b: unknown) => boolean,
-    public deps: readonly unknown[] | undefined,
-    readonly name: string | undefined,
-  ) {}
+    id: string,
+    ctx: KernelHost,
+    body: SpinBody<unknown> | null,
+    equals: (a: unknown, b: unknown) => boolean,
+    deps: readonly unknown[] | undefined,
+    name: string | undefined,
+  ) {
+    this.id = id;
+    this.ctx = ctx;
+    this.body = body;
+    this.equals = equals;
+    this.deps = deps;
+    this.name = name;
+  }
 
   /** Whether something keeps this node live (eager re-runs in the drain). */
   get eager(): boolean {

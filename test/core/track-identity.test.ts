@@ -1,6 +1,6 @@
 /**
- * `$.track` recognizes a read that repeats the last run's at the same ordinal by the handle's
- * process-unique number (`_uid`), not by its id: two handles with the same key share their state
+ * `$.track` recognizes a read that repeats the last run's at the same ordinal by the handle itself
+ * (the log entry's `src`), not by its id: two handles with the same key share their state
  * in a context, and a body that switches from one to the other must still read, subscribe and
  * prune by id. These tests switch handles, kinds and contexts at one ordinal and check every value
  * against a fresh computation.

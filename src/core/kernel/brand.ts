@@ -29,11 +29,12 @@ export function sourceKind(x: unknown): number | undefined {
 let lastUid = 0;
 
 /**
- * A process-unique number for a new signal or spin handle (`_uid`): `$.track` tells that a read
- * repeats the last run's at the same ordinal by comparing it, one integer compare where the ids
- * are strings (a call into the engine's string comparison). A handle stores it negated while other
- * handles may carry its id (keyed and nested handles): two positive numbers that differ name two
- * different ids, without comparing the ids.
+ * A process-unique number for a new signal or spin handle (`_uid`), copied into the log entries of
+ * its reads: `prune` tells two entries' sources apart by comparing it, one integer compare where
+ * the ids are strings (a call into the engine's string comparison). A handle stores it negated
+ * while other handles may carry its id (keyed and nested handles): two positive numbers that differ
+ * name two different ids, without comparing the ids. (`$.track` compares the handle itself, which
+ * the entry keeps as `src`.)
  */
 export function nextUid(): number {
   return ++lastUid;

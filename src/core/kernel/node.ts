@@ -42,8 +42,13 @@ export interface Entry {
   undo: (() => void) | null;
   /** The source object when known (a root's cell or node): O(1) change checks. */
   ref: object | null;
-  /** `_uid` of the handle a tracked read took (0: none, or not known): tells a repeated read at once. */
+  /** `_uid` of the handle a tracked read took (0: none, or not known): `prune` compares sources by it. */
   uid: number;
+  /**
+   * The handle a tracked read took (null: none, or not known): `$.track` tells a read repeating the
+   * last run's by this identity, without a load from the handle (whose class varies by source).
+   */
+  src: object | null;
 }
 
 /** Observe subscription. */
@@ -216,6 +221,7 @@ export class LogEntry implements Entry {
   undo: (() => void) | null = null;
   ref: object | null = null;
   uid = 0;
+  src: object | null = null;
   constructor(
     public kind: Kind,
     public id: string,

@@ -214,6 +214,34 @@ export class Run implements SpinScope {
       e.kind = kind;
       e.id = id;
       e.uid = uid;
+      e.src = null;
+    }
+    e.ok = true;
+    e.consumed = false;
+    e.undo = null;
+    return e;
+  }
+
+  /**
+   * {@link slotSettled} for a tracked read of handle `source`: the handle's id and number are read
+   * only when the entry held another read.
+   */
+  private slotTracked(i: number, kind: Kind, source: SignalHandle<unknown> | SpinHandle): Entry {
+    const buf = this.buf;
+    this.i = i + 1;
+    if (i >= buf.length) {
+      const fresh = entry(kind, source.id);
+      fresh.uid = source._uid;
+      fresh.src = source;
+      buf.push(fresh);
+      return fresh;
+    }
+    const e = buf[i] as LogEntry;
+    if (e.src !== source) {
+      e.kind = kind;
+      e.id = source.id;
+      e.uid = source._uid;
+      e.src = source;
     }
     e.ok = true;
     e.consumed = false;
@@ -273,12 +301,11 @@ export class Run implements SpinScope {
     // (One function, no helpers: a deep graph's first run recurses through here, frame by frame.)
     let kind: number | undefined;
     let known: object | null = null;
+    // (an entry with a ref took a handle: `src` is not null, so `source` is that handle)
     if (
       prev !== undefined &&
+      prev.src === source &&
       prev.ref !== null &&
-      typeof source === "object" &&
-      source !== null &&
-      prev.uid === (source as { _uid?: number })._uid &&
       (node.flags & Flag.DETACHED) === 0
     ) {
       if (prev.kind === Kind.Signal) {
@@ -298,7 +325,7 @@ export class Run implements SpinScope {
         this.same++;
       } else cell = this.ctx._trackSignal(source as Signal<T>, node);
       // nothing below throws: every field slot() would clear is written here
-      const e = this.slotSettled(i, Kind.Signal, source.id, source._uid);
+      const e = this.slotTracked(i, Kind.Signal, source as Signal<T>);
       e.version = cell.version;
       const v = cellPeek(cell);
       e.value = v;
@@ -308,7 +335,11 @@ export class Run implements SpinScope {
     }
     if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
-      const e = this.slot(i, Kind.Spin, source.id, source._uid);
+      const e = this.slotTracked(i, Kind.Spin, source as Spin<T>);
+      e.version = 0;
+      e.value = undefined;
+      e.settled = false;
+      e.ref = null;
       let child: SpinNode;
       if (known !== null) {
         child = known as SpinNode;

@@ -114,7 +114,7 @@ export class ContextSnapshot {
 }
 
 function copyEntry(e: Entry): Entry {
-  return { ...e, undo: null, ref: null };
+  return { ...e, undo: null, ref: null, src: null };
 }
 
 /**
@@ -339,6 +339,7 @@ function decodeEntry(x: unknown): Entry {
     consumed: true,
     undo: null,
     ref: null,
+    src: null,
     uid: 0,
   };
 }

@@ -122,4 +122,22 @@ describe("a repeated read is recognized by its handle", () => {
     ctx.set(bad, true);
     expect(() => ctx.read(t)).toThrow(/\$\.track expects a Signal or a Spin/);
   });
+
+  test("null or undefined at an ordinal a spin was tracked or awaited at last run is refused", async () => {
+    for (const nothing of [null, undefined]) {
+      const ctx = createContext();
+      const x = spin(() => 3);
+      const bad = signal(false);
+      const tracked = spin(($) => $.track(($.track(bad) ? nothing : x) as Spin<number>));
+      const awaited = spin(async ($) => {
+        if ($.track(bad)) return $.track(nothing as unknown as Spin<number>);
+        return await $.await(x);
+      });
+      expect(ctx.read(tracked)).toBe(3);
+      expect(await ctx.value(awaited)).toBe(3);
+      ctx.set(bad, true);
+      expect(() => ctx.read(tracked)).toThrow(/\$\.track expects a Signal or a Spin/);
+      await expect(ctx.value(awaited)).rejects.toThrow(/\$\.track expects a Signal or a Spin/);
+    }
+  });
 });

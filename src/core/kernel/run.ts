@@ -249,6 +249,16 @@ export class Run implements SpinScope {
     return e;
   }
 
+  /** {@link slot} for a read of spin handle `source` (tracked or awaited), through {@link slotTracked}. */
+  private slotSpin(i: number, source: SpinHandle): Entry {
+    const e = this.slotTracked(i, Kind.Spin, source);
+    e.version = 0;
+    e.value = undefined;
+    e.settled = false;
+    e.ref = null;
+    return e;
+  }
+
   /** The context this run executes in. */
   get context(): Context {
     return this.ctx as Context; // the runtime's hosts are its contexts
@@ -335,11 +345,7 @@ export class Run implements SpinScope {
     }
     if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
-      const e = this.slotTracked(i, Kind.Spin, source as Spin<T>);
-      e.version = 0;
-      e.value = undefined;
-      e.settled = false;
-      e.ref = null;
+      const e = this.slotSpin(i, source as Spin<T>);
       let child: SpinNode;
       if (known !== null) {
         child = known as SpinNode;
@@ -501,7 +507,7 @@ export class Run implements SpinScope {
     } catch (err) {
       return Promise.reject(err);
     }
-    const e = this.slot(i, Kind.Spin, source.id, source._uid);
+    const e = this.slotSpin(i, source);
     const child = this.ctx._trackSpin(source, this.node);
     e.ref = child;
     this.refresh(child);

@@ -299,13 +299,7 @@ export class Context {
     if (isReady(n)) return n.status === 1 ? Promise.resolve(n.result as T) : Promise.reject(n.result);
     if ((n.flags & Flag.DETACHED) !== 0) this.attach(n, s);
     n.holds++;
-    const out = new Promise<T>((resolve, reject) => {
-      whenReady(n, (m) => {
-        m.holds--;
-        if (m.status === 1) resolve(m.result as T);
-        else reject(m.result);
-      });
-    });
+    const out = valueWhenReady<T>(n);
     this.settleStale(n);
     return out;
   }
@@ -592,6 +586,11 @@ export class Context {
    */
   settled(): Promise<void> {
     if (this.idle()) return Promise.resolve();
+    return this.whenSettled();
+  }
+
+  /** A promise {@link settled} resolves later (a method of its own: see `valueWhenReady`). */
+  private whenSettled(): Promise<void> {
     return new Promise((resolve) => {
       (this.settleWaiters ??= []).push(resolve);
     });
@@ -1055,6 +1054,20 @@ export function cancel(s: Spin<unknown>): void {
 export { Cancelled };
 
 const trackingSpins = new WeakMap<Signal<unknown>, Spin<unknown>>();
+
+/**
+ * The result of held node `n` once it is ready (releasing the hold). A function of its own: a
+ * closure in `ctx.value` would make every call, cached answers too, allocate a context for `n`.
+ */
+function valueWhenReady<T>(n: SpinNode): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    whenReady(n, (m) => {
+      m.holds--;
+      if (m.status === 1) resolve(m.result as T);
+      else reject(m.result);
+    });
+  });
+}
 
 /** The spin `($) => $.track(sig)` that `ctx.observe(sig, …)` observes (one per signal handle). */
 function trackingSpinOf<T>(sig: Signal<T>): Spin<T> {

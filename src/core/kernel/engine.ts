@@ -199,16 +199,24 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
       }
       if (!isReady(child)) {
         n.flags |= Flag.CHECKING;
-        whenReady(child, () => {
-          n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
-          refresh(n);
-        });
+        recheckWhenReady(n, child);
         return Check.WAITING;
       }
       if (child.version !== e.version && (since === 0 || child.version > since)) return i;
     }
   }
   return -1;
+}
+
+/**
+ * `n` waits for `child` to be ready, then checks its log again. (A helper: a closure in
+ * `changePoint` would make every call of it allocate a context for `n`.)
+ */
+function recheckWhenReady(n: SpinNode, child: SpinNode): void {
+  whenReady(child, () => {
+    n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
+    refresh(n);
+  });
 }
 
 /** Whether `n` has no valid result to offer as it is (no result, stale, or a run to resume). */
@@ -325,16 +333,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       run.busy = true;
       ctx._busy(1);
     }
-    (out as PromiseLike<unknown>).then(
-      (v) => {
-        G.epoch++;
-        finish(run, true, v);
-      },
-      (err) => {
-        G.epoch++;
-        finish(run, false, err);
-      },
-    );
+    finishWhenSettled(run, out as PromiseLike<unknown>);
   } else {
     finish(run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
@@ -344,6 +343,23 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       n.spare = run;
     }
   }
+}
+
+/**
+ * The body of `run` returned `out`, a promise: finish the run when it settles. (A helper: the
+ * closures in `startRun` would make every run, synchronous ones too, allocate a context for `run`.)
+ */
+function finishWhenSettled(run: Run, out: PromiseLike<unknown>): void {
+  out.then(
+    (v) => {
+      G.epoch++;
+      finish(run, true, v);
+    },
+    (err) => {
+      G.epoch++;
+      finish(run, false, err);
+    },
+  );
 }
 
 function finish(run: Run, ok: boolean, value: unknown): void {

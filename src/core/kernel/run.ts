@@ -472,6 +472,14 @@ export class Run implements SpinScope {
       e.settled = true;
       return r.ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
     }
+    return this.waitOnce(e, x);
+  }
+
+  /**
+   * Wait on one-shot source `x` for entry `e`. (A method of its own: the closures here would make
+   * every `$.await`, replayed ones too, allocate a context for what they capture.)
+   */
+  private waitOnce<T>(e: Entry, x: Awaitable<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, null);
       this.park(parked);
@@ -525,6 +533,11 @@ export class Run implements SpinScope {
       e.settled = true;
       return Promise.reject(cycle);
     }
+    return this.waitSpin(e, child);
+  }
+
+  /** Wait for `child` to be ready for entry `e` (a method of its own, see {@link waitOnce}). */
+  private waitSpin<T>(e: Entry, child: SpinNode): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const parked = new Parked(this, e, resolve as (v: unknown) => void, reject, child);
       this.park(parked);

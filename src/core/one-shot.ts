@@ -37,6 +37,14 @@ export function oneShot(
     done(n.status === 1, n.result);
     return noop;
   }
+  return pending(ctx, n, done);
+}
+
+/**
+ * The rest of {@link oneShot} for a body that did not settle at once. (A function of its own: its
+ * closures would make the synchronous answers allocate a context for what they capture.)
+ */
+function pending(ctx: Context, n: SpinNode, done: (ok: boolean, value: unknown) => void): () => void {
   const transients = (ctx.transients ??= new Set());
   transients.add(n);
   let settled = false;

@@ -37,7 +37,15 @@ const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
  * @internal
  */
 export function watchHandle(handle: object, ctx: Context, id: string): void {
-  (ctx.reaper ??= new FinalizationRegistry<string>((gone) => reapNode(ctx, gone))).register(handle, id);
+  (ctx.reaper ??= reaperOf(ctx)).register(handle, id);
+}
+
+/**
+ * The registry that reaps `ctx`'s nodes. (A function of its own: the closure in
+ * {@link watchHandle} would make every registration allocate a context for `ctx`.)
+ */
+function reaperOf(ctx: Context): FinalizationRegistry<string> {
+  return new FinalizationRegistry<string>((gone) => reapNode(ctx, gone));
 }
 
 /** Root nodes attached in the current job whose handles are not registered yet (see {@link watchSoon}). */

@@ -181,81 +181,50 @@ export class Run implements SpinScope {
   }
 
   /**
-   * The entry for ordinal `i` (just entered): a recycled one overwritten in place, or a new one.
-   * Writing it takes the ordinal: an effect that throws between {@link enter} and here (a stack
-   * overflow, a failed subscription) leaves no gap in the log and no stale recycled entry in it.
+   * The entry for ordinal `i` (just entered) of an effect that reads no handle (a write, a one-shot
+   * wait): a recycled one overwritten in place, or a new one. Writing it takes the ordinal: an
+   * effect that throws between {@link enter} and here (a stack overflow, a failed subscription)
+   * leaves no gap in the log and no stale recycled entry in it.
    */
-  private slot(i: number, kind: Kind, id: string, uid: number): Entry {
-    const e = this.slotSettled(i, kind, id, uid);
-    e.version = 0;
-    e.value = undefined;
-    e.settled = false;
-    e.ref = null;
-    return e;
+  private slot(i: number, kind: Kind, id: string): Entry {
+    return pending(this.take(i, kind, null, id));
+  }
+
+  /** {@link slot} for a read of spin handle `source` (tracked or awaited). */
+  private slotSpin(i: number, source: SpinHandle): Entry {
+    return pending(this.take(i, Kind.Spin, source, ""));
   }
 
   /**
-   * Like {@link slot}, for an entry the caller settles at once: a recycled entry keeps its
-   * version, value, settled flag and ref for the caller to overwrite.
+   * Take ordinal `i` for an effect of `kind` reading handle `src` (null: none; then `id` names the
+   * entry): a recycled entry (which keeps its version, value, settled flag and ref for the caller
+   * to overwrite) or a new one. A recycled entry that already holds a read of `src` (the run
+   * before last made it) keeps its kind, id and number: the handle's are loaded only when it held
+   * another read.
    */
-  private slotSettled(i: number, kind: Kind, id: string, uid: number): Entry {
+  private take(i: number, kind: Kind, src: SignalHandle<unknown> | SpinHandle | null, id: string): Entry {
     const buf = this.buf;
     this.i = i + 1;
     if (i >= buf.length) {
       // past the recycled entries (the run writes its ordinals in order: `i` is the length)
-      const fresh = entry(kind, id);
-      fresh.uid = uid;
+      const fresh = entry(kind, src !== null ? src.id : id);
+      if (src !== null) {
+        fresh.uid = src._uid;
+        fresh.src = src;
+      }
       buf.push(fresh);
       return fresh;
     }
     const e = buf[i] as LogEntry;
-    // a recycled entry usually holds the same read already (the run before last made it)
-    if (e.uid !== uid || uid === 0) {
+    if (src === null || e.src !== src) {
       e.kind = kind;
-      e.id = id;
-      e.uid = uid;
-      e.src = null;
+      e.id = src !== null ? src.id : id;
+      e.uid = src !== null ? src._uid : 0;
+      e.src = src;
     }
     e.ok = true;
     e.consumed = false;
     e.undo = null;
-    return e;
-  }
-
-  /**
-   * {@link slotSettled} for a tracked read of handle `source`: the handle's id and number are read
-   * only when the entry held another read.
-   */
-  private slotTracked(i: number, kind: Kind, source: SignalHandle<unknown> | SpinHandle): Entry {
-    const buf = this.buf;
-    this.i = i + 1;
-    if (i >= buf.length) {
-      const fresh = entry(kind, source.id);
-      fresh.uid = source._uid;
-      fresh.src = source;
-      buf.push(fresh);
-      return fresh;
-    }
-    const e = buf[i] as LogEntry;
-    if (e.src !== source) {
-      e.kind = kind;
-      e.id = source.id;
-      e.uid = source._uid;
-      e.src = source;
-    }
-    e.ok = true;
-    e.consumed = false;
-    e.undo = null;
-    return e;
-  }
-
-  /** {@link slot} for a read of spin handle `source` (tracked or awaited), through {@link slotTracked}. */
-  private slotSpin(i: number, source: SpinHandle): Entry {
-    const e = this.slotTracked(i, Kind.Spin, source);
-    e.version = 0;
-    e.value = undefined;
-    e.settled = false;
-    e.ref = null;
     return e;
   }
 
@@ -335,7 +304,7 @@ export class Run implements SpinScope {
         this.same++;
       } else cell = this.ctx._trackSignal(source as Signal<T>, node);
       // nothing below throws: every field slot() would clear is written here
-      const e = this.slotTracked(i, Kind.Signal, source as Signal<T>);
+      const e = this.take(i, Kind.Signal, source as Signal<T>, "");
       e.version = cell.version;
       const v = cellPeek(cell);
       e.value = v;
@@ -427,7 +396,7 @@ export class Run implements SpinScope {
     if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
     this.once = true;
-    const e = this.slot(i, Kind.Set, source.id, 0);
+    const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
     e.settled = true;
     if (this.replaying(i) !== null) return; // already written by the run being replayed
@@ -464,7 +433,7 @@ export class Run implements SpinScope {
       return Promise.reject(err);
     }
     this.once = true;
-    const e = this.slot(i, Kind.Once, "", 0);
+    const e = this.slot(i, Kind.Once, "");
     const r = this.replaying(i);
     if (r !== null) {
       e.value = r.value;
@@ -686,6 +655,15 @@ export class Run implements SpinScope {
       if (p.abandon !== null) for (const fn of p.abandon) fn();
     }
   }
+}
+
+/** `e` made pending: no version, value or source yet. */
+function pending(e: Entry): Entry {
+  e.version = 0;
+  e.value = undefined;
+  e.settled = false;
+  e.ref = null;
+  return e;
 }
 
 function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {

@@ -353,19 +353,20 @@ function finishWhenSettled(run: Run, out: PromiseLike<unknown>): void {
   out.then(
     (v) => {
       G.epoch++;
-      finish(run, true, v);
+      finish(run, true, v, true);
     },
     (err) => {
       G.epoch++;
-      finish(run, false, err);
+      finish(run, false, err, true);
     },
   );
 }
 
-function finish(run: Run, ok: boolean, value: unknown): void {
+/** `late`: the body settled after it returned a promise (see `commit`). */
+function finish(run: Run, ok: boolean, value: unknown, late = false): void {
   const n = run.node;
   if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
-  if (run.dead === null && n.run === run) commit(n, run, ok, value);
+  if (run.dead === null && n.run === run) commit(n, run, ok, value, late);
   if (run.busy === true) {
     run.busy = false;
     run.ctx._busy(-1);
@@ -377,7 +378,7 @@ function finish(run: Run, ok: boolean, value: unknown): void {
   }
 }
 
-function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
+function commit(n: SpinNode, run: Run, ok: boolean, value: unknown, late: boolean): void {
   // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
   if (run.once === true) markConsumed(log);
@@ -404,8 +405,43 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
     staleAfterRun(n);
     return;
   }
+  if (late === true && n.ctx.parent !== null && readsChanged(n)) {
+    // in a fork an ancestor's write marks nothing here: a run that was in flight across turns and
+    // read a signal written since is re-checked before anyone is handed its result
+    n.flags |= Flag.STALE;
+    staleAfterRun(n);
+    return;
+  }
   n.checkedAt = run.epoch;
   flushReady(n);
+}
+
+/**
+ * Whether a source `n`'s committed log read has another version in `n`'s context now: a signal by
+ * its visible cell, a spin of the context brought up to date first (as `changePoint` does). A spin
+ * with a run in flight is left to a later read of `n` (it may be waiting on `n`: checking it here
+ * would wait forever); one that starts a run that does not settle at once counts as changed.
+ */
+function readsChanged(n: SpinNode): boolean {
+  const log = n.log;
+  const ctx = n.ctx;
+  for (let i = 0; i < log.length; i++) {
+    const e = log[i]!;
+    if (e.settled !== true) continue;
+    if (e.kind === Kind.Signal) {
+      if (ctx._versionOf(e.id) !== e.version) return true;
+    } else if (e.kind === Kind.Spin) {
+      const child =
+        e.ref !== null && (e.ref as SpinNode).ctx === ctx
+          ? (e.ref as SpinNode)
+          : ctx._node(e.id, undefined, false);
+      if (child === undefined) return true;
+      if (child.run !== null) continue;
+      if (child.ctx === ctx && child.body !== null) refresh(child);
+      if (!isReady(child) || child.version !== e.version) return true;
+    }
+  }
+  return false;
 }
 
 /** Mark the settled entries at the end of a log consumed (the body went past them). */

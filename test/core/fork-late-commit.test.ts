@@ -1,0 +1,80 @@
+/**
+ * A run in a fork that is in flight when an ancestor writes what it read: the ancestor's write marks
+ * nothing in the fork (forks verify against the epoch on their next read), so the run's late commit
+ * checks its reads before it hands its result to anyone waiting (found by the async fork-tree
+ * property, seed 303). Both through a signal the run tracked and through a spin it awaited.
+ */
+import { createContext, signal, spin } from "spindel";
+import { describe, expect, test } from "vitest";
+
+const tick = () => Promise.resolve();
+
+describe("a fork's run in flight across an ancestor's write", () => {
+  test("a tracked signal written by the root: the fork's read gets the new value", async () => {
+    const root = createContext();
+    const fork = root.fork();
+    const s = signal(1);
+    let runs = 0;
+    const a = spin(async ($) => {
+      runs++;
+      const v = $.track(s);
+      await $.await(tick);
+      return v + 1;
+    });
+    fork.rerun(a);
+    root.set(s, 2); // the run above already read 1
+    expect(await fork.value(a)).toBe(3);
+    expect(runs).toBe(2);
+    expect(await root.value(a)).toBe(3);
+  });
+
+  test("an awaited spin over a signal written by the root: the fork's read gets the new value", async () => {
+    const root = createContext();
+    const fork = root.fork();
+    const s = signal(1);
+    const c = spin(($) => $.track(s) * 10);
+    const a = spin(async ($) => {
+      const v = await $.await(c);
+      await $.await(tick);
+      return v + 1;
+    });
+    fork.rerun(a);
+    root.set(s, 2);
+    expect(await fork.value(a)).toBe(21);
+  });
+
+  test("an observation in the fork ends on the new value", async () => {
+    const root = createContext();
+    const fork = root.fork();
+    const s = signal(1);
+    const a = spin(async ($) => {
+      const v = $.track(s);
+      await $.await(tick);
+      return v + 1;
+    });
+    const seen: number[] = [];
+    const stop = fork.observe(a, (v) => seen.push(v));
+    root.set(s, 2);
+    expect(await fork.value(a)).toBe(3); // ready: every observer has been told
+    expect(seen.at(-1)).toBe(3);
+    expect(seen).not.toContain(2); // the stale result is never delivered
+    stop();
+  });
+
+  test("nothing changed: one run, delivered as it settles", async () => {
+    const root = createContext();
+    const fork = root.fork();
+    const s = signal(1);
+    let runs = 0;
+    const a = spin(async ($) => {
+      runs++;
+      const v = $.track(s);
+      await $.await(tick);
+      return v + 1;
+    });
+    fork.rerun(a);
+    root.set(signal(0), 5); // another signal: the epoch moves, the reads did not change
+    expect(await fork.value(a)).toBe(2);
+    expect(runs).toBe(1);
+  });
+});

@@ -8,6 +8,7 @@ import type { Cell } from "./cell.js";
 import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
+import type { KernelHost } from "./host.js";
 import {
   type Entry,
   installLog,
@@ -186,10 +187,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
       const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
     } else if (e.kind === Kind.Spin) {
-      const child =
-        e.ref !== null && (e.ref as SpinNode).ctx === ctx
-          ? (e.ref as SpinNode)
-          : ctx._node(e.id, undefined, false);
+      const child = readNode(ctx, e);
       if (child === undefined) return i;
       if (child.ctx === ctx) {
         // restored without its body (an unkeyed spin's comes from its handle) and not up to date:
@@ -217,6 +215,15 @@ function recheckWhenReady(n: SpinNode, child: SpinNode): void {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);
   });
+}
+
+/**
+ * The node serving spin entry `e` of a log in `ctx`: the node it references when that is one of
+ * `ctx` (a child of the same context stays its node while observed), else looked up by id.
+ */
+function readNode(ctx: KernelHost, e: Entry): SpinNode | undefined {
+  const ref = e.ref as SpinNode | null;
+  return ref !== null && ref.ctx === ctx ? ref : ctx._node(e.id, undefined, false);
 }
 
 /** Whether `n` has no valid result to offer as it is (no result, stale, or a run to resume). */
@@ -417,28 +424,29 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown, late: boolea
 }
 
 /**
- * Whether a source `n`'s committed log read has another version in `n`'s context now: a signal by
- * its visible cell, a spin of the context brought up to date first (as `changePoint` does). A spin
- * with a run in flight is left to a later read of `n` (it may be waiting on `n`: checking it here
- * would wait forever); one that starts a run that does not settle at once counts as changed.
+ * Whether something `n`'s committed log read has another version in `n`'s context now: a signal by
+ * its visible cell, a spin by its version or, recursively, by what its own log read. Nothing is run
+ * (the re-check that follows does that), a spin with a run in flight is left to a later read of
+ * `n` (it may be waiting on `n`), and entries that read an error are not followed (a cycle's spins
+ * read each other's errors).
  */
 function readsChanged(n: SpinNode): boolean {
-  const log = n.log;
-  const ctx = n.ctx;
+  return changedSince(n.ctx, n.log, new Set<SpinNode>().add(n));
+}
+
+/** {@link readsChanged} over `log`; `seen`: the nodes already walked. */
+function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode>): boolean {
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) continue;
+    if (e.settled !== true || e.ok !== true) continue;
     if (e.kind === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return true;
     } else if (e.kind === Kind.Spin) {
-      const child =
-        e.ref !== null && (e.ref as SpinNode).ctx === ctx
-          ? (e.ref as SpinNode)
-          : ctx._node(e.id, undefined, false);
-      if (child === undefined) return true;
-      if (child.run !== null) continue;
-      if (child.ctx === ctx && child.body !== null) refresh(child);
-      if (!isReady(child) || child.version !== e.version) return true;
+      const child = readNode(ctx, e);
+      if (child === undefined || child.version !== e.version) return true;
+      if (child.run !== null || seen.has(child)) continue;
+      seen.add(child);
+      if (changedSince(ctx, child.log, seen)) return true;
     }
   }
   return false;

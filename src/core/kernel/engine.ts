@@ -149,6 +149,10 @@ export function refresh(n: SpinNode): void {
   }
   // a cancelled node only counts input changes made after its cancellation completed
   const epoch = G.epoch;
+  // taken for verified while its log is checked: a check that comes back to it (two spins whose
+  // logs read each other, as an await cycle's spins read each other's errors) stops there instead
+  // of walking the two logs without end (a fork's clean node is otherwise re-checked at a new epoch)
+  n.checkedAt = epoch;
   const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
   if (p === Check.WAITING) return;
   if (p < 0) {

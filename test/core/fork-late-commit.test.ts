@@ -9,22 +9,28 @@ import { describe, expect, test } from "vitest";
 
 const tick = () => Promise.resolve();
 
+/** A root, its fork, a signal `s` (1) and an async spin `a` = `s` + 1 that waits between its read and its answer. */
+function trackingSpin() {
+  const root = createContext();
+  const fork = root.fork();
+  const s = signal(1);
+  let count = 0;
+  const a = spin(async ($) => {
+    count++;
+    const v = $.track(s);
+    await $.await(tick);
+    return v + 1;
+  });
+  return { root, fork, s, a, runs: () => count };
+}
+
 describe("a fork's run in flight across an ancestor's write", () => {
   test("a tracked signal written by the root: the fork's read gets the new value", async () => {
-    const root = createContext();
-    const fork = root.fork();
-    const s = signal(1);
-    let runs = 0;
-    const a = spin(async ($) => {
-      runs++;
-      const v = $.track(s);
-      await $.await(tick);
-      return v + 1;
-    });
+    const { root, fork, s, a, runs } = trackingSpin();
     fork.rerun(a);
     root.set(s, 2); // the run above already read 1
     expect(await fork.value(a)).toBe(3);
-    expect(runs).toBe(2);
+    expect(runs()).toBe(2);
     expect(await root.value(a)).toBe(3);
   });
 
@@ -44,14 +50,7 @@ describe("a fork's run in flight across an ancestor's write", () => {
   });
 
   test("an observation in the fork ends on the new value", async () => {
-    const root = createContext();
-    const fork = root.fork();
-    const s = signal(1);
-    const a = spin(async ($) => {
-      const v = $.track(s);
-      await $.await(tick);
-      return v + 1;
-    });
+    const { root, fork, s, a } = trackingSpin();
     const seen: number[] = [];
     const stop = fork.observe(a, (v) => seen.push(v));
     root.set(s, 2);
@@ -62,19 +61,10 @@ describe("a fork's run in flight across an ancestor's write", () => {
   });
 
   test("nothing changed: one run, delivered as it settles", async () => {
-    const root = createContext();
-    const fork = root.fork();
-    const s = signal(1);
-    let runs = 0;
-    const a = spin(async ($) => {
-      runs++;
-      const v = $.track(s);
-      await $.await(tick);
-      return v + 1;
-    });
+    const { root, fork, a, runs } = trackingSpin();
     fork.rerun(a);
     root.set(signal(0), 5); // another signal: the epoch moves, the reads did not change
     expect(await fork.value(a)).toBe(2);
-    expect(runs).toBe(1);
+    expect(runs()).toBe(1);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * A run in a fork that is in flight when an ancestor writes what it read: the ancestor's write marks
- * nothing in the fork (forks verify against the epoch on their next read), so the run's late commit
- * checks its reads before it hands its result to anyone waiting (found by the async fork-tree
+ * A run in a fork during which an ancestor writes what it read (while it is in flight, or from its
+ * own body): the ancestor's write marks nothing in the fork (forks verify against the epoch on their
+ * next read), so the commit of a run the epoch moved under checks its reads before it hands its
+ * result to anyone waiting (found by the async fork-tree
  * property, seed 303). Both through a signal the run tracked and through a spin it awaited.
  */
 import { createContext, signal, spin } from "spindel";
@@ -58,6 +59,26 @@ describe("a fork's run in flight across an ancestor's write", () => {
     expect(seen.at(-1)).toBe(3);
     expect(seen).not.toContain(2); // the stale result is never delivered
     stop();
+  });
+
+  test("a synchronous body that writes its root's signal it read: the fork's reader gets what a root's does", async () => {
+    for (const how of ["value", "observe"] as const) {
+      const root = createContext();
+      const fork = root.fork();
+      const s = signal(1);
+      const a = spin(($) => {
+        const v = $.track(s);
+        if (v === 1) root.set(s, 5); // during the run: its read is stale once it returns
+        return v;
+      });
+      if (how === "value") expect(await fork.value(a)).toBe(5);
+      else {
+        const seen: number[] = [];
+        const stop = fork.observe(a, (v) => seen.push(v));
+        expect(seen).toEqual([5]);
+        stop();
+      }
+    }
   });
 
   test("nothing changed: one run, delivered as it settles", async () => {

@@ -364,20 +364,19 @@ function finishWhenSettled(run: Run, out: PromiseLike<unknown>): void {
   out.then(
     (v) => {
       G.epoch++;
-      finish(run, true, v, true);
+      finish(run, true, v);
     },
     (err) => {
       G.epoch++;
-      finish(run, false, err, true);
+      finish(run, false, err);
     },
   );
 }
 
-/** `late`: the body settled after it returned a promise (see `commit`). */
-function finish(run: Run, ok: boolean, value: unknown, late = false): void {
+function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
   if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
-  if (run.dead === null && n.run === run) commit(n, run, ok, value, late);
+  if (run.dead === null && n.run === run) commit(n, run, ok, value);
   if (run.busy === true) {
     run.busy = false;
     run.ctx._busy(-1);
@@ -389,7 +388,7 @@ function finish(run: Run, ok: boolean, value: unknown, late = false): void {
   }
 }
 
-function commit(n: SpinNode, run: Run, ok: boolean, value: unknown, late: boolean): void {
+function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
   if (run.once === true) markConsumed(log);
@@ -416,9 +415,10 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown, late: boolea
     staleAfterRun(n);
     return;
   }
-  if (late === true && n.ctx.parent !== null && readsChanged(n)) {
-    // in a fork an ancestor's write marks nothing here: a run that was in flight across turns and
-    // read a signal written since is re-checked before anyone is handed its result
+  if (run.epoch !== G.epoch && n.ctx.parent !== null && readsChanged(n)) {
+    // in a fork an ancestor's write marks nothing here: a run during which something changed (an
+    // async run always: its settlement moves the epoch) and whose reads moved is re-checked before
+    // anyone is handed its result
     n.flags |= Flag.STALE;
     staleAfterRun(n);
     return;

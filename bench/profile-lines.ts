@@ -9,6 +9,8 @@
  * Usage: `npx tsx bench/profile-lines.ts fw shape warm ops fn [fn…]`, e.g.
  * `npx tsx bench/profile-lines.ts root chain 300 300 track startRun commit refresh`.
  * `fw` is `root`, `fork`, `preact` or `alien` (as in instructions-child.ts). Needs valgrind.
+ * With `--top` in place of the function names: every optimized function's own instructions per
+ * operation (warm-up and operations together), largest first.
  * Code placed after a function's last line (out-of-line write barriers, deopt exits) counts on
  * that last line.
  *
@@ -90,7 +92,8 @@ for (const line of run.stdout.split("\n")) {
     else if (!/^\s*pc offset/.test(line)) state = "none";
   }
 }
-const wanted = codes.filter((c) => fns.includes(c.name));
+const top = fns[0] === "--top";
+const wanted = top ? codes : codes.filter((c) => fns.includes(c.name));
 const byAddr = new Map<number, Code>();
 for (const c of wanted) for (const a of c.addrs) byAddr.set(a, c);
 
@@ -137,6 +140,29 @@ const lineOf = (at: number): number => {
   return lo + 1;
 };
 const lines = src.split("\n");
+
+if (top) {
+  // every optimized function's own cost per operation (callees V8 inlined included), largest first
+  const byName = new Map<string, { calls: number; total: number }>();
+  for (const c of wanted) {
+    let total = 0;
+    for (const a of c.addrs) total += (misses ? missCost : cost).get(a) ?? 0;
+    const row = byName.get(c.name) ?? { calls: 0, total: 0 };
+    row.calls += cost.get(c.start) ?? 0;
+    row.total += total;
+    byName.set(c.name, row);
+  }
+  const perOp = Number(warm) + Number(ops);
+  const rows = [...byName].sort((a, b) => b[1].total - a[1].total).slice(0, 40);
+  let sum = 0;
+  for (const [, r] of byName) sum += r.total;
+  console.log(`optimized code: ${(sum / perOp).toFixed(0)} per operation (warm-up included)`);
+  for (const [fname, r] of rows)
+    console.log(
+      `${(r.total / perOp).toFixed(0).padStart(10)}  ${(r.calls / perOp).toFixed(1).padStart(8)} calls  ${fname || "(anonymous)"}`,
+    );
+  process.exit(0);
+}
 
 for (const c of wanted) {
   const calls = cost.get(c.start) ?? 0;

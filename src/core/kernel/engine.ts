@@ -345,15 +345,18 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
       ctx._busy(1);
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
-  } else {
-    finish(run, true, out);
+  } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
+    // the common end of a run, written out: a synchronous body's result committed with nothing
+    // else for `finish` to do (no pending wait to drop, nobody to tell that the body settled; a
+    // run counts as busy only once it waited, which leaves `parks` set, or was killed)
+    commit(n, run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
     if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) {
       run.release();
       n.spare = run;
     }
-  }
+  } else finish(run, true, out);
 }
 
 /**

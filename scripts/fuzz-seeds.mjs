@@ -23,6 +23,11 @@ const suites = [
     file: "test/distributed/sync/fuzz.test.ts",
     env: (seed) => ({ FUZZ_FROM: seed, FUZZ_SEEDS: "500", FUZZ_REFUSED_SEEDS: "100" }),
   },
+  // store replication with crash-restarts, on disk (LevelDB) and in memory; consecutive seeds too
+  {
+    file: "test/distributed/store/fuzz.test.ts",
+    env: (seed) => ({ STORE_FUZZ_FROM: seed, STORE_FUZZ_SEEDS: "12" }),
+  },
 ];
 
 const args = process.argv.slice(2);

@@ -5,7 +5,8 @@
  * (links interleave differently; each stays FIFO like a WebSocket), crash-restarts of subscribers (memory lost, disk kept) and of the owner
  * (its disk kept). At the end every replica equals the owner: keys, values and lastWrite.
  *
- * `STORE_FUZZ_SEEDS=200` runs more seeds; `SEED=n` replays one.
+ * `STORE_FUZZ_SEEDS=200` runs more seeds (`STORE_FUZZ_FROM=` the first, default 1); `SEED=n`
+ * replays one.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +33,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const SEEDS =
   process.env.SEED !== undefined
     ? [Number(process.env.SEED)]
-    : Array.from({ length: Number(process.env.STORE_FUZZ_SEEDS ?? 12) }, (_, i) => i + 1);
+    : Array.from(
+        { length: Number(process.env.STORE_FUZZ_SEEDS ?? 12) },
+        (_, i) => Number(process.env.STORE_FUZZ_FROM ?? 1) + i,
+      );
 const RECONNECT = { initialDelayMs: 5, maxDelayMs: 20 };
 
 interface Replica {

@@ -662,6 +662,32 @@ export class Context {
     const ws = this.settleWaiters;
     this.settleWaiters = null;
     if (ws !== null) for (const w of ws) w();
+    this.forget();
+  }
+
+  /**
+   * A disposed context lets go of its graph. A handle can still name one of its nodes (the slot
+   * of the newest fork's node, the node of the last `ctx.read`), and through the node the context:
+   * were the context to keep its node map, its observer sets and the maps of inherited sources,
+   * that one node would keep every node of the context, the handles their logs read, and with
+   * those the nodes another context keeps until those handles are collected, in a cycle that
+   * never ends (release-properties, "in a fork"). The node a handle names keeps its cache and the
+   * inputs its log reads, nothing that reads it.
+   */
+  private forget(): void {
+    for (const n of this.nodes.values()) {
+      n.observers = null;
+      n.subs = null;
+      n.pinned = null;
+    }
+    this.nodes.clear();
+    if (!this.isDefault) for (const [, cell] of this.cells.entries()) cell.observers = null;
+    this.extSig = null;
+    this.extSpin = null;
+    this.inhCache = null;
+    this.transients = null;
+    this.detachedSubs = null;
+    this.states.clear();
   }
 
   // ---------------------------------------------------------------- internals

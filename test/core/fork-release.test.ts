@@ -171,4 +171,33 @@ describe("a fork releases the nodes nobody needs", () => {
     }
     expect(gone).toEqual(["handle"]);
   });
+
+  test.runIf(gc !== undefined)(
+    "a disposed fork of a fork lets go of the spins both read (release-properties seed 55555)",
+    async () => {
+      // before: the handle's slot held the disposed fork's node, the node its fork, the fork its
+      // map, whose nodes' logs held the handles above; the parent fork reaps a node when its
+      // handle is collected, so the parent kept two nodes (and the disposed fork) for good
+      const parent = createContext().fork();
+      (() => {
+        const s0 = signal(-1);
+        const s1 = signal(0);
+        const pick = (c: Signal<number>, a: Signal<number>, b: Spin<number>): Spin<number> =>
+          spin(($) => ($.track(c) > 0 ? $.track(a) : $.track(b)));
+        const p0 = derived(s0, (v) => v);
+        const p2 = pick(s0, s0, pick(s0, s0, p0));
+        const top = pick(s1, s0, p2);
+        expect(parent.read(top)).toBe(-1);
+        const child = parent.fork();
+        child.set(s0, 0);
+        expect(child.read(top)).toBe(0);
+        child.dispose();
+      })();
+      for (let i = 0; i < 50 && parent._nodeCount > 0; i++) {
+        gc!();
+        await tick();
+      }
+      expect(parent._nodeCount).toBe(0);
+    },
+  );
 });

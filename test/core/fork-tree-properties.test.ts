@@ -292,7 +292,11 @@ for (const where of ["a new root", "the default context"] as const)
                 if (!isRoot(ob.ctx) || disposed(ob.ctx) || cancelledIn(ob.ctx)) return;
                 const calls = ob.calls - before[i]!.calls;
                 expect(calls).toBeLessThanOrEqual(1);
-                if (Object.is(expected(ob.ctx, ob.spin), before[i]!.value)) expect(calls).toBe(0);
+                const value = expected(ob.ctx, ob.spin);
+                // a cache restored from bytes may hold 0 where the re-run gives -0 (seed 77 at
+                // size "medium"): told rightly, since the values differ by Object.is
+                const signLost = lossy[ob.ctx] && value === 0;
+                if (Object.is(value, before[i]!.value) && !signLost) expect(calls).toBe(0);
               });
               break;
             }

@@ -23,5 +23,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     execArgv: ["--expose-gc"],
+    // FC_SIZE: fast-check's base size for the properties (test/fc-size.ts)
+    setupFiles: ["test/fc-size.ts"],
   },
 });

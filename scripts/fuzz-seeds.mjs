@@ -6,18 +6,36 @@
  * before a release: it picks fresh seeds (or takes them as arguments), runs each suite once per
  * seed, one suite at a time, and prints the command that replays every failure.
  *
- * Usage: `npm run fuzz:seeds [-- [--rounds n] [seed…]]` (default: 10 rounds of random seeds).
+ * Usage: `npm run fuzz:seeds [-- [--rounds n] [--size s] [seed…]]` (default: 10 rounds of random
+ * seeds). `--size` is fast-check's base size for the kernel's properties (`FC_SIZE`, read by
+ * test/fc-size.ts; default "medium": at fast-check's own default, "small", an operation sequence
+ * never grows past about ten steps, and the fork leak found on 2026-12-07 needed more).
  * Exit code 1 if any suite failed or reported an unhandled error.
  */
 import { spawnSync } from "node:child_process";
 import { randomInt } from "node:crypto";
 
-/** The suites that take their seed from the environment, with how many cases one seed runs. */
+/**
+ * The suites that take their seed from the environment, with how many cases one seed runs (and,
+ * for the properties, their size).
+ */
 const suites = [
-  { file: "test/core/async-fork-tree-properties.test.ts", env: (seed) => ({ SEED: seed, RUNS: "2000" }) },
-  { file: "test/core/fork-tree-properties.test.ts", env: (seed) => ({ SEED: seed, RUNS: "2000" }) },
-  { file: "test/core/release-properties.test.ts", env: (seed) => ({ SEED: seed, RUNS: "1000" }) },
-  { file: "test/core/rewiring-properties.test.ts", env: (seed) => ({ SEED: seed, RUNS: "1000" }) },
+  {
+    file: "test/core/async-fork-tree-properties.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "2000", FC_SIZE: size }),
+  },
+  {
+    file: "test/core/fork-tree-properties.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "2000", FC_SIZE: size }),
+  },
+  {
+    file: "test/core/release-properties.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "1000", GC_RUNS: "50", FC_SIZE: size }),
+  },
+  {
+    file: "test/core/rewiring-properties.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "1000", FC_SIZE: size }),
+  },
   // the simulated network's fuzz takes a first seed and a count (its seeds are consecutive)
   {
     file: "test/distributed/sync/fuzz.test.ts",
@@ -32,13 +50,18 @@ const suites = [
 
 const args = process.argv.slice(2);
 let rounds = 10;
+let size = "medium";
+const sizes = ["xsmall", "small", "medium", "large", "xlarge"];
 const given = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === "--rounds") rounds = Number(args[++i]);
+  else if (args[i] === "--size") size = args[++i];
   else given.push(args[i]);
 }
-if (!Number.isInteger(rounds) || rounds < 1 || given.some((s) => !/^\d+$/.test(s))) {
-  console.error("usage: fuzz-seeds [--rounds n] [seed…] (seeds are non-negative integers)");
+if (!Number.isInteger(rounds) || rounds < 1 || !sizes.includes(size) || given.some((s) => !/^\d+$/.test(s))) {
+  console.error(
+    `usage: fuzz-seeds [--rounds n] [--size ${sizes.join("|")}] [seed…] (seeds are non-negative integers)`,
+  );
   process.exit(2);
 }
 const seeds =
@@ -47,7 +70,7 @@ const seeds =
 const failures = [];
 for (const seed of seeds) {
   for (const suite of suites) {
-    const env = suite.env(seed);
+    const env = suite.env(seed, size);
     const replay = `${Object.entries(env)
       .map(([k, v]) => `${k}=${v}`)
       .join(" ")} npx vitest run ${suite.file}`;

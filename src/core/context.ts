@@ -88,6 +88,8 @@ export interface PrimitiveState {
 
 const DEFAULT_NAME = "default";
 let creatingDefault = false;
+/** Contexts created so far (each context's `uid`). */
+let contexts = 0;
 
 /** An execution context. All state lives here; handles (signals, spins) are just addresses. */
 export class Context {
@@ -154,6 +156,18 @@ export class Context {
   foreignCells = false;
   /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
   inhCache: Map<string, SpinNode> | null = null;
+  /**
+   * @internal a fork's released nodes, by handle (see `releaseNode`): found there again when the
+   * fork needs the spin. Weak both ways: a node goes with its handle, and a fork nobody else
+   * holds goes with its released nodes (a handle naming one of them does not keep the fork).
+   */
+  kept: WeakMap<object, SpinNode> | null = null;
+  /** @internal the table `kept` took over from (its nodes go when it is taken over in turn) */
+  keptOld: WeakMap<object, SpinNode> | null = null;
+  /** @internal nodes put in `kept` */
+  keptCount = 0;
+  /** @internal a number no other context has: the key of the answer a handle caches for `read` */
+  readonly uid = ++contexts;
   /** @internal epoch {@link inhCache} is valid for */
   inhEpoch = 0;
   /** @internal detached nodes that subscribed to inputs during a read's runs (see `readNode`) */
@@ -323,15 +337,20 @@ export class Context {
         !this.disposedFlag
       )
         return n.result as T;
-    } else if (s._readCtx === this) {
-      // the node that answered the last read here: still the answer at the same epoch; this
-      // fork's own node also once verified at the current epoch (refresh's clean test)
-      const n = s._readNode!;
+    } else if (this.parent !== null) {
+      // the answer of the last read here, at the same epoch: nothing changed anywhere since (every
+      // write, settlement, cancellation, release and dispose moves the epoch)
+      if (s._readUid === this.uid && s._readEpoch === G.epoch) return s._readValue as T;
+      // this fork's own node, verified at the current epoch (refresh's clean test)
+      const n = this.nodes.get(s.id);
       if (
+        n !== undefined &&
         n.status === 1 &&
         n.run === null &&
         (n.flags & (Flag.STALE | Flag.CHECKING)) === 0 &&
-        (s._readEpoch === G.epoch || (n.checkedAt === G.epoch && this.holdsAttached(n)))
+        n.checkedAt === G.epoch &&
+        n.body !== null &&
+        !this.disposedFlag
       )
         return n.result as T;
     }
@@ -352,9 +371,9 @@ export class Context {
     let n: SpinNode;
     // the node's committed runs before this read (-1: a node the read found or made)
     let commits: number;
-    // this context's own node in its map: found through the handle (a root's node, or the node
-    // of this fork that answered the last read), refreshed where it is
-    const own = s._ctx === this ? s._node! : s._readCtx === this ? s._readNode! : null;
+    // this context's own node in its map: found through the handle (a root's node) or the map
+    // (a fork's), refreshed where it is
+    const own = s._ctx === this ? s._node! : this.parent !== null ? (this.nodes.get(s.id) ?? null) : null;
     if (own !== null && this.holdsAttached(own)) {
       n = own;
       commits = n.commits;
@@ -381,8 +400,10 @@ export class Context {
     }
     if (n.status === 1) {
       if (this.parent !== null) {
-        s._readCtx = this;
-        s._readNode = n;
+        // the handle keeps the answer, not the node: a node would keep its fork, and with the
+        // fork's map the handles its nodes read (docs/concepts.md, "Garbage collection")
+        s._readUid = this.uid;
+        s._readValue = n.result;
         s._readEpoch = G.epoch;
       }
       return n.result as T;
@@ -471,6 +492,7 @@ export class Context {
     const h = s ?? n.pinned;
     n.pinned = null; // a detached node is never observed: only a kept handle was there
     if (h !== null) {
+      if (this.kept !== null && !this.kept.delete(h)) this.keptOld?.delete(h);
       if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);
       else if ((n.flags & Flag.WATCHED) === 0) {
         watchHandle(h, this, n.id);
@@ -545,7 +567,7 @@ export class Context {
       if (m.eager || (m.observers !== null && m.observers.size > 0)) return;
       // the last observer left: the spin's cleanups run now, and a root lets the node go
       if (m.cleanups !== null) runCleanups(m);
-      if (m.ctx === this) releaseNode(this, m);
+      if (m.ctx === this) releaseNode(this, m, s);
     };
     // an observation started by a body belongs to that run: it stops with it
     if (owner !== null) owner.onCleanup(stop);
@@ -685,6 +707,8 @@ export class Context {
     this.extSig = null;
     this.extSpin = null;
     this.inhCache = null;
+    this.kept = null;
+    this.keptOld = null;
     this.transients = null;
     this.detachedSubs = null;
     this.states.clear();
@@ -891,7 +915,7 @@ export class Context {
   }
 
   /** @internal */
-  _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null): void {
+  _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null, src: object | null): void {
     if (kind === Kind.Signal) {
       // a root's entry references the cell it stores (as `changePoint` relies on): no lookup
       const cell = ref !== null && this.parent === null ? (ref as Cell) : this.cells.get(id);
@@ -904,7 +928,7 @@ export class Context {
         // the last observer node left: the context lets the node go, unless that was a detached node
         // (a one-off read keeps what it read in the map, as it found it)
         if (obs?.delete(observer) && obs.size === 0 && (observer.flags & Flag.DETACHED) === 0)
-          releaseNode(this, n);
+          releaseNode(this, n, src);
       } else if (this.extSpin !== null) removeExt(this.extSpin, id, observer);
     }
   }

@@ -30,12 +30,13 @@ export function findNode(ctx: Context, id: string, handle?: Spin<unknown>): Spin
 }
 
 /**
- * The node fork `ctx` released onto `handle` (see `releaseNode`), attached again: found through
- * its handle, it is back in the fork's map and subscribed to its inputs. Null if there is none.
+ * The node fork `ctx` released (see `releaseNode`), attached again: found by its handle, it is
+ * back in the fork's map and subscribed to its inputs. Null if there is none.
  */
 function keptNode(ctx: Context, handle: Spin<unknown>): SpinNode | null {
-  const kept = handle._forkNode;
-  if (kept === null || kept.ctx !== ctx || (kept.flags & Flag.DETACHED) === 0) return null;
+  if (!handle._kept || ctx.kept === null) return null;
+  const kept = ctx.kept.get(handle) ?? ctx.keptOld?.get(handle);
+  if (kept === undefined || (kept.flags & Flag.DETACHED) === 0) return null;
   ctx.attach(kept, handle);
   return kept;
 }
@@ -126,15 +127,7 @@ export function resolveNode(
       // found from its handle without the map: the root may release it once nothing needs it
       if (!h.keyed && !h._nested) n.flags |= Flag.ON_HANDLE;
     } else if (ctx.parent !== null && !h.keyed && !h._nested) {
-      // the fork may release the node onto the handle once nothing needs it: the newest fork's
-      // node takes the slot (an older one stays in its fork's map, or, released, goes with what
-      // still reads it; it keeps the handle for the registration an attach then makes)
-      const prev = h._forkNode;
-      if (prev !== null) {
-        prev.flags &= ~Flag.ON_HANDLE;
-        if ((prev.flags & (Flag.DETACHED | Flag.WATCHED)) === Flag.DETACHED) prev.pinned ??= h;
-      }
-      h._forkNode = n;
+      // the fork may release the node once nothing needs it (it keeps it by its handle, weakly)
       n.flags |= Flag.ON_HANDLE;
     }
     if ((n.flags & Flag.ON_HANDLE) !== 0) watchSoon(n, h);

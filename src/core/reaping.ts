@@ -12,6 +12,7 @@ import { G } from "./globals.js";
 import { prune, runCleanups } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
 import { type Entry, type SpinNode, truncate } from "./kernel/node.js";
+import type { Spin } from "./spin.js";
 
 /**
  * What a signal handle's one registration carries: every context (but the default one, which holds
@@ -217,10 +218,37 @@ function hasLiveForks(ctx: Context): boolean {
 }
 
 const NO_LOG: readonly Entry[] = [];
+
+/**
+ * How many released nodes a fork's newer table of kept nodes takes before it becomes the older
+ * one, and the older one goes. A weak map's entries of collected keys leave it only in a full
+ * collection: one table for every release of a loop that creates graphs grew to the loop's length
+ * and cost a microsecond per release (create + dispose in a fork: 2.5× the root's instructions).
+ */
+export const KEPT_GENERATION = 1024;
+
+/**
+ * Fork `c` keeps its released node `m` by handle `h`, weakly both ways (see `Context.kept`), for
+ * the next {@link KEPT_GENERATION} to 2×{@link KEPT_GENERATION} releases; the node keeps its handle
+ * for the registration an attach through a reader's log makes.
+ */
+function keep(c: Context, m: SpinNode, h: Spin<unknown>): void {
+  if (c.kept === null || c.keptCount >= KEPT_GENERATION) {
+    c.keptOld = c.kept;
+    c.kept = new WeakMap();
+    c.keptCount = 0;
+  }
+  c.kept.set(h, m);
+  c.keptCount++;
+  h._kept = true;
+  m.pinned = h;
+}
 /** Nodes found releasable while a release is under way: released by its loop (no recursion per layer). */
 let releasing: SpinNode[] | null = null;
 /** The work list of the release under way, kept between releases (one fewer array per release). */
 const releaseList: SpinNode[] = [];
+/** The handles of {@link releaseList}'s nodes, at the same index (null: not known; only a root's). */
+const releasingHandles: (object | null)[] = [];
 
 /**
  * Release root node `n` if nothing in its context needs it: it leaves the node map and its
@@ -237,12 +265,15 @@ const releaseList: SpinNode[] = [];
  *   nodes in the map);
  * - parent of nested spins (re-creating a child marks the child's node through the map);
  * - while a fork below the context owns nodes (a fork resolves the root's nodes through the map).
+ * - in a fork, a node whose handle is not known (`handle` null: a log restored from a snapshot).
  * Tracking, observing or forking the handle attaches the node again (`Context.attach`).
+ * @param handle the spin's handle (the entry's `src` of the reader that let go; the observed handle)
  * @internal
  */
-export function releaseNode(ctx: Context, n: SpinNode): void {
+export function releaseNode(ctx: Context, n: SpinNode, handle: object | null): void {
   if (
     (n.flags & (Flag.ON_HANDLE | Flag.DETACHED | Flag.CHECKING | Flag.CANCELLED)) !== Flag.ON_HANDLE ||
+    (handle === null && ctx.parent !== null) ||
     n.children !== null ||
     n.cleanups !== null ||
     n.adopt !== null ||
@@ -252,10 +283,12 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
     return;
   if (releasing !== null) {
     releasing.push(n);
+    releasingHandles.push(handle);
     return;
   }
   const todo = releaseList;
   todo.push(n);
+  releasingHandles.push(handle);
   releasing = todo;
   try {
     G.epoch++; // a fork's answers cached for this epoch may name the node
@@ -268,9 +301,11 @@ export function releaseNode(ctx: Context, n: SpinNode): void {
       prune(m, m.log, NO_LOG);
       m.flags |= Flag.DETACHED;
       if ((m.flags & Flag.WATCH_PENDING) !== 0) unwatchSoon(m);
+      if (c.parent !== null) keep(c, m, releasingHandles[i] as Spin<unknown>);
     }
   } finally {
     releasing = null;
     truncate(todo, 0);
+    truncate(releasingHandles, 0);
   }
 }

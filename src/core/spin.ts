@@ -97,20 +97,17 @@ export class Spin<T> extends SpinHandle implements PromiseLike<T> {
   _ctx: Context | null = null;
   /** @internal */
   _node: SpinNode | null = null;
-  /**
-   * @internal the node of the last fork that made one for this spin: once that fork releases it
-   * (`releaseNode`), it lives here only, and the fork finds it here again (one fork per handle)
-   */
-  _forkNode: SpinNode | null = null;
   /** @internal made by a body (`$.spin`): its node goes with its parent's, never on its own (reaping) */
   _nested = false;
+  /** @internal a fork keeps a released node of this spin (`Context.kept`): only then is it looked up */
+  _kept = false;
   /**
-   * @internal the fork that last answered `ctx.read` of this handle, its node and the epoch the
-   * answer holds for (one per handle: it keeps at most one fork's node reachable until the next read)
+   * @internal the fork that last answered `ctx.read` of this handle (its `uid`: the handle keeps
+   * no reference to a fork), its answer and the epoch the answer holds for
    */
-  _readCtx: Context | null = null;
+  _readUid = 0;
   /** @internal */
-  _readNode: SpinNode | null = null;
+  _readValue: unknown = undefined;
   /** @internal */
   _readEpoch = 0;
 

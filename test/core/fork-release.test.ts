@@ -117,23 +117,55 @@ describe("a fork releases the nodes nobody needs", () => {
     expect(root.read(a)).toBe(3);
   });
 
-  test("two forks releasing one spin: each answers from its own state", () => {
+  test("two forks releasing one spin: each keeps its own node and answers from its own state", () => {
     const root = createContext();
     const s = signal(1);
-    const a = derived(s, (v) => v * 10);
+    let runs = 0;
+    const a = spin(($) => {
+      runs++;
+      return $.track(s) * 10;
+    });
     const f1 = root.fork();
     const f2 = root.fork();
     f1.set(s, 2);
     f2.set(s, 3);
     f1.observe(a, () => {})();
-    f2.observe(a, () => {})(); // takes the handle's slot: f1's node is dropped
+    f2.observe(a, () => {})(); // (before: took the handle's one slot, and f1's node was dropped)
+    expect(runs).toBe(2);
     expect(f1.read(a)).toBe(20);
     expect(f2.read(a)).toBe(30);
+    expect(runs).toBe(2);
     f1.set(s, 4);
     f2.set(s, 5);
     expect(f1.read(a)).toBe(40);
     expect(f2.read(a)).toBe(50);
     expect(root.read(a)).toBe(10);
+  });
+
+  test("a fork keeps its last 1,024 to 2,048 released nodes: an older one is computed again", () => {
+    const fork = createContext().fork();
+    const s = signal(1);
+    let runs = 0;
+    const a = spin(($) => {
+      runs++;
+      return $.track(s) + 1;
+    });
+    const releaseOthers = (count: number): void => {
+      for (let i = 0; i < count; i++)
+        fork.observe(
+          derived(s, (v) => v + i),
+          () => {},
+        )();
+    };
+    fork.observe(a, () => {})();
+    releaseOthers(1000);
+    expect(fork.read(a)).toBe(2);
+    expect(runs).toBe(1); // kept
+    fork.observe(a, () => {})();
+    releaseOthers(2100);
+    expect(fork._nodeCount).toBe(0);
+    expect(fork.read(a)).toBe(2);
+    expect(runs).toBe(2); // dropped: the fork computed it again from its own state
   });
 
   test("held back while a fork of the fork owns nodes, as a root's are", () => {
@@ -200,4 +232,56 @@ describe("a fork releases the nodes nobody needs", () => {
       expect(parent._nodeCount).toBe(0);
     },
   );
+
+  test.runIf(gc !== undefined)(
+    "a fork of a fork dropped without dispose goes, with the nodes its parent kept for it",
+    async () => {
+      // before: the handle's slot for a fork's node held the newest fork's node, which displaced
+      // the parent's (never released then) and kept the dropped fork, whose map kept the handles
+      // above: the parent kept its nodes, and the dropped fork, for good
+      const parent = createContext().fork();
+      const dropped = new FinalizationRegistry<string>((what) => gone.push(what));
+      const gone: string[] = [];
+      (() => {
+        const s0 = signal(-1);
+        const s1 = signal(0);
+        const pick = (c: Signal<number>, a: Signal<number>, b: Spin<number>): Spin<number> =>
+          spin(($) => ($.track(c) > 0 ? $.track(a) : $.track(b)));
+        const p0 = derived(s0, (v) => v);
+        const top = pick(s1, s0, pick(s0, s0, pick(s0, s0, pick(s0, s0, p0))));
+        expect(parent.read(top)).toBe(-1);
+        const child = parent.fork();
+        child.set(s0, 0);
+        expect(child.read(top)).toBe(0);
+        dropped.register(child, "child");
+      })();
+      for (let i = 0; i < 50 && (parent._nodeCount > 0 || gone.length === 0); i++) {
+        gc!();
+        await tick();
+      }
+      expect({ nodes: parent._nodeCount, gone }).toEqual({ nodes: 0, gone: ["child"] });
+    },
+  );
+
+  test.runIf(gc !== undefined)("a handle read in a fork does not keep the fork", async () => {
+    // before: the handle kept the fork that last answered `ctx.read` of it (and the node of the
+    // answer); the fork's node for `w` kept the handle of `x2`, whose node the parent reaps only
+    // once that handle is collected, and that node kept `x`: a cycle through the parent's map
+    const parent = createContext().fork();
+    (() => {
+      const s = signal(1);
+      const x = derived(s, (v) => v + 1);
+      const x2 = derived(x, (v) => v * 2);
+      const w = derived(x2, (v) => v + 3);
+      expect(parent.read(x2)).toBe(4);
+      const child = parent.fork();
+      expect(child.read(w)).toBe(7);
+      expect(child.read(x)).toBe(2);
+    })();
+    for (let i = 0; i < 50 && parent._nodeCount > 0; i++) {
+      gc!();
+      await tick();
+    }
+    expect(parent._nodeCount).toBe(0);
+  });
 });

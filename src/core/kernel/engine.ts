@@ -509,7 +509,7 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   for (const e of oldLog) {
     if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
     const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e);
-    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n, e.ref);
+    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n, e.ref, e.src);
   }
 }
 
@@ -543,9 +543,10 @@ function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const e = oldLog[i]!;
     const kind = e.kind;
     if (kind === Kind.Signal) {
-      if ((e.ref as Cell).mark !== gen) n.ctx._unsubscribe(kind, e.id, n, e.ref);
+      if ((e.ref as Cell).mark !== gen) n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
     } else if (kind === Kind.Spin) {
-      if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e)) n.ctx._unsubscribe(kind, e.id, n, e.ref);
+      if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e))
+        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
     }
   }
   return true;

@@ -25,8 +25,11 @@ export interface KernelHost {
   _versionOf(id: string): number;
   /** The node serving spin `id` here: own, or an ancestor's still valid here (`own`: always own). */
   _node(id: string, handle: undefined, own: boolean): SpinNode | undefined;
-  /** Drop `observer`'s subscription to a signal or spin (`ref`: the entry's source object, if known). */
-  _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null): void;
+  /**
+   * Drop `observer`'s subscription to a signal or spin (`ref`: the entry's source object, `src`:
+   * the handle it read, each if known).
+   */
+  _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null, src: object | null): void;
   /** The cell of `sig` visible here, for a read that keeps no reference to it (untracked). */
   _peekCell(sig: Signal<unknown>): Cell;
   /** Subscribe `observer` to `sig`; returns the cell visible here. */

@@ -688,13 +688,13 @@ export class Context {
   }
 
   /**
-   * A disposed context lets go of its graph. A handle can still name one of its nodes (the slot
-   * of the newest fork's node, the node of the last `ctx.read`), and through the node the context:
-   * were the context to keep its node map, its observer sets and the maps of inherited sources,
-   * that one node would keep every node of the context, the handles their logs read, and with
-   * those the nodes another context keeps until those handles are collected, in a cycle that
-   * never ends (release-properties, "in a fork"). The node a handle names keeps its cache and the
-   * inputs its log reads, nothing that reads it.
+   * A disposed context lets go of its graph. Something can still name one of its nodes (a root's
+   * node on its handle, an observation's stop function, a promise's waiter), and through the node
+   * the context: were the context to keep its node map, its observer sets and the maps of
+   * inherited sources, that one node would keep every node of the context and the handles their
+   * logs read, and with those the nodes another context keeps until those handles are collected,
+   * in a cycle that never ends (release-properties, "in a fork", found with a fork's node on the
+   * handle). The node keeps its cache and the inputs its log reads, nothing that reads it.
    */
   private forget(): void {
     for (const n of this.nodes.values()) {

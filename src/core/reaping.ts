@@ -225,7 +225,7 @@ const NO_LOG: readonly Entry[] = [];
  * collection: one table for every release of a loop that creates graphs grew to the loop's length
  * and cost a microsecond per release (create + dispose in a fork: 2.5× the root's instructions).
  */
-export const KEPT_GENERATION = 1024;
+const KEPT_GENERATION = 1024;
 
 /**
  * Fork `c` keeps its released node `m` by handle `h`, weakly both ways (see `Context.kept`), for

@@ -161,9 +161,21 @@ export function resubscribe(ctx: Context, kind: Kind, id: string, observer: Spin
   }
 }
 
-/** Whether an ancestor's node can serve this fork: ready, and every input has the same version here. */
+/**
+ * Whether an ancestor's node can serve this fork: ready and up to date where it lives, and every
+ * input has the same version here. A fork's node is up to date only once verified at the current
+ * epoch (an ancestor's change is not marked in a fork): one not verified since would be refreshed
+ * in its own fork by the reader, and could re-run there on a change this fork does not see (this
+ * fork's own cell of the same signal); this fork takes a copy of it instead and verifies that here.
+ */
 function inheritable(ctx: Context, n: SpinNode): boolean {
-  return isReady(n) && inputsAsRead(ctx, n);
+  return (
+    isReady(n) &&
+    ((n.ctx.parent === null && (n.flags & Flag.DETACHED) === 0) ||
+      (n.flags & Flag.CANCELLED) !== 0 ||
+      n.checkedAt === G.epoch) &&
+    inputsAsRead(ctx, n)
+  );
 }
 
 /**

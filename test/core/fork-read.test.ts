@@ -121,3 +121,61 @@ describe("ctx.read in a fork, read after read", () => {
     expect(root.get(a)).toBe(0);
   });
 });
+
+describe("a middle fork's node, not verified since an ancestor's write", () => {
+  // fork-tree-properties (a new root), SEED=1347336974 RUNS=2000 FC_SIZE=medium: the leaf's
+  // equal write gave it a cell of its own at the version the middle fork's node had read, so that
+  // node passed the leaf's check; the read then refreshed it in the middle fork, where it re-ran
+  // on the root's write the leaf does not see
+  test("a leaf that pinned a signal by an equal write keeps its value", () => {
+    const s0 = signal(0);
+    let runs = 0;
+    const a = spin(($) => {
+      runs++;
+      return $.track(s0);
+    });
+    const root = createContext();
+    const mid = root.fork();
+    expect(mid.read(a)).toBe(0);
+    const leaf = mid.fork();
+    leaf.set(s0, 0);
+    root.set(s0, -1);
+    expect(leaf.get(s0)).toBe(0);
+    expect(leaf.read(a)).toBe(0);
+    expect(runs).toBe(1); // the leaf's copy is verified against the leaf's cell, not re-run
+    expect(mid.read(a)).toBe(-1);
+    expect(leaf.read(a)).toBe(0);
+    expect(root.read(a)).toBe(-1);
+  });
+
+  test("the same through a spin the middle fork reads, and observed there", () => {
+    const s0 = signal(1);
+    const b = spin(($) => $.track(s0) * 10);
+    const a = spin(($) => $.track(b) + 1);
+    const root = createContext();
+    const mid = root.fork();
+    const seen: number[] = [];
+    const stop = mid.observe(a, (v) => seen.push(v as number));
+    expect(mid.read(a)).toBe(11);
+    const leaf = mid.fork().fork();
+    leaf.set(s0, 1);
+    root.set(s0, 2);
+    expect(leaf.read(a)).toBe(11);
+    expect(leaf.read(b)).toBe(10);
+    expect(mid.read(a)).toBe(21);
+    expect(leaf.read(a)).toBe(11);
+    stop();
+  });
+
+  test("a leaf that did not write follows the root's write through the middle fork's node", () => {
+    const s0 = signal(0);
+    const a = spin(($) => $.track(s0) + 1);
+    const root = createContext();
+    const mid = root.fork();
+    expect(mid.read(a)).toBe(1);
+    const leaf = mid.fork();
+    root.set(s0, 5);
+    expect(leaf.read(a)).toBe(6);
+    expect(mid.read(a)).toBe(6);
+  });
+});

@@ -135,8 +135,8 @@ export class Context {
   /** True for the default context (its signal cells are the handles themselves). */
   readonly isDefault: boolean;
   private weakRef: WeakRef<Context> | null = null;
-  /** @internal drops this context's nodes of collected spin handles (see `watchHandle` in reaping.ts) */
-  reaper: FinalizationRegistry<string> | null = null;
+  /** @internal this context has nodes watched for reaping (see `watchHandle` in reaping.ts) */
+  reaping = false;
   /** @internal forks (any depth below) that own spin nodes: disposing this context disposes them */
   liveForks: Set<WeakRef<Context>> | null = null;
   /** @internal this fork is registered in its ancestors' {@link liveForks} */

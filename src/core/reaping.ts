@@ -30,23 +30,46 @@ const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
   }
 });
 
-/**
- * Watch `handle`: when it is collected, context `ctx` may drop its node `id`. Each context has a
- * registry of its own, made on first use, whose registrations carry the id alone (no object per
- * registration, no weak reference to the context to follow): a context collected takes its
- * registry, and the registrations nobody needs any more, with it.
- * @internal
- */
-export function watchHandle(handle: object, ctx: Context, id: string): void {
-  (ctx.reaper ??= reaperOf(ctx)).register(handle, id);
+/** What a spin handle's registration carries: the context, weakly, and the node's id. */
+interface NodeHeld {
+  readonly ctx: WeakRef<Context>;
+  readonly id: string;
 }
 
 /**
- * The registry that reaps `ctx`'s nodes. (A function of its own: the closure in
- * {@link watchHandle} would make every registration allocate a context for `ctx`.)
+ * The one registry that reaps the nodes of every context, never collected. A registry per
+ * context died with its context, and V8 (11.3, Node 20) cannot take that when it happens between
+ * a collection that found the registry's targets dead and the task that runs its callbacks: the
+ * collection drops the dead registry from its list of registries to clean up, and the task, finding
+ * the list empty, returns without clearing its "task posted" flag, so no task is ever posted again
+ * and no FinalizationRegistry of the process gets a callback any more (a fork dropped right after
+ * its handles: release-properties, "in a fork", FC_SIZE=large SEED=1435007359 GC_RUNS=200).
  */
-function reaperOf(ctx: Context): FinalizationRegistry<string> {
-  return new FinalizationRegistry<string>((gone) => reapNode(ctx, gone));
+const nodeRegistry = new FinalizationRegistry<NodeHeld>((held) => {
+  const ctx = held.ctx.deref();
+  if (ctx !== undefined) reapNode(ctx, held.id);
+});
+
+/**
+ * A collected context's registrations in {@link nodeRegistry} go with it (unregistered by its
+ * weak reference, their token), as its own registry's did: a handle that outlives many forks does
+ * not keep one registration for each.
+ */
+const contextRegistry = new FinalizationRegistry<WeakRef<Context>>((ref) => {
+  nodeRegistry.unregister(ref);
+});
+
+/**
+ * Watch `handle`: when it is collected, context `ctx` may drop its node `id`.
+ * @internal
+ */
+export function watchHandle(handle: object, ctx: Context, id: string): void {
+  const ref = ctx.weak;
+  if (!ctx.reaping) {
+    ctx.reaping = true;
+    contextRegistry.register(ctx, ref);
+  }
+  nodeRegistry.register(handle, { ctx: ref, id }, ref);
 }
 
 /** Root nodes attached in the current job whose handles are not registered yet (see {@link watchSoon}). */

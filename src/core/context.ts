@@ -38,6 +38,7 @@ import { type Entry, Kind, SpinNode, type Subscriber } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import {
+  LIVE_SWEEP_MIN,
   quiescent,
   releaseNode,
   sweepOrphans,
@@ -141,6 +142,8 @@ export class Context {
   liveForks: Set<WeakRef<Context>> | null = null;
   /** @internal this fork is registered in its ancestors' {@link liveForks} */
   liveRegistered = false;
+  /** @internal size of {@link liveForks} at which it is next swept of collected forks (reaping.ts) */
+  liveSweepAt = LIVE_SWEEP_MIN;
   /**
    * @internal root only: a fork of this tree tracked a signal no context of the tree held a cell
    * for, and its node keeps a reference to a cell that nothing stores (see {@link _cellOrInit}).

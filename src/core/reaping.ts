@@ -217,7 +217,27 @@ function dropNode(ctx: Context, n: SpinNode): void {
 export function registerLive(ctx: Context): void {
   ctx.liveRegistered = true;
   const me = ctx.weak;
-  for (let a = ctx.parent; a !== null; a = a.parent) (a.liveForks ??= new Set()).add(me);
+  for (let a = ctx.parent; a !== null; a = a.parent) {
+    const forks = (a.liveForks ??= new Set());
+    forks.add(me);
+    if (forks.size >= a.liveSweepAt) sweepLive(a, forks);
+  }
+}
+
+/**
+ * Entries below which a context's {@link Context.liveForks} is never swept.
+ * @internal
+ */
+export const LIVE_SWEEP_MIN = 1024;
+
+/**
+ * Drop the collected forks from `ctx`'s live forks (forks dropped without `dispose()` leave their
+ * weak reference there): each sweep when the set holds twice the forks the last one left, so
+ * sweeping costs O(1) per fork registered and the set stays within twice the live forks.
+ */
+function sweepLive(ctx: Context, forks: Set<WeakRef<Context>>): void {
+  for (const ref of forks) if (ref.deref() === undefined) forks.delete(ref);
+  ctx.liveSweepAt = Math.max(LIVE_SWEEP_MIN, 2 * forks.size);
 }
 
 /**

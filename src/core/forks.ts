@@ -188,7 +188,8 @@ export function inputsAsRead(ctx: Context, n: SpinNode): boolean {
     if (e.kind === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return false;
     } else if (e.kind === Kind.Spin) {
-      const c = resolveNode(ctx, e.id, undefined, false);
+      // with the entry's handle: a copy made here is released and reaped by it
+      const c = resolveNode(ctx, e.id, (e.src as Spin<unknown> | null) ?? undefined, false);
       if (c === undefined || !isReady(c) || c.version !== e.version) return false;
     }
   }

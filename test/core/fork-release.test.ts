@@ -282,4 +282,49 @@ describe("a fork releases the nodes nobody needs", () => {
     }
     expect(parent._nodeCount).toBe(0);
   });
+
+  // a fork of a fork copies a middle fork's node that was not verified since the last change
+  // (forks.ts, `inheritable`), and the nodes that node's log reads with it: those copies were made
+  // without their handle (resolved by id from the log), so the fork never released them and no
+  // finalization reaped them. Found by a seed sweep after the change that made such copies common
+  test("a spin copied from a middle fork through another's log is released with the observation", () => {
+    const root = createContext();
+    const s0 = signal(0);
+    const other = signal(0);
+    const a = derived(s0, (v) => v + 1);
+    const c = derived(a, (v) => v * 2);
+    const mid = root.fork();
+    expect(mid.read(c)).toBe(2);
+    root.set(other, 5); // a change nothing here reads: the middle fork's nodes are not verified since
+    const leaf = mid.fork();
+    const seen: number[] = [];
+    const stop = leaf.observe(c, (v) => seen.push(v));
+    expect(leaf._nodeCount).toBe(2); // copies of c and of a
+    stop();
+    expect(seen).toEqual([2]);
+    expect(leaf._nodeCount).toBe(0);
+  });
+
+  test.runIf(gc !== undefined)(
+    "a spin copied from a middle fork through another's log goes with its handle",
+    async () => {
+      const root = createContext();
+      const s0 = signal(0);
+      const mid = root.fork();
+      let leaf = mid;
+      (() => {
+        const a = derived(s0, (v) => v + 1);
+        const c = derived(a, (v) => v * 2);
+        expect(mid.read(c)).toBe(2);
+        root.set(s0, 5); // a's input changed: the leaf copies c, and a from c's log
+        leaf = mid.fork();
+        expect(leaf.read(c)).toBe(12);
+      })();
+      for (let i = 0; i < 50 && (leaf._nodeCount > 0 || mid._nodeCount > 0); i++) {
+        gc!();
+        await tick();
+      }
+      expect({ leaf: leaf._nodeCount, mid: mid._nodeCount }).toEqual({ leaf: 0, mid: 0 });
+    },
+  );
 });

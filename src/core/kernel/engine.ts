@@ -20,6 +20,7 @@ import {
   whenReady,
 } from "./node.js";
 import { Run } from "./run.js";
+import type { SpinHandle } from "./spin-handle.js";
 
 /** What a log walk can answer besides an ordinal. */
 // biome-ignore lint/suspicious/noConstEnum: inlined by tsc and esbuild (a module constant is a variable in an esbuild bundle)
@@ -227,7 +228,9 @@ function recheckWhenReady(n: SpinNode, child: SpinNode): void {
  */
 function readNode(ctx: KernelHost, e: Entry): SpinNode | undefined {
   const ref = e.ref as SpinNode | null;
-  return ref !== null && ref.ctx === ctx ? ref : ctx._node(e.id, undefined, false);
+  return ref !== null && ref.ctx === ctx
+    ? ref
+    : ctx._node(e.id, (e.src as SpinHandle | null) ?? undefined, false);
 }
 
 /** Whether `n` has no valid result to offer as it is (no result, stale, or a run to resume). */

@@ -8,6 +8,7 @@ import type { Signal } from "../signal.js";
 import type { Spin, SpinBody, SpinOptions } from "../spin.js";
 import type { Cell } from "./cell.js";
 import type { Kind, SpinNode } from "./node.js";
+import type { SpinHandle } from "./spin-handle.js";
 
 /** What a context provides to the nodes and runs living in it. Internal. */
 export interface KernelHost {
@@ -23,8 +24,12 @@ export interface KernelHost {
   _report(source: string, error: unknown): void;
   /** Version of the signal with this id as seen here (0: never written). */
   _versionOf(id: string): number;
-  /** The node serving spin `id` here: own, or an ancestor's still valid here (`own`: always own). */
-  _node(id: string, handle: undefined, own: boolean): SpinNode | undefined;
+  /**
+   * The node serving spin `id` here: own, or an ancestor's still valid here (`own`: always own).
+   * `handle`: the spin's handle when known (a log entry's), so that a node made for it here is
+   * released and reaped by its handle as one a read makes.
+   */
+  _node(id: string, handle: SpinHandle | undefined, own: boolean): SpinNode | undefined;
   /**
    * Drop `observer`'s subscription to a signal or spin (`ref`: the entry's source object, `src`:
    * the handle it read, each if known).

@@ -104,7 +104,8 @@ export function resolveNode(
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
     n.flags =
-      (inh.flags & ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING)) |
+      (inh.flags &
+        ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING | Flag.LEAN)) |
       Flag.STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {

@@ -36,4 +36,12 @@ export const enum Flag {
   WATCHED = 128,
   /** The node's handle waits in the end-of-job watch list (see `watchSoon` in reaping.ts). */
   WATCH_PENDING = 256,
+  /**
+   * The node's spare run (`SpinNode.spare`) comes from a run that had nothing for the general
+   * engine to do around it: a synchronous body in a root that entered no write or one-shot wait,
+   * created no nested spin and left no cleanup. Its next re-run from a clean check takes the lean
+   * path (`leanRun` in engine.ts). Set and cleared only where a spare is kept: it says nothing
+   * while `spare` is null.
+   */
+  LEAN = 512,
 }

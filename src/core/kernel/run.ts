@@ -98,7 +98,8 @@ export class Run implements SpinScope {
   /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
   private seen: Entry[] | null = null;
   /** Next nested-spin ordinal. */
-  private ordinal = 0;
+  /** @internal */
+  ordinal = 0;
   /** Set when the run was cancelled or superseded. */
   dead: Cancelled | null = null;
   /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
@@ -160,6 +161,25 @@ export class Run implements SpinScope {
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
     if (p > 0) this.replay = replay; // nothing to replay: it stays null since release
+    this.replayUntil = p;
+  }
+
+  /**
+   * {@link reset} for a lean re-run (`leanRun` in engine.ts): the run it was last entered no write
+   * or one-shot wait, created no nested spin and left no cleanup (see `Flag.LEAN`), and a `$` kept
+   * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal`,
+   * `cleanups` and `seen` (set only once a wait settles) are as {@link reset} would leave them;
+   * `keep` is read only after a general commit, which sets it.
+   */
+  resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
+    this.buf = buf ?? emptyList();
+    this.i = 0;
+    this.same = 0;
+    this.dead = null;
+    if (this.ac !== null) this.ac = null;
+    this.epoch = G.epoch;
+    this.shadowGen = G.shadowGen;
+    if (p > 0) this.replay = replay;
     this.replayUntil = p;
   }
 
@@ -314,6 +334,36 @@ export class Run implements SpinScope {
     }
     if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
+      if (known !== null) {
+        // the same spin as last run at this ordinal, clean (no `refresh`: nothing below throws before
+        // the entry is whole), and the recycled entry at the ordinal took the same handle: only the
+        // read's fields are written (take's and pending's stores written out)
+        const child = known as SpinNode;
+        const buf = this.buf;
+        if (
+          i < buf.length &&
+          child.run === null &&
+          (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) === 0 &&
+          child.status !== 0 &&
+          (child.ctx.parent === null || child.checkedAt === G.epoch)
+        ) {
+          const e = buf[i]!;
+          if (e.src === source) {
+            this.i = i + 1;
+            this.same++;
+            e.ref = child;
+            e.version = child.version;
+            const ok = child.status === 1;
+            e.ok = ok;
+            e.value = child.result;
+            e.settled = true;
+            e.consumed = false;
+            e.undo = null;
+            if (!ok) throw child.result;
+            return child.result as T;
+          }
+        }
+      }
       const e = this.slotSpin(i, source as Spin<T>);
       let child: SpinNode;
       if (known !== null) {

@@ -1,0 +1,186 @@
+/**
+ * A root's node that keeps re-running a synchronous body that reads only signals and spins takes
+ * the kernel's lean path (`startRun` with `Flag.LEAN`, engine.ts). These tests warm a node onto that path, then
+ * make one re-run do what the lean path leaves to the general engine (a write, a cleanup, a
+ * nested spin, an error, a promise, other reads, a fork, a `$` kept past its run) and check that
+ * the body ran once per change and that every result matches the general engine's.
+ */
+import { createContext, type Signal, type SpinScope, signal, spin } from "spindel";
+import { describe, expect, test } from "vitest";
+
+/** A mode signal switched to `mode` after `warm` plain re-runs of the observed spin. */
+function warmed<T>(body: ($: SpinScope, mode: string, x: number) => T) {
+  const ctx = createContext();
+  const x = signal(0);
+  const mode = signal("plain");
+  let runs = 0;
+  const s = spin(($) => {
+    runs++;
+    return body($, $.peek(mode), $.track(x));
+  });
+  const seen: unknown[] = [];
+  const errors: unknown[] = [];
+  const stop = ctx.observe(
+    s,
+    (v) => seen.push(v),
+    (e) => errors.push(e),
+  );
+  for (let k = 1; k <= 5; k++) ctx.set(x, k); // past the commits after which a node keeps a spare
+  return {
+    ctx,
+    x,
+    mode,
+    s,
+    seen,
+    errors,
+    stop,
+    get runs() {
+      return runs;
+    },
+    /** Switch the body's mode and write `x` once: one re-run. */
+    step(m: string, v: number) {
+      ctx.set(mode, m);
+      ctx.set(x, v);
+    },
+  };
+}
+
+describe("the lean re-run leaves every unusual run to the general engine", () => {
+  test("a write in a lean re-run, and lean again after it", () => {
+    const out = signal(0);
+    const w = warmed(($, m, x) => {
+      if (m === "write") $.set(out, x * 10);
+      return x;
+    });
+    expect(w.runs).toBe(6);
+    w.step("write", 7);
+    expect(w.runs).toBe(7);
+    expect(w.ctx.get(out)).toBe(70);
+    w.step("plain", 8);
+    w.ctx.set(w.x, 9);
+    expect(w.runs).toBe(9);
+    expect(w.ctx.get(out)).toBe(70);
+    expect(w.seen).toEqual([0, 1, 2, 3, 4, 5, 7, 8, 9]);
+  });
+
+  test("a cleanup registered by a lean re-run runs before the next run", () => {
+    const log: string[] = [];
+    const w = warmed(($, m, x) => {
+      if (m === "cleanup") $.onCleanup(() => log.push(`cleanup ${x}`));
+      log.push(`run ${x}`);
+      return x;
+    });
+    log.length = 0;
+    w.step("cleanup", 6);
+    w.step("plain", 7);
+    w.ctx.set(w.x, 8);
+    expect(log).toEqual(["run 6", "cleanup 6", "run 7", "run 8"]);
+  });
+
+  test("a nested spin created by a lean re-run", () => {
+    const w = warmed(($, m, x) => {
+      if (m === "nested") return $.track($.spin(($$) => $$.track(w2) + 1)) + x;
+      return x;
+    });
+    const w2 = signal(100);
+    w.step("nested", 6);
+    expect(w.seen.at(-1)).toBe(107);
+    w.ctx.set(w2, 200);
+    expect(w.seen.at(-1)).toBe(207);
+    w.step("plain", 7);
+    expect(w.seen.at(-1)).toBe(7);
+    w.ctx.set(w2, 300); // no longer read
+    expect(w.runs).toBe(9);
+  });
+
+  test("an error thrown by a lean re-run, then a value again", () => {
+    const w = warmed((_$, m, x) => {
+      if (m === "throw") throw new Error(`boom ${x}`);
+      return x;
+    });
+    w.step("throw", 6);
+    expect(w.errors.map((e) => (e as Error).message)).toEqual(["boom 6"]);
+    expect(() => w.ctx.read(w.s)).toThrow("boom 6");
+    w.step("plain", 7);
+    expect(w.ctx.read(w.s)).toBe(7);
+    expect(w.runs).toBe(8);
+  });
+
+  test("a lean re-run that returns a promise", async () => {
+    const w = warmed((_$, m, x) => (m === "async" ? Promise.resolve(x * 2) : x));
+    w.step("async", 6);
+    await w.ctx.settled();
+    expect(w.seen.at(-1)).toBe(12);
+    w.step("plain", 7);
+    expect(w.seen.at(-1)).toBe(7);
+    w.ctx.set(w.x, 8);
+    expect(w.seen.at(-1)).toBe(8);
+    expect(w.runs).toBe(9);
+  });
+
+  test("a lean re-run that reads other sources, and stops reading them", () => {
+    const others: Signal<number>[] = [signal(1), signal(2)];
+    const w = warmed(($, m, x) => (m === "more" ? x + $.track(others[0]!) + $.track(others[1]!) : x));
+    w.step("more", 6);
+    expect(w.seen.at(-1)).toBe(9);
+    w.ctx.set(others[1]!, 20);
+    expect(w.seen.at(-1)).toBe(27);
+    w.step("plain", 7);
+    const runs = w.runs;
+    w.ctx.set(others[0]!, 50); // pruned: no re-run
+    expect(w.runs).toBe(runs);
+    expect(w.seen.at(-1)).toBe(7);
+  });
+
+  test("a chain of lean spins under one observer", () => {
+    const ctx = createContext();
+    const x = signal(0);
+    let runs = 0;
+    let prev = spin(($) => {
+      runs++;
+      return $.track(x);
+    });
+    for (let i = 0; i < 20; i++) {
+      const p = prev;
+      prev = spin(($) => {
+        runs++;
+        return $.track(p) + 1;
+      });
+    }
+    const seen: number[] = [];
+    ctx.observe(prev, (v) => seen.push(v));
+    for (let k = 1; k <= 10; k++) ctx.set(x, k);
+    expect(seen).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30]);
+    expect(runs).toBe(21 * 11);
+    ctx.set(x, 10); // equal write: nothing runs
+    expect(runs).toBe(21 * 11);
+  });
+
+  test("a `$` kept past a lean run fails its effects", () => {
+    const kept: SpinScope[] = [];
+    const w = warmed(($, _m, x) => {
+      kept.push($);
+      return x;
+    });
+    w.ctx.set(w.x, 6);
+    const old = kept.at(-1)!;
+    expect(() => old.track(w.x)).toThrow();
+    expect(() => old.set(w.mode, "x")).toThrow();
+    expect(w.ctx.get(w.mode)).toBe("plain");
+    w.ctx.set(w.x, 7);
+    expect(w.seen.at(-1)).toBe(7);
+  });
+
+  test("a fork of the context made while on the lean path sees the root's results, and the root stays right", () => {
+    const w = warmed((_$, _m, x) => x * 2);
+    const f = w.ctx.fork();
+    expect(f.read(w.s)).toBe(10);
+    f.set(w.x, 100);
+    expect(f.read(w.s)).toBe(200);
+    w.ctx.set(w.x, 6);
+    w.ctx.set(w.x, 7);
+    expect(w.seen.at(-1)).toBe(14);
+    expect(f.read(w.s)).toBe(200);
+    expect(w.ctx.read(w.s)).toBe(14);
+  });
+});

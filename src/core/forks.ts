@@ -103,6 +103,8 @@ export function resolveNode(
     n.version = inh.version;
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
+    // and its next run not lean: a lean commit takes the log it replaces for its own
+    inh.flags &= ~Flag.LEAN;
     n.flags =
       (inh.flags &
         ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING | Flag.LEAN)) |
@@ -111,6 +113,7 @@ export function resolveNode(
     if (inh.run !== null) {
       n.adopt = inh.run.log.slice();
       inh.run.shared = true; // the entries are shared with the fork
+      inh.run.rare = true;
     } else if (inh.adopt !== null) n.adopt = inh.adopt;
     for (const e of n.log) resubscribe(ctx, e.kind, e.id, n);
   }

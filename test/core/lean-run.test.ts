@@ -183,4 +183,94 @@ describe("the lean re-run leaves every unusual run to the general engine", () =>
     expect(f.read(w.s)).toBe(200);
     expect(w.ctx.read(w.s)).toBe(14);
   });
+
+  test("a lean re-run that takes its abort signal leaves its commit to the general engine", () => {
+    const signals: AbortSignal[] = [];
+    const w = warmed(($, m, x) => {
+      if (m === "abort") signals.push($.signal);
+      return x + 1;
+    });
+    w.step("abort", 6);
+    expect(w.seen.at(-1)).toBe(7);
+    expect(signals).toHaveLength(1);
+    w.step("plain", 7);
+    w.ctx.set(w.x, 8);
+    w.ctx.set(w.x, 9);
+    expect(w.seen.at(-1)).toBe(10);
+    expect(w.runs).toBe(10);
+    // the run that handed its signal out was not reused: the signal is its alone, never aborted
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
+  test("a fork that takes a lean re-run's log while it runs", () => {
+    let f: ReturnType<typeof createContext> | null = null;
+    let forkRead: unknown;
+    const w = warmed((_$, m, x) => {
+      if (m === "fork" && f === null) {
+        f = w.ctx.fork();
+        forkRead = f.read(w.s);
+      }
+      return x * 2;
+    });
+    w.step("fork", 6);
+    expect(forkRead).toBe(12);
+    expect(w.seen.at(-1)).toBe(12);
+    w.step("plain", 7);
+    for (let k = 8; k <= 12; k++) w.ctx.set(w.x, k);
+    expect(w.seen.at(-1)).toBe(24);
+    expect(w.ctx.read(w.s)).toBe(24);
+    const fork = f as unknown as ReturnType<typeof createContext>;
+    fork.set(w.x, 50);
+    expect(fork.read(w.s)).toBe(100);
+    w.ctx.set(w.x, 13);
+    expect(w.seen.at(-1)).toBe(26);
+    expect(fork.read(w.s)).toBe(100);
+  });
+
+  test("a fork copying a lean node between runs, then more lean re-runs in both", () => {
+    const w = warmed((_$, _m, x) => x + 1000);
+    const f = w.ctx.fork();
+    f.set(w.mode, "fork's"); // the fork's own cell: its copy of the node is its own
+    expect(f.read(w.s)).toBe(1005);
+    for (let k = 6; k <= 12; k++) {
+      w.ctx.set(w.x, k);
+      expect(w.seen.at(-1)).toBe(k + 1000);
+    }
+    for (let k = 20; k <= 25; k++) {
+      f.set(w.x, k);
+      expect(f.read(w.s)).toBe(k + 1000);
+    }
+    expect(w.ctx.read(w.s)).toBe(1012);
+  });
+
+  test("a lean re-run whose equals starts the node's next run", () => {
+    const ctx = createContext();
+    const x = signal(0);
+    const poke = signal(0);
+    let runs = 0;
+    let once = true;
+    const s = spin(
+      ($) => {
+        runs++;
+        $.track(poke);
+        return $.track(x) * 2;
+      },
+      {
+        equals: (a, b) => {
+          if (b === 14 && once) {
+            once = false;
+            ctx.set(poke, 1); // marks the node stale from inside its commit
+          }
+          return a === b;
+        },
+      },
+    );
+    const seen: number[] = [];
+    ctx.observe(s, (v) => seen.push(v));
+    for (let k = 1; k <= 7; k++) ctx.set(x, k);
+    ctx.set(x, 8);
+    expect(ctx.read(s)).toBe(16);
+    expect(seen).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16]);
+    expect(runs).toBe(10); // 8 writes of x, its first run, and the one the poke caused
+  });
 });

@@ -132,6 +132,25 @@ export function refresh(n: SpinNode): void {
   )
     return;
   n.flags = flags & ~Flag.STALE;
+  if ((flags & (Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY)) === Flag.LEAN && n.spare !== null) {
+    // a root's node whose spare run is lean (so it has a result, and no in-flight log to adopt:
+    // both are set only with a run that keeps no spare): the general path's tests below, in the
+    // order it would take them, written out for this case alone
+    const epoch = G.epoch;
+    n.checkedAt = epoch;
+    const p = leanChangePoint(n, n.log);
+    if (p >= 0) {
+      // read again: the check may have run the node's drain
+      const spare = n.spare;
+      if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
+      else startRun(n, n.log, p);
+      return;
+    }
+    if (p === Check.WAITING) return;
+    if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
+    flushReady(n);
+    return;
+  }
   if (n.adopt !== null) {
     const log = n.adopt;
     n.adopt = null;
@@ -154,10 +173,7 @@ export function refresh(n: SpinNode): void {
   // logs read each other, as an await cycle's spins read each other's errors) stops there instead
   // of walking the two logs without end (a fork's clean node is otherwise re-checked at a new epoch)
   n.checkedAt = epoch;
-  const p =
-    (flags & (Flag.LEAN | Flag.DETACHED | Flag.CANCELLED)) === Flag.LEAN && n.spare !== null
-      ? leanChangePoint(n, n.log)
-      : changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
+  const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
   if (p === Check.WAITING) return;
   if (p < 0) {
     if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
@@ -439,6 +455,16 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
   if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
+  // nothing rare happened (see `Run.rare`: no kill, wait, write, cleanup, nested spin, unsettled
+  // read, fork taking the log, abort signal or settle hook; the run is still the node's, as only a
+  // kill replaces it) and the result is not a promise
+  if (
+    run.rare === false &&
+    (typeof out !== "object" || out === null || typeof (out as PromiseLike<unknown>).then !== "function")
+  ) {
+    leanCommit(n, run, out);
+    return;
+  }
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;
@@ -446,24 +472,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
   } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
-    if (
-      run.once === false &&
-      run.cleanups === null &&
-      run.notSettled === null &&
-      run.shared === false &&
-      run.ordinal === 0 &&
-      n.logMine === true
-    ) {
-      leanCommit(n, run, out);
-      if (n.run === null && n.log === run.buf && run.ac === null) {
-        // still lean: the flag stands
-        run.release();
-        n.spare = run;
-      }
-    } else {
-      commit(n, run, true, out);
-      if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
-    }
+    commit(n, run, true, out);
+    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
   } else finish(run, true, out);
 }
 
@@ -471,8 +481,10 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
  * {@link commit} of a lean run's result: a root's node (nothing to re-check for a fork), its last
  * log its own and past {@link Spare.AFTER_COMMITS} commits (it had a spare), this run's own, and
  * nothing of the general commit's rare branches (no write or one-shot wait to mark consumed, no
- * unsettled read, no cleanup; checked by the caller). Reads that differ from the last run's are
- * pruned as the general commit does.
+ * unsettled read, no cleanup, no fork sharing the log, no abort signal: the caller checked
+ * `Run.rare`; a fork that took the node's committed log between runs cleared `Flag.LEAN`). Reads
+ * that differ from the last run's are pruned as the general commit does. The run becomes the
+ * node's spare again here.
  */
 function leanCommit(n: SpinNode, run: Run, value: unknown): void {
   const log = run.log;
@@ -482,6 +494,12 @@ function leanCommit(n: SpinNode, run: Run, value: unknown): void {
   n.commits++;
   n.spareLog = old;
   n.log = log;
+  const epoch = run.epoch;
+  // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the
+  // spare of the next run, kept before any of the user's code runs (an `equals`, a subscriber) can
+  // start that run; the flag stands
+  run.release();
+  n.spare = run;
   if (resultChanged(n, true, value)) {
     n.status = 1;
     n.result = value;
@@ -491,7 +509,7 @@ function leanCommit(n: SpinNode, run: Run, value: unknown): void {
     staleAfterRun(n);
     return;
   }
-  n.checkedAt = run.epoch;
+  n.checkedAt = epoch;
   flushReady(n);
 }
 

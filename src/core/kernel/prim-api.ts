@@ -136,6 +136,7 @@ export function onSettled(n: PrimNode, fn: () => void): boolean {
   const run = n.run;
   if (run === null) return false;
   const prev = run.onSettled;
+  run.rare = true;
   run.onSettled =
     prev === null
       ? fn

@@ -93,6 +93,16 @@ export class Run implements SpinScope {
   same = 0;
   /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
   once = false;
+  /**
+   * Set by every operation of the run that the lean commit (`leanCommit` in engine.ts) leaves to
+   * the general one: a write or one-shot wait ({@link once}), a wait that parks ({@link parks}), a
+   * cleanup ({@link cleanups}), a nested spin ({@link ordinal}), an unsettled read
+   * ({@link notSettled}), a fork taking the in-flight log ({@link shared}), an abort signal handed
+   * out ({@link ac}), a settle hook ({@link onSettled}) and a kill ({@link dead}). A lean re-run
+   * tests this one field after its body instead of each of those.
+   */
+  /** @internal */
+  rare = false;
   /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
   shared = false;
   /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
@@ -152,6 +162,7 @@ export class Run implements SpinScope {
     this.i = 0;
     this.same = 0;
     this.once = false;
+    this.rare = false;
     this.keep = false;
     if (this.seen !== null) this.seen = null;
     this.ordinal = 0;
@@ -175,6 +186,7 @@ export class Run implements SpinScope {
     this.buf = buf ?? emptyList();
     this.i = 0;
     this.same = 0;
+    this.rare = false;
     this.dead = null;
     if (this.ac !== null) this.ac = null;
     this.epoch = G.epoch;
@@ -256,6 +268,7 @@ export class Run implements SpinScope {
   /** Lazily created `AbortSignal`, aborted with a preallocated reason on cancel/supersede. */
   get signal(): AbortSignal {
     if (this.ac === null) {
+      this.rare = true;
       this.ac = new AbortController();
       if (this.dead !== null) this.ac.abort(this.dead);
     }
@@ -293,7 +306,8 @@ export class Run implements SpinScope {
 
   track<T>(source: Signal<T> | Spin<T>): T {
     const node = this.node;
-    const prev = node.log[this.i];
+    const i = this.i;
+    const prev = node.log[i];
     // the same handle as the last run's read at this ordinal: that run's subscription stands, and
     // so does the source it reached (a signal's cell while no fork created a cell of its own since,
     // a root's never changes while tracked; a spin's node of this context): no lookup, no set insert.
@@ -312,7 +326,43 @@ export class Run implements SpinScope {
         kind = Brand.SIGNAL_SOURCE;
       } else {
         const child = prev.ref as SpinNode;
-        if (child.ctx === node.ctx && (child.flags & Flag.DETACHED) === 0) known = child;
+        const ctx = node.ctx;
+        const buf = this.buf;
+        if (
+          child.ctx === ctx &&
+          child.run === null &&
+          (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) === 0 &&
+          child.status !== 0 &&
+          (ctx.parent === null || child.checkedAt === G.epoch) &&
+          i < buf.length &&
+          this.dead === null &&
+          this.seen === null
+        ) {
+          // the same spin as last run at this ordinal, clean (no `refresh`: nothing below throws
+          // before the entry is whole), in a run with nothing for `enter` to do but the replay's
+          // test, and the recycled entry at the ordinal took the same handle: only the read's
+          // fields are written (enter's, take's and pending's work written out)
+          const e = buf[i]!;
+          if (e.src === source) {
+            if (this.replay !== null && i < this.replayUntil) {
+              const r = this.replay[i];
+              if (r === undefined || r.kind !== Kind.Spin || !r.settled) this.replayUntil = i;
+            }
+            this.i = i + 1;
+            this.same++;
+            e.ref = child;
+            e.version = child.version;
+            const ok = child.status === 1;
+            e.ok = ok;
+            e.value = child.result;
+            e.settled = true;
+            e.consumed = false;
+            e.undo = null;
+            if (!ok) throw child.result;
+            return child.result as T;
+          }
+        }
+        if (child.ctx === ctx && (child.flags & Flag.DETACHED) === 0) known = child;
         kind = Brand.SPIN_SOURCE;
       }
     } else kind = sourceKind(source);
@@ -334,36 +384,6 @@ export class Run implements SpinScope {
     }
     if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
-      if (known !== null) {
-        // the same spin as last run at this ordinal, clean (no `refresh`: nothing below throws before
-        // the entry is whole), and the recycled entry at the ordinal took the same handle: only the
-        // read's fields are written (take's and pending's stores written out)
-        const child = known as SpinNode;
-        const buf = this.buf;
-        if (
-          i < buf.length &&
-          child.run === null &&
-          (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) === 0 &&
-          child.status !== 0 &&
-          (child.ctx.parent === null || child.checkedAt === G.epoch)
-        ) {
-          const e = buf[i]!;
-          if (e.src === source) {
-            this.i = i + 1;
-            this.same++;
-            e.ref = child;
-            e.version = child.version;
-            const ok = child.status === 1;
-            e.ok = ok;
-            e.value = child.result;
-            e.settled = true;
-            e.consumed = false;
-            e.undo = null;
-            if (!ok) throw child.result;
-            return child.result as T;
-          }
-        }
-      }
       const e = this.slotSpin(i, source as Spin<T>);
       let child: SpinNode;
       if (known !== null) {
@@ -390,6 +410,7 @@ export class Run implements SpinScope {
           // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it (an
           // unsettled entry in a committed log is never re-checked)
           this.notSettled = child;
+          this.rare = true;
           e.version = -1;
           e.ok = false;
           e.value = err;
@@ -414,6 +435,7 @@ export class Run implements SpinScope {
       fn(); // the run is already over: nothing later would run it
       return;
     }
+    this.rare = true;
     (this.cleanups ??= []).push(fn);
   }
 
@@ -446,6 +468,7 @@ export class Run implements SpinScope {
     if (!(source instanceof SignalHandle)) invalidArgument(`$.set expects a Signal, got ${describe(source)}`);
     const i = this.enter(Kind.Set);
     this.once = true;
+    this.rare = true;
     const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
     e.settled = true;
@@ -455,6 +478,7 @@ export class Run implements SpinScope {
 
   spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
     if (this.dead !== null) throw this.dead;
+    this.rare = true;
     return this.ctx._nestedSpin(
       this.node,
       body,
@@ -483,6 +507,7 @@ export class Run implements SpinScope {
       return Promise.reject(err);
     }
     this.once = true;
+    this.rare = true;
     const e = this.slot(i, Kind.Once, "");
     const r = this.replaying(i);
     if (r !== null) {
@@ -609,6 +634,7 @@ export class Run implements SpinScope {
   }
 
   private park(p: Parked): void {
+    this.rare = true;
     (this.parks ??= emptyList()).push(p);
   }
 
@@ -663,6 +689,7 @@ export class Run implements SpinScope {
   kill(reason: Cancelled, keepBefore: number): SpinNode[] {
     if (this.dead !== null) return [];
     this.dead = reason;
+    this.rare = true;
     this.abortSignal(reason);
     const log = this.log;
     for (let k = keepBefore; k < log.length; k++) {

@@ -129,6 +129,34 @@ describe.each(contexts)("in a %s context", (_label, make) => {
     stop();
   });
 
+  test("... and tells its observer, and lets the context settle, with nobody reading it", async () => {
+    // the re-check marked the spin stale and scheduled it, but started no drain: the observer kept
+    // ERR_NOT_SETTLED and ctx.settled() never resolved (a sweep found it; the test above reads first)
+    const ctx = make();
+    const d = deferred<number>();
+    const slow = spin(async ($) => (await $.await(d)) + 1);
+    const t = spin(($) => $.track(slow) * 10);
+    const seen: unknown[] = [];
+    let told: () => void = () => {};
+    const value = new Promise<void>((r) => (told = r));
+    const stop = ctx.observe(
+      t,
+      (v) => {
+        seen.push(v);
+        told();
+      },
+      (e) => seen.push((e as { code?: string }).code),
+    );
+    d.deliver(1, ctx);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<string>((r) => (timer = setTimeout(() => r("no value within 5 s"), 5000)));
+    const outcome = await Promise.race([Promise.all([value, ctx.settled()]).then(() => "told"), bound]);
+    clearTimeout(timer);
+    expect(outcome).toBe("told");
+    expect(seen).toEqual(["ERR_NOT_SETTLED", 20]);
+    stop();
+  });
+
   test("... also when the async spin settles again on the value it had (no new version)", async () => {
     const ctx = make();
     const trigger = signal(0);

@@ -242,6 +242,9 @@ function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   checks++;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
+    // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
+    // ends the check, as in the general one
+    if (e.settled !== true) return -1;
     if (e.kind === Kind.Signal) {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
@@ -622,7 +625,11 @@ function markConsumed(log: Entry[]): void {
 function recheckOnceSettled(n: SpinNode, run: Run): void {
   const pending = run.notSettled!;
   run.notSettled = null;
-  whenReady(pending, () => markStale(n));
+  whenReady(pending, () => {
+    markStale(n);
+    // the drain runs what the mark scheduled (an observed node): nothing else would start it
+    n.ctx._drainSoon();
+  });
 }
 
 /** Whether a node that has a result gets a different one (a throwing `equals` counts as a change). */

@@ -320,3 +320,159 @@ describe("the lean re-run agrees with the general engine (found by a differentia
     expect(caughtCycle(6)).toEqual(general);
   });
 });
+
+describe("a fork's node on the lean path", () => {
+  /** A chain a -> b -> c over `x` and `y`, observed in a fork that writes `x` until its nodes are lean. */
+  function forkWarmed() {
+    const root = createContext();
+    const x = signal(0);
+    const y = signal(100);
+    const runs = { a: 0, b: 0, c: 0 };
+    const a = spin(($) => {
+      runs.a++;
+      return $.track(x) + $.track(y);
+    });
+    const b = spin(($) => {
+      runs.b++;
+      return $.track(a) * 2;
+    });
+    const c = spin(($) => {
+      runs.c++;
+      return $.track(b) + 1;
+    });
+    const f = root.fork();
+    const seen: number[] = [];
+    const stop = f.observe(c, (v) => seen.push(v));
+    for (let k = 1; k <= 6; k++) f.set(x, k); // past the commits after which a node keeps a spare
+    return { root, f, x, y, a, b, c, runs, seen, stop };
+  }
+
+  test("the fork's own writes: one run of each node per write, the root untouched", () => {
+    const w = forkWarmed();
+    expect(w.runs).toEqual({ a: 7, b: 7, c: 7 });
+    expect(w.seen.at(-1)).toBe((6 + 100) * 2 + 1);
+    for (let k = 7; k <= 12; k++) {
+      w.f.set(w.x, k);
+      expect(w.seen.at(-1)).toBe((k + 100) * 2 + 1);
+    }
+    expect(w.runs).toEqual({ a: 13, b: 13, c: 13 });
+    expect(w.f.read(w.c)).toBe((12 + 100) * 2 + 1);
+    expect(w.root.read(w.c)).toBe((0 + 100) * 2 + 1);
+    w.stop();
+  });
+
+  test("an ancestor's write to a signal the fork never wrote reaches the fork's lean nodes", () => {
+    const w = forkWarmed();
+    w.root.set(w.y, 200);
+    expect(w.f.read(w.c)).toBe((6 + 200) * 2 + 1);
+    expect(w.root.read(w.c)).toBe((0 + 200) * 2 + 1);
+    // and lean again after it
+    for (let k = 7; k <= 9; k++) {
+      w.f.set(w.x, k);
+      expect(w.f.read(w.c)).toBe((k + 200) * 2 + 1);
+    }
+    w.root.set(w.y, 300);
+    w.root.set(w.x, 1000); // the fork wrote x: its own cell stands
+    expect(w.f.read(w.c)).toBe((9 + 300) * 2 + 1);
+    w.stop();
+  });
+
+  test("the fork's first write of a signal its lean nodes read from the root's cell", () => {
+    const w = forkWarmed();
+    // y's cell in the fork is new: the lean nodes' entries still reference the root's
+    w.f.set(w.y, 5);
+    expect(w.f.read(w.c)).toBe((6 + 5) * 2 + 1);
+    w.root.set(w.y, 700); // no longer visible in the fork
+    expect(w.f.read(w.c)).toBe((6 + 5) * 2 + 1);
+    w.f.set(w.x, 8);
+    w.f.set(w.y, 9);
+    expect(w.f.read(w.c)).toBe((8 + 9) * 2 + 1);
+    expect(w.seen.at(-1)).toBe((8 + 9) * 2 + 1);
+    expect(w.root.read(w.c)).toBe((0 + 700) * 2 + 1);
+    w.stop();
+  });
+
+  test("a fork of a fork whose nodes are lean, written at each level", () => {
+    const w = forkWarmed();
+    const g = w.f.fork();
+    expect(g.read(w.c)).toBe((6 + 100) * 2 + 1);
+    const seenG: number[] = [];
+    const stopG = g.observe(w.c, (v) => seenG.push(v));
+    for (let k = 20; k <= 26; k++) {
+      g.set(w.x, k);
+      expect(seenG.at(-1)).toBe((k + 100) * 2 + 1);
+    }
+    // the parent fork's own writes: the child wrote x, so only y reaches it
+    w.f.set(w.x, 7);
+    w.f.set(w.y, 40);
+    expect(w.f.read(w.c)).toBe((7 + 40) * 2 + 1);
+    expect(g.read(w.c)).toBe((26 + 40) * 2 + 1);
+    w.root.set(w.y, 500); // shadowed by the middle fork
+    expect(g.read(w.c)).toBe((26 + 40) * 2 + 1);
+    g.set(w.y, 1);
+    expect(g.read(w.c)).toBe((26 + 1) * 2 + 1);
+    expect(w.f.read(w.c)).toBe((7 + 40) * 2 + 1);
+    expect(w.root.read(w.c)).toBe((0 + 500) * 2 + 1);
+    stopG();
+    w.stop();
+  });
+
+  test("a fork's lean node reading a spin the fork inherits from the root", () => {
+    const root = createContext();
+    const x = signal(0);
+    const y = signal(1);
+    let rootRuns = 0;
+    let forkRuns = 0;
+    const r = spin(($) => {
+      rootRuns++;
+      return $.track(y) * 10;
+    });
+    const s = spin(($) => {
+      forkRuns++;
+      return $.track(r) + $.track(x);
+    });
+    const stopR = root.observe(r, () => {});
+    const f = root.fork();
+    const seen: number[] = [];
+    const stop = f.observe(s, (v) => seen.push(v));
+    for (let k = 1; k <= 6; k++) f.set(x, k);
+    expect(seen.at(-1)).toBe(16);
+    expect(forkRuns).toBe(7);
+    root.set(y, 2);
+    expect(f.read(s)).toBe(26);
+    expect(forkRuns).toBe(8);
+    f.set(x, 7);
+    expect(f.read(s)).toBe(27);
+    root.set(y, 3);
+    root.set(y, 4);
+    expect(f.read(s)).toBe(47);
+    expect(root.read(r)).toBe(40);
+    expect(rootRuns).toBe(4);
+    stop();
+    stopR();
+  });
+
+  test("an ancestor's write while a fork's lean node runs is seen before its result is handed out", () => {
+    const root = createContext();
+    const x = signal(0);
+    const y = signal(1);
+    let poke = false;
+    const s = spin(($) => {
+      const v = $.track(x) + $.track(y);
+      if (poke) {
+        poke = false;
+        root.set(y, 50); // an ancestor's write marks nothing in the fork
+      }
+      return v;
+    });
+    const f = root.fork();
+    const seen: number[] = [];
+    const stop = f.observe(s, (v) => seen.push(v));
+    for (let k = 1; k <= 6; k++) f.set(x, k);
+    poke = true;
+    f.set(x, 7);
+    expect(f.read(s)).toBe(57);
+    expect(seen.at(-1)).toBe(57);
+    stop();
+  });
+});

@@ -133,12 +133,12 @@ export function refresh(n: SpinNode): void {
     return;
   n.flags = flags & ~Flag.STALE;
   if ((flags & (Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY)) === Flag.LEAN && n.spare !== null) {
-    // a root's node whose spare run is lean (so it has a result, and no in-flight log to adopt:
-    // both are set only with a run that keeps no spare): the general path's tests below, in the
-    // order it would take them, written out for this case alone
+    // a node whose spare run is lean (so it has a result, and no in-flight log to adopt: both are
+    // set only with a run that keeps no spare): the general path's tests below, in the order it
+    // would take them, written out for this case alone (a fork's node checks its log as a fork's)
     const epoch = G.epoch;
     n.checkedAt = epoch;
-    const p = leanChangePoint(n, n.log);
+    const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
     if (p >= 0) {
       // read again: the check may have run the node's drain
       const spare = n.spare;
@@ -234,7 +234,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
 }
 
 /**
- * {@link changePoint} of a root's node whose log is its lean spare run's (`Flag.LEAN` with a
+ * {@link changePoint} of a root's node (a fork's: {@link forkLeanChangePoint}) whose log is its lean spare run's (`Flag.LEAN` with a
  * spare): every entry is a settled read of a signal or a spin, referencing the root's cell or
  * node, and a change at any version counts (not cancelled).
  */
@@ -252,6 +252,40 @@ function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
     const child = e.ref as SpinNode;
     if (child.body === null && needsRun(child)) return i;
     refresh(child);
+    if (!isReady(child)) {
+      n.flags |= Flag.CHECKING;
+      recheckWhenReady(n, child);
+      return Check.WAITING;
+    }
+    if (child.version !== e.version) return i;
+  }
+  return -1;
+}
+
+/**
+ * {@link leanChangePoint} of a fork's node: a signal entry's cell is the visible one while no fork
+ * has created a cell of its own since the node's last commit (`refGen`; else the general walk,
+ * which looks the cells up), a spin entry's node is the one {@link readNode} finds (an ancestor's
+ * is not refreshed here, as in {@link changePoint}).
+ */
+function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
+  if (n.refGen !== G.shadowGen) return changePoint(n, log);
+  checks++;
+  const ctx = n.ctx;
+  for (let i = 0; i < log.length; i++) {
+    const e = log[i]!;
+    if (e.settled !== true) return -1; // a pending entry ends the check (see leanChangePoint)
+    if (e.kind === Kind.Signal) {
+      if ((e.ref as Cell).version !== e.version) return i;
+      continue;
+    }
+    const ref = e.ref as SpinNode;
+    const child = ref.ctx === ctx ? ref : ctx._node(e.id, (e.src as SpinHandle | null) ?? undefined, false);
+    if (child === undefined) return i;
+    if (child.ctx === ctx) {
+      if (child.body === null && needsRun(child)) return i;
+      refresh(child);
+    }
     if (!isReady(child)) {
       n.flags |= Flag.CHECKING;
       recheckWhenReady(n, child);
@@ -415,13 +449,15 @@ function keepSpare(n: SpinNode, run: Run): void {
   run.release();
   n.spare = run;
   n.flags =
-    n.ctx.parent === null && run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null
-      ? n.flags | Flag.LEAN
+    run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null
+      ? n.ctx.parent === null
+        ? n.flags | Flag.LEAN
+        : n.flags | Flag.LEAN | Flag.LEAN_FORK
       : n.flags & ~Flag.LEAN;
 }
 
 /**
- * The lean re-run: {@link startRun} of a root's node from a clean check, with its spare run from a
+ * The lean re-run: {@link startRun} of a root's or a fork's node from a clean check, with its spare run from a
  * run that had nothing for the general engine to do (`Flag.LEAN`: synchronous, no write, no
  * one-shot wait, no nested spin, no cleanup, a body). What the body does this time is not known
  * in advance: every branch a run that leaves that shape needs is the general one's (an error, a
@@ -481,7 +517,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
 }
 
 /**
- * {@link commit} of a lean run's result: a root's node (nothing to re-check for a fork), its last
+ * {@link commit} of a lean run's result (a fork's node's `refGen` and re-check in
+ * {@link leanCommitEnd}, behind the flags test a root's node takes anyway), its last
  * log its own and past {@link Spare.AFTER_COMMITS} commits (it had a spare), this run's own, and
  * nothing of the general commit's rare branches (no write or one-shot wait to mark consumed, no
  * unsettled read, no cleanup, no fork sharing the log, no abort signal: the caller checked
@@ -508,7 +545,29 @@ function leanCommit(n: SpinNode, run: Run, value: unknown): void {
     n.result = value;
     n.version = nextVersion();
   }
+  if ((n.flags & (Flag.STALE | Flag.LEAN_FORK)) !== 0) {
+    leanCommitEnd(n, run, epoch);
+    return;
+  }
+  n.checkedAt = epoch;
+  flushReady(n);
+}
+
+/**
+ * The end of {@link leanCommit} for a node marked stale during its run or a fork's node: as in
+ * {@link commit}, a fork's node records whether its entries reference the visible cells
+ * (`refGen`) and, when something changed during the run, re-checks its reads (an ancestor's write
+ * marks nothing in a fork) before anyone is handed its result.
+ */
+function leanCommitEnd(n: SpinNode, run: Run, epoch: number): void {
+  const fork = (n.flags & Flag.LEAN_FORK) !== 0;
+  if (fork) n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if ((n.flags & Flag.STALE) !== 0) {
+    staleAfterRun(n);
+    return;
+  }
+  if (fork && epoch !== G.epoch && readsChanged(n)) {
+    n.flags |= Flag.STALE;
     staleAfterRun(n);
     return;
   }

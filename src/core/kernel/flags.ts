@@ -38,10 +38,16 @@ export const enum Flag {
   WATCH_PENDING = 256,
   /**
    * The node's spare run (`SpinNode.spare`) comes from a run that had nothing for the general
-   * engine to do around it: a synchronous body in a root that entered no write or one-shot wait,
-   * created no nested spin and left no cleanup. Its next re-run from a clean check takes the lean
+   * engine to do around it: a synchronous body (in a root or a fork) that entered no write or
+   * one-shot wait, created no nested spin and left no cleanup. Its next re-run from a clean check takes the lean
    * path (`leanRun` in engine.ts). Set and cleared only where a spare is kept: it says nothing
    * while `spare` is null.
    */
   LEAN = 512,
+  /**
+   * The node is a fork's (its context has a parent), set with {@link LEAN} where a spare is kept
+   * and never cleared (a node's context does not change): the lean path's fork-only steps test this
+   * bit of the flags it loads anyway instead of the context's parent.
+   */
+  LEAN_FORK = 1024,
 }

@@ -103,11 +103,11 @@ export function resolveNode(
     n.version = inh.version;
     installLog(n, inh.log, false);
     inh.logMine = false; // shared with the fork: neither may write into it again
-    // and its next run not lean: a lean commit takes the log it replaces for its own
+    // and its next run not lean (a lean commit takes the log it replaces for its own), nor the
+    // copy's, which has no spare run yet
     inh.flags &= ~Flag.LEAN;
     n.flags =
-      (inh.flags &
-        ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING | Flag.LEAN)) |
+      (inh.flags & ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING)) |
       Flag.STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {

@@ -185,10 +185,7 @@ export function refresh(n: SpinNode): void {
     startRun(n, null, 0); // a cancelled computation starts over
     return;
   }
-  // read again: the check may have run the node's drain
-  const spare = n.spare;
-  if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
-  else startRun(n, n.log, p);
+  startRun(n, n.log, p);
 }
 
 function firstUnsettled(log: readonly Entry[]): number {
@@ -279,8 +276,7 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
     }
-    const ref = e.ref as SpinNode;
-    const child = ref.ctx === ctx ? ref : ctx._node(e.id, (e.src as SpinHandle | null) ?? undefined, false);
+    const child = readNode(ctx, e);
     if (child === undefined) return i;
     if (child.ctx === ctx) {
       if (child.body === null && needsRun(child)) return i;

@@ -221,7 +221,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
       }
       if (!isReady(child)) {
         n.flags |= Flag.CHECKING;
-        recheckWhenReady(n, child);
+        recheckWhenReady(n, child, log);
         return Check.WAITING;
       }
       if (child.version !== e.version && (since === 0 || child.version > since)) return i;
@@ -251,7 +251,7 @@ function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
     refresh(child);
     if (!isReady(child)) {
       n.flags |= Flag.CHECKING;
-      recheckWhenReady(n, child);
+      recheckWhenReady(n, child, log);
       return Check.WAITING;
     }
     if (child.version !== e.version) return i;
@@ -284,7 +284,7 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
     }
     if (!isReady(child)) {
       n.flags |= Flag.CHECKING;
-      recheckWhenReady(n, child);
+      recheckWhenReady(n, child, log);
       return Check.WAITING;
     }
     if (child.version !== e.version) return i;
@@ -292,11 +292,46 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   return -1;
 }
 
+/** {@link recheckWhenReady}'s re-run of `n` from its committed log's entry for `child`. */
+function rerunAt(n: SpinNode, child: SpinNode): void {
+  if ((n.flags & Flag.CANCELLED) !== 0) {
+    n.flags &= ~Flag.CANCELLED;
+    startRun(n, null, 0); // a cancelled computation starts over (see `refresh`)
+    return;
+  }
+  const log = n.log;
+  const ctx = n.ctx;
+  let p = 0;
+  while (p < log.length && !(log[p]!.kind === Kind.Spin && readNode(ctx, log[p]!) === child)) p++;
+  startRun(n, log, p);
+}
+
+/** Whether `run`'s body is executing synchronously, on the stack below the current one (or is it). */
+function onStack(run: Run): boolean {
+  for (let r = G.run; r !== null; r = r.outer) if (r === run) return true;
+  return false;
+}
+
 /**
  * `n` waits for `child` to be ready, then checks its log again. (A helper: a closure in
  * `changePoint` would make every call of it allocate a context for `n`.)
+ *
+ * Unless `child`'s body runs below this check, synchronously (a cycle formed across runs: that
+ * body reads `n`, whose committed `log` reads `child`): that body cannot settle before the check
+ * must answer. `n` re-runs then, from `child`'s entry, as if it had changed, and its read of
+ * `child` fails with `ERR_CYCLE` in its body, which may catch it (as when the cycle forms within
+ * one run); the check answers `Check.WAITING` all the same, with `n` settled. Waiting instead
+ * left `n` checking, and the body that read it got `ERR_NOT_SETTLED` ("its body is async") for a
+ * synchronous spin. (Decided here, on this rare path: the loops of the checks measured 2
+ * instructions more per call with any other code in their branch.)
  */
-function recheckWhenReady(n: SpinNode, child: SpinNode): void {
+function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): void {
+  const run = child.run;
+  if (run !== null && log === n.log && n.run === null && onStack(run)) {
+    n.flags &= ~Flag.CHECKING;
+    rerunAt(n, child);
+    return;
+  }
   whenReady(child, () => {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);

@@ -384,12 +384,15 @@ export class Run implements SpinScope {
     }
     if (kind === Brand.SPIN_SOURCE) {
       const i = this.enter(Kind.Spin);
-      const e = this.slotSpin(i, source as Spin<T>);
       let child: SpinNode;
       if (known !== null) {
         child = known as SpinNode;
         this.same++;
       } else child = this.ctx._trackSpin(source as Spin<T>, node);
+      // the entry takes the ordinal once the source is reached (a throw above, a stack overflow
+      // in the subscription, leaves no entry, as a signal's read does); every field a recycled
+      // entry holds is written below
+      const e = this.take(i, Kind.Spin, source as Spin<T>, "");
       e.ref = child;
       // no call for a node `refresh` would leave as it is (its first test, written out: see there)
       if (
@@ -398,23 +401,38 @@ export class Run implements SpinScope {
         child.status === 0 ||
         (child.ctx.parent !== null && child.checkedAt !== G.epoch)
       ) {
-        this.refresh(child);
+        // pending while the child is brought up to date (a check of this run's log stops there)
+        e.settled = false;
+        try {
+          this.refresh(child);
+        } catch (err) {
+          // (a stack overflow) the read settles as an error read that no version of the child
+          // matches: if the body catches this and commits, the log check re-runs the node from
+          // this entry. A pending entry would end every later check there, and the reads after
+          // it would never re-run the node again
+          unread(e, err);
+          throw err;
+        }
         if (!isReady(child)) {
           const cycle = this.syncCycle(child);
-          if (cycle !== null) throw cycle;
+          if (cycle !== null) {
+            // the version the child had when its running body was met: once that body (or a
+            // later run) commits another result, the check re-runs this node, whose read then
+            // gets it (or the cycle again, if it meets that body running again); an equal result
+            // re-runs nothing (a version no node matches would re-run it at every check)
+            unread(e, cycle);
+            e.version = child.version;
+            throw cycle;
+          }
           const err = new SpindelError(
             "ERR_NOT_SETTLED",
             `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
           );
           // a settled read that no version of the child matches: once the child settles, the
-          // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it (an
-          // unsettled entry in a committed log is never re-checked)
+          // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it
           this.notSettled = child;
           this.rare = true;
-          e.version = -1;
-          e.ok = false;
-          e.value = err;
-          e.settled = true;
+          unread(e, err);
           throw err;
         }
       }
@@ -559,10 +577,16 @@ export class Run implements SpinScope {
     } catch (err) {
       return Promise.reject(err);
     }
-    const e = this.slotSpin(i, source);
+    // the source reached before the entry takes the ordinal (see `track`)
     const child = this.ctx._trackSpin(source, this.node);
+    const e = this.slotSpin(i, source);
     e.ref = child;
-    this.refresh(child);
+    try {
+      this.refresh(child);
+    } catch (err) {
+      unread(e, err); // (a stack overflow: see `track`)
+      throw err;
+    }
     if (isReady(child)) {
       e.version = child.version;
       e.ok = child.status === 1;
@@ -741,6 +765,18 @@ function pending(e: Entry): Entry {
   e.settled = false;
   e.ref = null;
   return e;
+}
+
+/**
+ * Settle read `e`, whose source threw `err` or could not be read, as an error read that no
+ * version of the source matches: the log check re-runs the node from it (a pending entry in a
+ * committed log would end every check there).
+ */
+function unread(e: Entry, err: unknown): void {
+  e.version = -1;
+  e.ok = false;
+  e.value = err;
+  e.settled = true;
 }
 
 function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {

@@ -597,7 +597,12 @@ export class Context {
     this._drainSoon();
   }
 
-  /** Re-run the spin from scratch now (also clears a cancellation). */
+  /**
+   * Re-run the spin from scratch now (also clears a cancellation); the run in flight, if any, is
+   * superseded. Called while the spin's own body is executing synchronously (in it, or in
+   * anything it calls), the re-run comes once that run is over instead: the run commits, then the
+   * spin re-runs as if an input had changed (docs/concepts.md, "Cycles").
+   */
   rerun(s: Spin<unknown>): void {
     this._check("re-run a spin");
     if (!(s instanceof Spin)) invalidArgument(`rerun expects a Spin, got ${String(s)}`);

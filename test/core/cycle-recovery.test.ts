@@ -2,7 +2,7 @@
  * Regressions of a sweep of the kernel (each failed before its fix): a read that threw before its
  * entry settled (a caught `ERR_CYCLE`, a caught stack overflow) left a pending entry in a committed
  * log, where every later check stopped; a cycle formed across runs was reported as
- * `ERR_NOT_SETTLED`.
+ * `ERR_NOT_SETTLED`; `ctx.rerun` of a spin inside its own body recursed until the stack overflowed.
  */
 import { batch, type Spin, type SpindelError, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
@@ -114,6 +114,70 @@ describe.each(rootAndFork)("in a %s context", (_label, make) => {
     expect(seenB.at(-1)).toBe("B2");
     expect(seenA.at(-1)).toBe("A(B2,y3)");
     expect(ctx.read(a)).toBe("A(B2,y3)");
+  });
+
+  test("ctx.rerun of a spin inside its own body re-runs it after that run", () => {
+    const ctx = make();
+    const x = signal(0);
+    let runs = 0;
+    let ask = true;
+    const box: { s: Spin<number> | null } = { s: null };
+    const s = spin(($) => {
+      runs++;
+      const v = $.track(x);
+      if (ask) {
+        ask = false;
+        ctx.rerun(box.s!);
+      }
+      return v * 10 + runs;
+    });
+    box.s = s;
+    // read once: the read answers with the run it caused; the spin stays stale for the next read
+    expect(ctx.read(s)).toBe(1);
+    expect(ctx.read(s)).toBe(2);
+    expect(ctx.read(s)).toBe(2);
+    // observed: the drain re-runs it once the run that asked is over
+    ask = true;
+    const seen: number[] = [];
+    ctx.observe(s, (v) => seen.push(v));
+    ctx.set(x, 1);
+    expect(runs).toBe(4);
+    expect(ctx.read(s)).toBe(14);
+    expect(seen.at(-1)).toBe(14);
+    ctx.set(x, 2);
+    expect(seen.at(-1)).toBe(25);
+  });
+
+  test("a spin that asks for its own re-run on every run fails with ERR_CYCLE, never a stuck node", () => {
+    const ctx = make();
+    const x = signal(0);
+    const loop = signal(false);
+    let runs = 0;
+    const box: { s: Spin<number> | null } = { s: null };
+    const s = spin(($) => {
+      runs++;
+      const v = $.track(x);
+      if ($.peek(loop)) ctx.rerun(box.s!);
+      return v;
+    });
+    box.s = s;
+    const seen: string[] = [];
+    ctx.observe(
+      s,
+      (v) => seen.push(`value ${v}`),
+      (e) => seen.push(code(e)),
+    );
+    for (let k = 1; k <= 6; k++) ctx.set(x, k); // warmed: the lean path
+    ctx.set(loop, true);
+    expect(() => ctx.set(x, 100)).not.toThrow();
+    // bounded by the drain, as a spin that writes what it tracks
+    expect(seen.at(-1)).toBe("ERR_CYCLE");
+    expect(runs).toBeLessThan(1_100);
+    // not stuck: a later write re-runs it
+    ctx.set(loop, false);
+    ctx.set(x, 7);
+    expect(seen.at(-1)).toBe("value 7");
+    expect(ctx.read(s)).toBe(7);
   });
 
   test("a body that caught a stack overflow of its read re-runs on a later change", () => {

@@ -929,12 +929,23 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
   flushReady(n);
 }
 
-/** Start `n` over from scratch (explicit re-run); clears a cancellation. */
+/**
+ * Start `n` over from scratch (explicit re-run); clears a cancellation. Asked while `n`'s own body
+ * executes synchronously (inside it, or in something it called), the re-run comes after that run:
+ * it commits, then `n` re-runs from scratch as if an input had changed (through the drain, which
+ * bounds a body that always asks with `ERR_CYCLE`). Restarting it there, on the stack above the
+ * body, recursed until the stack overflowed and left the node with a run that never ended.
+ */
 export function rerunNode(n: SpinNode): void {
+  const run = n.run;
+  if (run !== null && onStack(run)) {
+    n.flags = (n.flags & ~Flag.CANCELLED) | Flag.DIRTY;
+    markStale(n);
+    return;
+  }
   G.epoch++;
   n.flags &= ~(Flag.CANCELLED | Flag.STALE);
   n.adopt = null;
-  const run = n.run;
   if (run !== null) {
     n.run = null;
     releaseChildren(run.kill(SUPERSEDE_REASON, 0));

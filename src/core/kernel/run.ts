@@ -94,7 +94,7 @@ export class Run implements SpinScope {
   /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
   once = false;
   /**
-   * Set by every operation of the run that the lean commit (`leanCommit` in engine.ts) leaves to
+   * Set by every operation of the run that the lean commit (in `leanRun`, engine.ts) leaves to
    * the general one: a write or one-shot wait ({@link once}), a wait that parks ({@link parks}), a
    * cleanup ({@link cleanups}), a nested spin ({@link ordinal}), an unsettled read
    * ({@link notSettled}), a fork taking the in-flight log ({@link shared}), an abort signal handed

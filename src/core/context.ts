@@ -16,8 +16,8 @@ import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./cloc
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { addExt, findNode, invalidateInherited, removeExt, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
-import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Brand, sourceKind } from "./kernel/brand.js";
+import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Drain } from "./kernel/drain.js";
 import {
   abortNode,
@@ -244,7 +244,8 @@ export class Context {
     this._check("write a signal");
     // the brand, not `instanceof`: one load from the prototype where the walk of the prototype chain
     // was 30 instructions of a write (`Signal` is the one class of signal handles)
-    if (sourceKind(sig) !== Brand.SIGNAL_SOURCE) invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
+    if (sourceKind(sig) !== Brand.SIGNAL_SOURCE)
+      invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
     const eq = sig.equals;

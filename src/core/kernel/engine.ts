@@ -104,6 +104,19 @@ export function flushPendingDrains(): void {
  * point of change. Returns at once; callers check {@link isReady} or wait with {@link whenReady}.
  */
 export function refresh(n: SpinNode): void {
+  const flags0 = n.flags;
+  if (
+    (flags0 & (Flag.STALE | Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY | Flag.CHECKING)) ===
+      (Flag.STALE | Flag.LEAN) &&
+    n.run === null &&
+    n.spare !== null
+  ) {
+    // the usual case first: a stale node whose spare run is lean, nothing in flight (the tests
+    // below would reach the lean branch)
+    n.flags = flags0 & ~Flag.STALE;
+    leanRefresh(n, flags0);
+    return;
+  }
   const run = n.run;
   if (run !== null) {
     if ((n.flags & Flag.STALE) === 0 || (n.flags & Flag.CHECKING) !== 0) return;
@@ -133,22 +146,7 @@ export function refresh(n: SpinNode): void {
     return;
   n.flags = flags & ~Flag.STALE;
   if ((flags & (Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY)) === Flag.LEAN && n.spare !== null) {
-    // a node whose spare run is lean (so it has a result, and no in-flight log to adopt: both are
-    // set only with a run that keeps no spare): the general path's tests below, in the order it
-    // would take them, written out for this case alone (a fork's node checks its log as a fork's)
-    const epoch = G.epoch;
-    n.checkedAt = epoch;
-    const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
-    if (p >= 0) {
-      // read again: the check may have run the node's drain
-      const spare = n.spare;
-      if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
-      else startRun(n, n.log, p);
-      return;
-    }
-    if (p === Check.WAITING) return;
-    if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
-    flushReady(n);
+    leanRefresh(n, flags); // a fork's node re-verified at a new epoch
     return;
   }
   if (n.adopt !== null) {
@@ -186,6 +184,28 @@ export function refresh(n: SpinNode): void {
     return;
   }
   startRun(n, n.log, p);
+}
+
+/**
+ * {@link refresh} of a node whose spare run is lean (so it has a result, and no in-flight log to
+ * adopt: both are set only with a run that keeps no spare), its `STALE` flag cleared (`flags`: as
+ * they were): the general path's tests, in the order it would take them, written out for this case
+ * alone (a fork's node checks its log as a fork's).
+ */
+function leanRefresh(n: SpinNode, flags: number): void {
+  const epoch = G.epoch;
+  n.checkedAt = epoch;
+  const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
+  if (p >= 0) {
+    // read again: the check may have run the node's drain
+    const spare = n.spare;
+    if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
+    else startRun(n, n.log, p);
+    return;
+  }
+  if (p === Check.WAITING) return;
+  if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
+  flushReady(n);
 }
 
 function firstUnsettled(log: readonly Entry[]): number {

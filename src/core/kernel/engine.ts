@@ -50,10 +50,9 @@ const OBJECT_IS = Object.is;
  */
 export const stats = {
   get checks(): number {
-    return checks;
+    return G.checks;
   },
 };
-let checks = 0;
 
 export { isReady, whenReady };
 
@@ -218,7 +217,7 @@ function firstUnsettled(log: readonly Entry[]): number {
  * to settle first (the node is then `CHECKING` and is refreshed again when it does).
  */
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
-  checks++;
+  G.checks++;
   const ctx = n.ctx;
   // the cells the entries reference are the visible ones in a root, and in a fork while no fork
   // has created a cell of its own since the log was recorded; a child node of the same context
@@ -256,7 +255,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
  * node, and a change at any version counts (not cancelled).
  */
 function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
-  checks++;
+  G.checks++;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
     // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
@@ -287,7 +286,7 @@ function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
  */
 function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   if (n.refGen !== G.shadowGen) return changePoint(n, log);
-  checks++;
+  G.checks++;
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;

@@ -16,6 +16,7 @@ import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./cloc
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { addExt, findNode, invalidateInherited, removeExt, resolveNode, resubscribe } from "./forks.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { Brand, type MaybeSource, SOURCE_KIND } from "./kernel/brand.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Drain } from "./kernel/drain.js";
 import {
@@ -241,7 +242,10 @@ export class Context {
    */
   set<T>(sig: Signal<T>, value: T, deltas?: unknown): void {
     this._check("write a signal");
-    if (!(sig instanceof Signal)) invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
+    // the brand, not `instanceof` (`Signal` is the one class of signal handles): a load from the
+    // prototype where the walk of the prototype chain was 30 instructions of a write
+    if (sig === null || sig === undefined || (sig as MaybeSource)[SOURCE_KIND] !== Brand.SIGNAL_SOURCE)
+      invalidArgument(`ctx.set expects a Signal, got ${String(sig)}`);
     const cell = (this.isDefault ? this._cellForRead(sig) : this._cellForWrite(sig)) as Cell<T>;
     const old = cellPeek(cell);
     const eq = sig.equals;

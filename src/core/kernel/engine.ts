@@ -50,10 +50,9 @@ const OBJECT_IS = Object.is;
  */
 export const stats = {
   get checks(): number {
-    return checks;
+    return G.checks;
   },
 };
-let checks = 0;
 
 export { isReady, whenReady };
 
@@ -104,6 +103,19 @@ export function flushPendingDrains(): void {
  * point of change. Returns at once; callers check {@link isReady} or wait with {@link whenReady}.
  */
 export function refresh(n: SpinNode): void {
+  const flags0 = n.flags;
+  if (
+    (flags0 & (Flag.STALE | Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY | Flag.CHECKING)) ===
+      (Flag.STALE | Flag.LEAN) &&
+    n.run === null &&
+    n.spare !== null
+  ) {
+    // the usual case first: a stale node whose spare run is lean, nothing in flight (the tests
+    // below would reach the lean branch)
+    n.flags = flags0 & ~Flag.STALE;
+    leanRefresh(n, flags0);
+    return;
+  }
   const run = n.run;
   if (run !== null) {
     if ((n.flags & Flag.STALE) === 0 || (n.flags & Flag.CHECKING) !== 0) return;
@@ -133,22 +145,7 @@ export function refresh(n: SpinNode): void {
     return;
   n.flags = flags & ~Flag.STALE;
   if ((flags & (Flag.LEAN | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY)) === Flag.LEAN && n.spare !== null) {
-    // a node whose spare run is lean (so it has a result, and no in-flight log to adopt: both are
-    // set only with a run that keeps no spare): the general path's tests below, in the order it
-    // would take them, written out for this case alone (a fork's node checks its log as a fork's)
-    const epoch = G.epoch;
-    n.checkedAt = epoch;
-    const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
-    if (p >= 0) {
-      // read again: the check may have run the node's drain
-      const spare = n.spare;
-      if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
-      else startRun(n, n.log, p);
-      return;
-    }
-    if (p === Check.WAITING) return;
-    if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
-    flushReady(n);
+    leanRefresh(n, flags); // a fork's node re-verified at a new epoch
     return;
   }
   if (n.adopt !== null) {
@@ -188,6 +185,28 @@ export function refresh(n: SpinNode): void {
   startRun(n, n.log, p);
 }
 
+/**
+ * {@link refresh} of a node whose spare run is lean (so it has a result, and no in-flight log to
+ * adopt: both are set only with a run that keeps no spare), its `STALE` flag cleared (`flags`: as
+ * they were): the general path's tests, in the order it would take them, written out for this case
+ * alone (a fork's node checks its log as a fork's).
+ */
+function leanRefresh(n: SpinNode, flags: number): void {
+  const epoch = G.epoch;
+  n.checkedAt = epoch;
+  const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
+  if (p >= 0) {
+    // read again: the check may have run the node's drain
+    const spare = n.spare;
+    if (spare !== null && (n.flags & (Flag.LEAN | Flag.DETACHED)) === Flag.LEAN) leanRun(n, spare, p);
+    else startRun(n, n.log, p);
+    return;
+  }
+  if (p === Check.WAITING) return;
+  if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
+  flushReady(n);
+}
+
 function firstUnsettled(log: readonly Entry[]): number {
   for (let i = 0; i < log.length; i++) if (!log[i]!.settled) return i;
   return log.length;
@@ -198,7 +217,7 @@ function firstUnsettled(log: readonly Entry[]): number {
  * to settle first (the node is then `CHECKING` and is refreshed again when it does).
  */
 function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
-  checks++;
+  G.checks++;
   const ctx = n.ctx;
   // the cells the entries reference are the visible ones in a root, and in a fork while no fork
   // has created a cell of its own since the log was recorded; a child node of the same context
@@ -236,7 +255,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
  * node, and a change at any version counts (not cancelled).
  */
 function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
-  checks++;
+  G.checks++;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
     // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
@@ -267,7 +286,7 @@ function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
  */
 function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   if (n.refGen !== G.shadowGen) return changePoint(n, log);
-  checks++;
+  G.checks++;
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
@@ -492,7 +511,18 @@ function keepSpare(n: SpinNode, run: Run): void {
  * run that had nothing for the general engine to do (`Flag.LEAN`: synchronous, no write, no
  * one-shot wait, no nested spin, no cleanup, a body). What the body does this time is not known
  * in advance: every branch a run that leaves that shape needs is the general one's (an error, a
- * promise, a kill, a commit with other reads or a write; see {@link leanCommit}).
+ * promise, a kill, a write).
+ *
+ * The lean commit at its end is {@link commit} of a lean run's result, written out (a fork's
+ * node's `refGen` and re-check in {@link leanCommitStale}, behind the flags test a root's node takes
+ * anyway): its last log its own and past {@link Spare.AFTER_COMMITS} commits (it had a spare),
+ * this run's own, and nothing of the general commit's rare branches (no write or one-shot wait to
+ * mark consumed, no unsettled read, no cleanup, no fork sharing the log, no abort signal: it
+ * checks `Run.rare`; a fork that took the node's committed log between runs cleared `Flag.LEAN`).
+ * Reads that differ from the last run's are pruned as the general commit does. The run becomes
+ * the node's spare again there. (A function of its own, it was not always inlined here: V8 skips
+ * a callee whose own optimized code already inlined much, and in fan-out 1->1000 it was called,
+ * 4.5 % of the operation.)
  *
  * The call of the body is {@link startRun}'s, written out again on purpose: with the lean reset and
  * commit as branches of `startRun` instead, a chain re-run measured 1,058,560 optimized instructions
@@ -532,7 +562,28 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     run.rare === false &&
     (typeof out !== "object" || out === null || typeof (out as PromiseLike<unknown>).then !== "function")
   ) {
-    leanCommit(n, run, out);
+    // the lean commit, written out here (see the function's comment)
+    const log = run.log;
+    n.run = null;
+    const old = n.log;
+    if (run.same !== log.length || old.length !== log.length) prune(n, old, log);
+    n.commits++;
+    n.spareLog = old;
+    n.log = log;
+    const epoch = run.epoch;
+    // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the
+    // spare of the next run, kept before any of the user's code runs (an `equals`, a subscriber)
+    // can start that run; the flag stands
+    run.release();
+    n.spare = run;
+    if (resultChanged(n, true, out)) {
+      n.status = 1;
+      n.result = out;
+      n.version = nextVersion();
+    }
+    if ((n.flags & (Flag.STALE | Flag.LEAN_FORK)) !== 0 && leanCommitStale(n, run, epoch)) return;
+    n.checkedAt = epoch;
+    flushReady(n);
     return;
   }
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
@@ -548,62 +599,27 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
 }
 
 /**
- * {@link commit} of a lean run's result (a fork's node's `refGen` and re-check in
- * {@link leanCommitEnd}, behind the flags test a root's node takes anyway), its last
- * log its own and past {@link Spare.AFTER_COMMITS} commits (it had a spare), this run's own, and
- * nothing of the general commit's rare branches (no write or one-shot wait to mark consumed, no
- * unsettled read, no cleanup, no fork sharing the log, no abort signal: the caller checked
- * `Run.rare`; a fork that took the node's committed log between runs cleared `Flag.LEAN`). Reads
- * that differ from the last run's are pruned as the general commit does. The run becomes the
- * node's spare again here.
+ * The end of the lean commit (in {@link leanRun}) for a node marked stale during its run or a
+ * fork's node: as in {@link commit}, a fork's node records whether its entries reference the
+ * visible cells (`refGen`) and, when something changed during the run, re-checks its reads (an
+ * ancestor's write marks nothing in a fork) before anyone is handed its result. Returns whether the
+ * node is stale (re-checked through its drain if someone needs it); else the caller hands the
+ * result out, as for a root's node (a fork's node no longer calls a `flushReady` of its own here:
+ * it was not inlined, 55 instructions a commit in fan-out).
  */
-function leanCommit(n: SpinNode, run: Run, value: unknown): void {
-  const log = run.log;
-  n.run = null;
-  const old = n.log;
-  if (run.same !== log.length || old.length !== log.length) prune(n, old, log);
-  n.commits++;
-  n.spareLog = old;
-  n.log = log;
-  const epoch = run.epoch;
-  // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the
-  // spare of the next run, kept before any of the user's code runs (an `equals`, a subscriber) can
-  // start that run; the flag stands
-  run.release();
-  n.spare = run;
-  if (resultChanged(n, true, value)) {
-    n.status = 1;
-    n.result = value;
-    n.version = nextVersion();
-  }
-  if ((n.flags & (Flag.STALE | Flag.LEAN_FORK)) !== 0) {
-    leanCommitEnd(n, run, epoch);
-    return;
-  }
-  n.checkedAt = epoch;
-  flushReady(n);
-}
-
-/**
- * The end of {@link leanCommit} for a node marked stale during its run or a fork's node: as in
- * {@link commit}, a fork's node records whether its entries reference the visible cells
- * (`refGen`) and, when something changed during the run, re-checks its reads (an ancestor's write
- * marks nothing in a fork) before anyone is handed its result.
- */
-function leanCommitEnd(n: SpinNode, run: Run, epoch: number): void {
+function leanCommitStale(n: SpinNode, run: Run, epoch: number): boolean {
   const fork = (n.flags & Flag.LEAN_FORK) !== 0;
   if (fork) n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
   if ((n.flags & Flag.STALE) !== 0) {
     staleAfterRun(n);
-    return;
+    return true;
   }
   if (fork && epoch !== G.epoch && readsChanged(n)) {
     n.flags |= Flag.STALE;
     staleAfterRun(n);
-    return;
+    return true;
   }
-  n.checkedAt = epoch;
-  flushReady(n);
+  return false;
 }
 
 /**

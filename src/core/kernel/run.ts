@@ -94,7 +94,7 @@ export class Run implements SpinScope {
   /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
   once = false;
   /**
-   * Set by every operation of the run that the lean commit (`leanCommit` in engine.ts) leaves to
+   * Set by every operation of the run that the lean commit (in `leanRun`, engine.ts) leaves to
    * the general one: a write or one-shot wait ({@link once}), a wait that parks ({@link parks}), a
    * cleanup ({@link cleanups}), a nested spin ({@link ordinal}), an unsettled read
    * ({@link notSettled}), a fork taking the in-flight log ({@link shared}), an abort signal handed
@@ -322,7 +322,13 @@ export class Run implements SpinScope {
       (node.flags & Flag.DETACHED) === 0
     ) {
       if (prev.kind === Kind.Signal) {
-        if (node.ctx.parent === null || node.refGen === G.shadowGen) known = prev.ref;
+        if (node.ctx.parent === null || node.refGen === G.shadowGen) {
+          known = prev.ref;
+          // the same signal as last run at this ordinal, its cell the visible one, and the
+          // recycled entry at the ordinal took the same handle (no new local here: see above)
+          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.seen === null)
+            return this.readAgain(i, known as Cell) as T;
+        }
         kind = Brand.SIGNAL_SOURCE;
       } else {
         const child = prev.ref as SpinNode;
@@ -445,6 +451,33 @@ export class Run implements SpinScope {
       return child.result as T;
     }
     return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
+  }
+
+  /**
+   * {@link track}'s read of the signal whose cell is `cell`, at ordinal `i`, as the last run's read
+   * there, into the recycled entry at `i` that took the same handle, in a run with nothing for
+   * `enter` to do but the replay's test: only the read's fields are written (enter's and take's
+   * work written out, as for a spin in `track`). A method of its own: `track`'s frame is a deep
+   * graph's first run's, frame by frame (the fields' writes in it overflowed the stack of a chain
+   * of 1,000 spins).
+   */
+  private readAgain(i: number, cell: Cell): unknown {
+    if (this.replay !== null && i < this.replayUntil) {
+      const r = this.replay[i];
+      if (r === undefined || r.kind !== Kind.Signal || !r.settled) this.replayUntil = i;
+    }
+    const e = this.buf[i]!;
+    this.i = i + 1;
+    this.same++;
+    e.version = cell.version;
+    const v = cellPeek(cell);
+    e.value = v;
+    e.ref = cell;
+    e.ok = true;
+    e.settled = true;
+    e.consumed = false;
+    e.undo = null;
+    return v;
   }
 
   onCleanup(fn: () => void): void {

@@ -922,8 +922,12 @@ export class Context {
     if (kind === Kind.Signal) {
       // a root's entry references the cell it stores (as `changePoint` relies on): no lookup
       const cell = ref !== null && this.parent === null ? (ref as Cell) : this.cells.get(id);
-      if (cell !== undefined) cell.observers?.delete(observer);
-      else if (this.extSig !== null) removeExt(this.extSig, id, observer);
+      if (cell !== undefined) {
+        const obs = cell.observers;
+        // an emptied set goes: a cell outlives its readers until its handle is collected (in the
+        // map of a root that is not the default one), and would keep the set and its storage
+        if (obs?.delete(observer) && obs.size === 0) cell.observers = null;
+      } else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {
       const n = this.nodes.get(id);
       if (n !== undefined) {

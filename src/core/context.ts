@@ -560,7 +560,7 @@ export class Context {
         if (i >= 0) {
           // shift down in place (`splice` would allocate the removed part)
           for (let k = i + 1; k < subs.length; k++) subs[k - 1] = subs[k]!;
-          subs.length--;
+          subs.pop(); // not a length write: a runtime call (see `truncate`)
         }
         if (subs.length === 0) {
           m.subs = null;

@@ -16,19 +16,32 @@ import type { Spin } from "./spin.js";
 
 /**
  * What a signal handle's one registration carries: every context (but the default one, which holds
- * unkeyed cells weakly) that made a cell for it. Internal.
+ * unkeyed cells weakly) that made a cell for it. The first one has a field of its own: most handles
+ * only ever have one, and an array for it was one more object per handle, kept with the registration
+ * until the handle is collected. Internal.
  */
-export interface SignalHeld {
-  readonly id: string;
-  readonly ctxs: WeakRef<Context>[];
+export class SignalHeld {
+  /** Contexts after the first that made a cell for the handle (null: none). */
+  more: WeakRef<Context>[] | null = null;
+  /**
+   * @param id the signal's id
+   * @param ctx the first context that made a cell for it
+   */
+  constructor(
+    readonly id: string,
+    readonly ctx: WeakRef<Context>,
+  ) {}
 }
 
 const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
-  for (const ref of held.ctxs) {
-    const ctx = ref.deref();
-    if (ctx !== undefined) reapCell(ctx, held.id);
-  }
+  reapCellIn(held.ctx, held.id);
+  if (held.more !== null) for (const ref of held.more) reapCellIn(ref, held.id);
 });
+
+function reapCellIn(ref: WeakRef<Context>, id: string): void {
+  const ctx = ref.deref();
+  if (ctx !== undefined) reapCell(ctx, id);
+}
 
 /** What a spin handle's registration carries: the context, weakly, and the node's id. */
 interface NodeHeld {
@@ -149,10 +162,13 @@ function flushWatches(): void {
 export function watchSignal(handle: { _held: SignalHeld | null }, ctx: WeakRef<Context>, id: string): void {
   const held = handle._held;
   if (held === null) {
-    const fresh: SignalHeld = { id, ctxs: [ctx] };
+    const fresh = new SignalHeld(id, ctx);
     handle._held = fresh;
     signalRegistry.register(handle, fresh);
-  } else if (!held.ctxs.includes(ctx)) held.ctxs.push(ctx);
+  } else if (held.ctx !== ctx) {
+    const more = (held.more ??= []);
+    if (!more.includes(ctx)) more.push(ctx);
+  }
 }
 
 /**

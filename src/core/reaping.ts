@@ -283,8 +283,13 @@ const NO_LOG: readonly Entry[] = [];
  * one, and the older one goes. A weak map's entries of collected keys leave it only in a full
  * collection: one table for every release of a loop that creates graphs grew to the loop's length
  * and cost a microsecond per release (create + dispose in a fork: 2.5× the root's instructions).
+ * A table that lives long enough to leave the young generation costs every young collection its
+ * entries, and keeps their nodes (with the handles and cells their logs read) until a full one:
+ * with 1,024, create + dispose in a fork cost 87.8k whole-process instructions per operation under
+ * `--predictable-gc-schedule` (33.8k under the default schedule), with 256 50.8k (28.3k), with 64
+ * 47.1k (docs/performance.md, 2026-12-07, 15:00).
  */
-const KEPT_GENERATION = 1024;
+const KEPT_GENERATION = 256;
 
 /**
  * Fork `c` keeps its released node `m` by handle `h`, weakly both ways (see `Context.kept`), for

@@ -564,7 +564,7 @@ export class Context {
         if (i >= 0) {
           // shift down in place (`splice` would allocate the removed part)
           for (let k = i + 1; k < subs.length; k++) subs[k - 1] = subs[k]!;
-          subs.length--;
+          subs.pop(); // not a length write: a runtime call (see `truncate`)
         }
         if (subs.length === 0) {
           m.subs = null;
@@ -931,8 +931,12 @@ export class Context {
     if (kind === Kind.Signal) {
       // a root's entry references the cell it stores (as `changePoint` relies on): no lookup
       const cell = ref !== null && this.parent === null ? (ref as Cell) : this.cells.get(id);
-      if (cell !== undefined) cell.observers?.delete(observer);
-      else if (this.extSig !== null) removeExt(this.extSig, id, observer);
+      if (cell !== undefined) {
+        const obs = cell.observers;
+        // an emptied set goes: a cell outlives its readers until its handle is collected (in the
+        // map of a root that is not the default one), and would keep the set and its storage
+        if (obs?.delete(observer) && obs.size === 0) cell.observers = null;
+      } else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {
       const n = this.nodes.get(id);
       if (n !== undefined) {

@@ -16,19 +16,32 @@ import type { Spin } from "./spin.js";
 
 /**
  * What a signal handle's one registration carries: every context (but the default one, which holds
- * unkeyed cells weakly) that made a cell for it. Internal.
+ * unkeyed cells weakly) that made a cell for it. The first one has a field of its own: most handles
+ * only ever have one, and an array for it was one more object per handle, kept with the registration
+ * until the handle is collected. Internal.
  */
-export interface SignalHeld {
-  readonly id: string;
-  readonly ctxs: WeakRef<Context>[];
+export class SignalHeld {
+  /** Contexts after the first that made a cell for the handle (null: none). */
+  more: WeakRef<Context>[] | null = null;
+  /**
+   * @param id the signal's id
+   * @param ctx the first context that made a cell for it
+   */
+  constructor(
+    readonly id: string,
+    readonly ctx: WeakRef<Context>,
+  ) {}
 }
 
 const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
-  for (const ref of held.ctxs) {
-    const ctx = ref.deref();
-    if (ctx !== undefined) reapCell(ctx, held.id);
-  }
+  reapCellIn(held.ctx, held.id);
+  if (held.more !== null) for (const ref of held.more) reapCellIn(ref, held.id);
 });
+
+function reapCellIn(ref: WeakRef<Context>, id: string): void {
+  const ctx = ref.deref();
+  if (ctx !== undefined) reapCell(ctx, id);
+}
 
 /** What a spin handle's registration carries: the context, weakly, and the node's id. */
 interface NodeHeld {
@@ -149,10 +162,13 @@ function flushWatches(): void {
 export function watchSignal(handle: { _held: SignalHeld | null }, ctx: WeakRef<Context>, id: string): void {
   const held = handle._held;
   if (held === null) {
-    const fresh: SignalHeld = { id, ctxs: [ctx] };
+    const fresh = new SignalHeld(id, ctx);
     handle._held = fresh;
     signalRegistry.register(handle, fresh);
-  } else if (!held.ctxs.includes(ctx)) held.ctxs.push(ctx);
+  } else if (held.ctx !== ctx) {
+    const more = (held.more ??= []);
+    if (!more.includes(ctx)) more.push(ctx);
+  }
 }
 
 /**
@@ -267,8 +283,13 @@ const NO_LOG: readonly Entry[] = [];
  * one, and the older one goes. A weak map's entries of collected keys leave it only in a full
  * collection: one table for every release of a loop that creates graphs grew to the loop's length
  * and cost a microsecond per release (create + dispose in a fork: 2.5× the root's instructions).
+ * A table that lives long enough to leave the young generation costs every young collection its
+ * entries, and keeps their nodes (with the handles and cells their logs read) until a full one:
+ * with 1,024, create + dispose in a fork cost 87.8k whole-process instructions per operation under
+ * `--predictable-gc-schedule` (33.8k under the default schedule), with 256 50.8k (28.3k), with 64
+ * 47.1k (docs/performance.md, 2026-12-07, 15:00).
  */
-const KEPT_GENERATION = 1024;
+const KEPT_GENERATION = 256;
 
 /**
  * Fork `c` keeps its released node `m` by handle `h`, weakly both ways (see `Context.kept`), for

@@ -144,7 +144,7 @@ describe("a fork releases the nodes nobody needs", () => {
     expect(root.read(a)).toBe(10);
   });
 
-  test("a fork keeps its last 1,024 to 2,048 released nodes: an older one is computed again", () => {
+  test("a fork keeps its last 256 to 512 released nodes: an older one is computed again", () => {
     const fork = createContext().fork();
     const s = signal(1);
     const { spin: a, runs } = counted(s, (v) => v + 1);
@@ -156,11 +156,11 @@ describe("a fork releases the nodes nobody needs", () => {
         )();
     };
     fork.observe(a, () => {})();
-    releaseOthers(1000);
+    releaseOthers(250);
     expect(fork.read(a)).toBe(2);
     expect(runs()).toBe(1); // kept
     fork.observe(a, () => {})();
-    releaseOthers(2100);
+    releaseOthers(520);
     expect(fork._nodeCount).toBe(0);
     expect(fork.read(a)).toBe(2);
     expect(runs()).toBe(2); // dropped: the fork computed it again from its own state

@@ -152,6 +152,27 @@ describe("a root releases what nobody needs", () => {
     expect(observersOf(ctx, s)).toBe(0);
   });
 
+  test("a root's cell lets go of its emptied observer set (the cell stays until its handle goes)", () => {
+    const ctx = createContext();
+    const s = signal(1);
+    const c = spin(($) => $.track(s) * 2);
+    const stop = ctx.observe(c, () => {});
+    ctx.set(s, 2);
+    stop();
+    const cell = ctx.cells.get(s.id);
+    expect(cell?.val).toBe(2);
+    expect(cell?.observers).toBeNull();
+    // observed anew, the cell gets a set again and the write reaches the spin
+    let seen = 0;
+    const again = ctx.observe(c, (v) => {
+      seen = v;
+    });
+    ctx.set(s, 3);
+    expect(seen).toBe(6);
+    expect(observersOf(ctx, s)).toBe(1);
+    again();
+  });
+
   test("a released source is attached again when its observer is observed anew", () => {
     const ctx = createContext();
     const a = signal(0);

@@ -5,7 +5,7 @@
  */
 
 import type { Cell } from "./cell.js";
-import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { ABANDONED, CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import type { KernelHost } from "./host.js";
@@ -332,10 +332,45 @@ function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): 
     rerunAt(n, child);
     return;
   }
+  if (n.run === null && passAbandoned(n, child, log)) return;
   whenReady(child, () => {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);
   });
+}
+
+/**
+ * {@link recheckWhenReady} of a check stopped by `child`, which has not settled, at an entry of
+ * `n`'s committed `log` whose wait the body abandoned ({@link ABANDONED}: the losing `$.await` of a
+ * `Promise.race`): the node does not wait for a spin its last run no longer waited on. The check
+ * goes on past the entry: `n` re-runs from the first later entry that changed (the abandoned wait
+ * waits again, live), stays as it is if none did, or waits on a later entry. Returns false for
+ * any other entry. (A spin's abandoned entry keeps the version the spin had at the finish: once
+ * the spin commits another result, a check meets it ready and re-runs `n` from there.)
+ */
+function passAbandoned(n: SpinNode, child: SpinNode, log: readonly Entry[]): boolean {
+  const ctx = n.ctx;
+  let i = 0;
+  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  if (i === log.length || log[i]!.value !== ABANDONED) return false;
+  // (the committed log's entry: an adopted log is another run's)
+  const from = n.log.indexOf(log[i]!);
+  if (from < 0) return false;
+  n.flags &= ~Flag.CHECKING;
+  const rest = n.log.slice(from + 1);
+  const q = changePoint(n, rest);
+  if (q === Check.WAITING) return true; // waits on a later entry's spin (or went on past it)
+  if (q < 0) {
+    flushReady(n);
+    return true;
+  }
+  const at = n.log.indexOf(rest[q]!);
+  if ((n.flags & Flag.CANCELLED) !== 0) {
+    n.flags &= ~Flag.CANCELLED;
+    startRun(n, null, 0); // a cancelled computation starts over (see `refresh`)
+  } else if (at >= 0) startRun(n, n.log, at);
+  else startRun(n, null, 0);
+  return true;
 }
 
 /**
@@ -623,9 +658,26 @@ function finishWhenSettled(run: Run, out: PromiseLike<unknown>): void {
   );
 }
 
+/**
+ * The body of `run` finished with waits still pending (the losers of a `Promise.race`): drop them
+ * (see {@link Run.dropPending}). A spin it abandoned has not settled, and no write marks the node
+ * when it does (its readers are marked when it is): the node re-checks its log then, as after an
+ * unsettled read (see {@link recheckOnceSettled}), and re-runs from that entry.
+ */
+function abandonPending(run: Run): void {
+  const spins = run.dropPending();
+  const n = run.node;
+  if (spins === null || run.dead !== null || n.run !== run) return;
+  for (const child of spins)
+    whenReady(child, () => {
+      markStale(n);
+      n.ctx._drainSoon();
+    });
+}
+
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
-  if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
+  if (run.parks !== null) abandonPending(run); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
   if (run.busy === true) {
     run.busy = false;

@@ -447,6 +447,38 @@ export function failNode(n: SpinNode, error: unknown): void {
   flushReady(n);
 }
 
+/**
+ * Repair what a stack overflow left (see `G.stuck`, set where a refresh threw in `$.track` or
+ * `$.await`): a run the overflow left without an end (it landed between the start and the
+ * commit: on the call of the commit, or of the code that restores the running run), a
+ * synchronous run whose body no longer executes, is dropped: the node has no run and re-runs
+ * from scratch when next read (DIRTY). So are such runs of the spins it read (the overflow left
+ * them where the stack had no room for this repair). Left as they were, the nodes kept a run that
+ * never ended: no write re-ran them, a read threw `ERR_NOT_SETTLED`. An async run in flight (busy,
+ * or parked on a wait) and a body executing on the stack stand. Called by the context's entry
+ * points once a refresh returned (a test of `G.stuck` there).
+ */
+export function dropStuck(): void {
+  const first = G.stuck;
+  G.stuck = null;
+  if (first === null) return;
+  const todo = [first];
+  for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
+    const r = c.run;
+    if (r === null || r.busy || r.dead !== null || (r.parks !== null && r.parks.length > 0)) continue;
+    if (G.run === r) {
+      // the overflow left it as the running run (see `startRun`)
+      G.run = r.outer;
+      r.outer = null;
+    }
+    if (onStack(r)) continue;
+    r.dead = SUPERSEDE_REASON;
+    c.run = null;
+    c.flags |= Flag.DIRTY | Flag.STALE;
+    for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
+  }
+}
+
 /** Start a run of `n`, replaying `replay[0, p)`. */
 export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   if (n.cleanups !== null) runCleanups(n);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from "../context.js";
+import type { SpinNode } from "./node.js";
 import type { Run } from "./run.js";
 
 /** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
@@ -30,6 +31,11 @@ export const G: {
    * one while this has not moved since the run.
    */
   shadowGen: number;
+  /**
+   * A spin whose refresh threw (a stack overflow) with a run that may never end: repaired by
+   * `dropStuck` once the stack unwound to the context's entry points (no room for it there).
+   */
+  stuck: SpinNode | null;
 } = {
   run: null,
   version: 0,
@@ -38,6 +44,7 @@ export const G: {
   defaultContext: null,
   epoch: 1,
   shadowGen: 1,
+  stuck: null,
 };
 
 /**

@@ -409,8 +409,13 @@ export class Run implements SpinScope {
           // (a stack overflow) the read settles as an error read that no version of the child
           // matches: if the body catches this and commits, the log check re-runs the node from
           // this entry. A pending entry would end every later check there, and the reads after
-          // it would never re-run the node again
-          unread(e, err);
+          // it would never re-run the node again. (Written out: a call here may overflow the
+          // stack again)
+          e.version = -1;
+          e.ok = false;
+          e.value = err;
+          e.settled = true;
+          if (child.run !== null) G.stuck = child; // repaired later (`dropStuck`): no room here
           throw err;
         }
         if (!isReady(child)) {
@@ -585,7 +590,12 @@ export class Run implements SpinScope {
     try {
       this.refresh(child);
     } catch (err) {
-      unread(e, err); // (a stack overflow: see `track`)
+      // (a stack overflow: see `track`)
+      e.version = -1;
+      e.ok = false;
+      e.value = err;
+      e.settled = true;
+      if (child.run !== null) G.stuck = child;
       throw err;
     }
     if (isReady(child)) {

@@ -5,10 +5,9 @@
  * drain: a law, not an endless loop. Internal.
  * @module
  */
-import { dropStuck, failNode, refresh } from "./engine.js";
+import { failNode, refresh } from "./engine.js";
 import { SpindelError } from "./errors.js";
 import { Flag } from "./flags.js";
-import { G } from "./globals.js";
 import type { SpinNode } from "./node.js";
 
 /** Limits of the drain (`const enum`: written in place by the compiler and bundlers). */
@@ -83,7 +82,6 @@ export class Drain {
           continue;
         }
         if (!this.closed) refresh(n);
-        if (G.stuck !== null) dropStuck(); // what a stack overflow left (see there)
       }
     } finally {
       this.clear();

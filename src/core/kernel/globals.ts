@@ -33,7 +33,7 @@ export const G: {
   shadowGen: number;
   /**
    * A spin whose refresh threw (a stack overflow) with a run that may never end: repaired by
-   * `dropStuck` once the stack unwound to the context's entry points (no room for it there).
+   * `dropStuck` once the stack unwound, at the next `ctx.read` or `ctx.observe` (no room for it there).
    */
   stuck: SpinNode | null;
 } = {

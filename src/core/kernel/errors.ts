@@ -69,7 +69,6 @@ export class ContextDisposedError extends SpindelError {
 
 /** Preallocated reason used to abort `$.signal` (creating a DOMException per abort is costly). */
 export const CANCEL_REASON: Cancelled = new Cancelled("spin cancelled");
-/** Preallocated reason used when a run is superseded by a newer run of the same spin. */
 /**
  * The value of a wait the body abandoned: an entry still pending when its run finished (the losing
  * `$.await` of a `Promise.race`). The entry settles with it at the finish, as an error read: the
@@ -78,6 +77,7 @@ export const CANCEL_REASON: Cancelled = new Cancelled("spin cancelled");
  */
 export const ABANDONED: Cancelled = new Cancelled("wait abandoned: the body finished without it");
 
+/** Preallocated reason used when a run is superseded by a newer run of the same spin. */
 export const SUPERSEDE_REASON: Cancelled = new Cancelled("spin run superseded by a newer run", "superseded");
 
 /** Throws a typed {@link SpindelError} with code `ERR_INVALID_ARGUMENT`. */

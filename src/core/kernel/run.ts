@@ -415,7 +415,10 @@ export class Run implements SpinScope {
           e.ok = false;
           e.value = err;
           e.settled = true;
-          if (child.run !== null) G.stuck = child; // repaired later (`dropStuck`): no room here
+          // a synchronous run left there is repaired later (`dropStuck`): no room here (an
+          // async one in flight, busy or parked, is not recorded: it would hide the other)
+          const cr = child.run;
+          if (cr !== null && !cr.busy && cr.parks === null) G.stuck = child;
           throw err;
         }
         if (!isReady(child)) {
@@ -595,7 +598,8 @@ export class Run implements SpinScope {
       e.ok = false;
       e.value = err;
       e.settled = true;
-      if (child.run !== null) G.stuck = child;
+      const cr = child.run;
+      if (cr !== null && !cr.busy && cr.parks === null) G.stuck = child;
       throw err;
     }
     if (isReady(child)) {

@@ -22,6 +22,7 @@ import { Drain } from "./kernel/drain.js";
 import {
   abortNode,
   cancelNode,
+  dropStuck,
   flushReady,
   isReady,
   markAllStale,
@@ -385,6 +386,7 @@ export class Context {
       n = own;
       commits = n.commits;
       refresh(n);
+      if (G.stuck !== null) dropStuck(); // what a stack overflow left (see there)
     } else {
       const m = s._ctx === this ? s._node! : undefined;
       const before = m !== undefined ? m.commits : -1;
@@ -443,6 +445,7 @@ export class Context {
     this.reading++;
     try {
       refresh(n);
+      if (G.stuck !== null) dropStuck(); // what a stack overflow left (see there)
     } finally {
       this.reading--;
     }
@@ -551,6 +554,7 @@ export class Context {
     }
     n.subs.push(sub);
     refresh(n);
+    if (G.stuck !== null) dropStuck(); // what a stack overflow left (see there)
     flushReady(n);
     // the stop function must not keep the spin alive once called: hold the node in a mutable slot
     let node: SpinNode | null = n;
@@ -1050,6 +1054,7 @@ export class Context {
     const inh = this.parent?._findNode(id);
     if (inh === undefined || inh.run === null) return;
     refresh(this._node(id, undefined, true)!);
+    if (G.stuck !== null) dropStuck(); // what a stack overflow left (see there)
   }
 
   /** Drop the nodes whose handles were collected while busy (reaping.ts). */

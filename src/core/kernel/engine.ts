@@ -5,7 +5,7 @@
  */
 
 import type { Cell } from "./cell.js";
-import { CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { ABANDONED, CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import type { KernelHost } from "./host.js";
@@ -351,10 +351,45 @@ function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): 
     rerunAt(n, child);
     return;
   }
+  if (n.run === null && passAbandoned(n, child, log)) return;
   whenReady(child, () => {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);
   });
+}
+
+/**
+ * {@link recheckWhenReady} of a check stopped by `child`, which has not settled, at an entry of
+ * `n`'s committed `log` whose wait the body abandoned ({@link ABANDONED}: the losing `$.await` of a
+ * `Promise.race`): the node does not wait for a spin its last run no longer waited on. The check
+ * goes on past the entry: `n` re-runs from the first later entry that changed (the abandoned wait
+ * waits again, live), stays as it is if none did, or waits on a later entry. Returns false for
+ * any other entry. (A spin's abandoned entry keeps the version the spin had at the finish: once
+ * the spin commits another result, a check meets it ready and re-runs `n` from there.)
+ */
+function passAbandoned(n: SpinNode, child: SpinNode, log: readonly Entry[]): boolean {
+  const ctx = n.ctx;
+  let i = 0;
+  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  if (i === log.length || log[i]!.value !== ABANDONED) return false;
+  // (the committed log's entry: an adopted log is another run's)
+  const from = n.log.indexOf(log[i]!);
+  if (from < 0) return false;
+  n.flags &= ~Flag.CHECKING;
+  const rest = n.log.slice(from + 1);
+  const q = changePoint(n, rest);
+  if (q === Check.WAITING) return true; // waits on a later entry's spin (or went on past it)
+  if (q < 0) {
+    flushReady(n);
+    return true;
+  }
+  const at = n.log.indexOf(rest[q]!);
+  if ((n.flags & Flag.CANCELLED) !== 0) {
+    n.flags &= ~Flag.CANCELLED;
+    startRun(n, null, 0); // a cancelled computation starts over (see `refresh`)
+  } else if (at >= 0) startRun(n, n.log, at);
+  else startRun(n, null, 0);
+  return true;
 }
 
 /**
@@ -429,6 +464,40 @@ export function failNode(n: SpinNode, error: unknown): void {
   const obs = n.observers;
   if (obs !== null) for (const o of obs) markStale(o);
   flushReady(n);
+}
+
+/**
+ * Repair what a stack overflow left (see `G.stuck`, set where a refresh threw in `$.track` or
+ * `$.await`): a run the overflow left without an end (it landed between the start and the
+ * commit: on the call of the commit, or of the code that restores the running run), a
+ * synchronous run whose body no longer executes, is dropped: the node has no run and re-runs
+ * from scratch when next read (DIRTY). So are such runs of the spins it read (the overflow left
+ * them where the stack had no room for this repair). Left as they were, the nodes kept a run that
+ * never ended: no write re-ran them, a read threw `ERR_NOT_SETTLED`. An async run in flight (busy,
+ * or parked on a wait) and a body executing on the stack stand. Called by `ctx.read` and
+ * `ctx.observe` once their refresh returned (a test of `G.stuck`); not by the drain, whose loop
+ * measured +10 optimized instructions per operation of the diamond bench with the test (a run an
+ * overflow leaves in a drain is dropped at the next read or observe).
+ */
+export function dropStuck(): void {
+  const first = G.stuck;
+  G.stuck = null;
+  if (first === null) return;
+  const todo = [first];
+  for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
+    const r = c.run;
+    if (r === null || r.busy || r.dead !== null || (r.parks !== null && r.parks.length > 0)) continue;
+    if (G.run === r) {
+      // the overflow left it as the running run (see `startRun`)
+      G.run = r.outer;
+      r.outer = null;
+    }
+    if (onStack(r)) continue;
+    r.dead = SUPERSEDE_REASON;
+    c.run = null;
+    c.flags |= Flag.DIRTY | Flag.STALE;
+    for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
+  }
 }
 
 /** Start a run of `n`, replaying `replay[0, p)`. */
@@ -639,9 +708,26 @@ function finishWhenSettled(run: Run, out: PromiseLike<unknown>): void {
   );
 }
 
+/**
+ * The body of `run` finished with waits still pending (the losers of a `Promise.race`): drop them
+ * (see {@link Run.dropPending}). A spin it abandoned has not settled, and no write marks the node
+ * when it does (its readers are marked when it is): the node re-checks its log then, as after an
+ * unsettled read (see {@link recheckOnceSettled}), and re-runs from that entry.
+ */
+function abandonPending(run: Run): void {
+  const spins = run.dropPending();
+  const n = run.node;
+  if (spins === null || run.dead !== null || n.run !== run) return;
+  for (const child of spins)
+    whenReady(child, () => {
+      markStale(n);
+      n.ctx._drainSoon();
+    });
+}
+
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
-  if (run.parks !== null) run.dropPending(); // a synchronous body waits on nothing
+  if (run.parks !== null) abandonPending(run); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
   if (run.busy === true) {
     run.busy = false;

@@ -69,6 +69,14 @@ export class ContextDisposedError extends SpindelError {
 
 /** Preallocated reason used to abort `$.signal` (creating a DOMException per abort is costly). */
 export const CANCEL_REASON: Cancelled = new Cancelled("spin cancelled");
+/**
+ * The value of a wait the body abandoned: an entry still pending when its run finished (the losing
+ * `$.await` of a `Promise.race`). The entry settles with it at the finish, as an error read: the
+ * log check walks past it (a pending entry ends every check), a spin's entry keeps the version the
+ * awaited spin had then, and a one-shot entry is waited on again, never replayed, by a re-run.
+ */
+export const ABANDONED: Cancelled = new Cancelled("wait abandoned: the body finished without it");
+
 /** Preallocated reason used when a run is superseded by a newer run of the same spin. */
 export const SUPERSEDE_REASON: Cancelled = new Cancelled("spin run superseded by a newer run", "superseded");
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Context } from "../context.js";
+import type { SpinNode } from "./node.js";
 import type { Run } from "./run.js";
 
 /** Mutable engine globals. A single object keeps reads monomorphic and avoids live-binding cycles. */
@@ -35,6 +36,11 @@ export const G: {
    * anyway, where a module variable was 9 instructions a walk.
    */
   checks: number;
+  /**
+   * A spin whose refresh threw (a stack overflow) with a run that may never end: repaired by
+   * `dropStuck` once the stack unwound, at the next `ctx.read` or `ctx.observe` (no room for it there).
+   */
+  stuck: SpinNode | null;
 } = {
   run: null,
   version: 0,
@@ -44,6 +50,7 @@ export const G: {
   epoch: 1,
   shadowGen: 1,
   checks: 0,
+  stuck: null,
 };
 
 /**

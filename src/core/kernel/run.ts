@@ -9,7 +9,7 @@ import type { Awaitable, Interval, Spin, SpinBody, SpinOptions, SpinScope } from
 import { isOnceSource, WAIT, type Waiter } from "./awaitable.js";
 import { Brand, sourceKind } from "./brand.js";
 import { type Cell, cellPeek, SignalHandle } from "./cell.js";
-import { type Cancelled, invalidArgument, SpindelError, SUPERSEDE_REASON } from "./errors.js";
+import { ABANDONED, type Cancelled, invalidArgument, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
@@ -415,8 +415,15 @@ export class Run implements SpinScope {
           // (a stack overflow) the read settles as an error read that no version of the child
           // matches: if the body catches this and commits, the log check re-runs the node from
           // this entry. A pending entry would end every later check there, and the reads after
-          // it would never re-run the node again
-          unread(e, err);
+          // it would never re-run the node again. (Written out: a call here may overflow the
+          // stack again)
+          e.version = -1;
+          e.ok = false;
+          e.value = err;
+          e.settled = true;
+          // a run left there is repaired later (`dropStuck`): no room here. (Any run: a test of
+          // whether it is a synchronous one cost 365 optimized instructions per chain operation)
+          if (child.run !== null) G.stuck = child;
           throw err;
         }
         if (!isReady(child)) {
@@ -561,7 +568,8 @@ export class Run implements SpinScope {
     this.rare = true;
     const e = this.slot(i, Kind.Once, "");
     const r = this.replaying(i);
-    if (r !== null) {
+    // a wait the last run abandoned has no value to replay: it is waited on again
+    if (r !== null && r.value !== ABANDONED) {
       e.value = r.value;
       e.ok = r.ok;
       e.settled = true;
@@ -617,7 +625,12 @@ export class Run implements SpinScope {
     try {
       this.refresh(child);
     } catch (err) {
-      unread(e, err); // (a stack overflow: see `track`)
+      // (a stack overflow: see `track`)
+      e.version = -1;
+      e.ok = false;
+      e.value = err;
+      e.settled = true;
+      if (child.run !== null) G.stuck = child;
       throw err;
     }
     if (isReady(child)) {
@@ -777,17 +790,31 @@ export class Run implements SpinScope {
   /**
    * The body finished while effects were still pending (e.g. `Promise.race` over `$.await`s):
    * abandon them (a mailbox must not hand a message to a finished run) and release held children.
-   * Their promises stay pending: the body no longer listens.
+   * Their promises stay pending: the body no longer listens. Their entries settle as abandoned
+   * error reads ({@link ABANDONED}): a pending entry in the committed log would end every log check
+   * there, and no read after it would re-run the node again. A spin's keeps the version the spin
+   * has now: the node re-runs from it once that spin commits another result. Returns those spins
+   * (null if none).
    */
-  dropPending(): void {
+  dropPending(): SpinNode[] | null {
     const parks = this.parks;
-    if (parks === null || parks.length === 0) return;
+    if (parks === null || parks.length === 0) return null;
     this.parks = null;
+    let spins: SpinNode[] | null = null;
     for (const p of parks) {
       p.done = true;
+      const e = p.entry;
+      if (p.child !== null) {
+        e.version = p.child.version;
+        (spins ??= []).push(p.child);
+      }
+      e.ok = false;
+      e.value = ABANDONED;
+      e.settled = true;
       if (p.child !== null) p.child.holds--;
       if (p.abandon !== null) for (const fn of p.abandon) fn();
     }
+    return spins;
   }
 }
 

@@ -770,7 +770,13 @@ function staleAfterRun(n: SpinNode): void {
 export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): void {
   if (oldLog === newLog || oldLog.length === 0) return;
   if (sameDeps(oldLog, newLog)) return; // the usual re-run: the same reads in the same order
-  if (n.ctx.parent === null && pruneByMarks(n, oldLog, newLog)) return;
+  // in a fork, while no context has made a cell since `n`'s last commit (`refGen`), both logs
+  // reference the cells visible here: one per signal, as in a root (see pruneByMarks)
+  if (
+    (n.ctx.parent === null || (n.refGen === G.shadowGen && oldLog === n.log)) &&
+    pruneByMarks(n, oldLog, newLog)
+  )
+    return;
   const big = newLog.length > 16;
   const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
   for (const e of oldLog) {
@@ -784,7 +790,8 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
 let markGen = 0;
 
 /**
- * {@link prune} in a root whose entries all reference their sources (a root's cell, a node):
+ * {@link prune} in a root whose entries all reference their sources (a root's cell, a node), or
+ * in a fork whose entries reference the cells visible there (the caller checks `refGen`):
  * the new log's sources are stamped, and an old entry whose source is stamped is kept, in one
  * pass over each log where comparing every pair cost a graph that rewires on every write a fifth
  * of its time. A signal is one cell in a root, so an unstamped cell is dropped; a spin's node
@@ -810,7 +817,11 @@ function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const e = oldLog[i]!;
     const kind = e.kind;
     if (kind === Kind.Signal) {
-      if ((e.ref as Cell).mark !== gen) n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
+      // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
+      // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
+      // none lends each handle a cell of its own (`_cellOrInit`)
+      if ((e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e)))
+        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
     } else if (kind === Kind.Spin) {
       if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e))
         n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);

@@ -116,6 +116,18 @@ export function refresh(n: SpinNode): void {
     leanRefresh(n, flags0);
     return;
   }
+  if (
+    (flags0 & (Flag.STALE | Flag.LEAN_LOG | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY | Flag.CHECKING)) ===
+      (Flag.STALE | Flag.LEAN_LOG) &&
+    n.run === null &&
+    n.adopt === null
+  ) {
+    // a root's stale node whose log is lean-checkable but that keeps no spare (it has not re-run
+    // since: a constant input upstream): the general path's steps for it are leanRefresh's
+    n.flags = flags0 & ~Flag.STALE;
+    leanRefresh(n, flags0);
+    return;
+  }
   const run = n.run;
   if (run !== null) {
     if ((n.flags & Flag.STALE) === 0 || (n.flags & Flag.CHECKING) !== 0) return;
@@ -665,6 +677,8 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   const commits = ++n.commits;
   const mine = run.shared === false;
   installLog(n, log, mine);
+  // a root's log of reads alone: checked by the lean walk (see Flag.LEAN_LOG)
+  if (run.rare === false && n.ctx.parent === null) n.flags |= Flag.LEAN_LOG;
   // the run object may serve the next run once it is over (see startRun)
   run.keep = mine === true && commits > Spare.AFTER_COMMITS && run.ac === null && run.parks === null;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;

@@ -107,7 +107,8 @@ export function resolveNode(
     // copy's, which has no spare run yet
     inh.flags &= ~Flag.LEAN;
     n.flags =
-      (inh.flags & ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING)) |
+      (inh.flags &
+        ~(Flag.QUEUED | Flag.CHECKING | Flag.ON_HANDLE | Flag.WATCHED | Flag.WATCH_PENDING | Flag.LEAN_LOG)) |
       Flag.STALE;
     if (inh.children !== null) n.children = new Map(inh.children);
     if (inh.run !== null) {

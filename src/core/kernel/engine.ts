@@ -116,6 +116,18 @@ export function refresh(n: SpinNode): void {
     leanRefresh(n, flags0);
     return;
   }
+  if (
+    (flags0 & (Flag.STALE | Flag.LEAN_LOG | Flag.DETACHED | Flag.CANCELLED | Flag.DIRTY | Flag.CHECKING)) ===
+      (Flag.STALE | Flag.LEAN_LOG) &&
+    n.run === null &&
+    n.adopt === null
+  ) {
+    // a root's stale node whose log is lean-checkable but that keeps no spare (it has not re-run
+    // since: a constant input upstream): the general path's steps for it are leanRefresh's
+    n.flags = flags0 & ~Flag.STALE;
+    leanRefresh(n, flags0);
+    return;
+  }
   const run = n.run;
   if (run !== null) {
     if ((n.flags & Flag.STALE) === 0 || (n.flags & Flag.CHECKING) !== 0) return;
@@ -751,6 +763,8 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   const commits = ++n.commits;
   const mine = run.shared === false;
   installLog(n, log, mine);
+  // a root's log of reads alone: checked by the lean walk (see Flag.LEAN_LOG)
+  if (run.rare === false && n.ctx.parent === null) n.flags |= Flag.LEAN_LOG;
   // the run object may serve the next run once it is over (see startRun)
   run.keep = mine === true && commits > Spare.AFTER_COMMITS && run.ac === null && run.parks === null;
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
@@ -856,7 +870,13 @@ function staleAfterRun(n: SpinNode): void {
 export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): void {
   if (oldLog === newLog || oldLog.length === 0) return;
   if (sameDeps(oldLog, newLog)) return; // the usual re-run: the same reads in the same order
-  if (n.ctx.parent === null && pruneByMarks(n, oldLog, newLog)) return;
+  // in a fork, while no context has made a cell since `n`'s last commit (`refGen`), both logs
+  // reference the cells visible here: one per signal, as in a root (see pruneByMarks)
+  if (
+    (n.ctx.parent === null || (n.refGen === G.shadowGen && oldLog === n.log)) &&
+    pruneByMarks(n, oldLog, newLog)
+  )
+    return;
   const big = newLog.length > 16;
   const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
   for (const e of oldLog) {
@@ -870,7 +890,8 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
 let markGen = 0;
 
 /**
- * {@link prune} in a root whose entries all reference their sources (a root's cell, a node):
+ * {@link prune} in a root whose entries all reference their sources (a root's cell, a node), or
+ * in a fork whose entries reference the cells visible there (the caller checks `refGen`):
  * the new log's sources are stamped, and an old entry whose source is stamped is kept, in one
  * pass over each log where comparing every pair cost a graph that rewires on every write a fifth
  * of its time. A signal is one cell in a root, so an unstamped cell is dropped; a spin's node
@@ -896,7 +917,11 @@ function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
     const e = oldLog[i]!;
     const kind = e.kind;
     if (kind === Kind.Signal) {
-      if ((e.ref as Cell).mark !== gen) n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
+      // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
+      // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
+      // none lends each handle a cell of its own (`_cellOrInit`)
+      if ((e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e)))
+        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
     } else if (kind === Kind.Spin) {
       if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e))
         n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);

@@ -195,6 +195,7 @@ export function installLog(n: SpinNode, log: Entry[], mine: boolean): void {
   n.spareLog = mine === true && n.logMine === true && n.commits > Spare.AFTER_COMMITS ? n.log : null;
   n.log = log;
   n.logMine = mine;
+  n.flags &= ~Flag.LEAN_LOG; // the commit of a lean-checkable run sets it again
 }
 
 /** Settled with a result, nothing in flight, nothing pending. */

@@ -331,10 +331,15 @@ function rerunAt(n: SpinNode, child: SpinNode): void {
     return;
   }
   const log = n.log;
+  startRun(n, log, entryOf(n, log, child));
+}
+
+/** The ordinal of the first entry of `n`'s `log` that reads `child` (the log's length if none). */
+function entryOf(n: SpinNode, log: readonly Entry[], child: SpinNode): number {
   const ctx = n.ctx;
-  let p = 0;
-  while (p < log.length && !(log[p]!.kind === Kind.Spin && readNode(ctx, log[p]!) === child)) p++;
-  startRun(n, log, p);
+  let i = 0;
+  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  return i;
 }
 
 /** Whether `run`'s body is executing synchronously, on the stack below the current one (or is it). */
@@ -380,9 +385,7 @@ function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): 
  * the spin commits another result, a check meets it ready and re-runs `n` from there.)
  */
 function passAbandoned(n: SpinNode, child: SpinNode, log: readonly Entry[]): boolean {
-  const ctx = n.ctx;
-  let i = 0;
-  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  const i = entryOf(n, log, child);
   if (i === log.length || log[i]!.value !== ABANDONED) return false;
   // (the committed log's entry: an adopted log is another run's)
   const from = n.log.indexOf(log[i]!);

@@ -760,6 +760,7 @@ export class Context {
     if (G.batchDepth > 0 || G.run !== null) {
       // inside a batch, or a body running synchronously: drain when it ends
       G.pendingDrain.add(this);
+      G.drainDeferred = true;
       return;
     }
     if (!drain.pending) return;

@@ -95,6 +95,7 @@ export function flushPendingDrains(): void {
   if (G.pendingDrain.size === 0 || G.batchDepth > 0 || G.run !== null) return;
   const ctxs = [...G.pendingDrain];
   G.pendingDrain.clear();
+  G.drainDeferred = false;
   for (const c of ctxs) c._drainSoon();
 }
 
@@ -560,7 +561,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   G.run = prevRun;
   if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
-  if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
+  if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;
@@ -615,8 +616,9 @@ function keepSpare(n: SpinNode, run: Run): void {
  */
 function leanRun(n: SpinNode, run: Run, p: number): void {
   n.spare = null;
+  // `n.spareLog` is left as it is (the run's storage now): the commit below replaces it, and so
+  // does `installLog` on every other path; no other run takes it meanwhile (the spare is taken)
   run.resetLean(n.log, p, n.spareLog);
-  n.spareLog = null;
   n.run = run;
   const body = n.body!;
   const prevRun = G.run;
@@ -638,7 +640,7 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   G.run = prevRun;
   if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
-  if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
+  if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   // nothing rare happened (see `Run.rare`: no kill, wait, write, cleanup, nested spin, unsettled
   // read, fork taking the log, abort signal or settle hook; the run is still the node's, as only a
   // kill replaces it) and the result is not a promise

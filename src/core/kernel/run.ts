@@ -183,7 +183,7 @@ export class Run implements SpinScope {
    * `keep` is read only after a general commit, which sets it.
    */
   resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
-    this.buf = buf ?? emptyList();
+    this.buf = buf !== null ? buf : emptyList();
     this.i = 0;
     this.same = 0;
     this.rare = false;
@@ -356,7 +356,9 @@ export class Run implements SpinScope {
             }
             this.i = i + 1;
             this.same++;
-            e.ref = child;
+            // the entry before last at this ordinal read the same handle: its node is this
+            // one's unless it was replaced since (a store into an old object is a write barrier)
+            if (e.ref !== child) e.ref = child;
             e.version = child.version;
             const ok = child.status === 1;
             e.ok = ok;
@@ -479,7 +481,9 @@ export class Run implements SpinScope {
     e.version = cell.version;
     const v = cellPeek(cell);
     e.value = v;
-    e.ref = cell;
+    // the recycled entry read the same handle, so it references the same cell, unless it was
+    // left pending or the cell replaced (a store into an old entry is a write barrier)
+    if (e.ref !== cell) e.ref = cell;
     e.ok = true;
     e.settled = true;
     e.consumed = false;

@@ -511,6 +511,7 @@ export function dropStuck(): void {
     if (onStack(r)) continue;
     r.dead = SUPERSEDE_REASON;
     c.run = null;
+    if (c.spare === r) c.spare = null; // a lean run keeps it (see leanRun)
     c.flags |= Flag.DIRTY | Flag.STALE;
     for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
   }
@@ -615,9 +616,12 @@ function keepSpare(n: SpinNode, run: Run): void {
  * 1,091,635), so the lean path gained nothing.
  */
 function leanRun(n: SpinNode, run: Run, p: number): void {
-  n.spare = null;
-  // `n.spareLog` is left as it is (the run's storage now): the commit below replaces it, and so
-  // does `installLog` on every other path; no other run takes it meanwhile (the spare is taken)
+  // `n.spare` stays `run` while it runs, so the lean commit stores neither it nor a null before
+  // (a write barrier each, about 11 instructions a re-run): no run is started from the spare of a
+  // node whose run is in flight (`refresh` tests `n.run`), a kill of the run drops it
+  // (`Run.kill`, `dropStuck`), and every other end below drops it before the general engine
+  // decides whether to keep the run. `n.spareLog` is left as well (the run's storage now): the
+  // lean commit replaces it, and so does `installLog` on every other path
   run.resetLean(n.log, p, n.spareLog);
   n.run = run;
   const body = n.body!;
@@ -633,6 +637,7 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
     setCurrent(prevCur);
+    if (n.spare === run) n.spare = null;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
@@ -658,10 +663,9 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     n.log = log;
     const epoch = run.epoch;
     // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the
-    // spare of the next run, kept before any of the user's code runs (an `equals`, a subscriber)
-    // can start that run; the flag stands
+    // spare of the next run (`n.spare` still, not killed: see above), released before any of the
+    // user's code runs (an `equals`, a subscriber) can start that run; the flag stands
     run.release();
-    n.spare = run;
     if (resultChanged(n, true, out)) {
       n.status = 1;
       n.result = out;
@@ -672,6 +676,7 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     flushReady(n);
     return;
   }
+  if (n.spare === run) n.spare = null; // the general engine decides (see above)
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;

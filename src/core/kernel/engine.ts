@@ -207,7 +207,45 @@ export function refresh(n: SpinNode): void {
 function leanRefresh(n: SpinNode, flags: number): void {
   const epoch = G.epoch;
   n.checkedAt = epoch;
-  const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
+  let p = -1;
+  if ((flags & Flag.LEAN_FORK) === 0) {
+    // the lean log check of a root's node, written out here (its only caller; V8 guards every
+    // module function it inlines with a load and compare of the function): every entry is a
+    // settled read of a signal or a spin, referencing the root's cell or node, and a change at
+    // any version counts (not cancelled). A fork's node: {@link forkLeanChangePoint}
+    G.checks++;
+    const log = n.log;
+    for (let i = 0; i < log.length; i++) {
+      const e = log[i]!;
+      // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
+      // ends the check, as in the general one
+      if (e.settled !== true) break;
+      if (e.kind === Kind.Signal) {
+        if ((e.ref as Cell).version === e.version) continue;
+        p = i;
+        break;
+      }
+      const child = e.ref as SpinNode;
+      if (child.body === null && needsRun(child)) {
+        p = i;
+        break;
+      }
+      refresh(child);
+      // (`isReady`, written out)
+      if (child.status === 0 || child.run !== null || (child.flags & (Flag.STALE | Flag.CHECKING)) !== 0) {
+        n.flags |= Flag.CHECKING;
+        recheckWhenReady(n, child, log);
+        return; // Check.WAITING
+      }
+      if (child.version !== e.version) {
+        p = i;
+        break;
+      }
+    }
+  } else {
+    p = forkLeanChangePoint(n, n.log);
+    if (p === Check.WAITING) return;
+  }
   if (p >= 0) {
     // read again: the check may have run the node's drain
     const spare = n.spare;
@@ -215,7 +253,6 @@ function leanRefresh(n: SpinNode, flags: number): void {
     else startRun(n, n.log, p);
     return;
   }
-  if (p === Check.WAITING) return;
   if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
   flushReady(n);
 }
@@ -263,36 +300,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
 }
 
 /**
- * {@link changePoint} of a root's node (a fork's: {@link forkLeanChangePoint}) whose log is its lean spare run's (`Flag.LEAN` with a
- * spare): every entry is a settled read of a signal or a spin, referencing the root's cell or
- * node, and a change at any version counts (not cancelled).
- */
-function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
-  G.checks++;
-  for (let i = 0; i < log.length; i++) {
-    const e = log[i]!;
-    // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
-    // ends the check, as in the general one
-    if (e.settled !== true) return -1;
-    if (e.kind === Kind.Signal) {
-      if ((e.ref as Cell).version !== e.version) return i;
-      continue;
-    }
-    const child = e.ref as SpinNode;
-    if (child.body === null && needsRun(child)) return i;
-    refresh(child);
-    if (!isReady(child)) {
-      n.flags |= Flag.CHECKING;
-      recheckWhenReady(n, child, log);
-      return Check.WAITING;
-    }
-    if (child.version !== e.version) return i;
-  }
-  return -1;
-}
-
-/**
- * {@link leanChangePoint} of a fork's node: a signal entry's cell is the visible one while no fork
+ * The lean log check (in {@link leanRefresh}) of a fork's node: a signal entry's cell is the visible one while no fork
  * has created a cell of its own since the node's last commit (`refGen`; else the general walk,
  * which looks the cells up), a spin entry's node is the one {@link readNode} finds (an ancestor's
  * is not refreshed here, as in {@link changePoint}).
@@ -303,7 +311,7 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1; // a pending entry ends the check (see leanChangePoint)
+    if (e.settled !== true) return -1; // a pending entry ends the check (see leanRefresh)
     if (e.kind === Kind.Signal) {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
@@ -666,10 +674,22 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     // spare of the next run (`n.spare` still, not killed: see above), released before any of the
     // user's code runs (an `equals`, a subscriber) can start that run; the flag stands
     run.release();
-    if (resultChanged(n, true, out)) {
+    // `resultChanged`, `objectIs` and `nextVersion` written out: V8 guards every
+    // module function it inlines with a load and compare of the function (3 instructions each)
+    const eq = n.equals;
+    const prev = n.result;
+    if (
+      n.status !== 1 ||
+      (eq === OBJECT_IS
+        ? prev === out
+          ? prev === 0 && 1 / (prev as number) !== 1 / (out as number)
+          : // biome-ignore lint/suspicious/noSelfCompare: not both NaN
+            prev === prev || out === out
+        : !userEquals(eq, prev, out))
+    ) {
       n.status = 1;
       n.result = out;
-      n.version = nextVersion();
+      n.version = ++G.version;
     }
     if ((n.flags & (Flag.STALE | Flag.LEAN_FORK)) !== 0 && leanCommitStale(n, run, epoch)) return;
     n.checkedAt = epoch;

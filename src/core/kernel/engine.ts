@@ -1023,7 +1023,8 @@ function walkStale(start: SpinNode): void {
     // `n` is not stale yet
     const flags = n.flags | Flag.STALE;
     n.flags = flags;
-    if ((flags & Flag.QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
+    // (`subs` first: an observed node, the usual one scheduled, answers on one test)
+    if ((flags & Flag.QUEUED) === 0 && (n.subs !== null || n.run !== null || n.waiters !== null))
       n.ctx._schedule(n);
     const obs = n.observers;
     let next: SpinNode | null = null;

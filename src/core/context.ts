@@ -750,7 +750,9 @@ export class Context {
 
   /** @internal */
   _schedule(n: SpinNode): void {
-    (this.drain ??= new Drain()).schedule(n);
+    // (a test against null alone: `??=` tests undefined too)
+    const drain = this.drain;
+    (drain !== null ? drain : (this.drain = new Drain())).schedule(n);
   }
 
   /** @internal run the drain now unless already draining or inside a batch */
@@ -760,6 +762,7 @@ export class Context {
     if (G.batchDepth > 0 || G.run !== null) {
       // inside a batch, or a body running synchronously: drain when it ends
       G.pendingDrain.add(this);
+      G.drainDeferred = true;
       return;
     }
     if (!drain.pending) return;

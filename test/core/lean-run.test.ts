@@ -171,6 +171,38 @@ describe("the lean re-run leaves every unusual run to the general engine", () =>
     expect(w.seen.at(-1)).toBe(7);
   });
 
+  test("a lean re-run that cancels and re-runs its own spin: the re-run gets a run object of its own", () => {
+    // a lean run stays its node's spare while it runs (leanRun): the kill has to drop it, or the
+    // re-run below would reset the very run whose body is still on the stack
+    const y = signal(0);
+    let once = true;
+    let caught: unknown = null;
+    const w = warmed(($, m, x): number => {
+      if (m === "self" && once) {
+        once = false;
+        w.ctx.cancel(w.s);
+        w.ctx.rerun(w.s); // runs the body again, nested, to its commit
+        try {
+          $.track(y);
+        } catch (e) {
+          caught = e;
+        }
+        return -1; // the cancelled run's result: never committed
+      }
+      return x + $.track(y);
+    });
+    w.step("self", 6);
+    expect((caught as { name?: string } | null)?.name).toBe("Cancelled");
+    expect(w.ctx.read(w.s)).toBe(6);
+    w.ctx.set(y, 10);
+    expect(w.ctx.read(w.s)).toBe(16);
+    w.step("plain", 7);
+    w.ctx.set(y, 20);
+    w.ctx.set(w.x, 8);
+    expect(w.ctx.read(w.s)).toBe(28);
+    expect(w.seen.slice(6)).toEqual([6, 16, 17, 27, 28]);
+  });
+
   test("a fork of the context made while on the lean path sees the root's results, and the root stays right", () => {
     const w = warmed((_$, _m, x) => x * 2);
     const f = w.ctx.fork();

@@ -49,3 +49,39 @@ describe("objectIs", () => {
     expect(seen).toEqual([Infinity, -Infinity]);
   });
 });
+
+describe("the lean re-run's result compare (written out in leanRun)", () => {
+  it("hands out a result exactly when Object.is says it changed, -0 and NaN included", () => {
+    const ctx = createContext();
+    const i = signal(0);
+    // warm-up values first: a node re-runs on the lean path once it keeps a spare
+    const vals = [
+      1,
+      2,
+      3,
+      4,
+      0,
+      -0,
+      -0,
+      Number.NaN,
+      Number.NaN,
+      5,
+      5,
+      0,
+      0,
+      "a",
+      "a",
+      null,
+      undefined,
+      undefined,
+    ];
+    const t = spin(($) => vals[$.track(i)]);
+    const seen: unknown[] = [];
+    ctx.observe(t, (v) => seen.push(v));
+    for (let k = 1; k < vals.length; k++) ctx.set(i, k);
+    const expected = vals.filter((v, k) => k === 0 || !Object.is(v, vals[k - 1]));
+    expect(seen).toEqual(expected);
+    expect(seen.length).toBe(12);
+    expect(Object.is(seen[5], -0)).toBe(true);
+  });
+});

@@ -62,15 +62,16 @@ export class Drain {
         const n = q[this.qi]!;
         q[this.qi++] = null;
         n.flags &= ~Flag.QUEUED;
-        if (n.drainGen !== gen) {
-          n.drainGen = gen;
-          n.drainHits = 0;
-        }
         // nobody needs it (the last observer left after it was queued, or a lazily read body
         // invalidated itself): it stays lazily stale; a run in flight finishes and is re-checked
         // on the next read
-        if (n.waiters === null && n.subs === null && n.holds <= 0) continue;
-        if (++n.drainHits > DrainLimit.MAX_RERUNS) {
+        if (n.subs === null && n.waiters === null && n.holds <= 0) continue; // (an observer's first: the usual node)
+        // the node's first refresh in this drain (the usual case) counts one without the
+        // increment's load and test
+        if (n.drainGen !== gen) {
+          n.drainGen = gen;
+          n.drainHits = 1;
+        } else if (++n.drainHits > DrainLimit.MAX_RERUNS) {
           failNode(
             n,
             new SpindelError(

@@ -95,6 +95,7 @@ export function flushPendingDrains(): void {
   if (G.pendingDrain.size === 0 || G.batchDepth > 0 || G.run !== null) return;
   const ctxs = [...G.pendingDrain];
   G.pendingDrain.clear();
+  G.drainDeferred = false;
   for (const c of ctxs) c._drainSoon();
 }
 
@@ -206,7 +207,45 @@ export function refresh(n: SpinNode): void {
 function leanRefresh(n: SpinNode, flags: number): void {
   const epoch = G.epoch;
   n.checkedAt = epoch;
-  const p = (flags & Flag.LEAN_FORK) === 0 ? leanChangePoint(n, n.log) : forkLeanChangePoint(n, n.log);
+  let p = -1;
+  if ((flags & Flag.LEAN_FORK) === 0) {
+    // the lean log check of a root's node, written out here (its only caller; V8 guards every
+    // module function it inlines with a load and compare of the function): every entry is a
+    // settled read of a signal or a spin, referencing the root's cell or node, and a change at
+    // any version counts (not cancelled). A fork's node: {@link forkLeanChangePoint}
+    G.checks++;
+    const log = n.log;
+    for (let i = 0; i < log.length; i++) {
+      const e = log[i]!;
+      // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
+      // ends the check, as in the general one
+      if (e.settled !== true) break;
+      if (e.kind === Kind.Signal) {
+        if ((e.ref as Cell).version === e.version) continue;
+        p = i;
+        break;
+      }
+      const child = e.ref as SpinNode;
+      if (child.body === null && needsRun(child)) {
+        p = i;
+        break;
+      }
+      refresh(child);
+      // (`isReady`, written out)
+      if (child.status === 0 || child.run !== null || (child.flags & (Flag.STALE | Flag.CHECKING)) !== 0) {
+        n.flags |= Flag.CHECKING;
+        recheckWhenReady(n, child, log);
+        return; // Check.WAITING
+      }
+      if (child.version !== e.version) {
+        p = i;
+        break;
+      }
+    }
+  } else {
+    p = forkLeanChangePoint(n, n.log);
+    if (p === Check.WAITING) return;
+  }
   if (p >= 0) {
     // read again: the check may have run the node's drain
     const spare = n.spare;
@@ -214,7 +253,6 @@ function leanRefresh(n: SpinNode, flags: number): void {
     else startRun(n, n.log, p);
     return;
   }
-  if (p === Check.WAITING) return;
   if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
   flushReady(n);
 }
@@ -262,36 +300,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
 }
 
 /**
- * {@link changePoint} of a root's node (a fork's: {@link forkLeanChangePoint}) whose log is its lean spare run's (`Flag.LEAN` with a
- * spare): every entry is a settled read of a signal or a spin, referencing the root's cell or
- * node, and a change at any version counts (not cancelled).
- */
-function leanChangePoint(n: SpinNode, log: readonly Entry[]): number {
-  G.checks++;
-  for (let i = 0; i < log.length; i++) {
-    const e = log[i]!;
-    // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
-    // ends the check, as in the general one
-    if (e.settled !== true) return -1;
-    if (e.kind === Kind.Signal) {
-      if ((e.ref as Cell).version !== e.version) return i;
-      continue;
-    }
-    const child = e.ref as SpinNode;
-    if (child.body === null && needsRun(child)) return i;
-    refresh(child);
-    if (!isReady(child)) {
-      n.flags |= Flag.CHECKING;
-      recheckWhenReady(n, child, log);
-      return Check.WAITING;
-    }
-    if (child.version !== e.version) return i;
-  }
-  return -1;
-}
-
-/**
- * {@link leanChangePoint} of a fork's node: a signal entry's cell is the visible one while no fork
+ * The lean log check (in {@link leanRefresh}) of a fork's node: a signal entry's cell is the visible one while no fork
  * has created a cell of its own since the node's last commit (`refGen`; else the general walk,
  * which looks the cells up), a spin entry's node is the one {@link readNode} finds (an ancestor's
  * is not refreshed here, as in {@link changePoint}).
@@ -302,7 +311,7 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1; // a pending entry ends the check (see leanChangePoint)
+    if (e.settled !== true) return -1; // a pending entry ends the check (see leanRefresh)
     if (e.kind === Kind.Signal) {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
@@ -510,6 +519,7 @@ export function dropStuck(): void {
     if (onStack(r)) continue;
     r.dead = SUPERSEDE_REASON;
     c.run = null;
+    if (c.spare === r) c.spare = null; // a lean run keeps it (see leanRun)
     c.flags |= Flag.DIRTY | Flag.STALE;
     for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
   }
@@ -560,7 +570,7 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   G.run = prevRun;
   if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
-  if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
+  if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;
@@ -614,9 +624,13 @@ function keepSpare(n: SpinNode, run: Run): void {
  * 1,091,635), so the lean path gained nothing.
  */
 function leanRun(n: SpinNode, run: Run, p: number): void {
-  n.spare = null;
+  // `n.spare` stays `run` while it runs, so the lean commit stores neither it nor a null before
+  // (a write barrier each, about 11 instructions a re-run): no run is started from the spare of a
+  // node whose run is in flight (`refresh` tests `n.run`), a kill of the run drops it
+  // (`Run.kill`, `dropStuck`), and every other end below drops it before the general engine
+  // decides whether to keep the run. `n.spareLog` is left as well (the run's storage now): the
+  // lean commit replaces it, and so does `installLog` on every other path
   run.resetLean(n.log, p, n.spareLog);
-  n.spareLog = null;
   n.run = run;
   const body = n.body!;
   const prevRun = G.run;
@@ -631,6 +645,7 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
     setCurrent(prevCur);
+    if (n.spare === run) n.spare = null;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
@@ -638,7 +653,7 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   G.run = prevRun;
   if (prevRun !== null) run.outer = null;
   setCurrent(prevCur);
-  if (prevRun === null && G.pendingDrain.size > 0) flushPendingDrains();
+  if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   // nothing rare happened (see `Run.rare`: no kill, wait, write, cleanup, nested spin, unsettled
   // read, fork taking the log, abort signal or settle hook; the run is still the node's, as only a
   // kill replaces it) and the result is not a promise
@@ -656,20 +671,32 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     n.log = log;
     const epoch = run.epoch;
     // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the
-    // spare of the next run, kept before any of the user's code runs (an `equals`, a subscriber)
-    // can start that run; the flag stands
+    // spare of the next run (`n.spare` still, not killed: see above), released before any of the
+    // user's code runs (an `equals`, a subscriber) can start that run; the flag stands
     run.release();
-    n.spare = run;
-    if (resultChanged(n, true, out)) {
+    // `resultChanged`, `objectIs` and `nextVersion` written out: V8 guards every
+    // module function it inlines with a load and compare of the function (3 instructions each)
+    const eq = n.equals;
+    const prev = n.result;
+    if (
+      n.status !== 1 ||
+      (eq === OBJECT_IS
+        ? prev === out
+          ? prev === 0 && 1 / (prev as number) !== 1 / (out as number)
+          : // biome-ignore lint/suspicious/noSelfCompare: not both NaN
+            prev === prev || out === out
+        : !userEquals(eq, prev, out))
+    ) {
       n.status = 1;
       n.result = out;
-      n.version = nextVersion();
+      n.version = ++G.version;
     }
     if ((n.flags & (Flag.STALE | Flag.LEAN_FORK)) !== 0 && leanCommitStale(n, run, epoch)) return;
     n.checkedAt = epoch;
     flushReady(n);
     return;
   }
+  if (n.spare === run) n.spare = null; // the general engine decides (see above)
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
       run.busy = true;
@@ -996,7 +1023,8 @@ function walkStale(start: SpinNode): void {
     // `n` is not stale yet
     const flags = n.flags | Flag.STALE;
     n.flags = flags;
-    if ((flags & Flag.QUEUED) === 0 && (n.run !== null || n.waiters !== null || n.subs !== null))
+    // (`subs` first: an observed node, the usual one scheduled, answers on one test)
+    if ((flags & Flag.QUEUED) === 0 && (n.subs !== null || n.run !== null || n.waiters !== null))
       n.ctx._schedule(n);
     const obs = n.observers;
     let next: SpinNode | null = null;

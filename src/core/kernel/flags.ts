@@ -53,7 +53,7 @@ export const enum Flag {
   /**
    * A root's node whose committed log comes from a run that did nothing rare (`Run.rare`: every
    * entry a read of a signal or a spin, referencing the root's cell or node): its check may take
-   * the lean walk (`leanChangePoint`) without a spare run, as a node that never re-runs (a constant
+   * the lean walk (in `leanRefresh`) without a spare run, as a node that never re-runs (a constant
    * input upstream) is checked on every write. Set at the general commit; `installLog` clears it
    * (a log from elsewhere: a killed run's, an ancestor's, a snapshot's), and a fork's copy of the
    * node does not take it.

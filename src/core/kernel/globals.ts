@@ -17,6 +17,12 @@ export const G: {
   batchDepth: number;
   /** Contexts that need a drain when the outermost batch ends. */
   pendingDrain: Set<Context>;
+  /**
+   * Whether {@link pendingDrain} may hold a context (set with every add, cleared when it is
+   * emptied): the end of every run tests this field of an object it loads anyway, where the
+   * set's size is three dependent loads.
+   */
+  drainDeferred: boolean;
   /** Lazily created default context. */
   defaultContext: Context | null;
   /**
@@ -46,6 +52,7 @@ export const G: {
   version: 0,
   batchDepth: 0,
   pendingDrain: new Set(),
+  drainDeferred: false,
   defaultContext: null,
   epoch: 1,
   shadowGen: 1,

@@ -110,8 +110,12 @@ export class Run implements SpinScope {
   /** Next nested-spin ordinal. */
   /** @internal */
   ordinal = 0;
-  /** Set when the run was cancelled or superseded. */
-  dead: Cancelled | null = null;
+  /**
+   * Set when the run was cancelled or superseded; `false` once released as its node's spare
+   * (superseded: see {@link release}; the reason thrown is {@link SUPERSEDE_REASON}). Test it
+   * against null, throw {@link reason}.
+   */
+  dead: Cancelled | false | null = null;
   /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
   /** @internal */
   parks: Parked[] | null = null;
@@ -183,7 +187,7 @@ export class Run implements SpinScope {
    * `keep` is read only after a general commit, which sets it.
    */
   resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
-    this.buf = buf ?? emptyList();
+    this.buf = buf !== null ? buf : emptyList();
     this.i = 0;
     this.same = 0;
     this.rare = false;
@@ -209,7 +213,14 @@ export class Run implements SpinScope {
    */
   release(): void {
     this.replay = null;
-    this.dead = SUPERSEDE_REASON;
+    // `false`, not SUPERSEDE_REASON: a constant V8 stores without a write barrier, where the
+    // error object (an old one, into an old run) cost about 12 instructions a re-run
+    this.dead = false;
+  }
+
+  /** Why this dead run refuses effects (see {@link dead}). */
+  private reason(): Cancelled {
+    return this.dead || SUPERSEDE_REASON;
   }
 
   /**
@@ -270,7 +281,7 @@ export class Run implements SpinScope {
     if (this.ac === null) {
       this.rare = true;
       this.ac = new AbortController();
-      if (this.dead !== null) this.ac.abort(this.dead);
+      if (this.dead !== null) this.ac.abort(this.reason());
     }
     return this.ac.signal;
   }
@@ -286,7 +297,7 @@ export class Run implements SpinScope {
    * hand-off's mark is read before that, when a killed run undoes what its body never saw.)
    */
   private enter(kind: Kind): number {
-    if (this.dead !== null) throw this.dead;
+    if (this.dead !== null) throw this.reason();
     const seen = this.seen;
     if (seen !== null && seen.length > 0) {
       for (const e of seen) e.consumed = true;
@@ -356,7 +367,9 @@ export class Run implements SpinScope {
             }
             this.i = i + 1;
             this.same++;
-            e.ref = child;
+            // the entry before last at this ordinal read the same handle: its node is this
+            // one's unless it was replaced since (a store into an old object is a write barrier)
+            if (e.ref !== child) e.ref = child;
             e.version = child.version;
             const ok = child.status === 1;
             e.ok = ok;
@@ -479,7 +492,9 @@ export class Run implements SpinScope {
     e.version = cell.version;
     const v = cellPeek(cell);
     e.value = v;
-    e.ref = cell;
+    // the recycled entry read the same handle, so it references the same cell, unless it was
+    // left pending or the cell replaced (a store into an old entry is a write barrier)
+    if (e.ref !== cell) e.ref = cell;
     e.ok = true;
     e.settled = true;
     e.consumed = false;
@@ -518,7 +533,7 @@ export class Run implements SpinScope {
   peek<T>(source: Signal<T>): T {
     if (!(source instanceof SignalHandle))
       invalidArgument(`$.peek expects a Signal, got ${describe(source)}`);
-    if (this.dead !== null) throw this.dead;
+    if (this.dead !== null) throw this.reason();
     return cellPeek(this.ctx._peekCell(source)) as T;
   }
 
@@ -535,7 +550,7 @@ export class Run implements SpinScope {
   }
 
   spin<T>(body: SpinBody<T>, opts?: SpinOptions<T>): Spin<T> {
-    if (this.dead !== null) throw this.dead;
+    if (this.dead !== null) throw this.reason();
     this.rare = true;
     return this.ctx._nestedSpin(
       this.node,
@@ -757,6 +772,8 @@ export class Run implements SpinScope {
    * Returns the spins it was waiting on (their holds are the caller's to release).
    */
   kill(reason: Cancelled, keepBefore: number): SpinNode[] {
+    // a lean run stays its node's spare while it runs (see `leanRun` in engine.ts)
+    if (this.node.spare === this) this.node.spare = null;
     if (this.dead !== null) return [];
     this.dead = reason;
     this.rare = true;

@@ -40,7 +40,7 @@ export class SignalHeld {
  * that never yields was copied out of the young generation with everything it references (in a
  * fork, the unstored cell of its initial value too), where this object is one field. Create +
  * dispose, whole process under `--predictable-gc-schedule`: root 37.7k → 34.3k, fork 50.2k → 48.5k
- * instructions per operation (docs/performance.md, 2026-12-07, 17:35). Internal.
+ * instructions per operation; the default schedule did not move (docs/performance.md, 2026-12-07, 17:32). Internal.
  */
 export class SignalWatch {
   /** @param held what the registration carries (it must not reference this object) */

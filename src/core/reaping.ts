@@ -33,6 +33,20 @@ export class SignalHeld {
   ) {}
 }
 
+/**
+ * What a signal handle's registration watches, in place of the handle: the handle holds it (and
+ * nothing else does), so it is collected with the handle. A young collection keeps the target of
+ * every registration alive (V8 11.3): with the handle as the target, each handle written in a loop
+ * that never yields was copied out of the young generation with everything it references (in a
+ * fork, the unstored cell of its initial value too), where this object is one field. Create +
+ * dispose, whole process under `--predictable-gc-schedule`: root 37.7k → 34.3k, fork 50.2k → 48.5k
+ * instructions per operation; the default schedule did not move (docs/performance.md, 2026-12-07, 17:32). Internal.
+ */
+export class SignalWatch {
+  /** @param held what the registration carries (it must not reference this object) */
+  constructor(readonly held: SignalHeld) {}
+}
+
 const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
   reapCellIn(held.ctx, held.id);
   if (held.more !== null) for (const ref of held.more) reapCellIn(ref, held.id);
@@ -126,8 +140,12 @@ function unwatchSoon(n: SpinNode): void {
     if (pendingNodes[i] !== n) continue;
     n.flags &= ~Flag.WATCH_PENDING;
     n.pinned ??= pendingHandles[i]!;
-    pendingNodes[i] = pendingNodes[last]!;
-    pendingHandles[i] = pendingHandles[last]!;
+    if (i !== last) {
+      // the last entry fills the hole (most often the node is the last one: no store, whose write
+      // barrier into the old list is a slow path)
+      pendingNodes[i] = pendingNodes[last]!;
+      pendingHandles[i] = pendingHandles[last]!;
+    }
     pendingNodes.pop();
     pendingHandles.pop();
     return;
@@ -159,13 +177,16 @@ function flushWatches(): void {
  * what the collector processes), and a fork's write would otherwise make a second one.
  * @internal
  */
-export function watchSignal(handle: { _held: SignalHeld | null }, ctx: WeakRef<Context>, id: string): void {
-  const held = handle._held;
-  if (held === null) {
-    const fresh = new SignalHeld(id, ctx);
+export function watchSignal(handle: { _held: SignalWatch | null }, ctx: WeakRef<Context>, id: string): void {
+  const watch = handle._held;
+  if (watch === null) {
+    const fresh = new SignalWatch(new SignalHeld(id, ctx));
     handle._held = fresh;
-    signalRegistry.register(handle, fresh);
-  } else if (held.ctx !== ctx) {
+    signalRegistry.register(fresh, fresh.held);
+    return;
+  }
+  const held = watch.held;
+  if (held.ctx !== ctx) {
     const more = (held.more ??= []);
     if (!more.includes(ctx)) more.push(ctx);
   }
@@ -307,12 +328,20 @@ function keep(c: Context, m: SpinNode, h: Spin<unknown>): void {
   h._kept = true;
   m.pinned = h;
 }
-/** Nodes found releasable while a release is under way: released by its loop (no recursion per layer). */
-let releasing: SpinNode[] | null = null;
-/** The work list of the release under way, kept between releases (one fewer array per release). */
-const releaseList: SpinNode[] = [];
+/**
+ * The work list of the release under way, kept between releases (one fewer array per release):
+ * nodes found releasable while it runs are appended and released by its loop (no recursion per
+ * layer). Entries past {@link releaseLen} are null: the list is emptied by nulling the entries it
+ * used, not by shortening it (popping them cost 106 instructions a release in create + dispose).
+ */
+const releaseList: (SpinNode | null)[] = [];
 /** The handles of {@link releaseList}'s nodes, at the same index (null: not known; only a root's). */
 const releasingHandles: (object | null)[] = [];
+/**
+ * `len`: entries of {@link releaseList} in use; `active`: a release is under way (fields: a module
+ * `let` is a load and a hole check at every use).
+ */
+const release = { len: 0, active: false };
 
 /**
  * Release root node `n` if nothing in its context needs it: it leaves the node map and its
@@ -345,31 +374,44 @@ export function releaseNode(ctx: Context, n: SpinNode, handle: object | null): v
     hasLiveForks(ctx)
   )
     return;
-  if (releasing !== null) {
-    releasing.push(n);
-    releasingHandles.push(handle);
+  const todo = releaseList;
+  const handles = releasingHandles;
+  if (release.active) {
+    todo[release.len] = n;
+    handles[release.len++] = handle;
     return;
   }
-  const todo = releaseList;
-  todo.push(n);
-  releasingHandles.push(handle);
-  releasing = todo;
+  // the node itself is released without entering the list: storing a new node into the old list
+  // is a write barrier's slow path (68 instructions a release in create + dispose)
+  release.active = true;
+  let m = n;
+  let h = handle;
+  let i = 0;
   try {
     G.epoch++; // a fork's answers cached for this epoch may name the node
-    for (let i = 0; i < todo.length; i++) {
-      const m = todo[i]!;
+    for (;;) {
       const c = m.ctx as Context;
-      if (c.nodes.get(m.id) !== m) continue;
-      c.nodes.delete(m.id);
-      // still attached while pruned: the inputs it was the last observer of are released too
-      prune(m, m.log, NO_LOG);
-      m.flags |= Flag.DETACHED;
-      if ((m.flags & Flag.WATCH_PENDING) !== 0) unwatchSoon(m);
-      if (c.parent !== null) keep(c, m, releasingHandles[i] as Spin<unknown>);
+      if (c.nodes.get(m.id) === m) {
+        c.nodes.delete(m.id);
+        // still attached while pruned: the inputs it was the last observer of are released too
+        prune(m, m.log, NO_LOG);
+        m.flags |= Flag.DETACHED;
+        if ((m.flags & Flag.WATCH_PENDING) !== 0) unwatchSoon(m);
+        if (c.parent !== null) keep(c, m, h as Spin<unknown>);
+      }
+      if (i === release.len) break;
+      m = todo[i]!;
+      h = handles[i] ?? null;
+      todo[i] = null;
+      handles[i++] = null;
     }
   } finally {
-    releasing = null;
-    truncate(todo, 0);
-    truncate(releasingHandles, 0);
+    // what a prune that threw left unreleased is let go of
+    for (; i < release.len; i++) {
+      todo[i] = null;
+      handles[i] = null;
+    }
+    release.len = 0;
+    release.active = false;
   }
 }

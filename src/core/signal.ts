@@ -11,7 +11,7 @@ import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
 import { current, G } from "./globals.js";
 import { type Cell, pget, pset, SignalHandle } from "./kernel/cell.js";
-import type { SignalHeld } from "./reaping.js";
+import type { SignalWatch } from "./reaping.js";
 
 /** An equality function, bivariant in `T` so handles of any `T` can be stored together. */
 export type Equality<T> = { bivariant(a: T, b: T): boolean }["bivariant"];
@@ -49,8 +49,8 @@ export class Signal<T> extends SignalHandle<T> {
   readonly keyed: boolean;
   /** @internal registered as the default context's cell */
   _reg = false;
-  /** @internal the contexts to tell when this handle is collected (see `watchSignal`) */
-  _held: SignalHeld | null = null;
+  /** @internal what tells the contexts that made a cell for this handle that it was collected (see `watchSignal`) */
+  _held: SignalWatch | null = null;
   /**
    * @internal the cell forks read where no context of their tree stores one (the initial value at
    * version 0, written by nothing: see `Context._cellOrInit`)

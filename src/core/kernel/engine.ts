@@ -1031,8 +1031,15 @@ function walkStale(start: SpinNode): void {
     if (obs !== null) {
       const one = obs.one;
       if (one !== null) {
-        // a chain: walk on without the stack (the same order as a push and a pop)
-        if ((one.flags & Flag.STALE) === 0) next = one;
+        // one or two members, read from the set itself (not its array): walk on to the last
+        // without the stack (the same order as pushes and a pop)
+        const two = obs.two;
+        if (two === null) {
+          if ((one.flags & Flag.STALE) === 0) next = one;
+        } else {
+          if ((one.flags & Flag.STALE) === 0) stack.push(one);
+          if ((two.flags & Flag.STALE) === 0) next = two;
+        }
       } else {
         const items = obs.list();
         const len = items.length;

@@ -71,10 +71,16 @@ export class SpinNode {
   // cache lines as they fit; those of rare paths follow.
   /** Flags: {@link Flag.STALE}, {@link Flag.CANCELLED}. */
   flags = 0;
-  /** 0: no result yet, 1: ok, 2: error. */
-  status: 0 | 1 | 2 = 0;
   /** The run in flight, if any. */
   run: Run | null = null;
+  /** Nodes of the same context that depend on this one. */
+  observers: Observers | null = null;
+  /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
+  subs: Subscriber[] | null = null;
+  /** Waiters for the next clean result (ctx.value callers, parent awaits). */
+  waiters: NodeWaiter[] | null = null;
+  /** 0: no result yet, 1: ok, 2: error. */
+  status: 0 | 1 | 2 = 0;
   /** Effect log of the last committed run. */
   log: Entry[] = emptyList();
   /** Cached value or error. */
@@ -89,39 +95,33 @@ export class SpinNode {
   equals: (a: unknown, b: unknown) => boolean;
   /** {@link G.epoch} at which the node was last verified up to date (forks skip re-checks at the same epoch). */
   checkedAt = 0;
+  /** The last run object, kept for the next run when it finished synchronously (see `Run.reset`). */
+  spare: Run | null = null;
+  /** A log array this node wrote and nothing references any more: the next run writes into it (see {@link installLog}). */
+  spareLog: Entry[] | null = null;
+  /** Runs committed: tells a reader whether a run happened while it waited. */
+  commits = 0;
+  /** Whether `log` is this node's alone (written by its own run, not shared with a fork): it may become `spareLog`. */
+  logMine = false;
+  /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
+  adopt: Entry[] | null = null;
   /**
    * {@link G.shadowGen} at which the cells referenced by the log's signal entries are the visible
    * ones (0: unknown, look them up).
    */
   refGen = 0;
-  /** Cleanups registered with `$.onCleanup` by the last committed run. */
-  cleanups: (() => void)[] | null = null;
-  /** In-flight log inherited from a parent context (fork) or snapshot: replayed on the next run. */
-  adopt: Entry[] | null = null;
-  /** The last run object, kept for the next run when it finished synchronously (see `Run.reset`). */
-  spare: Run | null = null;
-  /** A log array this node wrote and nothing references any more: the next run writes into it (see {@link installLog}). */
-  spareLog: Entry[] | null = null;
-  /** Whether `log` is this node's alone (written by its own run, not shared with a fork): it may become `spareLog`. */
-  logMine = false;
-  /** Runs committed: tells a reader whether a run happened while it waited. */
-  commits = 0;
-  /** Nodes of the same context that depend on this one. */
-  observers: Observers | null = null;
-  /** `ctx.observe` (and `ctx.spawn`) subscribers; null when there is none. */
-  subs: Subscriber[] | null = null;
-  /** Waiters for the next clean result (ctx.value callers, parent awaits). */
-  waiters: NodeWaiter[] | null = null;
+  /** Scratch stamp of `prune` (engine.ts): the node is a source of the log being pruned against. */
+  mark = 0;
+  /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
+  holds = 0;
   /** Drain bookkeeping for cycle detection. */
   drainGen = 0;
   /** Re-runs in the current drain. */
   drainHits = 0;
+  /** Cleanups registered with `$.onCleanup` by the last committed run. */
+  cleanups: (() => void)[] | null = null;
   /** Global version when the node was cancelled: only later input changes restart it. */
   cancelVersion = 0;
-  /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
-  holds = 0;
-  /** Scratch stamp of `prune` (engine.ts): the node is a source of the log being pruned against. */
-  mark = 0;
   /** Stable handles of nested spins created by this node's body, by address. */
   children: Map<string, Spin<unknown>> | null = null;
   /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
@@ -140,7 +140,6 @@ export class SpinNode {
   deps: readonly unknown[] | undefined;
   /** Debug name. */
   readonly name: string | undefined;
-
   /**
    * @param id the spin id
    * @param ctx the owning context
@@ -214,19 +213,25 @@ export function whenReady(n: SpinNode, fn: NodeWaiter): void {
  * Its kind and id are written again when a run reuses it in place (`Run.slot`).
  */
 export class LogEntry implements Entry {
+  // Field order is memory layout (V8 places fields in declaration order, 8 bytes each in Node's
+  // V8, which does not compress pointers): what a log check (`settled`, `kind`, `ref`, `version`)
+  // and a repeated `$.track` (`src`, `ref`, `kind`) read come first, within one cache line of the
+  // 112-byte entry; the id (read when a read moves to another source) and the rest follow.
+  kind: Kind;
+  settled = false;
+  ref: object | null = null;
+  src: object | null = null;
   version = 0;
   value: unknown = undefined;
   ok = true;
-  settled = false;
   consumed = false;
   undo: (() => void) | null = null;
-  ref: object | null = null;
   uid = 0;
-  src: object | null = null;
-  constructor(
-    public kind: Kind,
-    public id: string,
-  ) {}
+  id: string;
+  constructor(kind: Kind, id: string) {
+    this.kind = kind;
+    this.id = id;
+  }
 }
 
 /**

@@ -15,11 +15,18 @@ const SMALL = 8;
 /** A set of observer nodes with an array view for iteration. Internal. */
 export class Observers {
   /**
-   * The only member, when there is exactly one and the array holds membership (null otherwise:
-   * read {@link list}). A chain's staleness walk then reads this object alone, not the array and
-   * its storage as well (two fewer cache lines per node of a graph larger than the core's cache).
+   * The first member, when there are one or two and the array holds membership (null otherwise:
+   * read {@link list}); the second is then {@link two}. A chain's staleness walk reads this object
+   * alone, not the array and its storage as well (two fewer cache lines per node of a graph larger
+   * than the core's cache).
    */
   one: SpinNode | null = null;
+  /**
+   * The second member, when there are exactly two and the array holds membership (null
+   * otherwise). With {@link one}, the staleness walk of a node read by two others (half the nodes
+   * of cellx 1000) reads this object alone, not the array and its storage.
+   */
+  two: SpinNode | null = null;
   /** Membership once it outgrew {@link SMALL} (null: the array alone holds it). */
   private set: Set<SpinNode> | null = null;
   /**
@@ -53,7 +60,12 @@ export class Observers {
       return;
     }
     arr.push(o);
-    this.one = n === 0 ? o : null;
+    if (n === 0) this.one = o;
+    else if (n === 1) this.two = o;
+    else {
+      this.one = null;
+      this.two = null;
+    }
   }
 
   /** Remove `o`; returns whether it was a member. */
@@ -75,7 +87,8 @@ export class Observers {
     if (at < 0) return false;
     for (let i = at + 1; i < n; i++) arr[i - 1] = arr[i]!;
     arr.pop(); // the last is now a copy of the one before (not a length write: see truncate)
-    this.one = n === 2 ? arr[0]! : null;
+    this.one = n === 2 || n === 3 ? arr[0]! : null;
+    this.two = n === 3 ? arr[1]! : null;
     return true;
   }
 

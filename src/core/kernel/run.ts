@@ -80,6 +80,9 @@ function resolvedResult(n: SpinNode): Promise<unknown> {
 
 /** One run of a spin body. Implements the scope `$`. Internal. */
 export class Run implements SpinScope {
+  // Field order is memory layout (V8 places fields in declaration order, the constructor's
+  // parameter properties first): the fields a lean re-run writes and `$.track` reads come first,
+  // in as few cache lines as they fit; those of rare paths follow.
   /**
    * Storage of this run's effect log: entries `[0, i)` are this run's; a recycled array (see
    * {@link reset}) may hold older entries past `i`, reused in place by {@link slot}. Read the log
@@ -91,8 +94,6 @@ export class Run implements SpinScope {
   private i = 0;
   /** Tracked entries that repeat the last committed run's dependency at the same ordinal. */
   same = 0;
-  /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
-  once = false;
   /**
    * Set by every operation of the run that the lean commit (in `leanRun`, engine.ts) leaves to
    * the general one: a write or one-shot wait ({@link once}), a wait that parks ({@link parks}), a
@@ -103,19 +104,31 @@ export class Run implements SpinScope {
    */
   /** @internal */
   rare = false;
-  /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
-  shared = false;
-  /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
-  private seen: Entry[] | null = null;
-  /** Next nested-spin ordinal. */
-  /** @internal */
-  ordinal = 0;
   /**
    * Set when the run was cancelled or superseded; `false` once released as its node's spare
    * (superseded: see {@link release}; the reason thrown is {@link SUPERSEDE_REASON}). Test it
    * against null, throw {@link reason}.
    */
   dead: Cancelled | false | null = null;
+  /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
+  private seen: Entry[] | null = null;
+  /** {@link G.epoch} when the run started: its result is verified as of then. */
+  epoch = G.epoch;
+  /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
+  shadowGen = G.shadowGen;
+  /** @internal the abort controller of {@link signal}, made on first use */
+  ac: AbortController | null = null;
+  /** The run whose body was executing when this one's body started synchronously (cycle reports). */
+  outer: Run | null = null;
+  /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
+  once = false;
+  /** Next nested-spin ordinal. */
+  /** @internal */
+  ordinal = 0;
+  /** Set by the commit of a run whose object may serve its node's next run (checked once the body returned). */
+  keep = false;
+  /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
+  shared = false;
   /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
   /** @internal */
   parks: Parked[] | null = null;
@@ -123,20 +136,14 @@ export class Run implements SpinScope {
   busy = false;
   /** Called once when the body has settled (finished, or unwound after a kill). */
   onSettled: (() => void) | null = null;
-  /** @internal the abort controller of {@link signal}, made on first use */
-  ac: AbortController | null = null;
-  /** Set by the commit of a run whose object may serve its node's next run (checked once the body returned). */
-  keep = false;
-  /** {@link G.epoch} when the run started: its result is verified as of then. */
-  epoch = G.epoch;
-  /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
-  shadowGen = G.shadowGen;
   /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
   cleanups: (() => void)[] | null = null;
-  /** The run whose body was executing when this one's body started synchronously (cycle reports). */
-  outer: Run | null = null;
   /** A spin this run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
   notSettled: SpinNode | null = null;
+  /** The context. */
+  readonly ctx: KernelHost;
+  /** The kernel's freshness check (passed in: the run module does not import the engine). */
+  private readonly refresh: (n: SpinNode) => void;
 
   /**
    * @param node the spin node
@@ -147,11 +154,14 @@ export class Run implements SpinScope {
    */
   constructor(
     readonly node: SpinNode,
-    readonly ctx: KernelHost,
+    ctx: KernelHost,
     private replay: readonly Entry[] | null,
     private replayUntil: number,
-    private readonly refresh: (n: SpinNode) => void,
-  ) {}
+    refresh: (n: SpinNode) => void,
+  ) {
+    this.ctx = ctx;
+    this.refresh = refresh;
+  }
 
   /**
    * Start this (finished, synchronous) run object over as the next run of its node, writing its

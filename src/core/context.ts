@@ -766,7 +766,9 @@ export class Context {
     }
     if (!drain.pending) return;
     drain.run();
-    this._maybeSettle();
+    // it has something to do only when someone waits for the context to settle or an orphan waits
+    // to be swept: a call (and `idle`) of about 55 instructions per write otherwise
+    if (this.settleWaiters !== null || this.orphans.size > 0) this._maybeSettle();
   }
 
   /** @internal */

@@ -56,6 +56,16 @@ export class Signal<T> extends SignalHandle<T> {
    * version 0, written by nothing: see `Context._cellOrInit`)
    */
   _initCell: Cell<T> | null = null;
+  /**
+   * @internal fast path: the first root context other than the default one that holds a cell for
+   * this signal, with that cell in {@link _cell}. A root neither replaces nor drops its cell of a
+   * live handle (the cell goes only when the handle is collected), so `ctx.set` and a run's first
+   * read of the signal take the cell from here instead of looking the id up in the context's map
+   * (a `Map.get` of a string key, about 100 instructions of a write).
+   */
+  _ctx: Context | null = null;
+  /** @internal the cell of {@link _ctx} */
+  _cell: Cell<T> | null = null;
 
   /**
    * Use {@link signal} instead.

@@ -88,3 +88,55 @@ test("forks reading a signal no context stored share its initial value, not each
   expect(other.get(s)).toBe(1);
   expect(createContext().fork().get(s)).toBe(1);
 });
+
+// A handle keeps the cell of the first root (other than the default one) that holds one for it
+// (`Signal._ctx` / `_cell`), so a write or a run's first read there does not look the id up.
+test("a handle's kept cell is its first root's: other roots, forks and keyed twins keep their own", () => {
+  const a = createContext();
+  const b = createContext();
+  const s = signal(0);
+  a.set(s, 1); // a's cell is kept on the handle
+  b.set(s, 2); // b looks its own up
+  const fa = a.fork();
+  fa.set(s, 3);
+  expect([a.get(s), b.get(s), fa.get(s), s.value]).toEqual([1, 2, 3, 0]);
+  const seen: number[] = [];
+  const stop = a.observe(
+    spin(($) => $.track(s) * 10),
+    (v) => seen.push(v),
+  );
+  a.set(s, 4);
+  b.set(s, 5);
+  fa.set(s, 6);
+  expect(seen).toEqual([10, 40]);
+  expect([a.get(s), b.get(s), fa.get(s)]).toEqual([4, 5, 6]);
+  stop();
+  // two handles of one key share the root's cell, whichever made it
+  const k1 = signal(0, { key: "cell-lookup-twin" });
+  const k2 = signal(0, { key: "cell-lookup-twin" });
+  const fb = b.fork();
+  expect(fb.get(k2)).toBe(0);
+  b.set(k1, 7);
+  expect([b.get(k2), fb.get(k1), fb.get(k2)]).toEqual([7, 7, 7]);
+  const reads: number[] = [];
+  const stop2 = b.observe(
+    spin(($) => $.track(k2) + 1),
+    (v) => reads.push(v),
+  );
+  b.set(k1, 8);
+  b.set(k2, 9);
+  expect(reads).toEqual([8, 9, 10]);
+  stop2();
+});
+
+test("a root made from a snapshot holds cells of its own, not the handle's kept one", () => {
+  const root = createContext();
+  const s = signal(1);
+  root.set(s, 2); // kept on the handle
+  const restored = restoreSnapshot(root.snapshot());
+  restored.set(s, 3);
+  expect([root.get(s), restored.get(s)]).toEqual([2, 3]);
+  root.set(s, 4);
+  expect(restored.read(spin(($) => $.track(s) * 2))).toBe(6);
+  expect(root.read(spin(($) => $.track(s) * 2))).toBe(8);
+});

@@ -1,15 +1,6 @@
 import { createContext, defaultContext, signal, spin } from "spindel";
 import { expect, test } from "vitest";
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function collectUntil(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 50 && !cond(); i++) {
-    gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-  return cond();
-}
+import { collectUntil, gc } from "./helpers.js";
 
 test.runIf(gc !== undefined)(
   "a spin nobody references or observes is collected even if it tracks signals",

@@ -51,3 +51,18 @@ export class Ticket implements OnceSource<number> {
 export function tick(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
+
+/** The collector, when node runs with `--expose-gc` (the test config passes it). */
+export const gc = (globalThis as { gc?: () => void }).gc;
+
+/**
+ * Collect and turn the event loop (finalization callbacks run on a turn) until `cond` holds, at
+ * most 50 times; returns whether it holds.
+ */
+export async function collectUntil(cond: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 50 && !cond(); i++) {
+    gc!();
+    await tick();
+  }
+  return cond();
+}

@@ -10,22 +10,12 @@
  */
 import { type Context, createContext, signal, spin } from "spindel";
 import { expect, test } from "vitest";
-import { tick } from "./helpers.js";
-
-const gc = (globalThis as { gc?: () => void }).gc;
+import { collectUntil, gc, tick } from "./helpers.js";
 
 /** `ctx` reads a spin made here: its node stays in the map, registered for reaping at the end of the job. */
 function readOnce(ctx: Context): void {
   const s = signal(1);
   expect(ctx.read(spin(($) => $.track(s) + 1))).toBe(2);
-}
-
-async function collectUntil(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 50 && !cond(); i++) {
-    gc!();
-    await tick();
-  }
-  return cond();
 }
 
 test.runIf(gc !== undefined)(

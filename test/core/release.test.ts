@@ -6,19 +6,9 @@
  */
 import { Cancelled, type Context, createContext, race, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { type Gate, gate, tick } from "./helpers.js";
-
-const gc = (globalThis as { gc?: () => void }).gc;
+import { collectUntil, type Gate, gate, gc, tick } from "./helpers.js";
 
 /** Collect and turn the event loop until `cond` holds (finalization callbacks run between turns); bounded. */
-async function collectUntil(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 50 && !cond(); i++) {
-    gc!();
-    await tick();
-  }
-  return cond();
-}
-
 /**
  * A spin over one source, made in its own scope: spins built side by side in one scope share the
  * closure context that holds all their handles, so none could be collected before the others.

@@ -7,16 +7,7 @@
  */
 import { createContext, deserializeContext, type Signal, signal, spin } from "spindel";
 import { expect, test } from "vitest";
-
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function collectUntil(cond: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 50 && !cond(); i++) {
-    gc!();
-    await new Promise((r) => setImmediate(r));
-  }
-  return cond();
-}
+import { collectUntil, gc } from "./helpers.js";
 
 test.runIf(gc !== undefined)(
   "a kept handle's cells outlive collections (root, fork, second root, snapshot, bytes); a dropped one's go",

@@ -15,7 +15,7 @@ import { CellStore } from "./cell-store.js";
 import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./clock.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { addExt, findNode, invalidateInherited, removeExt, resolveNode, resubscribe } from "./forks.js";
-import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { current, deferDrain, G, nextVersion, setCurrent } from "./globals.js";
 import { Brand, type MaybeSource, SOURCE_KIND } from "./kernel/brand.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Drain } from "./kernel/drain.js";
@@ -768,8 +768,7 @@ export class Context {
     if (drain === null || drain.running) return;
     if (G.batchDepth > 0 || G.run !== null) {
       // inside a batch, or a body running synchronously: drain when it ends
-      G.pendingDrain.add(this);
-      G.drainDeferred = true;
+      deferDrain(this);
       return;
     }
     if (!drain.pending) return;

@@ -65,7 +65,7 @@ export class Drain {
         // nobody needs it (the last observer left after it was queued, or a lazily read body
         // invalidated itself): it stays lazily stale; a run in flight finishes and is re-checked
         // on the next read
-        if (n.subs === null && n.waiters === null && n.holds <= 0) continue; // (an observer's first: the usual node)
+        if (n.subs === null && n.waiters === null && n.holds <= 0) continue; // (`subs` first: the usual queued node is observed)
         // the node's first refresh in this drain (the usual case) counts one without the
         // increment's load and test
         if (n.drainGen !== gen) {

@@ -78,3 +78,13 @@ export function setCurrent(c: Context | null): Context | null {
 export function nextVersion(): number {
   return ++G.version;
 }
+
+/**
+ * Defer `ctx`'s drain until the outermost batch or synchronous body ends (`flushPendingDrains`,
+ * engine.ts, empties the set and clears the flag). The one place that adds to `G.pendingDrain`,
+ * so `G.drainDeferred` (what the end of every run tests) cannot miss an add. Internal.
+ */
+export function deferDrain(ctx: Context): void {
+  G.pendingDrain.add(ctx);
+  G.drainDeferred = true;
+}

@@ -10,6 +10,7 @@ import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
+  Bits,
   type Entry,
   installLog,
   isReady,
@@ -219,8 +220,9 @@ function leanRefresh(n: SpinNode, flags: number): void {
       const e = log[i]!;
       // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
       // ends the check, as in the general one
-      if (e.settled !== true) break;
-      if (e.kind === Kind.Signal) {
+      const bits = e.bits;
+      if ((bits & Bits.SETTLED) === 0) break;
+      if ((bits & Bits.KIND) === Kind.Signal) {
         if ((e.ref as Cell).version === e.version) continue;
         p = i;
         break;
@@ -258,7 +260,7 @@ function leanRefresh(n: SpinNode, flags: number): void {
 }
 
 function firstUnsettled(log: readonly Entry[]): number {
-  for (let i = 0; i < log.length; i++) if (!log[i]!.settled) return i;
+  for (let i = 0; i < log.length; i++) if ((log[i]!.bits & Bits.SETTLED) === 0) return i;
   return log.length;
 }
 
@@ -275,11 +277,12 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   const refs = ctx.parent === null || (n.refGen === G.shadowGen && log === n.log);
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1;
-    if (e.kind === Kind.Signal) {
+    const kind = e.bits & (Bits.KIND | Bits.SETTLED);
+    if (kind < Bits.SETTLED) return -1; // pending
+    if (kind === (Kind.Signal | Bits.SETTLED)) {
       const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
-    } else if (e.kind === Kind.Spin) {
+    } else if (kind === (Kind.Spin | Bits.SETTLED)) {
       const child = readNode(ctx, e);
       if (child === undefined) return i;
       if (child.ctx === ctx) {
@@ -311,8 +314,9 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1; // a pending entry ends the check (see leanRefresh)
-    if (e.kind === Kind.Signal) {
+    const bits = e.bits;
+    if ((bits & Bits.SETTLED) === 0) return -1; // a pending entry ends the check (see leanRefresh)
+    if ((bits & Bits.KIND) === Kind.Signal) {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
     }
@@ -347,7 +351,8 @@ function rerunAt(n: SpinNode, child: SpinNode): void {
 function entryOf(n: SpinNode, log: readonly Entry[], child: SpinNode): number {
   const ctx = n.ctx;
   let i = 0;
-  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  while (i < log.length && !((log[i]!.bits & Bits.KIND) === Kind.Spin && readNode(ctx, log[i]!) === child))
+    i++;
   return i;
 }
 
@@ -521,7 +526,8 @@ export function dropStuck(): void {
     c.run = null;
     if (c.spare === r) c.spare = null; // a lean run keeps it (see leanRun)
     c.flags |= Flag.DIRTY | Flag.STALE;
-    for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
+    for (const e of r.log)
+      if ((e.bits & Bits.KIND) === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
   }
 }
 
@@ -785,7 +791,6 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
-  if (run.once === true) markConsumed(log);
   n.run = null;
   if (run.notSettled !== null) recheckOnceSettled(n, run);
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
@@ -838,10 +843,11 @@ function readsChanged(n: SpinNode): boolean {
 function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode>): boolean {
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true || e.ok !== true) continue;
-    if (e.kind === Kind.Signal) {
+    const bits = e.bits;
+    if ((bits & (Bits.SETTLED | Bits.OK)) !== (Bits.SETTLED | Bits.OK)) continue;
+    if ((bits & Bits.KIND) === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return true;
-    } else if (e.kind === Kind.Spin) {
+    } else if ((bits & Bits.KIND) === Kind.Spin) {
       const child = readNode(ctx, e);
       if (child === undefined || child.version !== e.version) return true;
       if (child.run !== null || seen.has(child)) continue;
@@ -850,11 +856,6 @@ function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode
     }
   }
   return false;
-}
-
-/** Mark the settled entries at the end of a log consumed (the body went past them). */
-function markConsumed(log: Entry[]): void {
-  for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--) if (log[i]!.settled) log[i]!.consumed = true;
 }
 
 /** The run read a spin that had not settled: its node re-checks once that spin is ready. */
@@ -908,11 +909,12 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   )
     return;
   const big = newLog.length > 16;
-  const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
+  const keep = big ? new Set(newLog.map((e) => (e.bits & Bits.KIND) + e.id)) : null;
   for (const e of oldLog) {
-    if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
-    const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e);
-    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n, e.ref, e.src);
+    const kind = (e.bits & Bits.KIND) as Kind;
+    if (kind !== Kind.Signal && kind !== Kind.Spin) continue;
+    const kept = keep !== null ? keep.has(kind + e.id) : hasDep(newLog, e);
+    if (!kept) n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
   }
 }
 
@@ -931,21 +933,23 @@ let markGen = 0;
 function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): boolean {
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
-    if (e.ref === null && (e.kind === Kind.Signal || e.kind === Kind.Spin)) return false;
+    const kind = e.bits & Bits.KIND;
+    if (e.ref === null && (kind === Kind.Signal || kind === Kind.Spin)) return false;
   }
   // `_unsubscribe` runs none of the user's code (a released node's inputs are pruned against an
   // empty log, which stamps nothing): the stamps stand until the last old entry is decided
   const gen = ++markGen;
   for (let i = 0; i < newLog.length; i++) {
     const e = newLog[i]!;
-    if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
+    const kind = e.bits & Bits.KIND;
+    if (kind !== Kind.Signal && kind !== Kind.Spin) continue;
     const ref = e.ref as { mark: number } | null;
     if (ref === null) return false;
     ref.mark = gen;
   }
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
-    const kind = e.kind;
+    const kind = (e.bits & Bits.KIND) as Kind;
     if (kind === Kind.Signal) {
       // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
       // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
@@ -975,7 +979,7 @@ function hasDep(log: readonly Entry[], e: Entry): boolean {
     for (let i = 0; i < log.length; i++) {
       const x = log[i]!;
       const v = x.uid;
-      if (v === u || (v <= 0 && x.kind === e.kind && x.id === e.id)) return true;
+      if (v === u || (v <= 0 && ((x.bits ^ e.bits) & Bits.KIND) === 0 && x.id === e.id)) return true;
     }
     return false;
   }
@@ -992,7 +996,7 @@ function sameSource(x: Entry, y: Entry): boolean {
   const u = x.uid;
   if (u === y.uid && u !== 0) return true;
   if (u > 0 && y.uid > 0) return false;
-  return x.kind === y.kind && x.id === y.id;
+  return ((x.bits ^ y.bits) & Bits.KIND) === 0 && x.id === y.id;
 }
 
 /** Work list of the staleness walk (shared: a nested walk only pops what it pushed). */

@@ -22,24 +22,31 @@ export const enum Kind {
   Set = 4,
 }
 
+/**
+ * The bits of `Entry.bits`: the effect's {@link Kind} in the low three, then whether it settled
+ * and whether it settled without an error. One small integer where three fields were (8 bytes
+ * each in Node's V8): a read's settlement is one store.
+ */
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum Bits {
+  /** Mask of the {@link Kind}. */
+  KIND = 7,
+  /** The effect settled (clear while pending). */
+  SETTLED = 8,
+  /** It settled with a value, not an error (set from the start: a pending effect has no error). */
+  OK = 16,
+}
+
 /** One recorded effect. Entries are immutable once the effect settled. Internal. */
 export interface Entry {
-  /** Effect kind. */
-  readonly kind: Kind;
+  /** Effect kind (`bits & Bits.KIND`), {@link Bits.SETTLED}, {@link Bits.OK}. */
+  bits: number;
   /** Source id: signal id, spin id, or "" for one-shot waits. */
   readonly id: string;
   /** Version of the source observed (signals and spins); 0 while pending. */
   version: number;
-  /** Settled value (or error when `ok` is false). */
+  /** Settled value (or error when {@link Bits.OK} is clear). */
   value: unknown;
-  /** False if the effect settled with an error. */
-  ok: boolean;
-  /** False while the effect is still pending. */
-  settled: boolean;
-  /** True once the body continued past this effect. */
-  consumed: boolean;
-  /** For one-shot waits: undoes a hand-off whose body never continued (e.g. re-posts a mailbox message). */
-  undo: (() => void) | null;
   /** The source object when known (a root's cell or node): O(1) change checks. */
   ref: object | null;
   /** `_uid` of the handle a tracked read took (0: none, or not known): `prune` compares sources by it. */
@@ -49,6 +56,21 @@ export interface Entry {
    * last run's by this identity, without a load from the handle (whose class varies by source).
    */
   src: object | null;
+}
+
+/** The effect kind of `e`. */
+export function kindOf(e: Entry): Kind {
+  return (e.bits & Bits.KIND) as Kind;
+}
+
+/** Whether `e` settled. */
+export function isSettled(e: Entry): boolean {
+  return (e.bits & Bits.SETTLED) !== 0;
+}
+
+/** Whether `e` settled with a value (or is pending), not an error. */
+export function isOk(e: Entry): boolean {
+  return (e.bits & Bits.OK) !== 0;
 }
 
 /** Observe subscription. */
@@ -214,22 +236,20 @@ export function whenReady(n: SpinNode, fn: NodeWaiter): void {
  */
 export class LogEntry implements Entry {
   // Field order is memory layout (V8 places fields in declaration order, 8 bytes each in Node's
-  // V8, which does not compress pointers): what a log check (`settled`, `kind`, `ref`, `version`)
-  // and a repeated `$.track` (`src`, `ref`, `kind`) read come first, within one cache line of the
-  // 112-byte entry; the id (read when a read moves to another source) and the rest follow.
-  kind: Kind;
-  settled = false;
+  // V8, which does not compress pointers): what a log check (`bits`, `ref`, `version`) and a
+  // repeated `$.track` (`src`, `ref`, `bits`) read come first, within one cache line of the
+  // 80-byte entry; the id (read when a read moves to another source) and the rest follow. (112
+  // bytes while `ok`, `settled` and `consumed` were fields of their own and one-shot waits' undo
+  // lived here: see `Parked.undo` in run.ts.)
+  bits: number;
   ref: object | null = null;
   src: object | null = null;
   version = 0;
   value: unknown = undefined;
-  ok = true;
-  consumed = false;
-  undo: (() => void) | null = null;
   uid = 0;
   id: string;
   constructor(kind: Kind, id: string) {
-    this.kind = kind;
+    this.bits = kind | Bits.OK;
     this.id = id;
   }
 }

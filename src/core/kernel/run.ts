@@ -14,6 +14,7 @@ import { Flag } from "./flags.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
+  Bits,
   type Entry,
   emptyList,
   entry,
@@ -32,6 +33,12 @@ class Parked implements Waiter<unknown> {
   abandon: (() => void)[] | null = null;
   /** Settled or abandoned. */
   done = false;
+  /**
+   * A hand-off's undo (e.g. re-posts a mailbox message), given when the wait settled, until the
+   * body continues past it (see `Run.seen`): run if the run is killed before. Here, not on the
+   * log entry: only one-shot waits have one, and every entry carried the field.
+   */
+  undo: (() => void) | null = null;
 
   /**
    * @param run the waiting run
@@ -110,8 +117,10 @@ export class Run implements SpinScope {
    * against null, throw {@link reason}.
    */
   dead: Cancelled | false | null = null;
-  /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
-  private seen: Entry[] | null = null;
+  /** Hand-offs (waits settled with an undo) the body could have seen: consumed at its next effect. */
+  private seen: Parked[] | null = null;
+  /** Every wait of this run that settled with an undo (a hand-off), for {@link kill}. */
+  private handoffs: Parked[] | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   epoch = G.epoch;
   /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
@@ -179,6 +188,7 @@ export class Run implements SpinScope {
     this.rare = false;
     this.keep = false;
     if (this.seen !== null) this.seen = null;
+    if (this.handoffs !== null) this.handoffs = null;
     this.ordinal = 0;
     this.dead = null;
     if (this.cleanups !== null) this.cleanups = null;
@@ -270,14 +280,12 @@ export class Run implements SpinScope {
     }
     const e = buf[i] as LogEntry;
     if (src === null || e.src !== src) {
-      e.kind = kind;
       e.id = src !== null ? src.id : id;
       e.uid = src !== null ? src._uid : 0;
       e.src = src;
     }
-    e.ok = true;
-    e.consumed = false;
-    e.undo = null;
+    // (the settled bit is the caller's to write, as the version and value are)
+    e.bits = kind | Bits.OK;
     return e;
   }
 
@@ -310,13 +318,15 @@ export class Run implements SpinScope {
     if (this.dead !== null) throw this.reason();
     const seen = this.seen;
     if (seen !== null && seen.length > 0) {
-      for (const e of seen) e.consumed = true;
+      for (const p of seen) p.undo = null; // consumed
       truncate(seen, 0);
     }
     const i = this.i;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
-      if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
+      // diverged: live from here
+      if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (kind | Bits.SETTLED))
+        this.replayUntil = i;
     }
     return i;
   }
@@ -342,7 +352,7 @@ export class Run implements SpinScope {
       prev.ref !== null &&
       (node.flags & Flag.DETACHED) === 0
     ) {
-      if (prev.kind === Kind.Signal) {
+      if ((prev.bits & Bits.KIND) === Kind.Signal) {
         if (node.ctx.parent === null || node.refGen === G.shadowGen) {
           known = prev.ref;
           // the same signal as last run at this ordinal, its cell the visible one, and the
@@ -373,7 +383,8 @@ export class Run implements SpinScope {
           if (e.src === source) {
             if (this.replay !== null && i < this.replayUntil) {
               const r = this.replay[i];
-              if (r === undefined || r.kind !== Kind.Spin || !r.settled) this.replayUntil = i;
+              if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Spin | Bits.SETTLED))
+                this.replayUntil = i;
             }
             this.i = i + 1;
             this.same++;
@@ -382,11 +393,8 @@ export class Run implements SpinScope {
             if (e.ref !== child) e.ref = child;
             e.version = child.version;
             const ok = child.status === 1;
-            e.ok = ok;
             e.value = child.result;
-            e.settled = true;
-            e.consumed = false;
-            e.undo = null;
+            e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
             if (!ok) throw child.result;
             return child.result as T;
           }
@@ -408,7 +416,7 @@ export class Run implements SpinScope {
       const v = cellPeek(cell);
       e.value = v;
       e.ref = cell;
-      e.settled = true;
+      e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
       return v as T;
     }
     if (kind === Brand.SPIN_SOURCE) {
@@ -431,7 +439,7 @@ export class Run implements SpinScope {
         (child.ctx.parent !== null && child.checkedAt !== G.epoch)
       ) {
         // pending while the child is brought up to date (a check of this run's log stops there)
-        e.settled = false;
+        e.bits = Kind.Spin | Bits.OK;
         try {
           this.refresh(child);
         } catch (err) {
@@ -441,9 +449,8 @@ export class Run implements SpinScope {
           // it would never re-run the node again. (Written out: a call here may overflow the
           // stack again)
           e.version = -1;
-          e.ok = false;
           e.value = err;
-          e.settled = true;
+          e.bits = Kind.Spin | Bits.SETTLED;
           // a run left there is repaired later (`dropStuck`): no room here. (Any run: a test of
           // whether it is a synchronous one cost 365 optimized instructions per chain operation)
           if (child.run !== null) G.stuck = child;
@@ -474,9 +481,8 @@ export class Run implements SpinScope {
       }
       e.version = child.version;
       const ok = child.status === 1;
-      e.ok = ok;
       e.value = child.result;
-      e.settled = true;
+      e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
       if (!ok) throw child.result;
       return child.result as T;
     }
@@ -494,7 +500,8 @@ export class Run implements SpinScope {
   private readAgain(i: number, cell: Cell): unknown {
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
-      if (r === undefined || r.kind !== Kind.Signal || !r.settled) this.replayUntil = i;
+      if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Signal | Bits.SETTLED))
+        this.replayUntil = i;
     }
     const e = this.buf[i]!;
     this.i = i + 1;
@@ -505,10 +512,7 @@ export class Run implements SpinScope {
     // the recycled entry read the same handle, so it references the same cell, unless it was
     // left pending or the cell replaced (a store into an old entry is a write barrier)
     if (e.ref !== cell) e.ref = cell;
-    e.ok = true;
-    e.settled = true;
-    e.consumed = false;
-    e.undo = null;
+    e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
     return v;
   }
 
@@ -531,7 +535,7 @@ export class Run implements SpinScope {
     const cell = this.ctx._peekCell(source);
     if (
       prevRun === undefined ||
-      prevRun.kind !== Kind.Signal ||
+      (prevRun.bits & Bits.KIND) !== Kind.Signal ||
       prevRun.id !== source.id ||
       prevRun.version === cell.version
     )
@@ -554,7 +558,7 @@ export class Run implements SpinScope {
     this.rare = true;
     const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
-    e.settled = true;
+    e.bits |= Bits.SETTLED;
     if (this.replaying(i) !== null) return; // already written by the run being replayed
     this.ctx.set(source, value);
   }
@@ -595,10 +599,10 @@ export class Run implements SpinScope {
     const r = this.replaying(i);
     // a wait the last run abandoned has no value to replay: it is waited on again
     if (r !== null && r.value !== ABANDONED) {
+      const ok = (r.bits & Bits.OK) !== 0;
       e.value = r.value;
-      e.ok = r.ok;
-      e.settled = true;
-      return r.ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
+      e.bits = ok ? Kind.Once | Bits.SETTLED | Bits.OK : Kind.Once | Bits.SETTLED;
+      return ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
     }
     return this.waitOnce(e, x);
   }
@@ -652,24 +656,22 @@ export class Run implements SpinScope {
     } catch (err) {
       // (a stack overflow: see `track`)
       e.version = -1;
-      e.ok = false;
       e.value = err;
-      e.settled = true;
+      e.bits = Kind.Spin | Bits.SETTLED;
       if (child.run !== null) G.stuck = child;
       throw err;
     }
     if (isReady(child)) {
       e.version = child.version;
-      e.ok = child.status === 1;
+      const ok = child.status === 1;
       e.value = child.result;
-      e.settled = true;
-      return e.ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
+      e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
+      return ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
     }
     const cycle = this.syncCycle(child) ?? this.awaitCycle(child);
     if (cycle !== null) {
       e.value = cycle;
-      e.ok = false;
-      e.settled = true;
+      e.bits = Kind.Spin | Bits.SETTLED;
       return Promise.reject(cycle);
     }
     return this.waitSpin(e, child);
@@ -755,18 +757,18 @@ export class Run implements SpinScope {
       // value (from the next microtask on): not by an effect entered in the same synchronous
       // stretch (e.g. `Promise.all([$.await(mb), $.await(mb)])` with a message already queued),
       // and every one of several concurrent hand-offs, not only the last entry
-      const en = p.entry;
-      en.undo = undo;
+      p.undo = undo;
+      (this.handoffs ??= []).push(p);
       queueMicrotask(() => {
-        if (this.dead === null) (this.seen ??= []).push(en);
+        if (this.dead === null) (this.seen ??= []).push(p);
       });
     }
     const parks = this.parks!;
     parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
-    p.entry.value = value;
-    p.entry.ok = ok;
-    p.entry.settled = true;
+    const en = p.entry;
+    en.value = value;
+    en.bits = (en.bits & Bits.KIND) | (ok ? Bits.SETTLED | Bits.OK : Bits.SETTLED);
     if (parks.length === 0 && !this.busy) {
       this.busy = true;
       this.ctx._busy(1);
@@ -788,13 +790,18 @@ export class Run implements SpinScope {
     this.dead = reason;
     this.rare = true;
     this.abortSignal(reason);
-    const log = this.log;
-    for (let k = keepBefore; k < log.length; k++) {
-      const en = log[k]!;
-      if (en.undo !== null && en.settled && !en.consumed) {
-        const undo = en.undo;
-        en.undo = null;
-        undo();
+    const offs = this.handoffs;
+    if (offs !== null) {
+      this.handoffs = null;
+      const log = this.log;
+      // in log order, as the entries are
+      offs.sort((a, b) => log.indexOf(a.entry) - log.indexOf(b.entry));
+      for (const p of offs) {
+        const undo = p.undo;
+        if (undo !== null && log.indexOf(p.entry) >= keepBefore) {
+          p.undo = null;
+          undo();
+        }
       }
     }
     const parks = this.parks;
@@ -835,9 +842,8 @@ export class Run implements SpinScope {
         e.version = p.child.version;
         (spins ??= []).push(p.child);
       }
-      e.ok = false;
       e.value = ABANDONED;
-      e.settled = true;
+      e.bits = (e.bits & Bits.KIND) | Bits.SETTLED;
       if (p.child !== null) p.child.holds--;
       if (p.abandon !== null) for (const fn of p.abandon) fn();
     }
@@ -849,7 +855,7 @@ export class Run implements SpinScope {
 function pending(e: Entry): Entry {
   e.version = 0;
   e.value = undefined;
-  e.settled = false;
+  e.bits &= ~Bits.SETTLED;
   e.ref = null;
   return e;
 }
@@ -861,9 +867,8 @@ function pending(e: Entry): Entry {
  */
 function unread(e: Entry, err: unknown): void {
   e.version = -1;
-  e.ok = false;
   e.value = err;
-  e.settled = true;
+  e.bits = (e.bits & Bits.KIND) | Bits.SETTLED;
 }
 
 function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {

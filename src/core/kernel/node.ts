@@ -142,14 +142,12 @@ export class SpinNode {
   drainHits = 0;
   /** Cleanups registered with `$.onCleanup` by the last committed run. */
   cleanups: (() => void)[] | null = null;
-  /** Global version when the node was cancelled: only later input changes restart it. */
-  cancelVersion = 0;
-  /** Stable handles of nested spins created by this node's body, by address. */
-  children: Map<string, Spin<unknown>> | null = null;
-  /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
-  resolved: Promise<unknown> | null = null;
-  /** Version `resolved` belongs to. */
-  resolvedVersion = 0;
+  /**
+   * The fields of rare paths (nested spins, cancellation, `$.await` of a spin, debug names), made
+   * on first use: a plain computed's node is 48 bytes smaller (Node's V8 does not compress
+   * pointers: 8 bytes a field), and a large graph fits in fewer cache lines.
+   */
+  more: NodeMore | null = null;
   /**
    * The spin's handle, held by its node: while `subs` is not null (an observed spin is not
    * collected, see reaping), and while a detached root node's handle is not registered for
@@ -158,10 +156,6 @@ export class SpinNode {
   pinned: object | null = null;
   /** The spin id. */
   readonly id: string;
-  /** Capture-gate deps of a nested spin. */
-  deps: readonly unknown[] | undefined;
-  /** Debug name. */
-  readonly name: string | undefined;
   /**
    * @param id the spin id
    * @param ctx the owning context
@@ -182,8 +176,64 @@ export class SpinNode {
     this.ctx = ctx;
     this.body = body;
     this.equals = equals;
-    this.deps = deps;
-    this.name = name;
+    if (deps !== undefined || name !== undefined) {
+      const more = new NodeMore();
+      more.deps = deps;
+      more.name = name;
+      this.more = more;
+    }
+  }
+
+  /** {@link more}, made if need be. */
+  private moreOf(): NodeMore {
+    let more = this.more;
+    if (more === null) this.more = more = new NodeMore();
+    return more;
+  }
+
+  /** Global version when the node was cancelled: only later input changes restart it. */
+  get cancelVersion(): number {
+    return this.more === null ? 0 : this.more.cancelVersion;
+  }
+  set cancelVersion(v: number) {
+    this.moreOf().cancelVersion = v;
+  }
+
+  /** Stable handles of nested spins created by this node's body, by address. */
+  get children(): Map<string, Spin<unknown>> | null {
+    return this.more === null ? null : this.more.children;
+  }
+  set children(v: Map<string, Spin<unknown>> | null) {
+    if (v !== null || this.more !== null) this.moreOf().children = v;
+  }
+
+  /** A resolved promise of the cached ok result (see `resolvedResult`). */
+  get resolved(): Promise<unknown> | null {
+    return this.more === null ? null : this.more.resolved;
+  }
+  set resolved(v: Promise<unknown> | null) {
+    this.moreOf().resolved = v;
+  }
+
+  /** Version {@link resolved} belongs to. */
+  get resolvedVersion(): number {
+    return this.more === null ? 0 : this.more.resolvedVersion;
+  }
+  set resolvedVersion(v: number) {
+    this.moreOf().resolvedVersion = v;
+  }
+
+  /** Capture-gate deps of a nested spin. */
+  get deps(): readonly unknown[] | undefined {
+    return this.more === null ? undefined : this.more.deps;
+  }
+  set deps(v: readonly unknown[] | undefined) {
+    if (v !== undefined || this.more !== null) this.moreOf().deps = v;
+  }
+
+  /** Debug name. */
+  get name(): string | undefined {
+    return this.more === null ? undefined : this.more.name;
   }
 
   /** Whether something keeps this node live (eager re-runs in the drain). */
@@ -195,6 +245,22 @@ export class SpinNode {
   get label(): string {
     return this.name ?? this.id;
   }
+}
+
+/** The fields of a {@link SpinNode} that only rare paths use (see `SpinNode.more`). Internal. */
+export class NodeMore {
+  /** See `SpinNode.cancelVersion`. */
+  cancelVersion = 0;
+  /** See `SpinNode.children`. */
+  children: Map<string, Spin<unknown>> | null = null;
+  /** See `SpinNode.resolved`. */
+  resolved: Promise<unknown> | null = null;
+  /** See `SpinNode.resolvedVersion`. */
+  resolvedVersion = 0;
+  /** See `SpinNode.deps`. */
+  deps: readonly unknown[] | undefined = undefined;
+  /** See `SpinNode.name`. */
+  name: string | undefined = undefined;
 }
 
 /**

@@ -442,8 +442,13 @@ function restart(n: SpinNode, log: Entry[], p: number): void {
   const old = n.run!;
   n.run = null;
   releaseChildren(old.kill(SUPERSEDE_REASON, p));
-  if (old.cleanups !== null || n.cleanups !== null) runCleanups(n, old);
+  if (hasCleanups(old) || n.cleanups !== null) runCleanups(n, old);
   startRun(n, log, p);
+}
+
+/** Whether `run` registered cleanups with `$.onCleanup`. */
+function hasCleanups(run: Run): boolean {
+  return run.more !== null && run.more.cleanups !== null;
 }
 
 function releaseChildren(children: SpinNode[]): void {
@@ -457,8 +462,9 @@ function releaseChildren(children: SpinNode[]): void {
 export function runCleanups(n: SpinNode, killed?: Run): void {
   const own = n.cleanups;
   n.cleanups = null;
-  const fromRun = killed?.cleanups ?? null;
-  if (killed !== undefined) killed.cleanups = null;
+  const more = killed !== undefined ? killed.more : null;
+  const fromRun = more !== null ? more.cleanups : null;
+  if (more !== null) more.cleanups = null;
   for (const list of [fromRun, own]) {
     if (list === null) continue;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -515,7 +521,7 @@ export function dropStuck(): void {
   const todo = [first];
   for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
     const r = c.run;
-    if (r === null || r.busy || r.dead !== null || (r.parks !== null && r.parks.length > 0)) continue;
+    if (r === null || r.busy || r.dead !== null || r.parked) continue;
     if (G.run === r) {
       // the overflow left it as the running run (see `startRun`)
       G.run = r.outer;
@@ -579,18 +585,28 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
-      run.busy = true;
+      run.moreOf().busy = true;
       ctx._busy(1);
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
-  } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
+  } else if (
+    run.dead === null &&
+    n.run === run &&
+    (run.more === null || (run.more.parks === null && run.more.onSettled === null))
+  ) {
     // the common end of a run, written out: a synchronous body's result committed with nothing
     // else for `finish` to do (no pending wait to drop, nobody to tell that the body settled; a
     // run counts as busy only once it waited, which leaves `parks` set, or was killed)
     commit(n, run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
-    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
+    if (
+      run.keep === true &&
+      n.run === null &&
+      n.log === run.buf &&
+      (run.more === null || run.more.ac === null)
+    )
+      keepSpare(n, run);
   } else finish(run, true, out);
 }
 
@@ -705,13 +721,23 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   if (n.spare === run) n.spare = null; // the general engine decides (see above)
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
-      run.busy = true;
+      run.moreOf().busy = true;
       n.ctx._busy(1);
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
-  } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
+  } else if (
+    run.dead === null &&
+    n.run === run &&
+    (run.more === null || (run.more.parks === null && run.more.onSettled === null))
+  ) {
     commit(n, run, true, out);
-    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
+    if (
+      run.keep === true &&
+      n.run === null &&
+      n.log === run.buf &&
+      (run.more === null || run.more.ac === null)
+    )
+      keepSpare(n, run);
   } else finish(run, true, out);
 }
 
@@ -775,15 +801,21 @@ function abandonPending(run: Run): void {
 
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
-  if (run.parks !== null) abandonPending(run); // a synchronous body waits on nothing
+  if (run.more === null) {
+    if (run.dead === null && n.run === run) commit(n, run, ok, value);
+    return;
+  }
+  if (run.more.parks !== null) abandonPending(run); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
-  if (run.busy === true) {
-    run.busy = false;
+  // (the commit leaves `more`: only a reset drops it)
+  const more = run.more;
+  if (more.busy === true) {
+    more.busy = false;
     run.ctx._busy(-1);
   }
-  const settled = run.onSettled;
+  const settled = more.onSettled;
   if (settled !== null) {
-    run.onSettled = null;
+    more.onSettled = null;
     settled();
   }
 }
@@ -792,7 +824,8 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
   n.run = null;
-  if (run.notSettled !== null) recheckOnceSettled(n, run);
+  const more = run.more;
+  if (more !== null && more.notSettled !== null) recheckOnceSettled(n, run);
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
   const commits = ++n.commits;
@@ -801,11 +834,14 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // a root's log of reads alone: checked by the lean walk (see Flag.LEAN_LOG)
   if (run.rare === false && n.ctx.parent === null) n.flags |= Flag.LEAN_LOG;
   // the run object may serve the next run once it is over (see startRun)
-  run.keep = mine === true && commits > Spare.AFTER_COMMITS && run.ac === null && run.parks === null;
+  run.keep =
+    mine === true &&
+    commits > Spare.AFTER_COMMITS &&
+    (more === null || (more.ac === null && more.parks === null));
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
-  if (run.cleanups !== null) {
-    n.cleanups = run.cleanups;
-    run.cleanups = null;
+  if (more !== null && more.cleanups !== null) {
+    n.cleanups = more.cleanups;
+    more.cleanups = null;
   }
   if (n.status === 0 || resultChanged(n, ok, value)) {
     n.status = ok === true ? 1 : 2;
@@ -860,8 +896,9 @@ function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode
 
 /** The run read a spin that had not settled: its node re-checks once that spin is ready. */
 function recheckOnceSettled(n: SpinNode, run: Run): void {
-  const pending = run.notSettled!;
-  run.notSettled = null;
+  const more = run.more!;
+  const pending = more.notSettled!;
+  more.notSettled = null;
   whenReady(pending, () => {
     markStale(n);
     // the drain runs what the mark scheduled (an observed node): nothing else would start it
@@ -1091,7 +1128,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
       if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
     }
   }
-  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
+  if (n.cleanups !== null || (run !== null && hasCleanups(run))) runCleanups(n, run ?? undefined);
   n.cancelVersion = G.version;
   const obs = n.observers;
   if (obs !== null) for (const o of obs) markStale(o);
@@ -1118,7 +1155,7 @@ export function rerunNode(n: SpinNode): void {
   if (run !== null) {
     n.run = null;
     releaseChildren(run.kill(SUPERSEDE_REASON, 0));
-    if (run.cleanups !== null) runCleanups(n, run);
+    if (hasCleanups(run)) runCleanups(n, run);
   }
   startRun(n, null, 0);
   const obs = n.observers;
@@ -1133,7 +1170,7 @@ export function abortNode(n: SpinNode, error: unknown): void {
     n.run = null;
     releaseChildren(run.kill(CANCEL_REASON, 0));
   }
-  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
+  if (n.cleanups !== null || (run !== null && hasCleanups(run))) runCleanups(n, run ?? undefined);
   n.flags &= ~(Flag.STALE | Flag.CHECKING);
   if (n.waiters !== null) {
     n.status = 2;

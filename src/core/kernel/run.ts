@@ -117,16 +117,18 @@ export class Run implements SpinScope {
    * against null, throw {@link reason}.
    */
   dead: Cancelled | false | null = null;
-  /** Hand-offs (waits settled with an undo) the body could have seen: consumed at its next effect. */
-  private seen: Parked[] | null = null;
-  /** Every wait of this run that settled with an undo (a hand-off), for {@link kill}. */
-  private handoffs: Parked[] | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   epoch = G.epoch;
   /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
   shadowGen = G.shadowGen;
-  /** @internal the abort controller of {@link signal}, made on first use */
-  ac: AbortController | null = null;
+  /**
+   * The fields of rare paths (waits, cleanups, an abort signal, a settle hook, an unsettled read,
+   * hand-offs), made on first use ({@link moreOf}) and dropped when the run object is reused: a
+   * run that has none is 56 bytes smaller (8 bytes a field in Node's V8), and a large graph keeps
+   * a spare run per node. Test it against null before its fields (one test when it is null, as
+   * the field's own was).
+   */
+  more: RunMore | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
   outer: Run | null = null;
   /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
@@ -138,17 +140,6 @@ export class Run implements SpinScope {
   keep = false;
   /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
   shared = false;
-  /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
-  /** @internal */
-  parks: Parked[] | null = null;
-  /** Whether this run counts toward the context's busy count. */
-  busy = false;
-  /** Called once when the body has settled (finished, or unwound after a kill). */
-  onSettled: (() => void) | null = null;
-  /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
-  cleanups: (() => void)[] | null = null;
-  /** A spin this run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
-  notSettled: SpinNode | null = null;
   /** The context. */
   readonly ctx: KernelHost;
   /** The kernel's freshness check (passed in: the run module does not import the engine). */
@@ -172,6 +163,18 @@ export class Run implements SpinScope {
     this.refresh = refresh;
   }
 
+  /** {@link more}, made if need be. */
+  moreOf(): RunMore {
+    let more = this.more;
+    if (more === null) this.more = more = new RunMore();
+    return more;
+  }
+
+  /** Whether this run counts toward the context's busy count. */
+  get busy(): boolean {
+    return this.more !== null && this.more.busy;
+  }
+
   /**
    * Start this (finished, synchronous) run object over as the next run of its node, writing its
    * log into `buf`: a log array of the node that nothing else references any more, whose entries
@@ -187,12 +190,11 @@ export class Run implements SpinScope {
     this.once = false;
     this.rare = false;
     this.keep = false;
-    if (this.seen !== null) this.seen = null;
-    if (this.handoffs !== null) this.handoffs = null;
     this.ordinal = 0;
     this.dead = null;
-    if (this.cleanups !== null) this.cleanups = null;
-    if (this.ac !== null) this.ac = null;
+    // (a kept run waits on nothing, is not busy, has no settle hook; its commit took its cleanups
+    // and its unsettled read: what is left is an abort signal a `$` kept past it asked for)
+    if (this.more !== null) this.more = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
     if (p > 0) this.replay = replay; // nothing to replay: it stays null since release
@@ -202,8 +204,8 @@ export class Run implements SpinScope {
   /**
    * {@link reset} for a lean re-run (`leanRun` in engine.ts): the run it was last entered no write
    * or one-shot wait, created no nested spin and left no cleanup (see `Flag.LEAN`), and a `$` kept
-   * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal`,
-   * `cleanups` and `seen` (set only once a wait settles) are as {@link reset} would leave them;
+   * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal` and
+   * {@link more} but its abort signal are as {@link reset} would leave them;
    * `keep` is read only after a general commit, which sets it.
    */
   resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
@@ -212,7 +214,7 @@ export class Run implements SpinScope {
     this.same = 0;
     this.rare = false;
     this.dead = null;
-    if (this.ac !== null) this.ac = null;
+    if (this.more !== null) this.more = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
     if (p > 0) this.replay = replay;
@@ -296,17 +298,20 @@ export class Run implements SpinScope {
 
   /** Lazily created `AbortSignal`, aborted with a preallocated reason on cancel/supersede. */
   get signal(): AbortSignal {
-    if (this.ac === null) {
+    const more = this.moreOf();
+    let ac = more.ac;
+    if (ac === null) {
       this.rare = true;
-      this.ac = new AbortController();
-      if (this.dead !== null) this.ac.abort(this.reason());
+      more.ac = ac = new AbortController();
+      if (this.dead !== null) ac.abort(this.reason());
     }
-    return this.ac.signal;
+    return ac.signal;
   }
 
   /** Abort the signal if one was handed out. */
   abortSignal(reason: Cancelled): void {
-    if (this.ac !== null && !this.ac.signal.aborted) this.ac.abort(reason);
+    const ac = this.more !== null ? this.more.ac : null;
+    if (ac !== null && !ac.signal.aborted) ac.abort(reason);
   }
 
   /**
@@ -316,7 +321,7 @@ export class Run implements SpinScope {
    */
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.reason();
-    const seen = this.seen;
+    const seen = this.more !== null ? this.more.seen : null;
     if (seen !== null && seen.length > 0) {
       for (const p of seen) p.undo = null; // consumed
       truncate(seen, 0);
@@ -357,7 +362,7 @@ export class Run implements SpinScope {
           known = prev.ref;
           // the same signal as last run at this ordinal, its cell the visible one, and the
           // recycled entry at the ordinal took the same handle (no new local here: see above)
-          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.seen === null)
+          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.more === null)
             return this.readAgain(i, known as Cell) as T;
         }
         kind = Brand.SIGNAL_SOURCE;
@@ -373,7 +378,7 @@ export class Run implements SpinScope {
           (ctx.parent === null || child.checkedAt === G.epoch) &&
           i < buf.length &&
           this.dead === null &&
-          this.seen === null
+          this.more === null
         ) {
           // the same spin as last run at this ordinal, clean (no `refresh`: nothing below throws
           // before the entry is whole), in a run with nothing for `enter` to do but the replay's
@@ -473,7 +478,7 @@ export class Run implements SpinScope {
           );
           // a settled read that no version of the child matches: once the child settles, the
           // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it
-          this.notSettled = child;
+          this.moreOf().notSettled = child;
           this.rare = true;
           unread(e, err);
           throw err;
@@ -523,7 +528,7 @@ export class Run implements SpinScope {
       return;
     }
     this.rare = true;
-    (this.cleanups ??= []).push(fn);
+    (this.moreOf().cleanups ??= []).push(fn);
   }
 
   interval<T>(source: Signal<T>): Interval<T> {
@@ -712,7 +717,7 @@ export class Run implements SpinScope {
       if (n === me) return path;
       if (seen.has(n) || n.run === null) return null;
       seen.add(n);
-      const parks = n.run.parks;
+      const parks = n.run.more !== null ? n.run.more.parks : null;
       if (parks === null) return null;
       for (const p of parks) {
         if (p.child === null) continue;
@@ -727,12 +732,13 @@ export class Run implements SpinScope {
 
   /** Whether the run waits on at least one effect. */
   get parked(): boolean {
-    return this.parks !== null && this.parks.length > 0;
+    const parks = this.more !== null ? this.more.parks : null;
+    return parks !== null && parks.length > 0;
   }
 
   private park(p: Parked): void {
     this.rare = true;
-    (this.parks ??= emptyList()).push(p);
+    (this.moreOf().parks ??= emptyList()).push(p);
   }
 
   /**
@@ -742,7 +748,7 @@ export class Run implements SpinScope {
    */
   private idle(p: Parked): void {
     if (!p.done && this.busy) {
-      this.busy = false;
+      this.more!.busy = false;
       this.ctx._busy(-1);
     }
   }
@@ -758,19 +764,20 @@ export class Run implements SpinScope {
       // stretch (e.g. `Promise.all([$.await(mb), $.await(mb)])` with a message already queued),
       // and every one of several concurrent hand-offs, not only the last entry
       p.undo = undo;
-      (this.handoffs ??= []).push(p);
+      (this.moreOf().handoffs ??= []).push(p);
       queueMicrotask(() => {
-        if (this.dead === null) (this.seen ??= []).push(p);
+        if (this.dead === null) (this.moreOf().seen ??= []).push(p);
       });
     }
-    const parks = this.parks!;
+    const more = this.more!; // (made by the park)
+    const parks = more.parks!;
     parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
     const en = p.entry;
     en.value = value;
     en.bits = (en.bits & Bits.KIND) | (ok ? Bits.SETTLED | Bits.OK : Bits.SETTLED);
-    if (parks.length === 0 && !this.busy) {
-      this.busy = true;
+    if (parks.length === 0 && !more.busy) {
+      more.busy = true;
       this.ctx._busy(1);
     }
     if (ok) p.res(value);
@@ -790,9 +797,11 @@ export class Run implements SpinScope {
     this.dead = reason;
     this.rare = true;
     this.abortSignal(reason);
-    const offs = this.handoffs;
+    const more = this.more;
+    if (more === null) return [];
+    const offs = more.handoffs;
     if (offs !== null) {
-      this.handoffs = null;
+      more.handoffs = null;
       const log = this.log;
       // in log order, as the entries are
       offs.sort((a, b) => log.indexOf(a.entry) - log.indexOf(b.entry));
@@ -804,12 +813,12 @@ export class Run implements SpinScope {
         }
       }
     }
-    const parks = this.parks;
+    const parks = more.parks;
     if (parks === null || parks.length === 0) return [];
-    this.parks = null;
+    more.parks = null;
     const children: SpinNode[] = [];
-    if (!this.busy) {
-      this.busy = true; // the body now unwinds
+    if (!more.busy) {
+      more.busy = true; // the body now unwinds
       this.ctx._busy(1);
     }
     for (const p of parks) {
@@ -831,9 +840,10 @@ export class Run implements SpinScope {
    * (null if none).
    */
   dropPending(): SpinNode[] | null {
-    const parks = this.parks;
+    const more = this.more;
+    const parks = more !== null ? more.parks : null;
     if (parks === null || parks.length === 0) return null;
-    this.parks = null;
+    more!.parks = null;
     let spins: SpinNode[] | null = null;
     for (const p of parks) {
       p.done = true;
@@ -849,6 +859,26 @@ export class Run implements SpinScope {
     }
     return spins;
   }
+}
+
+/** The fields of a {@link Run} that only rare paths use (see `Run.more`). Internal. */
+export class RunMore {
+  /** Effects the run is waiting on (usually 0 or 1; more with `Promise.all`). */
+  parks: Parked[] | null = null;
+  /** Whether the run counts toward the context's busy count. */
+  busy = false;
+  /** The abort controller of `Run.signal`, made on first use. */
+  ac: AbortController | null = null;
+  /** Called once when the body has settled (finished, or unwound after a kill). */
+  onSettled: (() => void) | null = null;
+  /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
+  cleanups: (() => void)[] | null = null;
+  /** A spin the run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
+  notSettled: SpinNode | null = null;
+  /** Hand-offs (waits settled with an undo) the body could have seen: consumed at its next effect. */
+  seen: Parked[] | null = null;
+  /** Every wait of the run that settled with an undo (a hand-off), for `Run.kill`. */
+  handoffs: Parked[] | null = null;
 }
 
 /** `e` made pending: no version, value or source yet. */

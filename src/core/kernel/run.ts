@@ -172,7 +172,7 @@ export class Run implements SpinScope {
 
   /** Whether this run counts toward the context's busy count. */
   get busy(): boolean {
-    return this.more !== null && this.more.busy;
+    return this.more?.busy === true;
   }
 
   /**

@@ -970,16 +970,15 @@ let markGen = 0;
 function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): boolean {
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
-    const kind = e.bits & Bits.KIND;
-    if (e.ref === null && (kind === Kind.Signal || kind === Kind.Spin)) return false;
+    // (a read: `Kind.Signal` or `Kind.Spin`, the two kinds below `Kind.Once`)
+    if (e.ref === null && (e.bits & Bits.KIND) < Kind.Once) return false;
   }
   // `_unsubscribe` runs none of the user's code (a released node's inputs are pruned against an
   // empty log, which stamps nothing): the stamps stand until the last old entry is decided
   const gen = ++markGen;
   for (let i = 0; i < newLog.length; i++) {
     const e = newLog[i]!;
-    const kind = e.bits & Bits.KIND;
-    if (kind !== Kind.Signal && kind !== Kind.Spin) continue;
+    if ((e.bits & Bits.KIND) >= Kind.Once) continue; // not a read
     const ref = e.ref as { mark: number } | null;
     if (ref === null) return false;
     ref.mark = gen;

@@ -12,6 +12,7 @@ import type { Run } from "./run.js";
 /** Effect kinds recorded in a run's log. */
 // biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
 export const enum Kind {
+  // (the two reads come first: `kind < Kind.Once` tells a read)
   /** `$.track(signal)` / `$.interval(signal)`: reactive dependency on a signal. */
   Signal = 1,
   /** `$.track(spin)` / `$.await(spin)`: reactive dependency on a spin. */

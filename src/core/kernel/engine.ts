@@ -986,16 +986,16 @@ function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
     const kind = (e.bits & Bits.KIND) as Kind;
-    if (kind === Kind.Signal) {
-      // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
-      // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
-      // none lends each handle a cell of its own (`_cellOrInit`)
-      if ((e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e)))
-        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
-    } else if (kind === Kind.Spin) {
-      if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e))
-        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
-    }
+    // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
+    // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
+    // none lends each handle a cell of its own (`_cellOrInit`). (One call of `_unsubscribe`
+    // for both kinds: with two, V8 no longer inlined this function into `prune`)
+    if (
+      kind === Kind.Signal
+        ? (e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e))
+        : kind === Kind.Spin && (e.ref as SpinNode).mark !== gen && !hasDep(newLog, e)
+    )
+      n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
   }
   return true;
 }

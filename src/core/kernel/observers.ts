@@ -62,7 +62,13 @@ export class Observers {
     }
     const arr = this.arr;
     if (arr === null) {
-      this.addToPair(o);
+      // the pair alone holds the members
+      const one = this.one;
+      if (one === null) this.one = o;
+      else if (one !== o && this.two !== o) {
+        if (this.two === null) this.two = o;
+        else this.toArray(o);
+      }
       return;
     }
     const n = arr.length;
@@ -108,36 +114,26 @@ export class Observers {
     return true;
   }
 
-  // The pair's own `add` and `delete` are methods of their own: written in those, they made them
-  // too large for V8 to inline where a subscription is made or dropped (`_trackSignal` in
-  // `track`, `_unsubscribe` in `pruneByMarks`: dynamic 1000x12 measured 5,231,938 optimized
-  // instructions an operation against 5,075,333)
+  // (`toArray` and `deleteFromPair` are methods of their own: written out in `add` and `delete`,
+  // they made those too large for V8 to inline them where a subscription is made or dropped, and
+  // `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic 1000x12 measured 5,231,938
+  // optimized instructions an operation against 5,075,333 before the pair)
 
-  /** {@link add} while {@link one} and {@link two} hold the members (no array). */
-  private addToPair(o: SpinNode): void {
-    const one = this.one;
-    if (one === null) this.one = o;
-    else if (one === o || this.two === o) return;
-    else if (this.two === null) this.two = o;
-    else {
-      const a = emptyList<SpinNode>();
-      a.push(one, this.two, o);
-      this.arr = a;
-      this.one = null;
-      this.two = null;
-    }
-  }
-
-  /** {@link delete} while {@link one} and {@link two} hold the members (no array). */
+  /** {@link delete} while the pair alone holds the members. */
   private deleteFromPair(o: SpinNode): boolean {
-    if (this.one === o) {
-      this.one = this.two;
-      this.two = null;
-      return true;
-    }
-    if (this.two !== o) return false;
+    if (this.one === o) this.one = this.two;
+    else if (this.two !== o) return false;
     this.two = null;
     return true;
+  }
+
+  /** {@link add} of a third member to the pair: the array holds the members from now on. */
+  private toArray(o: SpinNode): void {
+    const a = emptyList<SpinNode>();
+    a.push(this.one!, this.two!, o);
+    this.arr = a;
+    this.one = null;
+    this.two = null;
   }
 
   /**

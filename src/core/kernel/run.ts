@@ -321,11 +321,9 @@ export class Run implements SpinScope {
    */
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.reason();
-    const seen = this.more !== null ? this.more.seen : null;
-    if (seen !== null && seen.length > 0) {
-      for (const p of seen) p.undo = null; // consumed
-      truncate(seen, 0);
-    }
+    // (a method of its own: the loop written here made `enter` too large for V8 to inline
+    // `_trackSignal` into `track` as well, +130k optimized instructions per dynamic operation)
+    if (this.more !== null) this.consumeSeen();
     const i = this.i;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
@@ -334,6 +332,15 @@ export class Run implements SpinScope {
         this.replayUntil = i;
     }
     return i;
+  }
+
+  /** Mark the hand-offs the body has seen consumed (see {@link enter}). */
+  private consumeSeen(): void {
+    const seen = this.more!.seen;
+    if (seen !== null && seen.length > 0) {
+      for (let k = 0; k < seen.length; k++) seen[k]!.undo = null; // consumed
+      truncate(seen, 0);
+    }
   }
 
   private replaying(i: number): Entry | null {

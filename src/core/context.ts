@@ -36,7 +36,7 @@ import {
 } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
 import type { KernelHost } from "./kernel/host.js";
-import { type Entry, Kind, SpinNode, type Subscriber } from "./kernel/node.js";
+import { type Entry, Kind, kindOf, SpinNode, type Subscriber } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import {
@@ -518,7 +518,7 @@ export class Context {
   /** Subscribe `n`, being attached, to the sources of `log`, attaching the detached ones. */
   private subscribeLog(n: SpinNode, log: readonly Entry[]): void {
     for (const e of log) {
-      if (e.kind === Kind.Spin && e.ref !== null) {
+      if (kindOf(e) === Kind.Spin && e.ref !== null) {
         const r = e.ref as SpinNode;
         if (r.ctx === this) {
           if ((r.flags & Flag.DETACHED) !== 0) this.attach(r, undefined);
@@ -527,7 +527,7 @@ export class Context {
           if ((r.flags & Flag.STALE) !== 0) n.flags |= Flag.STALE;
         }
       }
-      resubscribe(this, e.kind, e.id, n);
+      resubscribe(this, kindOf(e), e.id, n);
     }
   }
 

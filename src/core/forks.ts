@@ -8,7 +8,7 @@ import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
-import { installLog, Kind, SpinNode } from "./kernel/node.js";
+import { installLog, Kind, kindOf, SpinNode } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { registerLive, watchHandle, watchSoon } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
@@ -116,7 +116,7 @@ export function resolveNode(
       inh.run.shared = true; // the entries are shared with the fork
       inh.run.rare = true;
     } else if (inh.adopt !== null) n.adopt = inh.adopt;
-    for (const e of n.log) resubscribe(ctx, e.kind, e.id, n);
+    for (const e of n.log) resubscribe(ctx, kindOf(e), e.id, n);
   }
   ctx.nodes.set(id, n);
   if (ctx.parent !== null && !ctx.liveRegistered) registerLive(ctx);
@@ -190,9 +190,10 @@ function inheritable(ctx: Context, n: SpinNode): boolean {
  */
 export function inputsAsRead(ctx: Context, n: SpinNode): boolean {
   for (const e of n.log) {
-    if (e.kind === Kind.Signal) {
+    const kind = kindOf(e);
+    if (kind === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return false;
-    } else if (e.kind === Kind.Spin) {
+    } else if (kind === Kind.Spin) {
       // with the entry's handle: a copy made here is released and reaped by it
       const c = resolveNode(ctx, e.id, (e.src as Spin<unknown> | null) ?? undefined, false);
       if (c === undefined || !isReady(c) || c.version !== e.version) return false;

@@ -39,6 +39,40 @@ describe("Observers", () => {
     );
   });
 
+  it("behaves as an insertion-ordered Set with its pair alone, until a list is asked for", () => {
+    // one or two members live in `one` and `two` without an array; `list()` (a signal's write)
+    // makes the array, a third member too: a run of operations that asks for a list only now
+    // and then goes through all the forms
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 11 })), {
+          maxLength: 120,
+        }),
+        (ops) => {
+          const obs = new Observers();
+          const ref = new Set<SpinNode>();
+          let big = false; // moved to the `Set` form (past 8 members): its pair stays null
+          for (const [op, k] of ops) {
+            const n = nodes[k]!;
+            if (op === 0) {
+              obs.add(n);
+              ref.add(n);
+            } else if (op === 1) expect(obs.delete(n)).toBe(ref.delete(n));
+            else if (k % 4 === 0) expect(obs.list()).toEqual([...ref]);
+            big ||= ref.size > 8;
+            expect(obs.size).toBe(ref.size);
+            expect([...obs]).toEqual([...ref]);
+            const small = [obs.one, obs.two].filter((o) => o !== null);
+            if (small.length > 0) expect(small).toEqual([...ref]);
+            if (!big && ref.size <= 2) expect(small.length).toBe(ref.size);
+            if (obs.one === null) expect(obs.two).toBe(null);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("names its one or two members in `one` and `two` while the array holds membership", () => {
     const obs = new Observers();
     const pair = () => [obs.one, obs.two];

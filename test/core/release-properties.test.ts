@@ -12,7 +12,7 @@ import fc from "fast-check";
 import { type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
 import { Flag } from "../../src/core/kernel/flags.js";
-import { Kind } from "../../src/core/kernel/node.js";
+import { Kind, kindOf } from "../../src/core/kernel/node.js";
 import { tick } from "./helpers.js";
 
 const SIGNALS = 3;
@@ -130,7 +130,7 @@ function checkMap(ctx: Context): void {
     expect(n.flags & Flag.DETACHED).toBe(0);
     expect(n.flags & (Flag.WATCHED | Flag.WATCH_PENDING)).not.toBe(0);
     for (const e of n.log)
-      if (e.kind === Kind.Spin && e.ref !== null && (e.ref as { ctx: unknown }).ctx === ctx)
+      if (kindOf(e) === Kind.Spin && e.ref !== null && (e.ref as { ctx: unknown }).ctx === ctx)
         expect(ctx.nodes.get(e.id)).toBe(e.ref);
     if (n.observers !== null) for (const o of n.observers) expect(ctx.nodes.get(o.id)).toBe(o);
   }

@@ -10,6 +10,7 @@ import { Flag } from "./flags.js";
 import { current, G, nextVersion, setCurrent } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
+  Bits,
   type Entry,
   installLog,
   isReady,
@@ -219,8 +220,9 @@ function leanRefresh(n: SpinNode, flags: number): void {
       const e = log[i]!;
       // an entry left pending (a read that threw before it settled, an ERR_CYCLE the body caught)
       // ends the check, as in the general one
-      if (e.settled !== true) break;
-      if (e.kind === Kind.Signal) {
+      const bits = e.bits;
+      if ((bits & Bits.SETTLED) === 0) break;
+      if ((bits & Bits.KIND) === Kind.Signal) {
         if ((e.ref as Cell).version === e.version) continue;
         p = i;
         break;
@@ -258,7 +260,7 @@ function leanRefresh(n: SpinNode, flags: number): void {
 }
 
 function firstUnsettled(log: readonly Entry[]): number {
-  for (let i = 0; i < log.length; i++) if (!log[i]!.settled) return i;
+  for (let i = 0; i < log.length; i++) if ((log[i]!.bits & Bits.SETTLED) === 0) return i;
   return log.length;
 }
 
@@ -275,11 +277,12 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
   const refs = ctx.parent === null || (n.refGen === G.shadowGen && log === n.log);
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1;
-    if (e.kind === Kind.Signal) {
+    const kind = e.bits & (Bits.KIND | Bits.SETTLED);
+    if (kind < Bits.SETTLED) return -1; // pending
+    if (kind === (Kind.Signal | Bits.SETTLED)) {
       const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
-    } else if (e.kind === Kind.Spin) {
+    } else if (kind === (Kind.Spin | Bits.SETTLED)) {
       const child = readNode(ctx, e);
       if (child === undefined) return i;
       if (child.ctx === ctx) {
@@ -311,8 +314,9 @@ function forkLeanChangePoint(n: SpinNode, log: readonly Entry[]): number {
   const ctx = n.ctx;
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true) return -1; // a pending entry ends the check (see leanRefresh)
-    if (e.kind === Kind.Signal) {
+    const bits = e.bits;
+    if ((bits & Bits.SETTLED) === 0) return -1; // a pending entry ends the check (see leanRefresh)
+    if ((bits & Bits.KIND) === Kind.Signal) {
       if ((e.ref as Cell).version !== e.version) return i;
       continue;
     }
@@ -347,7 +351,8 @@ function rerunAt(n: SpinNode, child: SpinNode): void {
 function entryOf(n: SpinNode, log: readonly Entry[], child: SpinNode): number {
   const ctx = n.ctx;
   let i = 0;
-  while (i < log.length && !(log[i]!.kind === Kind.Spin && readNode(ctx, log[i]!) === child)) i++;
+  while (i < log.length && !((log[i]!.bits & Bits.KIND) === Kind.Spin && readNode(ctx, log[i]!) === child))
+    i++;
   return i;
 }
 
@@ -437,8 +442,13 @@ function restart(n: SpinNode, log: Entry[], p: number): void {
   const old = n.run!;
   n.run = null;
   releaseChildren(old.kill(SUPERSEDE_REASON, p));
-  if (old.cleanups !== null || n.cleanups !== null) runCleanups(n, old);
+  if (hasCleanups(old) || n.cleanups !== null) runCleanups(n, old);
   startRun(n, log, p);
+}
+
+/** Whether `run` registered cleanups with `$.onCleanup`. */
+function hasCleanups(run: Run): boolean {
+  return run.more !== null && run.more.cleanups !== null;
 }
 
 function releaseChildren(children: SpinNode[]): void {
@@ -452,8 +462,9 @@ function releaseChildren(children: SpinNode[]): void {
 export function runCleanups(n: SpinNode, killed?: Run): void {
   const own = n.cleanups;
   n.cleanups = null;
-  const fromRun = killed?.cleanups ?? null;
-  if (killed !== undefined) killed.cleanups = null;
+  const more = killed !== undefined ? killed.more : null;
+  const fromRun = more !== null ? more.cleanups : null;
+  if (more !== null) more.cleanups = null;
   for (const list of [fromRun, own]) {
     if (list === null) continue;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -510,7 +521,7 @@ export function dropStuck(): void {
   const todo = [first];
   for (let c = todo.pop(); c !== undefined; c = todo.pop()) {
     const r = c.run;
-    if (r === null || r.busy || r.dead !== null || (r.parks !== null && r.parks.length > 0)) continue;
+    if (r === null || r.busy || r.dead !== null || r.parked) continue;
     if (G.run === r) {
       // the overflow left it as the running run (see `startRun`)
       G.run = r.outer;
@@ -521,7 +532,8 @@ export function dropStuck(): void {
     c.run = null;
     if (c.spare === r) c.spare = null; // a lean run keeps it (see leanRun)
     c.flags |= Flag.DIRTY | Flag.STALE;
-    for (const e of r.log) if (e.kind === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
+    for (const e of r.log)
+      if ((e.bits & Bits.KIND) === Kind.Spin && e.ref !== null) todo.push(e.ref as SpinNode);
   }
 }
 
@@ -573,18 +585,28 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
-      run.busy = true;
+      run.moreOf().busy = true;
       ctx._busy(1);
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
-  } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
+  } else if (
+    run.dead === null &&
+    n.run === run &&
+    (run.more === null || (run.more.parks === null && run.more.onSettled === null))
+  ) {
     // the common end of a run, written out: a synchronous body's result committed with nothing
     // else for `finish` to do (no pending wait to drop, nobody to tell that the body settled; a
     // run counts as busy only once it waited, which leaves `parks` set, or was killed)
     commit(n, run, true, out);
     // committed, and nothing of it was handed out: the next run of a node that keeps re-running
     // may reuse it
-    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
+    if (
+      run.keep === true &&
+      n.run === null &&
+      n.log === run.buf &&
+      (run.more === null || run.more.ac === null)
+    )
+      keepSpare(n, run);
   } else finish(run, true, out);
 }
 
@@ -699,13 +721,23 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   if (n.spare === run) n.spare = null; // the general engine decides (see above)
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
-      run.busy = true;
+      run.moreOf().busy = true;
       n.ctx._busy(1);
     }
     finishWhenSettled(run, out as PromiseLike<unknown>);
-  } else if (run.dead === null && n.run === run && run.parks === null && run.onSettled === null) {
+  } else if (
+    run.dead === null &&
+    n.run === run &&
+    (run.more === null || (run.more.parks === null && run.more.onSettled === null))
+  ) {
     commit(n, run, true, out);
-    if (run.keep === true && n.run === null && n.log === run.buf && run.ac === null) keepSpare(n, run);
+    if (
+      run.keep === true &&
+      n.run === null &&
+      n.log === run.buf &&
+      (run.more === null || run.more.ac === null)
+    )
+      keepSpare(n, run);
   } else finish(run, true, out);
 }
 
@@ -769,15 +801,21 @@ function abandonPending(run: Run): void {
 
 function finish(run: Run, ok: boolean, value: unknown): void {
   const n = run.node;
-  if (run.parks !== null) abandonPending(run); // a synchronous body waits on nothing
+  if (run.more === null) {
+    if (run.dead === null && n.run === run) commit(n, run, ok, value);
+    return;
+  }
+  if (run.more.parks !== null) abandonPending(run); // a synchronous body waits on nothing
   if (run.dead === null && n.run === run) commit(n, run, ok, value);
-  if (run.busy === true) {
-    run.busy = false;
+  // (the commit leaves `more`: only a reset drops it)
+  const more = run.more;
+  if (more.busy === true) {
+    more.busy = false;
     run.ctx._busy(-1);
   }
-  const settled = run.onSettled;
+  const settled = more.onSettled;
   if (settled !== null) {
-    run.onSettled = null;
+    more.onSettled = null;
     settled();
   }
 }
@@ -785,9 +823,9 @@ function finish(run: Run, ok: boolean, value: unknown): void {
 function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // the rare branches live in helpers (V8 still does not inline this into startRun: a call)
   const log = run.log;
-  if (run.once === true) markConsumed(log);
   n.run = null;
-  if (run.notSettled !== null) recheckOnceSettled(n, run);
+  const more = run.more;
+  if (more !== null && more.notSettled !== null) recheckOnceSettled(n, run);
   // every tracked entry repeats the last log's at its ordinal: the subscriptions stand as they are
   if (run.same !== log.length || n.log.length !== log.length) prune(n, n.log, log);
   const commits = ++n.commits;
@@ -796,11 +834,14 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
   // a root's log of reads alone: checked by the lean walk (see Flag.LEAN_LOG)
   if (run.rare === false && n.ctx.parent === null) n.flags |= Flag.LEAN_LOG;
   // the run object may serve the next run once it is over (see startRun)
-  run.keep = mine === true && commits > Spare.AFTER_COMMITS && run.ac === null && run.parks === null;
+  run.keep =
+    mine === true &&
+    commits > Spare.AFTER_COMMITS &&
+    (more === null || (more.ac === null && more.parks === null));
   n.refGen = run.shadowGen === G.shadowGen ? run.shadowGen : 0;
-  if (run.cleanups !== null) {
-    n.cleanups = run.cleanups;
-    run.cleanups = null;
+  if (more !== null && more.cleanups !== null) {
+    n.cleanups = more.cleanups;
+    more.cleanups = null;
   }
   if (n.status === 0 || resultChanged(n, ok, value)) {
     n.status = ok === true ? 1 : 2;
@@ -838,10 +879,11 @@ function readsChanged(n: SpinNode): boolean {
 function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode>): boolean {
   for (let i = 0; i < log.length; i++) {
     const e = log[i]!;
-    if (e.settled !== true || e.ok !== true) continue;
-    if (e.kind === Kind.Signal) {
+    const bits = e.bits;
+    if ((bits & (Bits.SETTLED | Bits.OK)) !== (Bits.SETTLED | Bits.OK)) continue;
+    if ((bits & Bits.KIND) === Kind.Signal) {
       if (ctx._versionOf(e.id) !== e.version) return true;
-    } else if (e.kind === Kind.Spin) {
+    } else if ((bits & Bits.KIND) === Kind.Spin) {
       const child = readNode(ctx, e);
       if (child === undefined || child.version !== e.version) return true;
       if (child.run !== null || seen.has(child)) continue;
@@ -852,15 +894,11 @@ function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode
   return false;
 }
 
-/** Mark the settled entries at the end of a log consumed (the body went past them). */
-function markConsumed(log: Entry[]): void {
-  for (let i = log.length - 1; i >= 0 && !log[i]!.consumed; i--) if (log[i]!.settled) log[i]!.consumed = true;
-}
-
 /** The run read a spin that had not settled: its node re-checks once that spin is ready. */
 function recheckOnceSettled(n: SpinNode, run: Run): void {
-  const pending = run.notSettled!;
-  run.notSettled = null;
+  const more = run.more!;
+  const pending = more.notSettled!;
+  more.notSettled = null;
   whenReady(pending, () => {
     markStale(n);
     // the drain runs what the mark scheduled (an observed node): nothing else would start it
@@ -908,11 +946,12 @@ export function prune(n: SpinNode, oldLog: readonly Entry[], newLog: readonly En
   )
     return;
   const big = newLog.length > 16;
-  const keep = big ? new Set(newLog.map((e) => e.kind + e.id)) : null;
+  const keep = big ? new Set(newLog.map((e) => (e.bits & Bits.KIND) + e.id)) : null;
   for (const e of oldLog) {
-    if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
-    const kept = keep !== null ? keep.has(e.kind + e.id) : hasDep(newLog, e);
-    if (!kept) n.ctx._unsubscribe(e.kind, e.id, n, e.ref, e.src);
+    const kind = (e.bits & Bits.KIND) as Kind;
+    if (kind !== Kind.Signal && kind !== Kind.Spin) continue;
+    const kept = keep !== null ? keep.has(kind + e.id) : hasDep(newLog, e);
+    if (!kept) n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
   }
 }
 
@@ -931,31 +970,32 @@ let markGen = 0;
 function pruneByMarks(n: SpinNode, oldLog: readonly Entry[], newLog: readonly Entry[]): boolean {
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
-    if (e.ref === null && (e.kind === Kind.Signal || e.kind === Kind.Spin)) return false;
+    // (a read: `Kind.Signal` or `Kind.Spin`, the two kinds below `Kind.Once`)
+    if (e.ref === null && (e.bits & Bits.KIND) < Kind.Once) return false;
   }
   // `_unsubscribe` runs none of the user's code (a released node's inputs are pruned against an
   // empty log, which stamps nothing): the stamps stand until the last old entry is decided
   const gen = ++markGen;
   for (let i = 0; i < newLog.length; i++) {
     const e = newLog[i]!;
-    if (e.kind !== Kind.Signal && e.kind !== Kind.Spin) continue;
+    if ((e.bits & Bits.KIND) >= Kind.Once) continue; // not a read
     const ref = e.ref as { mark: number } | null;
     if (ref === null) return false;
     ref.mark = gen;
   }
   for (let i = 0; i < oldLog.length; i++) {
     const e = oldLog[i]!;
-    const kind = e.kind;
-    if (kind === Kind.Signal) {
-      // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
-      // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
-      // none lends each handle a cell of its own (`_cellOrInit`)
-      if ((e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e)))
-        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
-    } else if (kind === Kind.Spin) {
-      if ((e.ref as SpinNode).mark !== gen && !hasDep(newLog, e))
-        n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
-    }
+    const kind = (e.bits & Bits.KIND) as Kind;
+    // an unstamped cell's signal is not in the new log, unless (a fork) two handles share its
+    // id (a keyed one, `uid` not above 0): a root stores one cell per id, a fork that holds
+    // none lends each handle a cell of its own (`_cellOrInit`). (One call of `_unsubscribe`
+    // for both kinds: with two, V8 no longer inlined this function into `prune`)
+    if (
+      kind === Kind.Signal
+        ? (e.ref as Cell).mark !== gen && (e.uid > 0 || n.ctx.parent === null || !hasDep(newLog, e))
+        : kind === Kind.Spin && (e.ref as SpinNode).mark !== gen && !hasDep(newLog, e)
+    )
+      n.ctx._unsubscribe(kind, e.id, n, e.ref, e.src);
   }
   return true;
 }
@@ -975,7 +1015,7 @@ function hasDep(log: readonly Entry[], e: Entry): boolean {
     for (let i = 0; i < log.length; i++) {
       const x = log[i]!;
       const v = x.uid;
-      if (v === u || (v <= 0 && x.kind === e.kind && x.id === e.id)) return true;
+      if (v === u || (v <= 0 && ((x.bits ^ e.bits) & Bits.KIND) === 0 && x.id === e.id)) return true;
     }
     return false;
   }
@@ -992,7 +1032,7 @@ function sameSource(x: Entry, y: Entry): boolean {
   const u = x.uid;
   if (u === y.uid && u !== 0) return true;
   if (u > 0 && y.uid > 0) return false;
-  return x.kind === y.kind && x.id === y.id;
+  return ((x.bits ^ y.bits) & Bits.KIND) === 0 && x.id === y.id;
 }
 
 /** Work list of the staleness walk (shared: a nested walk only pops what it pushed). */
@@ -1087,7 +1127,7 @@ export function cancelNode(n: SpinNode, error: Cancelled = new Cancelled(`spin $
       if (child.run !== null && child.holds <= 0 && !child.eager) cancelNode(child);
     }
   }
-  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
+  if (n.cleanups !== null || (run !== null && hasCleanups(run))) runCleanups(n, run ?? undefined);
   n.cancelVersion = G.version;
   const obs = n.observers;
   if (obs !== null) for (const o of obs) markStale(o);
@@ -1114,7 +1154,7 @@ export function rerunNode(n: SpinNode): void {
   if (run !== null) {
     n.run = null;
     releaseChildren(run.kill(SUPERSEDE_REASON, 0));
-    if (run.cleanups !== null) runCleanups(n, run);
+    if (hasCleanups(run)) runCleanups(n, run);
   }
   startRun(n, null, 0);
   const obs = n.observers;
@@ -1129,7 +1169,7 @@ export function abortNode(n: SpinNode, error: unknown): void {
     n.run = null;
     releaseChildren(run.kill(CANCEL_REASON, 0));
   }
-  if (n.cleanups !== null || (run !== null && run.cleanups !== null)) runCleanups(n, run ?? undefined);
+  if (n.cleanups !== null || (run !== null && hasCleanups(run))) runCleanups(n, run ?? undefined);
   n.flags &= ~(Flag.STALE | Flag.CHECKING);
   if (n.waiters !== null) {
     n.status = 2;

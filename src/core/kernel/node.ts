@@ -12,6 +12,7 @@ import type { Run } from "./run.js";
 /** Effect kinds recorded in a run's log. */
 // biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
 export const enum Kind {
+  // (the two reads come first: `kind < Kind.Once` tells a read)
   /** `$.track(signal)` / `$.interval(signal)`: reactive dependency on a signal. */
   Signal = 1,
   /** `$.track(spin)` / `$.await(spin)`: reactive dependency on a spin. */
@@ -22,24 +23,31 @@ export const enum Kind {
   Set = 4,
 }
 
+/**
+ * The bits of `Entry.bits`: the effect's {@link Kind} in the low three, then whether it settled
+ * and whether it settled without an error. One small integer where three fields were (8 bytes
+ * each in Node's V8): a read's settlement is one store.
+ */
+// biome-ignore lint/suspicious/noConstEnum: internal, inlined by tsc (build) and esbuild
+export const enum Bits {
+  /** Mask of the {@link Kind}. */
+  KIND = 7,
+  /** The effect settled (clear while pending). */
+  SETTLED = 8,
+  /** It settled with a value, not an error (set from the start: a pending effect has no error). */
+  OK = 16,
+}
+
 /** One recorded effect. Entries are immutable once the effect settled. Internal. */
 export interface Entry {
-  /** Effect kind. */
-  readonly kind: Kind;
+  /** Effect kind (`bits & Bits.KIND`), {@link Bits.SETTLED}, {@link Bits.OK}. */
+  bits: number;
   /** Source id: signal id, spin id, or "" for one-shot waits. */
   readonly id: string;
   /** Version of the source observed (signals and spins); 0 while pending. */
   version: number;
-  /** Settled value (or error when `ok` is false). */
+  /** Settled value (or error when {@link Bits.OK} is clear). */
   value: unknown;
-  /** False if the effect settled with an error. */
-  ok: boolean;
-  /** False while the effect is still pending. */
-  settled: boolean;
-  /** True once the body continued past this effect. */
-  consumed: boolean;
-  /** For one-shot waits: undoes a hand-off whose body never continued (e.g. re-posts a mailbox message). */
-  undo: (() => void) | null;
   /** The source object when known (a root's cell or node): O(1) change checks. */
   ref: object | null;
   /** `_uid` of the handle a tracked read took (0: none, or not known): `prune` compares sources by it. */
@@ -49,6 +57,21 @@ export interface Entry {
    * last run's by this identity, without a load from the handle (whose class varies by source).
    */
   src: object | null;
+}
+
+/** The effect kind of `e`. */
+export function kindOf(e: Entry): Kind {
+  return (e.bits & Bits.KIND) as Kind;
+}
+
+/** Whether `e` settled. */
+export function isSettled(e: Entry): boolean {
+  return (e.bits & Bits.SETTLED) !== 0;
+}
+
+/** Whether `e` settled with a value (or is pending), not an error. */
+export function isOk(e: Entry): boolean {
+  return (e.bits & Bits.OK) !== 0;
 }
 
 /** Observe subscription. */
@@ -120,14 +143,12 @@ export class SpinNode {
   drainHits = 0;
   /** Cleanups registered with `$.onCleanup` by the last committed run. */
   cleanups: (() => void)[] | null = null;
-  /** Global version when the node was cancelled: only later input changes restart it. */
-  cancelVersion = 0;
-  /** Stable handles of nested spins created by this node's body, by address. */
-  children: Map<string, Spin<unknown>> | null = null;
-  /** A resolved promise of the cached ok result (see `resolvedResult`), and the version it is for. */
-  resolved: Promise<unknown> | null = null;
-  /** Version `resolved` belongs to. */
-  resolvedVersion = 0;
+  /**
+   * The fields of rare paths (nested spins, cancellation, `$.await` of a spin, debug names), made
+   * on first use: a plain computed's node is 48 bytes smaller (Node's V8 does not compress
+   * pointers: 8 bytes a field), and a large graph fits in fewer cache lines.
+   */
+  more: NodeMore | null = null;
   /**
    * The spin's handle, held by its node: while `subs` is not null (an observed spin is not
    * collected, see reaping), and while a detached root node's handle is not registered for
@@ -136,10 +157,6 @@ export class SpinNode {
   pinned: object | null = null;
   /** The spin id. */
   readonly id: string;
-  /** Capture-gate deps of a nested spin. */
-  deps: readonly unknown[] | undefined;
-  /** Debug name. */
-  readonly name: string | undefined;
   /**
    * @param id the spin id
    * @param ctx the owning context
@@ -160,8 +177,64 @@ export class SpinNode {
     this.ctx = ctx;
     this.body = body;
     this.equals = equals;
-    this.deps = deps;
-    this.name = name;
+    if (deps !== undefined || name !== undefined) {
+      const more = new NodeMore();
+      more.deps = deps;
+      more.name = name;
+      this.more = more;
+    }
+  }
+
+  /** {@link more}, made if need be. */
+  private moreOf(): NodeMore {
+    let more = this.more;
+    if (more === null) this.more = more = new NodeMore();
+    return more;
+  }
+
+  /** Global version when the node was cancelled: only later input changes restart it. */
+  get cancelVersion(): number {
+    return this.more === null ? 0 : this.more.cancelVersion;
+  }
+  set cancelVersion(v: number) {
+    this.moreOf().cancelVersion = v;
+  }
+
+  /** Stable handles of nested spins created by this node's body, by address. */
+  get children(): Map<string, Spin<unknown>> | null {
+    return this.more === null ? null : this.more.children;
+  }
+  set children(v: Map<string, Spin<unknown>> | null) {
+    if (v !== null || this.more !== null) this.moreOf().children = v;
+  }
+
+  /** A resolved promise of the cached ok result (see `resolvedResult`). */
+  get resolved(): Promise<unknown> | null {
+    return this.more === null ? null : this.more.resolved;
+  }
+  set resolved(v: Promise<unknown> | null) {
+    this.moreOf().resolved = v;
+  }
+
+  /** Version {@link resolved} belongs to. */
+  get resolvedVersion(): number {
+    return this.more === null ? 0 : this.more.resolvedVersion;
+  }
+  set resolvedVersion(v: number) {
+    this.moreOf().resolvedVersion = v;
+  }
+
+  /** Capture-gate deps of a nested spin. */
+  get deps(): readonly unknown[] | undefined {
+    return this.more === null ? undefined : this.more.deps;
+  }
+  set deps(v: readonly unknown[] | undefined) {
+    if (v !== undefined || this.more !== null) this.moreOf().deps = v;
+  }
+
+  /** Debug name. */
+  get name(): string | undefined {
+    return this.more === null ? undefined : this.more.name;
   }
 
   /** Whether something keeps this node live (eager re-runs in the drain). */
@@ -173,6 +246,22 @@ export class SpinNode {
   get label(): string {
     return this.name ?? this.id;
   }
+}
+
+/** The fields of a {@link SpinNode} that only rare paths use (see `SpinNode.more`). Internal. */
+export class NodeMore {
+  /** See `SpinNode.cancelVersion`. */
+  cancelVersion = 0;
+  /** See `SpinNode.children`. */
+  children: Map<string, Spin<unknown>> | null = null;
+  /** See `SpinNode.resolved`. */
+  resolved: Promise<unknown> | null = null;
+  /** See `SpinNode.resolvedVersion`. */
+  resolvedVersion = 0;
+  /** See `SpinNode.deps`. */
+  deps: readonly unknown[] | undefined = undefined;
+  /** See `SpinNode.name`. */
+  name: string | undefined = undefined;
 }
 
 /**
@@ -214,22 +303,20 @@ export function whenReady(n: SpinNode, fn: NodeWaiter): void {
  */
 export class LogEntry implements Entry {
   // Field order is memory layout (V8 places fields in declaration order, 8 bytes each in Node's
-  // V8, which does not compress pointers): what a log check (`settled`, `kind`, `ref`, `version`)
-  // and a repeated `$.track` (`src`, `ref`, `kind`) read come first, within one cache line of the
-  // 112-byte entry; the id (read when a read moves to another source) and the rest follow.
-  kind: Kind;
-  settled = false;
+  // V8, which does not compress pointers): what a log check (`bits`, `ref`, `version`) and a
+  // repeated `$.track` (`src`, `ref`, `bits`) read come first, within one cache line of the
+  // 80-byte entry; the id (read when a read moves to another source) and the rest follow. (112
+  // bytes while `ok`, `settled` and `consumed` were fields of their own and one-shot waits' undo
+  // lived here: see `Parked.undo` in run.ts.)
+  bits: number;
   ref: object | null = null;
   src: object | null = null;
   version = 0;
   value: unknown = undefined;
-  ok = true;
-  consumed = false;
-  undo: (() => void) | null = null;
   uid = 0;
   id: string;
   constructor(kind: Kind, id: string) {
-    this.kind = kind;
+    this.bits = kind | Bits.OK;
     this.id = id;
   }
 }

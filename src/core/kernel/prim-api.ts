@@ -135,9 +135,10 @@ export function cancel(n: PrimNode, reason: Cancelled): void {
 export function onSettled(n: PrimNode, fn: () => void): boolean {
   const run = n.run;
   if (run === null) return false;
-  const prev = run.onSettled;
+  const more = run.moreOf();
+  const prev = more.onSettled;
   run.rare = true;
-  run.onSettled =
+  more.onSettled =
     prev === null
       ? fn
       : () => {

@@ -14,6 +14,7 @@ import { Flag } from "./flags.js";
 import { G } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
+  Bits,
   type Entry,
   emptyList,
   entry,
@@ -32,6 +33,12 @@ class Parked implements Waiter<unknown> {
   abandon: (() => void)[] | null = null;
   /** Settled or abandoned. */
   done = false;
+  /**
+   * A hand-off's undo (e.g. re-posts a mailbox message), given when the wait settled, until the
+   * body continues past it (see `Run.seen`): run if the run is killed before. Here, not on the
+   * log entry: only one-shot waits have one, and every entry carried the field.
+   */
+  undo: (() => void) | null = null;
 
   /**
    * @param run the waiting run
@@ -110,14 +117,18 @@ export class Run implements SpinScope {
    * against null, throw {@link reason}.
    */
   dead: Cancelled | false | null = null;
-  /** Hand-offs (entries with an undo) the body could have seen: consumed at its next effect. */
-  private seen: Entry[] | null = null;
   /** {@link G.epoch} when the run started: its result is verified as of then. */
   epoch = G.epoch;
   /** {@link G.shadowGen} when the run started: the cells its entries reference are still the visible ones while it holds. */
   shadowGen = G.shadowGen;
-  /** @internal the abort controller of {@link signal}, made on first use */
-  ac: AbortController | null = null;
+  /**
+   * The fields of rare paths (waits, cleanups, an abort signal, a settle hook, an unsettled read,
+   * hand-offs), made on first use ({@link moreOf}) and dropped when the run object is reused: a
+   * run that has none is 56 bytes smaller (8 bytes a field in Node's V8), and a large graph keeps
+   * a spare run per node. Test it against null before its fields (one test when it is null, as
+   * the field's own was).
+   */
+  more: RunMore | null = null;
   /** The run whose body was executing when this one's body started synchronously (cycle reports). */
   outer: Run | null = null;
   /** Whether a one-shot wait or a write was entered (only those need consumption marks at commit). */
@@ -129,17 +140,6 @@ export class Run implements SpinScope {
   keep = false;
   /** Set when a fork took this in-flight run's entries: its log is then never recycled. */
   shared = false;
-  /** Effects this run is waiting on (usually 0 or 1; more with `Promise.all`). */
-  /** @internal */
-  parks: Parked[] | null = null;
-  /** Whether this run counts toward the context's busy count. */
-  busy = false;
-  /** Called once when the body has settled (finished, or unwound after a kill). */
-  onSettled: (() => void) | null = null;
-  /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
-  cleanups: (() => void)[] | null = null;
-  /** A spin this run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
-  notSettled: SpinNode | null = null;
   /** The context. */
   readonly ctx: KernelHost;
   /** The kernel's freshness check (passed in: the run module does not import the engine). */
@@ -163,6 +163,18 @@ export class Run implements SpinScope {
     this.refresh = refresh;
   }
 
+  /** {@link more}, made if need be. */
+  moreOf(): RunMore {
+    let more = this.more;
+    if (more === null) this.more = more = new RunMore();
+    return more;
+  }
+
+  /** Whether this run counts toward the context's busy count. */
+  get busy(): boolean {
+    return this.more?.busy === true;
+  }
+
   /**
    * Start this (finished, synchronous) run object over as the next run of its node, writing its
    * log into `buf`: a log array of the node that nothing else references any more, whose entries
@@ -178,11 +190,11 @@ export class Run implements SpinScope {
     this.once = false;
     this.rare = false;
     this.keep = false;
-    if (this.seen !== null) this.seen = null;
     this.ordinal = 0;
     this.dead = null;
-    if (this.cleanups !== null) this.cleanups = null;
-    if (this.ac !== null) this.ac = null;
+    // (a kept run waits on nothing, is not busy, has no settle hook; its commit took its cleanups
+    // and its unsettled read: what is left is an abort signal a `$` kept past it asked for)
+    if (this.more !== null) this.more = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
     if (p > 0) this.replay = replay; // nothing to replay: it stays null since release
@@ -192,8 +204,8 @@ export class Run implements SpinScope {
   /**
    * {@link reset} for a lean re-run (`leanRun` in engine.ts): the run it was last entered no write
    * or one-shot wait, created no nested spin and left no cleanup (see `Flag.LEAN`), and a `$` kept
-   * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal`,
-   * `cleanups` and `seen` (set only once a wait settles) are as {@link reset} would leave them;
+   * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal` and
+   * {@link more} but its abort signal are as {@link reset} would leave them;
    * `keep` is read only after a general commit, which sets it.
    */
   resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
@@ -202,7 +214,7 @@ export class Run implements SpinScope {
     this.same = 0;
     this.rare = false;
     this.dead = null;
-    if (this.ac !== null) this.ac = null;
+    if (this.more !== null) this.more = null;
     this.epoch = G.epoch;
     this.shadowGen = G.shadowGen;
     if (p > 0) this.replay = replay;
@@ -270,14 +282,12 @@ export class Run implements SpinScope {
     }
     const e = buf[i] as LogEntry;
     if (src === null || e.src !== src) {
-      e.kind = kind;
       e.id = src !== null ? src.id : id;
       e.uid = src !== null ? src._uid : 0;
       e.src = src;
     }
-    e.ok = true;
-    e.consumed = false;
-    e.undo = null;
+    // (the settled bit is the caller's to write, as the version and value are)
+    e.bits = kind | Bits.OK;
     return e;
   }
 
@@ -288,17 +298,20 @@ export class Run implements SpinScope {
 
   /** Lazily created `AbortSignal`, aborted with a preallocated reason on cancel/supersede. */
   get signal(): AbortSignal {
-    if (this.ac === null) {
+    const more = this.moreOf();
+    let ac = more.ac;
+    if (ac === null) {
       this.rare = true;
-      this.ac = new AbortController();
-      if (this.dead !== null) this.ac.abort(this.reason());
+      more.ac = ac = new AbortController();
+      if (this.dead !== null) ac.abort(this.reason());
     }
-    return this.ac.signal;
+    return ac.signal;
   }
 
   /** Abort the signal if one was handed out. */
   abortSignal(reason: Cancelled): void {
-    if (this.ac !== null && !this.ac.signal.aborted) this.ac.abort(reason);
+    const ac = this.more !== null ? this.more.ac : null;
+    if (ac !== null && !ac.signal.aborted) ac.abort(reason);
   }
 
   /**
@@ -308,17 +321,26 @@ export class Run implements SpinScope {
    */
   private enter(kind: Kind): number {
     if (this.dead !== null) throw this.reason();
-    const seen = this.seen;
-    if (seen !== null && seen.length > 0) {
-      for (const e of seen) e.consumed = true;
-      truncate(seen, 0);
-    }
+    // (a method of its own: the loop written here made `enter` too large for V8 to inline
+    // `_trackSignal` into `track` as well, +130k optimized instructions per dynamic operation)
+    if (this.more !== null) this.consumeSeen();
     const i = this.i;
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
-      if (r === undefined || r.kind !== kind || !r.settled) this.replayUntil = i; // diverged: live from here
+      // diverged: live from here
+      if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (kind | Bits.SETTLED))
+        this.replayUntil = i;
     }
     return i;
+  }
+
+  /** Mark the hand-offs the body has seen consumed (see {@link enter}). */
+  private consumeSeen(): void {
+    const seen = this.more!.seen;
+    if (seen !== null && seen.length > 0) {
+      for (let k = 0; k < seen.length; k++) seen[k]!.undo = null; // consumed
+      truncate(seen, 0);
+    }
   }
 
   private replaying(i: number): Entry | null {
@@ -342,12 +364,12 @@ export class Run implements SpinScope {
       prev.ref !== null &&
       (node.flags & Flag.DETACHED) === 0
     ) {
-      if (prev.kind === Kind.Signal) {
+      if ((prev.bits & Bits.KIND) === Kind.Signal) {
         if (node.ctx.parent === null || node.refGen === G.shadowGen) {
           known = prev.ref;
           // the same signal as last run at this ordinal, its cell the visible one, and the
           // recycled entry at the ordinal took the same handle (no new local here: see above)
-          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.seen === null)
+          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.more === null)
             return this.readAgain(i, known as Cell) as T;
         }
         kind = Brand.SIGNAL_SOURCE;
@@ -363,7 +385,7 @@ export class Run implements SpinScope {
           (ctx.parent === null || child.checkedAt === G.epoch) &&
           i < buf.length &&
           this.dead === null &&
-          this.seen === null
+          this.more === null
         ) {
           // the same spin as last run at this ordinal, clean (no `refresh`: nothing below throws
           // before the entry is whole), in a run with nothing for `enter` to do but the replay's
@@ -373,7 +395,8 @@ export class Run implements SpinScope {
           if (e.src === source) {
             if (this.replay !== null && i < this.replayUntil) {
               const r = this.replay[i];
-              if (r === undefined || r.kind !== Kind.Spin || !r.settled) this.replayUntil = i;
+              if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Spin | Bits.SETTLED))
+                this.replayUntil = i;
             }
             this.i = i + 1;
             this.same++;
@@ -382,11 +405,8 @@ export class Run implements SpinScope {
             if (e.ref !== child) e.ref = child;
             e.version = child.version;
             const ok = child.status === 1;
-            e.ok = ok;
             e.value = child.result;
-            e.settled = true;
-            e.consumed = false;
-            e.undo = null;
+            e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
             if (!ok) throw child.result;
             return child.result as T;
           }
@@ -408,7 +428,7 @@ export class Run implements SpinScope {
       const v = cellPeek(cell);
       e.value = v;
       e.ref = cell;
-      e.settled = true;
+      e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
       return v as T;
     }
     if (kind === Brand.SPIN_SOURCE) {
@@ -431,7 +451,7 @@ export class Run implements SpinScope {
         (child.ctx.parent !== null && child.checkedAt !== G.epoch)
       ) {
         // pending while the child is brought up to date (a check of this run's log stops there)
-        e.settled = false;
+        e.bits = Kind.Spin | Bits.OK;
         try {
           this.refresh(child);
         } catch (err) {
@@ -441,9 +461,8 @@ export class Run implements SpinScope {
           // it would never re-run the node again. (Written out: a call here may overflow the
           // stack again)
           e.version = -1;
-          e.ok = false;
           e.value = err;
-          e.settled = true;
+          e.bits = Kind.Spin | Bits.SETTLED;
           // a run left there is repaired later (`dropStuck`): no room here. (Any run: a test of
           // whether it is a synchronous one cost 365 optimized instructions per chain operation)
           if (child.run !== null) G.stuck = child;
@@ -466,7 +485,7 @@ export class Run implements SpinScope {
           );
           // a settled read that no version of the child matches: once the child settles, the
           // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it
-          this.notSettled = child;
+          this.moreOf().notSettled = child;
           this.rare = true;
           unread(e, err);
           throw err;
@@ -474,9 +493,8 @@ export class Run implements SpinScope {
       }
       e.version = child.version;
       const ok = child.status === 1;
-      e.ok = ok;
       e.value = child.result;
-      e.settled = true;
+      e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
       if (!ok) throw child.result;
       return child.result as T;
     }
@@ -494,7 +512,8 @@ export class Run implements SpinScope {
   private readAgain(i: number, cell: Cell): unknown {
     if (this.replay !== null && i < this.replayUntil) {
       const r = this.replay[i];
-      if (r === undefined || r.kind !== Kind.Signal || !r.settled) this.replayUntil = i;
+      if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Signal | Bits.SETTLED))
+        this.replayUntil = i;
     }
     const e = this.buf[i]!;
     this.i = i + 1;
@@ -505,10 +524,7 @@ export class Run implements SpinScope {
     // the recycled entry read the same handle, so it references the same cell, unless it was
     // left pending or the cell replaced (a store into an old entry is a write barrier)
     if (e.ref !== cell) e.ref = cell;
-    e.ok = true;
-    e.settled = true;
-    e.consumed = false;
-    e.undo = null;
+    e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
     return v;
   }
 
@@ -519,7 +535,7 @@ export class Run implements SpinScope {
       return;
     }
     this.rare = true;
-    (this.cleanups ??= []).push(fn);
+    (this.moreOf().cleanups ??= []).push(fn);
   }
 
   interval<T>(source: Signal<T>): Interval<T> {
@@ -531,7 +547,7 @@ export class Run implements SpinScope {
     const cell = this.ctx._peekCell(source);
     if (
       prevRun === undefined ||
-      prevRun.kind !== Kind.Signal ||
+      (prevRun.bits & Bits.KIND) !== Kind.Signal ||
       prevRun.id !== source.id ||
       prevRun.version === cell.version
     )
@@ -554,7 +570,7 @@ export class Run implements SpinScope {
     this.rare = true;
     const e = this.slot(i, Kind.Set, source.id);
     e.value = value;
-    e.settled = true;
+    e.bits |= Bits.SETTLED;
     if (this.replaying(i) !== null) return; // already written by the run being replayed
     this.ctx.set(source, value);
   }
@@ -595,10 +611,10 @@ export class Run implements SpinScope {
     const r = this.replaying(i);
     // a wait the last run abandoned has no value to replay: it is waited on again
     if (r !== null && r.value !== ABANDONED) {
+      const ok = (r.bits & Bits.OK) !== 0;
       e.value = r.value;
-      e.ok = r.ok;
-      e.settled = true;
-      return r.ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
+      e.bits = ok ? Kind.Once | Bits.SETTLED | Bits.OK : Kind.Once | Bits.SETTLED;
+      return ok ? Promise.resolve(r.value as T) : Promise.reject(r.value);
     }
     return this.waitOnce(e, x);
   }
@@ -652,24 +668,22 @@ export class Run implements SpinScope {
     } catch (err) {
       // (a stack overflow: see `track`)
       e.version = -1;
-      e.ok = false;
       e.value = err;
-      e.settled = true;
+      e.bits = Kind.Spin | Bits.SETTLED;
       if (child.run !== null) G.stuck = child;
       throw err;
     }
     if (isReady(child)) {
       e.version = child.version;
-      e.ok = child.status === 1;
+      const ok = child.status === 1;
       e.value = child.result;
-      e.settled = true;
-      return e.ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
+      e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
+      return ok ? (resolvedResult(child) as Promise<T>) : Promise.reject(child.result);
     }
     const cycle = this.syncCycle(child) ?? this.awaitCycle(child);
     if (cycle !== null) {
       e.value = cycle;
-      e.ok = false;
-      e.settled = true;
+      e.bits = Kind.Spin | Bits.SETTLED;
       return Promise.reject(cycle);
     }
     return this.waitSpin(e, child);
@@ -710,7 +724,7 @@ export class Run implements SpinScope {
       if (n === me) return path;
       if (seen.has(n) || n.run === null) return null;
       seen.add(n);
-      const parks = n.run.parks;
+      const parks = n.run.more !== null ? n.run.more.parks : null;
       if (parks === null) return null;
       for (const p of parks) {
         if (p.child === null) continue;
@@ -725,12 +739,13 @@ export class Run implements SpinScope {
 
   /** Whether the run waits on at least one effect. */
   get parked(): boolean {
-    return this.parks !== null && this.parks.length > 0;
+    const parks = this.more !== null ? this.more.parks : null;
+    return parks !== null && parks.length > 0;
   }
 
   private park(p: Parked): void {
     this.rare = true;
-    (this.parks ??= emptyList()).push(p);
+    (this.moreOf().parks ??= emptyList()).push(p);
   }
 
   /**
@@ -740,7 +755,7 @@ export class Run implements SpinScope {
    */
   private idle(p: Parked): void {
     if (!p.done && this.busy) {
-      this.busy = false;
+      this.more!.busy = false;
       this.ctx._busy(-1);
     }
   }
@@ -755,20 +770,21 @@ export class Run implements SpinScope {
       // value (from the next microtask on): not by an effect entered in the same synchronous
       // stretch (e.g. `Promise.all([$.await(mb), $.await(mb)])` with a message already queued),
       // and every one of several concurrent hand-offs, not only the last entry
-      const en = p.entry;
-      en.undo = undo;
+      p.undo = undo;
+      (this.moreOf().handoffs ??= []).push(p);
       queueMicrotask(() => {
-        if (this.dead === null) (this.seen ??= []).push(en);
+        if (this.dead === null) (this.moreOf().seen ??= []).push(p);
       });
     }
-    const parks = this.parks!;
+    const more = this.more!; // (made by the park)
+    const parks = more.parks!;
     parks.splice(parks.indexOf(p), 1);
     if (p.child !== null) p.child.holds--;
-    p.entry.value = value;
-    p.entry.ok = ok;
-    p.entry.settled = true;
-    if (parks.length === 0 && !this.busy) {
-      this.busy = true;
+    const en = p.entry;
+    en.value = value;
+    en.bits = (en.bits & Bits.KIND) | (ok ? Bits.SETTLED | Bits.OK : Bits.SETTLED);
+    if (parks.length === 0 && !more.busy) {
+      more.busy = true;
       this.ctx._busy(1);
     }
     if (ok) p.res(value);
@@ -788,21 +804,28 @@ export class Run implements SpinScope {
     this.dead = reason;
     this.rare = true;
     this.abortSignal(reason);
-    const log = this.log;
-    for (let k = keepBefore; k < log.length; k++) {
-      const en = log[k]!;
-      if (en.undo !== null && en.settled && !en.consumed) {
-        const undo = en.undo;
-        en.undo = null;
-        undo();
+    const more = this.more;
+    if (more === null) return [];
+    const offs = more.handoffs;
+    if (offs !== null) {
+      more.handoffs = null;
+      const log = this.log;
+      // in log order, as the entries are
+      offs.sort((a, b) => log.indexOf(a.entry) - log.indexOf(b.entry));
+      for (const p of offs) {
+        const undo = p.undo;
+        if (undo !== null && log.indexOf(p.entry) >= keepBefore) {
+          p.undo = null;
+          undo();
+        }
       }
     }
-    const parks = this.parks;
+    const parks = more.parks;
     if (parks === null || parks.length === 0) return [];
-    this.parks = null;
+    more.parks = null;
     const children: SpinNode[] = [];
-    if (!this.busy) {
-      this.busy = true; // the body now unwinds
+    if (!more.busy) {
+      more.busy = true; // the body now unwinds
       this.ctx._busy(1);
     }
     for (const p of parks) {
@@ -824,9 +847,10 @@ export class Run implements SpinScope {
    * (null if none).
    */
   dropPending(): SpinNode[] | null {
-    const parks = this.parks;
+    const more = this.more;
+    const parks = more !== null ? more.parks : null;
     if (parks === null || parks.length === 0) return null;
-    this.parks = null;
+    more!.parks = null;
     let spins: SpinNode[] | null = null;
     for (const p of parks) {
       p.done = true;
@@ -835,9 +859,8 @@ export class Run implements SpinScope {
         e.version = p.child.version;
         (spins ??= []).push(p.child);
       }
-      e.ok = false;
       e.value = ABANDONED;
-      e.settled = true;
+      e.bits = (e.bits & Bits.KIND) | Bits.SETTLED;
       if (p.child !== null) p.child.holds--;
       if (p.abandon !== null) for (const fn of p.abandon) fn();
     }
@@ -845,11 +868,31 @@ export class Run implements SpinScope {
   }
 }
 
+/** The fields of a {@link Run} that only rare paths use (see `Run.more`). Internal. */
+export class RunMore {
+  /** Effects the run is waiting on (usually 0 or 1; more with `Promise.all`). */
+  parks: Parked[] | null = null;
+  /** Whether the run counts toward the context's busy count. */
+  busy = false;
+  /** The abort controller of `Run.signal`, made on first use. */
+  ac: AbortController | null = null;
+  /** Called once when the body has settled (finished, or unwound after a kill). */
+  onSettled: (() => void) | null = null;
+  /** Cleanups registered with `$.onCleanup` (run before the next run, on cancel, when unobserved). */
+  cleanups: (() => void)[] | null = null;
+  /** A spin the run tracked before it settled (`ERR_NOT_SETTLED`): the node re-checks once it is ready. */
+  notSettled: SpinNode | null = null;
+  /** Hand-offs (waits settled with an undo) the body could have seen: consumed at its next effect. */
+  seen: Parked[] | null = null;
+  /** Every wait of the run that settled with an undo (a hand-off), for `Run.kill`. */
+  handoffs: Parked[] | null = null;
+}
+
 /** `e` made pending: no version, value or source yet. */
 function pending(e: Entry): Entry {
   e.version = 0;
   e.value = undefined;
-  e.settled = false;
+  e.bits &= ~Bits.SETTLED;
   e.ref = null;
   return e;
 }
@@ -861,9 +904,8 @@ function pending(e: Entry): Entry {
  */
 function unread(e: Entry, err: unknown): void {
   e.version = -1;
-  e.ok = false;
   e.value = err;
-  e.settled = true;
+  e.bits = (e.bits & Bits.KIND) | Bits.SETTLED;
 }
 
 function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {

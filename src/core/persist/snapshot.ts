@@ -11,7 +11,17 @@ import { G } from "../globals.js";
 import { cellPeek, createCell } from "../kernel/cell.js";
 import { markStale } from "../kernel/engine.js";
 import { Flag } from "../kernel/flags.js";
-import { type Entry, installLog, Kind, SpinNode } from "../kernel/node.js";
+import {
+  Bits,
+  type Entry,
+  entry,
+  installLog,
+  isOk,
+  isSettled,
+  Kind,
+  kindOf,
+  SpinNode,
+} from "../kernel/node.js";
 import { Observers } from "../kernel/observers.js";
 import { isSerializableState, keyedSpinById, primitiveById } from "../registry.js";
 import type { Signal } from "../signal.js";
@@ -114,7 +124,12 @@ export class ContextSnapshot {
 }
 
 function copyEntry(e: Entry): Entry {
-  return { ...e, undo: null, ref: null, src: null };
+  const c = entry(kindOf(e), e.id);
+  c.bits = e.bits;
+  c.version = e.version;
+  c.value = e.value;
+  c.uid = e.uid;
+  return c;
 }
 
 /**
@@ -138,7 +153,7 @@ export function takeSnapshot(ctx: Context): ContextSnapshot {
         status: n.status,
         result: n.result,
         version: n.version,
-        log: n.log.filter((e) => e.settled).map(copyEntry),
+        log: n.log.filter(isSettled).map(copyEntry),
         inflight:
           n.run !== null ? n.run.log.map(copyEntry) : n.adopt !== null ? n.adopt.map(copyEntry) : null,
         stale: (n.flags & (Flag.STALE | 4)) !== 0 || n.run !== null,
@@ -184,7 +199,7 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
   }
   for (const n of ctx.nodes.values()) {
     for (const e of n.log) {
-      if (e.kind === Kind.Signal) {
+      if (kindOf(e) === Kind.Signal) {
         const cell = ctx.cells.get(e.id);
         if (cell !== undefined) (cell.observers ??= new Observers()).add(n);
         // a signal no context of the snapshot's tree stored (a fork reads a signal nobody wrote
@@ -192,7 +207,7 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
         // is used here, as a fork's node waits for an inherited one (a root's reads trust the
         // observers its writes mark stale)
         else addExt((ctx.extSig ??= new Map()), e.id, n);
-      } else if (e.kind === Kind.Spin) {
+      } else if (kindOf(e) === Kind.Spin) {
         const c = ctx.nodes.get(e.id);
         if (c !== undefined) (c.observers ??= new Observers()).add(n);
       }
@@ -244,7 +259,8 @@ function decodeError(x: unknown): unknown {
 }
 
 function encodeEntry(e: Entry): unknown[] {
-  return [e.kind, e.id, e.version, e.ok, e.ok ? e.value : encodeResult(2, e.value), e.settled];
+  const ok = isOk(e);
+  return [kindOf(e), e.id, e.version, ok, ok ? e.value : encodeResult(2, e.value), isSettled(e)];
 }
 
 /**
@@ -264,7 +280,7 @@ export function serializeContext(ctx: Context): Uint8Array {
       r.version,
       (r.stale ? 1 : 0) | (r.cancelled ? 2 : 0),
       r.log.map(encodeEntry),
-      r.inflight === null ? null : r.inflight.filter((e) => e.settled).map(encodeEntry),
+      r.inflight === null ? null : r.inflight.filter(isSettled).map(encodeEntry),
     ]);
   }
   // primitive states (deferred, mailbox, semaphore...) carry their data, never their waiters
@@ -329,19 +345,12 @@ function decodeEntry(x: unknown): Entry {
   if (kind !== Kind.Signal && kind !== Kind.Spin && kind !== Kind.Once && kind !== Kind.Set)
     fail(`unknown log entry kind ${String(kind)}`);
   if (typeof id !== "string" || typeof version !== "number") fail("malformed log entry");
-  return {
-    kind,
-    id,
-    version,
-    ok: ok === true,
-    value: ok === true ? value : decodeError(value),
-    settled: settled !== false,
-    consumed: true,
-    undo: null,
-    ref: null,
-    src: null,
-    uid: 0,
-  };
+  // a log entry of the one class the kernel's walks see
+  const e = entry(kind, id);
+  e.version = version;
+  e.value = ok === true ? value : decodeError(value);
+  e.bits = kind | (ok === true ? Bits.OK : 0) | (settled !== false ? Bits.SETTLED : 0);
+  return e;
 }
 
 /**

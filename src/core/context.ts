@@ -972,14 +972,18 @@ export class Context {
   _trackSignal(sig: Signal<unknown>, observer: SpinNode): Cell {
     let cell: Cell | undefined;
     if (sig._ctx === this) cell = sig._cell!;
-    else if (this.isDefault) cell = this._cellForRead(sig);
-    else cell = this.ownCellOf(sig);
-    if (cell === undefined && this.parent === null) cell = this._cellForRead(sig);
-    if (cell !== undefined) {
-      (cell.observers ??= new Observers()).add(observer);
-      if ((observer.flags & Flag.DETACHED) !== 0) this.noteDetachedSub(observer);
-      return cell;
-    }
+    else if (this.parent !== null) {
+      // a fork's own cell, else the inherited one through the map of inherited sources
+      cell = this.ownCellOf(sig);
+      if (cell === undefined) return this.trackInherited(sig, observer);
+    } else cell = this.isDefault ? this._cellForRead(sig) : (this.ownCellOf(sig) ?? this._cellForRead(sig));
+    (cell.observers ??= new Observers()).add(observer);
+    if ((observer.flags & Flag.DETACHED) !== 0) this.noteDetachedSub(observer);
+    return cell;
+  }
+
+  /** {@link _trackSignal} in a fork that holds no cell of `sig`. */
+  private trackInherited(sig: Signal<unknown>, observer: SpinNode): Cell {
     addExt((this.extSig ??= new Map()), sig.id, observer);
     return this._cellOrInit(sig, true);
   }

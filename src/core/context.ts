@@ -1008,15 +1008,7 @@ export class Context {
   _unsubscribe(kind: Kind, id: string, observer: SpinNode, ref: object | null, src: object | null): void {
     if (kind === Kind.Signal) {
       // a root's entry references the cell it stores (as `changePoint` relies on): no lookup
-      // a fork's own cell through the handle's number (`ownCellOf`) where the entry has the handle
-      const cell =
-        this.parent === null
-          ? ref !== null
-            ? (ref as Cell)
-            : this.cells.get(id)
-          : src !== null
-            ? this.ownCellOf(src as Signal<unknown>)
-            : this.cells.get(id);
+      const cell = ref !== null && this.parent === null ? (ref as Cell) : this.cellToLeave(id, src);
       if (cell !== undefined) {
         const obs = cell.observers;
         // an emptied set goes: a cell outlives its readers until its handle is collected (in the
@@ -1033,6 +1025,17 @@ export class Context {
           releaseNode(this, n, src);
       } else if (this.extSpin !== null) removeExt(this.extSpin, id, observer);
     }
+  }
+
+  /**
+   * The cell `_unsubscribe` takes an observer from where the entry's reference does not tell (a
+   * fork's entry may reference an inherited cell): a fork's own through the handle's number
+   * (`ownCellOf`). A helper: written out in `_unsubscribe`, it made that function too large for
+   * V8 to inline `pruneByMarks` into `prune` (a root's dynamic 5,002,791 -> 5,096,641 optimized
+   * instructions per operation).
+   */
+  private cellToLeave(id: string, src: object | null): Cell | undefined {
+    return this.parent !== null && src !== null ? this.ownCellOf(src as Signal<unknown>) : this.cells.get(id);
   }
 
   /**

@@ -209,7 +209,10 @@ export function quiescent(n: SpinNode): boolean {
 /** The handle of an unkeyed signal was collected: drop its cell unless something still tracks it. */
 function reapCell(ctx: Context, id: string): void {
   const cell = ctx.cells.get(id);
-  if (cell !== undefined && (cell.observers === null || cell.observers.size === 0)) ctx.cells.delete(id);
+  if (cell !== undefined && (cell.observers === null || cell.observers.size === 0)) {
+    ctx.cells.delete(id);
+    ctx._uncacheCell(cell);
+  }
 }
 
 /** The handle of a spin was collected: drop its node now if quiescent, else when the context settles. */

@@ -17,6 +17,10 @@
  * With `PROFILE_MISSES=1`, valgrind simulates the caches of this machine's cores (32 KiB L1 data,
  * 1 MiB L2 as the last level) and each line shows the data misses of that L2 per call instead of
  * instructions: which lines reach memory a graph does not keep in the core's cache.
+ *
+ * With `PROFILE_PREFIX=chain,fan-out` the child first runs those shapes for all four frameworks
+ * (`PROFILE_PREFIX_OPS` operations each, default 200), as the timed benchmark's one process does,
+ * and the counts start after them: the optimized code is then what that process runs.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
@@ -42,6 +46,8 @@ const run = spawnSync(
     ...(misses
       ? ["--cache-sim=yes", "--LL=1048576,16,64", "--D1=32768,8,64", "--I1=32768,8,64"]
       : ["--cache-sim=no"]),
+    // shapes run first (instructions-child.ts): counted from their end on
+    ...(process.env.PROFILE_PREFIX ? ["--zero-before=uv_os_getpriority"] : []),
     "--dump-instr=yes",
     `--callgrind-out-file=${cgFile}`,
     process.execPath,

@@ -348,15 +348,23 @@ export class Run implements SpinScope {
   }
 
   track<T>(source: Signal<T> | Spin<T>): T {
+    // (One function, no helpers on the way to `refresh`: a deep graph's first run recurses through
+    // here, frame by frame, and the chain of 1,000 of `bench/shapes.ts` ran 3 % from the stack's
+    // end. The locals are declared once and shared by the paths: V8's interpreter gives every
+    // block's own locals a register of this frame, 27 registers before, the read again written in)
     const node = this.node;
     const i = this.i;
     const prev = node.log[i];
+    let kind: number | undefined;
+    let known: object | null = null;
+    let e: Entry;
+    let r: Entry | undefined;
+    let child: SpinNode;
+    let v: unknown;
+    let ok = true;
     // the same handle as the last run's read at this ordinal: that run's subscription stands, and
     // so does the source it reached (a signal's cell while no fork created a cell of its own since,
     // a root's never changes while tracked; a spin's node of this context): no lookup, no set insert.
-    // (One function, no helpers: a deep graph's first run recurses through here, frame by frame.)
-    let kind: number | undefined;
-    let known: object | null = null;
     // (an entry with a ref took a handle: `src` is not null, so `source` is that handle)
     if (
       prev !== undefined &&
@@ -367,23 +375,45 @@ export class Run implements SpinScope {
       if ((prev.bits & Bits.KIND) === Kind.Signal) {
         if (node.ctx.parent === null || node.refGen === G.shadowGen) {
           known = prev.ref;
-          // the same signal as last run at this ordinal, its cell the visible one, and the
-          // recycled entry at the ordinal took the same handle (no new local here: see above)
-          if (i < this.buf.length && this.buf[i]!.src === source && this.dead === null && this.more === null)
-            return this.readAgain(i, known as Cell) as T;
+          // the same signal as last run at this ordinal, its cell the visible one, in a run with
+          // nothing for `enter` to do but the replay's test, and the recycled entry at the ordinal
+          // took the same handle: only the read's fields are written (enter's and take's work
+          // written out, as for a spin below). In `track` itself: a call (the former `readAgain`)
+          // was not inlined once `track` was optimized where signal reads are rare (chain 1000
+          // before diamond or fan-out in one process, as the timed benchmark runs them: 93
+          // instructions a read)
+          if (i < this.buf.length && this.dead === null && this.more === null) {
+            e = this.buf[i]!;
+            if (e.src === source) {
+              if (this.replay !== null && i < this.replayUntil) {
+                r = this.replay[i];
+                if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Signal | Bits.SETTLED))
+                  this.replayUntil = i;
+              }
+              this.i = i + 1;
+              this.same++;
+              e.version = (known as Cell).version;
+              // (`cellPeek`, written out: a call in the order of the timed benchmark, 25 a read)
+              v = (known as Cell).val;
+              e.value = v;
+              // the recycled entry read the same handle, so it references the same cell, unless it
+              // was left pending or the cell replaced (a store into an old entry is a write barrier)
+              if (e.ref !== known) e.ref = known;
+              e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
+              return v as T;
+            }
+          }
         }
         kind = Brand.SIGNAL_SOURCE;
       } else {
-        const child = prev.ref as SpinNode;
-        const ctx = node.ctx;
-        const buf = this.buf;
+        child = prev.ref as SpinNode;
         if (
-          child.ctx === ctx &&
+          child.ctx === node.ctx &&
           child.run === null &&
           (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) === 0 &&
           child.status !== 0 &&
-          (ctx.parent === null || child.checkedAt === G.epoch) &&
-          i < buf.length &&
+          (node.ctx.parent === null || child.checkedAt === G.epoch) &&
+          i < this.buf.length &&
           this.dead === null &&
           this.more === null
         ) {
@@ -391,10 +421,10 @@ export class Run implements SpinScope {
           // before the entry is whole), in a run with nothing for `enter` to do but the replay's
           // test, and the recycled entry at the ordinal took the same handle: only the read's
           // fields are written (enter's, take's and pending's work written out)
-          const e = buf[i]!;
+          e = this.buf[i]!;
           if (e.src === source) {
             if (this.replay !== null && i < this.replayUntil) {
-              const r = this.replay[i];
+              r = this.replay[i];
               if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Spin | Bits.SETTLED))
                 this.replayUntil = i;
             }
@@ -404,128 +434,107 @@ export class Run implements SpinScope {
             // one's unless it was replaced since (a store into an old object is a write barrier)
             if (e.ref !== child) e.ref = child;
             e.version = child.version;
-            const ok = child.status === 1;
+            ok = child.status === 1;
             e.value = child.result;
             e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
             if (!ok) throw child.result;
             return child.result as T;
           }
         }
-        if (child.ctx === ctx && (child.flags & Flag.DETACHED) === 0) known = child;
+        if (child.ctx === node.ctx && (child.flags & Flag.DETACHED) === 0) known = child;
         kind = Brand.SPIN_SOURCE;
       }
     } else kind = sourceKind(source);
+    // (`enter` returns `this.i`, which is `i`)
     if (kind === Brand.SIGNAL_SOURCE) {
-      const i = this.enter(Kind.Signal);
+      this.enter(Kind.Signal);
       let cell: Cell;
       if (known !== null) {
         cell = known as Cell;
         this.same++;
       } else cell = this.ctx._trackSignal(source as Signal<T>, node);
       // nothing below throws: every field slot() would clear is written here
-      const e = this.take(i, Kind.Signal, source as Signal<T>, "");
+      e = this.take(i, Kind.Signal, source as Signal<T>, "");
       e.version = cell.version;
-      const v = cellPeek(cell);
+      v = cellPeek(cell);
       e.value = v;
       e.ref = cell;
       e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
       return v as T;
     }
-    if (kind === Brand.SPIN_SOURCE) {
-      const i = this.enter(Kind.Spin);
-      let child: SpinNode;
-      if (known !== null) {
-        child = known as SpinNode;
-        this.same++;
-      } else child = this.ctx._trackSpin(source as Spin<T>, node);
-      // the entry takes the ordinal once the source is reached (a throw above, a stack overflow
-      // in the subscription, leaves no entry, as a signal's read does); every field a recycled
-      // entry holds is written below
-      const e = this.take(i, Kind.Spin, source as Spin<T>, "");
-      e.ref = child;
-      // no call for a node `refresh` would leave as it is (its first test, written out: see there)
-      if (
-        child.run !== null ||
-        (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) !== 0 ||
-        child.status === 0 ||
-        (child.ctx.parent !== null && child.checkedAt !== G.epoch)
-      ) {
-        // pending while the child is brought up to date (a check of this run's log stops there)
-        e.bits = Kind.Spin | Bits.OK;
-        try {
-          this.refresh(child);
-        } catch (err) {
-          // (a stack overflow) the read settles as an error read that no version of the child
-          // matches: if the body catches this and commits, the log check re-runs the node from
-          // this entry. A pending entry would end every later check there, and the reads after
-          // it would never re-run the node again. (Written out: a call here may overflow the
-          // stack again)
-          e.version = -1;
-          e.value = err;
-          e.bits = Kind.Spin | Bits.SETTLED;
-          // a run left there is repaired later (`dropStuck`): no room here. (Any run: a test of
-          // whether it is a synchronous one cost 365 optimized instructions per chain operation)
-          if (child.run !== null) G.stuck = child;
-          throw err;
-        }
-        if (!isReady(child)) {
-          const cycle = this.syncCycle(child);
-          if (cycle !== null) {
-            // the version the child had when its running body was met: once that body (or a
-            // later run) commits another result, the check re-runs this node, whose read then
-            // gets it (or the cycle again, if it meets that body running again); an equal result
-            // re-runs nothing (a version no node matches would re-run it at every check)
-            unread(e, cycle);
-            e.version = child.version;
-            throw cycle;
-          }
-          const err = new SpindelError(
-            "ERR_NOT_SETTLED",
-            `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
-          );
-          // a settled read that no version of the child matches: once the child settles, the
-          // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it
-          this.moreOf().notSettled = child;
-          this.rare = true;
-          unread(e, err);
-          throw err;
-        }
+    if (kind !== Brand.SPIN_SOURCE) return notASource(source);
+    this.enter(Kind.Spin);
+    if (known !== null) {
+      child = known as SpinNode;
+      this.same++;
+    } else child = this.ctx._trackSpin(source as Spin<T>, node);
+    // the entry takes the ordinal once the source is reached (a throw above, a stack overflow
+    // in the subscription, leaves no entry, as a signal's read does); every field a recycled
+    // entry holds is written below
+    e = this.take(i, Kind.Spin, source as Spin<T>, "");
+    e.ref = child;
+    // no call for a node `refresh` would leave as it is (its first test, written out: see there)
+    if (
+      child.run !== null ||
+      (child.flags & (Flag.STALE | Flag.CHECKING | Flag.DETACHED)) !== 0 ||
+      child.status === 0 ||
+      (child.ctx.parent !== null && child.checkedAt !== G.epoch)
+    ) {
+      // pending while the child is brought up to date (a check of this run's log stops there)
+      e.bits = Kind.Spin | Bits.OK;
+      try {
+        this.refresh(child);
+      } catch (err) {
+        // (a stack overflow) the read settles as an error read that no version of the child
+        // matches: if the body catches this and commits, the log check re-runs the node from
+        // this entry. A pending entry would end every later check there, and the reads after
+        // it would never re-run the node again. (Written out: a call here may overflow the
+        // stack again)
+        e.version = -1;
+        e.value = err;
+        e.bits = Kind.Spin | Bits.SETTLED;
+        // a run left there is repaired later (`dropStuck`): no room here. (Any run: a test of
+        // whether it is a synchronous one cost 365 optimized instructions per chain operation)
+        if (child.run !== null) G.stuck = child;
+        throw err;
       }
-      e.version = child.version;
-      const ok = child.status === 1;
-      e.value = child.result;
-      e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
-      if (!ok) throw child.result;
-      return child.result as T;
+      if (!isReady(child)) throw this.unready(e, child);
     }
-    return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
+    e.version = child.version;
+    ok = child.status === 1;
+    e.value = child.result;
+    e.bits = ok ? Kind.Spin | Bits.SETTLED | Bits.OK : Kind.Spin | Bits.SETTLED;
+    if (!ok) throw child.result;
+    return child.result as T;
   }
 
   /**
-   * {@link track}'s read of the signal whose cell is `cell`, at ordinal `i`, as the last run's read
-   * there, into the recycled entry at `i` that took the same handle, in a run with nothing for
-   * `enter` to do but the replay's test: only the read's fields are written (enter's and take's
-   * work written out, as for a spin in `track`). A method of its own: `track`'s frame is a deep
-   * graph's first run's, frame by frame (the fields' writes in it overflowed the stack of a chain
-   * of 1,000 spins).
+   * {@link track} of spin `child`, read into entry `e`, found it not ready once refreshed: its
+   * running body is below this one (a cycle) or it has not settled (async). Settles `e` and
+   * returns the error to throw. (A method of its own: rare, and `track`'s frame is a deep graph's,
+   * frame by frame.)
    */
-  private readAgain(i: number, cell: Cell): unknown {
-    if (this.replay !== null && i < this.replayUntil) {
-      const r = this.replay[i];
-      if (r === undefined || (r.bits & (Bits.KIND | Bits.SETTLED)) !== (Kind.Signal | Bits.SETTLED))
-        this.replayUntil = i;
+  private unready(e: Entry, child: SpinNode): SpindelError {
+    const cycle = this.syncCycle(child);
+    if (cycle !== null) {
+      // the version the child had when its running body was met: once that body (or a
+      // later run) commits another result, the check re-runs this node, whose read then
+      // gets it (or the cycle again, if it meets that body running again); an equal result
+      // re-runs nothing (a version no node matches would re-run it at every check)
+      unread(e, cycle);
+      e.version = child.version;
+      return cycle;
     }
-    const e = this.buf[i]!;
-    this.i = i + 1;
-    this.same++;
-    e.version = cell.version;
-    const v = cellPeek(cell);
-    e.value = v;
-    // the recycled entry read the same handle, so it references the same cell, unless it was
-    // left pending or the cell replaced (a store into an old entry is a write barrier)
-    if (e.ref !== cell) e.ref = cell;
-    e.bits = Kind.Signal | Bits.SETTLED | Bits.OK;
-    return v;
+    const err = new SpindelError(
+      "ERR_NOT_SETTLED",
+      `$.track(${child.label}): the spin has not settled (its body is async); use await $.await(spin) instead`,
+    );
+    // a settled read that no version of the child matches: once the child settles, the
+    // commit's waiter (see `notSettled`) marks the node stale and the check re-runs it
+    this.moreOf().notSettled = child;
+    this.rare = true;
+    unread(e, err);
+    return err;
   }
 
   onCleanup(fn: () => void): void {
@@ -925,6 +934,11 @@ function cycleError(path: string[], back: string): SpindelError {
     `dependency cycle: ${[...path, back].join(" -> ")} (a spin cannot wait on its own result)`,
     { spins: [...path, back] },
   );
+}
+
+/** `$.track`'s refusal of `source`, neither a signal nor a spin. */
+function notASource(source: unknown): never {
+  return invalidArgument(`$.track expects a Signal or a Spin, got ${describe(source)}`);
 }
 
 function describe(x: unknown): string {

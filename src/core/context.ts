@@ -375,7 +375,7 @@ export class Context {
       // write, settlement, cancellation, release and dispose moves the epoch)
       if (s._readUid === this.uid && s._readEpoch === G.epoch) return s._readValue as T;
       // this fork's own node, verified at the current epoch (refresh's clean test)
-      const n = this.nodes.get(s.id);
+      const n = this._nodes.get(s.id); // a fork's map is complete (only a root's entries wait)
       if (
         n !== undefined &&
         n.status === 1 &&
@@ -406,7 +406,7 @@ export class Context {
     let commits: number;
     // this context's own node in its map: found through the handle (a root's node) or the map
     // (a fork's), refreshed where it is
-    const own = s._ctx === this ? s._node! : this.parent !== null ? (this.nodes.get(s.id) ?? null) : null;
+    const own = s._ctx === this ? s._node! : this.parent !== null ? (this._nodes.get(s.id) ?? null) : null;
     if (own !== null && this.holdsAttached(own)) {
       n = own;
       commits = n.commits;
@@ -989,12 +989,15 @@ export class Context {
         if (obs?.delete(observer) && obs.size === 0) cell.observers = null;
       } else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {
-      // a node waiting for its map entry is the entry's own `ref` (a root's entry references the
-      // node it read); else the map, complete
+      // a fork's map is complete (only a root's entries wait); in a root, a node waiting for its
+      // map entry is the entry's own `ref` (a root's entry references the node it read), else the
+      // map, completed
       const n =
-        ref !== null && ((ref as SpinNode).flags & Flag.MAP_PENDING) !== 0
-          ? (ref as SpinNode)
-          : this.nodes.get(id);
+        this.parent !== null
+          ? this._nodes.get(id)
+          : ref !== null && ((ref as SpinNode).flags & Flag.MAP_PENDING) !== 0
+            ? (ref as SpinNode)
+            : this.nodes.get(id);
       if (n !== undefined) {
         const obs = n.observers;
         // the last observer node left: the context lets the node go, unless that was a detached node

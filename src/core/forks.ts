@@ -19,7 +19,8 @@ import type { Spin, SpinBody } from "./spin.js";
  */
 export function findNode(ctx: Context, id: string, handle?: Spin<unknown>): SpinNode | undefined {
   for (let c: Context | null = ctx; c !== null; c = c.parent) {
-    const n = c.nodes.get(id);
+    // a fork's map is complete (only a root's entries wait for the end of the job: `Context.nodes`)
+    const n = (c.parent !== null ? c._nodes : c.nodes).get(id);
     if (n !== undefined) return n;
     if (handle !== undefined && c.parent !== null) {
       const kept = keptNode(c, handle);
@@ -54,7 +55,13 @@ export function resolveNode(
   handle: Spin<unknown> | undefined,
   own: boolean,
 ): SpinNode | undefined {
-  const mine = handle !== undefined && ctx.parent === null ? rootNodeOf(ctx, id, handle) : ctx.nodes.get(id);
+  // a fork's map is complete: only a root's entries wait for the end of the job (`Context.nodes`)
+  const mine =
+    ctx.parent !== null
+      ? ctx._nodes.get(id)
+      : handle !== undefined
+        ? rootNodeOf(ctx, id, handle)
+        : ctx.nodes.get(id);
   if (mine !== undefined) {
     if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
     return mine;

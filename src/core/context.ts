@@ -40,6 +40,8 @@ import { type Entry, Kind, kindOf, SpinNode, type Subscriber } from "./kernel/no
 import { Observers } from "./kernel/observers.js";
 import { type ContextSnapshot, serializeContext, takeSnapshot } from "./persist/snapshot.js";
 import {
+  deferredMap,
+  flushDeferredMap,
   LIVE_SWEEP_MIN,
   quiescent,
   releaseNode,
@@ -112,8 +114,12 @@ export class Context {
   readonly clock: Clock;
   /** @internal signal cells owned by this context */
   readonly cells: CellStore;
-  /** @internal spin nodes owned by this context */
-  readonly nodes = new Map<string, SpinNode>();
+  /**
+   * @internal spin nodes owned by this context, as the map stands: without the root nodes made in
+   * this job whose entry waits for the end of it ({@link Flag.MAP_PENDING}, see `watchSoon`). Only
+   * the paths that know such a node by its flag or handle use it; everything else uses {@link nodes}.
+   */
+  readonly _nodes = new Map<string, SpinNode>();
   /**
    * @internal observers of signal cells this context does not hold: in a fork, inherited cells; in
    * a restored root, cells of signals nobody stored, adopted when the root makes the cell
@@ -165,6 +171,11 @@ export class Context {
    * still have one here, so its lookup is not skipped (see `cellless`)
    */
   foreignCells = false;
+  /**
+   * @internal a root holding nodes put there by id, not through their handles (a restored snapshot):
+   * an unkeyed handle no root took yet may still have a node here (see `rootNodeOf` in forks.ts)
+   */
+  foreignNodes = false;
   /** @internal fork only: ancestors' nodes found servable here at epoch {@link inhEpoch} (forks.ts) */
   inhCache: Map<string, SpinNode> | null = null;
   /**
@@ -229,6 +240,18 @@ export class Context {
           console.error(`[spindel] unhandled error from ${source}:`, error);
         });
     }
+  }
+
+  /**
+   * @internal spin nodes owned by this context, complete: the entries of nodes made in this job
+   * are made first. A root's node observed or tracked and released within one job (a graph built
+   * and dropped) never enters the map: its entry waits with its handle's registration
+   * (`watchSoon`), and the release takes it out of that list (create + dispose: four map
+   * operations and a shrink of the map an operation).
+   */
+  get nodes(): Map<string, SpinNode> {
+    if (deferredMap.count !== 0) flushDeferredMap();
+    return this._nodes;
   }
 
   /** @internal a weak reference to this context (for GC bookkeeping), created on first use */
@@ -371,7 +394,7 @@ export class Context {
       // write, settlement, cancellation, release and dispose moves the epoch)
       if (s._readUid === this.uid && s._readEpoch === G.epoch) return s._readValue as T;
       // this fork's own node, verified at the current epoch (refresh's clean test)
-      const n = this.nodes.get(s.id);
+      const n = this._nodes.get(s.id); // a fork's map is complete (only a root's entries wait)
       if (
         n !== undefined &&
         n.status === 1 &&
@@ -402,7 +425,7 @@ export class Context {
     let commits: number;
     // this context's own node in its map: found through the handle (a root's node) or the map
     // (a fork's), refreshed where it is
-    const own = s._ctx === this ? s._node! : this.parent !== null ? (this.nodes.get(s.id) ?? null) : null;
+    const own = s._ctx === this ? s._node! : this.parent !== null ? (this._nodes.get(s.id) ?? null) : null;
     if (own !== null && this.holdsAttached(own)) {
       n = own;
       commits = n.commits;
@@ -449,7 +472,8 @@ export class Context {
   private readNode(s: Spin<unknown>): SpinNode {
     let n: SpinNode;
     if (s._ctx === this) n = s._node!;
-    else if (s._ctx === null && this.parent === null && !this.nodes.has(s.id) && !s.keyed) {
+    // (no node waits for its map entry under this id: such a node is on its handle, `s._ctx` is set)
+    else if (s._ctx === null && this.parent === null && !this._nodes.has(s.id) && !s.keyed) {
       n = new SpinNode(
         s.id,
         this,
@@ -516,10 +540,10 @@ export class Context {
    */
   attach(n: SpinNode, s: Spin<unknown> | undefined): void {
     n.flags &= ~Flag.DETACHED;
-    if (this.nodes.get(n.id) === n) return;
+    if ((n.flags & Flag.MAP_PENDING) !== 0 || this._nodes.get(n.id) === n) return;
     // unsubscribed while detached: it may have missed a change since it was last verified
     if (n.status !== 0 && n.run === null && n.checkedAt !== G.epoch) n.flags |= Flag.STALE;
-    this.nodes.set(n.id, n);
+    this._nodes.set(n.id, n);
     const h = s ?? n.pinned;
     n.pinned = null; // a detached node is never observed: only a kept handle was there
     if (h !== null) {
@@ -1018,7 +1042,15 @@ export class Context {
         if (obs?.delete(observer) && obs.size === 0) cell.observers = null;
       } else if (this.extSig !== null) removeExt(this.extSig, id, observer);
     } else {
-      const n = this.nodes.get(id);
+      // a fork's map is complete (only a root's entries wait); in a root, a node waiting for its
+      // map entry is the entry's own `ref` (a root's entry references the node it read), else the
+      // map, completed
+      const n =
+        this.parent !== null
+          ? this._nodes.get(id)
+          : ref !== null && ((ref as SpinNode).flags & Flag.MAP_PENDING) !== 0
+            ? (ref as SpinNode)
+            : this.nodes.get(id);
       if (n !== undefined) {
         const obs = n.observers;
         // the last observer node left: the context lets the node go, unless that was a detached node

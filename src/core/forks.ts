@@ -10,7 +10,7 @@ import { isReady, markStale } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
 import { installLog, Kind, kindOf, SpinNode } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
-import { registerLive, watchHandle, watchSoon } from "./reaping.js";
+import { deferredMap, registerLive, watchHandle, watchSoon } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
 /**
@@ -19,7 +19,8 @@ import type { Spin, SpinBody } from "./spin.js";
  */
 export function findNode(ctx: Context, id: string, handle?: Spin<unknown>): SpinNode | undefined {
   for (let c: Context | null = ctx; c !== null; c = c.parent) {
-    const n = c.nodes.get(id);
+    // a fork's map is complete (only a root's entries wait for the end of the job: `Context.nodes`)
+    const n = (c.parent !== null ? c._nodes : c.nodes).get(id);
     if (n !== undefined) return n;
     if (handle !== undefined && c.parent !== null) {
       const kept = keptNode(c, handle);
@@ -54,7 +55,13 @@ export function resolveNode(
   handle: Spin<unknown> | undefined,
   own: boolean,
 ): SpinNode | undefined {
-  const mine = ctx.nodes.get(id);
+  // a fork's map is complete: only a root's entries wait for the end of the job (`Context.nodes`)
+  const mine =
+    ctx.parent !== null
+      ? ctx._nodes.get(id)
+      : handle !== undefined
+        ? rootNodeOf(ctx, id, handle)
+        : ctx.nodes.get(id);
   if (mine !== undefined) {
     if (mine.body === null && handle !== undefined) mine.body = handle.body as SpinBody<unknown>;
     return mine;
@@ -118,7 +125,13 @@ export function resolveNode(
     } else if (inh.adopt !== null) n.adopt = inh.adopt;
     for (const e of n.log) resubscribe(ctx, kindOf(e), e.id, n);
   }
-  ctx.nodes.set(id, n);
+  // a root's new node of an unkeyed top-level handle enters the map at the end of the job, unless
+  // released before (see `Context.nodes`)
+  const defer = ctx.parent === null && h !== undefined && h._ctx === null && !h.keyed && !h._nested;
+  if (defer) {
+    n.flags |= Flag.MAP_PENDING;
+    deferredMap.count++;
+  } else ctx._nodes.set(id, n);
   if (ctx.parent !== null && !ctx.liveRegistered) registerLive(ctx);
   const ext = ctx.extSpin?.get(id);
   if (ext !== undefined) {
@@ -142,6 +155,21 @@ export function resolveNode(
     }
   }
   return n;
+}
+
+/**
+ * Root `ctx`'s node of `handle` (id `id`), if it has one. A node waiting for its map entry is on its
+ * handle (Flag.MAP_PENDING), so the map read here need not be completed (see `Context.nodes`); and an
+ * unkeyed top-level handle no root took yet has no node in a root that holds no restored nodes (a
+ * node enters a root's map by id only from a snapshot): no lookup, whose first use of a new id
+ * hashes the string (create + dispose: ~190 instructions a spin).
+ */
+function rootNodeOf(ctx: Context, id: string, handle: Spin<unknown>): SpinNode | undefined {
+  if (handle._ctx === ctx) {
+    const n = handle._node!;
+    if ((n.flags & Flag.MAP_PENDING) !== 0) return n;
+  } else if (handle._ctx === null && !handle.keyed && !handle._nested && !ctx.foreignNodes) return undefined;
+  return ctx._nodes.get(id);
 }
 
 function hasAncestor(ctx: Context, c: Context): boolean {

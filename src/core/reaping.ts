@@ -124,6 +124,32 @@ export function watchSoon(n: SpinNode, handle: object): void {
   }
 }
 
+/**
+ * How many of {@link pendingNodes} wait for their entry in their root's node map as well
+ * ({@link Flag.MAP_PENDING}): a field, read by `Context.nodes` on every use of the map.
+ * @internal
+ */
+export const deferredMap = { count: 0 };
+
+/**
+ * Make the node-map entries that wait in the pending list (their registration still waits):
+ * `Context.nodes` calls this before anyone reads a map, so the map is complete for every reader
+ * but the hot paths that know a deferred node by its flag.
+ * @internal
+ */
+export function flushDeferredMap(): void {
+  // from the end, the newest first, until all are found: a root that makes a node between reads
+  // of a map costs a few entries a read, not the list
+  for (let i = pendingNodes.length - 1; i >= 0 && deferredMap.count > 0; i--) {
+    const n = pendingNodes[i]!;
+    if ((n.flags & Flag.MAP_PENDING) === 0) continue;
+    n.flags &= ~Flag.MAP_PENDING;
+    deferredMap.count--;
+    (n.ctx as Context)._nodes.set(n.id, n);
+  }
+  deferredMap.count = 0;
+}
+
 /** How far from the end of the pending list a released node is looked for ({@link unwatchSoon}). */
 const UNWATCH_REACH = 8;
 
@@ -157,6 +183,10 @@ function flushWatches(): void {
   for (let i = 0; i < pendingNodes.length; i++) {
     const n = pendingNodes[i]!;
     n.flags &= ~Flag.WATCH_PENDING;
+    if ((n.flags & Flag.MAP_PENDING) !== 0) {
+      n.flags &= ~Flag.MAP_PENDING;
+      (n.ctx as Context)._nodes.set(n.id, n);
+    }
     if ((n.flags & Flag.DETACHED) !== 0) {
       // released meanwhile: it lives on its handle, and keeps the handle for the registration its
       // next attach makes (an attach through an observer's log has no handle at hand)
@@ -168,6 +198,7 @@ function flushWatches(): void {
   }
   truncate(pendingNodes, 0);
   truncate(pendingHandles, 0);
+  deferredMap.count = 0;
 }
 
 /**
@@ -394,8 +425,17 @@ export function releaseNode(ctx: Context, n: SpinNode, handle: object | null): v
     G.epoch++; // a fork's answers cached for this epoch may name the node
     for (;;) {
       const c = m.ctx as Context;
-      if (c.nodes.get(m.id) === m) {
-        c.nodes.delete(m.id);
+      let inMap: boolean;
+      if ((m.flags & Flag.MAP_PENDING) !== 0) {
+        // made in this job and never entered in the map: nothing to delete
+        m.flags &= ~Flag.MAP_PENDING;
+        deferredMap.count--;
+        inMap = true;
+      } else {
+        inMap = c._nodes.get(m.id) === m;
+        if (inMap) c._nodes.delete(m.id);
+      }
+      if (inMap) {
         // still attached while pruned: the inputs it was the last observer of are released too
         prune(m, m.log, NO_LOG);
         m.flags |= Flag.DETACHED;

@@ -59,4 +59,11 @@ export const enum Flag {
    * node does not take it.
    */
   LEAN_LOG = 2048,
+  /**
+   * A root's node that waits in the end-of-job watch list for its entry in the node map as well
+   * (see `watchSoon` in reaping.ts): it is attached and counts as in the map (`Context.nodes`
+   * makes the entry before anyone reads the map), but a node released in the job it was made in
+   * never touches the map.
+   */
+  MAP_PENDING = 4096,
 }

@@ -180,6 +180,7 @@ export function restoreInto(ctx: Context, snap: ContextSnapshot): Context {
     throw new SpindelError("ERR_INVALID_ARGUMENT", "restoreSnapshot expects a snapshot from ctx.snapshot()");
   let maxVersion = 0;
   if (snap.signals.size > 0) ctx.foreignCells = true;
+  if (snap.spins.size > 0) ctx.foreignNodes = true;
   for (const [id, r] of snap.signals) {
     const cell = createCell(r.value, r.version);
     ctx.cells.set(id, cell, true);

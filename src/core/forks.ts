@@ -10,7 +10,7 @@ import { isReady, markStale } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
 import { installLog, Kind, kindOf, SpinNode } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
-import { deferredMap, registerLive, watchHandle, watchSoon } from "./reaping.js";
+import { deferMapEntry, registerLive, watchHandle, watchSoon } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
 
 /**
@@ -128,10 +128,8 @@ export function resolveNode(
   // a root's new node of an unkeyed top-level handle enters the map at the end of the job, unless
   // released before (see `Context.nodes`)
   const defer = ctx.parent === null && h !== undefined && h._ctx === null && !h.keyed && !h._nested;
-  if (defer) {
-    n.flags |= Flag.MAP_PENDING;
-    deferredMap.count++;
-  } else ctx._nodes.set(id, n);
+  if (defer) deferMapEntry(n);
+  else ctx._nodes.set(id, n);
   if (ctx.parent !== null && !ctx.liveRegistered) registerLive(ctx);
   const ext = ctx.extSpin?.get(id);
   if (ext !== undefined) {

@@ -142,12 +142,32 @@ export function flushDeferredMap(): void {
   // of a map costs a few entries a read, not the list
   for (let i = pendingNodes.length - 1; i >= 0 && deferredMap.count > 0; i--) {
     const n = pendingNodes[i]!;
-    if ((n.flags & Flag.MAP_PENDING) === 0) continue;
-    n.flags &= ~Flag.MAP_PENDING;
-    deferredMap.count--;
-    (n.ctx as Context)._nodes.set(n.id, n);
+    if ((n.flags & Flag.MAP_PENDING) !== 0) enterMap(n);
   }
   deferredMap.count = 0;
+}
+
+/**
+ * New root node `n` (of an unkeyed top-level handle, which `watchSoon` holds until the end of the
+ * job) waits for its node-map entry as well. With {@link enterMap} and {@link dropMapEntry}, the
+ * one place that sets {@link Flag.MAP_PENDING} and counts it in {@link deferredMap}.
+ * @internal
+ */
+export function deferMapEntry(n: SpinNode): void {
+  n.flags |= Flag.MAP_PENDING;
+  deferredMap.count++;
+}
+
+/** Make the node-map entry root node `n` waited for ({@link deferMapEntry}). */
+function enterMap(n: SpinNode): void {
+  dropMapEntry(n);
+  (n.ctx as Context)._nodes.set(n.id, n);
+}
+
+/** Root node `n` no longer waits for a node-map entry ({@link deferMapEntry}): made, or released first. */
+function dropMapEntry(n: SpinNode): void {
+  n.flags &= ~Flag.MAP_PENDING;
+  deferredMap.count--;
 }
 
 /** How far from the end of the pending list a released node is looked for ({@link unwatchSoon}). */
@@ -183,10 +203,7 @@ function flushWatches(): void {
   for (let i = 0; i < pendingNodes.length; i++) {
     const n = pendingNodes[i]!;
     n.flags &= ~Flag.WATCH_PENDING;
-    if ((n.flags & Flag.MAP_PENDING) !== 0) {
-      n.flags &= ~Flag.MAP_PENDING;
-      (n.ctx as Context)._nodes.set(n.id, n);
-    }
+    if ((n.flags & Flag.MAP_PENDING) !== 0) enterMap(n);
     if ((n.flags & Flag.DETACHED) !== 0) {
       // released meanwhile: it lives on its handle, and keeps the handle for the registration its
       // next attach makes (an attach through an observer's log has no handle at hand)
@@ -428,8 +445,7 @@ export function releaseNode(ctx: Context, n: SpinNode, handle: object | null): v
       let inMap: boolean;
       if ((m.flags & Flag.MAP_PENDING) !== 0) {
         // made in this job and never entered in the map: nothing to delete
-        m.flags &= ~Flag.MAP_PENDING;
-        deferredMap.count--;
+        dropMapEntry(m);
         inMap = true;
       } else {
         inMap = c._nodes.get(m.id) === m;

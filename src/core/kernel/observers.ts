@@ -3,8 +3,8 @@
  * it. One or two members live in fields of the set alone (most spins are read by one or two
  * others: no array and no storage for it, 72 bytes and more a node of cellx 1000), until a
  * third arrives or something asks for the members as an array ({@link Observers.list}: a write
- * of a signal). A few members live in an array alone (most sources have one to a handful of observers: no
- * `Set` to allocate, and the array is the view the staleness walk iterates); past
+ * of a signal). A few members live in an array alone (most sources have one to a handful of
+ * observers: no `Set` to allocate, and the array is the view the staleness walk iterates); past
  * {@link SMALL} members, membership moves to a `Set` and the array becomes a copy of it, rebuilt
  * only after the membership changed (iterating a `Set` cost a tenth of a chain's propagation; a
  * graph that rewires on every write rebuilds the copies it walks). Internal.
@@ -29,8 +29,9 @@ export class Observers {
    */
   one: SpinNode | null = null;
   /**
-   * The second member, when there are exactly two and the set is small (null otherwise). With {@link one}, the staleness walk of a node read by two others (half the nodes
-   * of cellx 1000) reads this object alone, not the array and its storage.
+   * The second member, when there are exactly two and the set is small (null otherwise). With
+   * {@link one}, the staleness walk of a node read by two others (half the nodes of cellx 1000)
+   * reads this object alone, not the array and its storage.
    */
   two: SpinNode | null = null;
   /** Membership once it outgrew {@link SMALL} (null: the array alone holds it). */

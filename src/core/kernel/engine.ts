@@ -7,7 +7,7 @@
 import type { Cell } from "./cell.js";
 import { ABANDONED, CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
-import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { G, nextVersion } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
   Bits,
@@ -572,17 +572,17 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     return;
   }
   const prevRun = G.run;
-  const prevCur = current;
+  const prevCur = G.current;
   G.run = run;
   if (prevRun !== null) run.outer = prevRun; // null once the body returned
-  setCurrent(run.context);
+  G.current = run.context;
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
-    setCurrent(prevCur);
+    G.current = prevCur;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
@@ -594,8 +594,8 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     G.run = prevRun;
     run.outer = null;
   }
-  if (prevCur === null) setCurrent(null);
-  else setCurrent(prevCur);
+  if (prevCur === null) G.current = null;
+  else G.current = prevCur;
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
@@ -670,17 +670,17 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   n.run = run;
   const body = n.body!;
   const prevRun = G.run;
-  const prevCur = current;
+  const prevCur = G.current;
   G.run = run;
   if (prevRun !== null) run.outer = prevRun;
-  setCurrent(run.context);
+  G.current = run.context;
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
-    setCurrent(prevCur);
+    G.current = prevCur;
     if (n.spare === run) n.spare = null;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
@@ -692,8 +692,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     G.run = prevRun;
     run.outer = null;
   }
-  if (prevCur === null) setCurrent(null);
-  else setCurrent(prevCur);
+  if (prevCur === null) G.current = null;
+  else G.current = prevCur;
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   // nothing rare happened (see `Run.rare`: no kill, wait, write, cleanup, nested spin, unsettled
   // read, fork taking the log, abort signal or settle hook; the run is still the node's, as only a

@@ -68,6 +68,11 @@ export const G: {
   stuck: null,
 };
 
+/** The current context ({@link G.current}; null: the default context). */
+export function currentContext(): Context | null {
+  return G.current;
+}
+
 /** Set the current context ({@link G.current}; null: default). Returns the previous one. */
 export function setCurrent(c: Context | null): Context | null {
   const prev = G.current;

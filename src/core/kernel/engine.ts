@@ -12,6 +12,7 @@ import type { KernelHost } from "./host.js";
 import {
   Bits,
   type Entry,
+  emptyList,
   installLog,
   isReady,
   Kind,
@@ -628,12 +629,16 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
 function keepSpare(n: SpinNode, run: Run): void {
   run.release();
   n.spare = run;
-  n.flags =
-    run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null
-      ? n.ctx.parent === null
-        ? n.flags | Flag.LEAN
-        : n.flags | Flag.LEAN | Flag.LEAN_FORK
-      : n.flags & ~Flag.LEAN;
+  if (run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null) {
+    n.flags = n.ctx.parent === null ? n.flags | Flag.LEAN : n.flags | Flag.LEAN | Flag.LEAN_FORK;
+    // a lean spare holds the storage of its next run itself (`Run.buf`, the committed log until
+    // now): the lean re-run writes into it without storing it, and its commit hands the log it
+    // replaces to the run, not to `n.spareLog` (one write barrier a re-run less). `n.spareLog`
+    // stays null while the spare is lean: a general run started from it gets a new array
+    const spareLog = n.spareLog;
+    n.spareLog = null;
+    run.buf = spareLog !== null ? spareLog : emptyList();
+  } else n.flags &= ~Flag.LEAN;
 }
 
 /**
@@ -664,9 +669,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   // (a write barrier each, about 11 instructions a re-run): no run is started from the spare of a
   // node whose run is in flight (`refresh` tests `n.run`), a kill of the run drops it
   // (`Run.kill`, `dropStuck`), and every other end below drops it before the general engine
-  // decides whether to keep the run. `n.spareLog` is left as well (the run's storage now): the
-  // lean commit replaces it, and so does `installLog` on every other path
-  run.resetLean(n.log, p, n.spareLog);
+  // decides whether to keep the run. The run's storage is its own `buf` (see `keepSpare`)
+  run.resetLean(n.log, p);
   n.run = run;
   const body = n.body!;
   const prevRun = G.run;
@@ -708,7 +712,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     const old = n.log;
     if (run.same !== log.length || old.length !== log.length) prune(n, old, log);
     n.commits++;
-    n.spareLog = old;
+    // the log replaced is the storage of the next lean run (see `keepSpare`)
+    run.buf = old;
     n.log = log;
     const epoch = run.epoch;
     // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the

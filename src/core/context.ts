@@ -15,7 +15,7 @@ import { CellStore } from "./cell-store.js";
 import { armOwnedTimer, type Clock, createClock, type TimerHandle } from "./clock.js";
 import { Cancelled, ContextDisposedError, invalidArgument, SpindelError } from "./errors.js";
 import { addExt, findNode, invalidateInherited, removeExt, resolveNode, resubscribe } from "./forks.js";
-import { current, deferDrain, G, nextVersion, setCurrent } from "./globals.js";
+import { deferDrain, G, nextVersion, setCurrent } from "./globals.js";
 import { Brand, type MaybeSource, SOURCE_KIND } from "./kernel/brand.js";
 import { type Cell, cellPeek, cellRead, cellWrite, createCell } from "./kernel/cell.js";
 import { Drain } from "./kernel/drain.js";
@@ -1238,7 +1238,7 @@ defaultContext();
 
 /** Cancel a spin in the current context (the default one outside `ctx.run`). */
 export function cancel(s: Spin<unknown>): void {
-  (current ?? defaultContext()).cancel(s);
+  (G.current ?? defaultContext()).cancel(s);
 }
 
 export { Cancelled };

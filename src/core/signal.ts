@@ -9,7 +9,7 @@ import type { Signal as PreactSignal } from "@preact/signals-core";
 import { noteBatchWrite } from "./batch.js";
 import type { Context } from "./context.js";
 import { invalidArgument } from "./errors.js";
-import { current, G } from "./globals.js";
+import { G } from "./globals.js";
 import { type Cell, pget, pset, SignalHandle } from "./kernel/cell.js";
 import type { SignalWatch } from "./reaping.js";
 
@@ -86,19 +86,19 @@ export class Signal<T> extends SignalHandle<T> {
 
   /** The value in the current context (reactive for preact; not tracked by spins). */
   override get value(): T {
-    const c = current;
+    const c = G.current;
     return c === null ? (pget.call(this as PreactSignal<unknown>) as T) : c._readSignal(this, true);
   }
 
   override set value(v: T) {
-    const c = current;
+    const c = G.current;
     if (c === null) writeDefault(this, v);
     else c.set(this, v);
   }
 
   /** The value in the current context without subscribing anything (preact or spin). */
   override peek(): T {
-    const c = current;
+    const c = G.current;
     return c === null ? this.val : c._readSignal(this, false);
   }
 

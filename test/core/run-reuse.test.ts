@@ -132,6 +132,31 @@ test("a fork's node that shares its parent's log is not overwritten by the paren
   stop();
 });
 
+test("a lean node's spare storage survives a general re-run and a write between lean re-runs", () => {
+  // a lean spare keeps the storage of its next run itself (`Run.buf`, see keepSpare): the general
+  // engine (an explicit re-run) must not write into the committed log, and the next lean re-runs
+  // must not write into the log that a reader still walks
+  const root = createContext();
+  const a = signal(1);
+  const b = signal(10);
+  const t = spin(($) => $.track(a) + $.track(b));
+  const u = spin(($) => $.track(t) * 2);
+  const seen: number[] = [];
+  const stop = root.observe(u, (v) => seen.push(v));
+  for (let v = 2; v < 8; v++) root.set(a, v); // lean re-runs from here on
+  root.rerun(t); // the general engine, from the lean spare
+  for (let v = 8; v < 14; v++) {
+    root.set(v % 2 === 0 ? a : b, v);
+    expect(root.read(t)).toBe(root.get(a) + root.get(b));
+    expect(root.read(u)).toBe(2 * (root.get(a) + root.get(b)));
+  }
+  root.rerun(u);
+  root.set(a, 100);
+  expect(root.read(u)).toBe(2 * (100 + root.get(b)));
+  expect(seen.at(-1)).toBe(2 * (100 + root.get(b)));
+  stop();
+});
+
 test("a fork made while its parent's spin is in flight adopts that run and gets its own answer", async () => {
   const root = createContext();
   const s = signal(1);

@@ -7,11 +7,12 @@
 import type { Cell } from "./cell.js";
 import { ABANDONED, CANCEL_REASON, Cancelled, SpindelError, SUPERSEDE_REASON } from "./errors.js";
 import { Flag } from "./flags.js";
-import { current, G, nextVersion, setCurrent } from "./globals.js";
+import { G, nextVersion } from "./globals.js";
 import type { KernelHost } from "./host.js";
 import {
   Bits,
   type Entry,
+  emptyList,
   installLog,
   isReady,
   Kind,
@@ -572,24 +573,30 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
     return;
   }
   const prevRun = G.run;
-  const prevCur = current;
+  const prevCur = G.current;
   G.run = run;
   if (prevRun !== null) run.outer = prevRun; // null once the body returned
-  setCurrent(run.context);
+  G.current = run.context;
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
-    setCurrent(prevCur);
+    G.current = prevCur;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
   }
-  G.run = prevRun;
-  if (prevRun !== null) run.outer = null;
-  setCurrent(prevCur);
+  // the usual run is the outermost one, from a drain or a read outside every context (both null):
+  // the constant null is stored without the write barrier a variable needs (8 instructions each)
+  if (prevRun === null) G.run = null;
+  else {
+    G.run = prevRun;
+    run.outer = null;
+  }
+  if (prevCur === null) G.current = null;
+  else G.current = prevCur;
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
     if (!run.busy && !run.parked && run.dead === null && n.run === run) {
@@ -622,12 +629,16 @@ export function startRun(n: SpinNode, replay: Entry[] | null, p: number): void {
 function keepSpare(n: SpinNode, run: Run): void {
   run.release();
   n.spare = run;
-  n.flags =
-    run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null
-      ? n.ctx.parent === null
-        ? n.flags | Flag.LEAN
-        : n.flags | Flag.LEAN | Flag.LEAN_FORK
-      : n.flags & ~Flag.LEAN;
+  if (run.once === false && run.ordinal === 0 && n.cleanups === null && n.body !== null) {
+    n.flags = n.ctx.parent === null ? n.flags | Flag.LEAN : n.flags | Flag.LEAN | Flag.LEAN_FORK;
+    // a lean spare holds the storage of its next run itself (`Run.buf`, the committed log until
+    // now): the lean re-run writes into it without storing it, and its commit hands the log it
+    // replaces to the run, not to `n.spareLog` (one write barrier a re-run less). `n.spareLog`
+    // stays null while the spare is lean: a general run started from it gets a new array
+    const spareLog = n.spareLog;
+    n.spareLog = null;
+    run.buf = spareLog !== null ? spareLog : emptyList();
+  } else n.flags &= ~Flag.LEAN;
 }
 
 /**
@@ -658,31 +669,35 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
   // (a write barrier each, about 11 instructions a re-run): no run is started from the spare of a
   // node whose run is in flight (`refresh` tests `n.run`), a kill of the run drops it
   // (`Run.kill`, `dropStuck`), and every other end below drops it before the general engine
-  // decides whether to keep the run. `n.spareLog` is left as well (the run's storage now): the
-  // lean commit replaces it, and so does `installLog` on every other path
-  run.resetLean(n.log, p, n.spareLog);
+  // decides whether to keep the run. The run's storage is its own `buf` (see `keepSpare`)
+  run.resetLean(n.log, p);
   n.run = run;
   const body = n.body!;
   const prevRun = G.run;
-  const prevCur = current;
+  const prevCur = G.current;
   G.run = run;
   if (prevRun !== null) run.outer = prevRun;
-  setCurrent(run.context);
+  G.current = run.context;
   let out: unknown;
   try {
     out = body(run);
   } catch (err) {
     G.run = prevRun;
     if (prevRun !== null) run.outer = null;
-    setCurrent(prevCur);
+    G.current = prevCur;
     if (n.spare === run) n.spare = null;
     finish(run, false, err);
     if (prevRun === null) flushPendingDrains();
     return;
   }
-  G.run = prevRun;
-  if (prevRun !== null) run.outer = null;
-  setCurrent(prevCur);
+  // (the stores of null: see startRun)
+  if (prevRun === null) G.run = null;
+  else {
+    G.run = prevRun;
+    run.outer = null;
+  }
+  if (prevCur === null) G.current = null;
+  else G.current = prevCur;
   if (prevRun === null && G.drainDeferred === true) flushPendingDrains();
   // nothing rare happened (see `Run.rare`: no kill, wait, write, cleanup, nested spin, unsettled
   // read, fork taking the log, abort signal or settle hook; the run is still the node's, as only a
@@ -697,7 +712,8 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     const old = n.log;
     if (run.same !== log.length || old.length !== log.length) prune(n, old, log);
     n.commits++;
-    n.spareLog = old;
+    // the log replaced is the storage of the next lean run (see `keepSpare`)
+    run.buf = old;
     n.log = log;
     const epoch = run.epoch;
     // committed, handed out nowhere (no abort signal: see `Run.rare`) and the log its own: the

@@ -11,6 +11,13 @@ import type { Run } from "./run.js";
 export const G: {
   /** The run whose body is executing synchronously right now (for nested `spin()` addressing). */
   run: Run | null;
+  /**
+   * The current context (read by `sig.value`): `null` is the default context. Set by `ctx.run`
+   * and while a body runs. A field of this object, not a module variable: a body's start and end
+   * store it beside {@link run} (the engine could not assign an imported binding; a call of a
+   * module function is guarded by a load and compare of the function, 4 instructions each).
+   */
+  current: Context | null;
   /** Monotone version counter shared by signal cells and spin results. */
   version: number;
   /** Depth of nested `batch` calls. */
@@ -49,6 +56,7 @@ export const G: {
   stuck: SpinNode | null;
 } = {
   run: null,
+  current: null,
   version: 0,
   batchDepth: 0,
   pendingDrain: new Set(),
@@ -60,17 +68,15 @@ export const G: {
   stuck: null,
 };
 
-/**
- * The current context as a module-level live binding (read on the `sig.value` hot path; a plain
- * binding is cheaper than a property load). `null`: the default context. Set by `ctx.run` and while a
- * body runs.
- */
-export let current: Context | null = null;
+/** The current context ({@link G.current}; null: the default context). */
+export function currentContext(): Context | null {
+  return G.current;
+}
 
-/** Set the current context (null: default). Returns the previous one. */
+/** Set the current context ({@link G.current}; null: default). Returns the previous one. */
 export function setCurrent(c: Context | null): Context | null {
-  const prev = current;
-  current = c;
+  const prev = G.current;
+  G.current = c;
   return prev;
 }
 

@@ -206,10 +206,10 @@ export class Run implements SpinScope {
    * or one-shot wait, created no nested spin and left no cleanup (see `Flag.LEAN`), and a `$` kept
    * past it cannot change that (it is dead since {@link release}), so `once`, `ordinal` and
    * {@link more} but its abort signal are as {@link reset} would leave them;
-   * `keep` is read only after a general commit, which sets it.
+   * `keep` is read only after a general commit, which sets it. The log is written into `buf` as
+   * it is: a lean spare holds its next storage there (see `keepSpare` in engine.ts).
    */
-  resetLean(replay: readonly Entry[], p: number, buf: Entry[] | null): void {
-    this.buf = buf !== null ? buf : emptyList();
+  resetLean(replay: readonly Entry[], p: number): void {
     this.i = 0;
     this.same = 0;
     this.rare = false;

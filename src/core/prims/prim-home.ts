@@ -9,7 +9,7 @@
  */
 import { type Context, defaultContext } from "../context.js";
 import { SpindelError } from "../errors.js";
-import { current } from "../globals.js";
+import { currentContext } from "../globals.js";
 
 /**
  * A deferred or mailbox was delivered to without a context (`d.deliver(v)`, `mb.post(m)` outside
@@ -56,7 +56,7 @@ export function checkImplicitDelivery(
   what: string,
   name: string,
 ): void {
-  if (ctx !== undefined || current !== null) return;
+  if (ctx !== undefined || currentContext() !== null) return;
   const list = homes.get(prim);
   if (list === undefined || list.length === 0) return;
   const def = defaultContext();

@@ -7,7 +7,7 @@
 import type { Waiter } from "../awaitable.js";
 import { Context, defaultContext, type PrimitiveState } from "../context.js";
 import { Cancelled, invalidArgument } from "../errors.js";
-import { current } from "../globals.js";
+import { currentContext } from "../globals.js";
 import { adoptParked, rerunIfCancelled } from "../kernel/prim-api.js";
 import type { Spin } from "../spin.js";
 
@@ -28,7 +28,7 @@ export interface PrimitiveOptions {
  * @internal
  */
 export function contextFor(ctx: Context | undefined, what: string): Context {
-  const c = ctx ?? current ?? defaultContext();
+  const c = ctx ?? currentContext() ?? defaultContext();
   if (!(c instanceof Context)) invalidArgument(`${what}: expected a Context, got ${String(c)}`);
   c._check(what);
   return c;

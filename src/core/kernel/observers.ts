@@ -4,19 +4,45 @@
  * others: no array and no storage for it, 72 bytes and more a node of cellx 1000), until a
  * third arrives or something asks for the members as an array ({@link Observers.list}: a write
  * of a signal). A few members live in an array alone (most sources have one to a handful of
- * observers: no `Set` to allocate, and the array is the view the staleness walk iterates); past
- * {@link SMALL} members, membership moves to a `Set` and the array becomes a copy of it, rebuilt
- * only after the membership changed (iterating a `Set` cost a tenth of a chain's propagation; a
- * graph that rewires on every write rebuilds the copies it walks). Internal.
+ * observers: no `Set` to allocate, and the array is the view the staleness walk iterates). Past
+ * {@link SMALL} members, the array stays the members' view (no copy to rebuild after a change)
+ * and an open-addressing table of the members' numbers ({@link SpinNode.num}) gives each one's
+ * position in it: a join appends, a leave moves the last member into the hole. A graph that
+ * rewires on every write (dynamic 1000x12: a thousand nodes leave six sources of 500 observers
+ * and join six others) spent a third of its time in the `Set` that held such a membership
+ * before (35-40 ns an insert or delete). Internal.
  * @module
  */
 import { emptyList, type SpinNode } from "./node.js";
 
-/** Members kept in the array alone; more move to a `Set` (linear scans stay short). */
+/** Members kept in the array alone; more move to the table (linear scans stay short). */
 const SMALL = 8;
+
+/** A large set that shrinks to this many members goes back to the array alone. */
+const SHRINK = 4;
+
+/** Slots of a new table (a power of two; at most half of them used). */
+const FIRST_SLOTS = 32;
+
+/** Fibonacci hashing: the product's top bits index the table. */
+const GOLDEN = -1640531535; // 0x9e3779b1 as an int32
 
 /** {@link Observers.list} of a set without members and without an array (never written). */
 const NONE: readonly SpinNode[] = Object.freeze(emptyList<SpinNode>());
+
+/** The last {@link SpinNode.num} given. */
+let lastNum = 0;
+
+/** `o`'s number, given now if it has none (numbers are hashes: a repeat after 2^32 is harmless). */
+function numOf(o: SpinNode): number {
+  let num = o.num;
+  if (num === 0) {
+    num = lastNum = (lastNum + 1) | 0;
+    if (num === 0) num = lastNum = 1;
+    o.num = num;
+  }
+  return num;
+}
 
 /** A set of observer nodes with an array view for iteration. Internal. */
 export class Observers {
@@ -34,19 +60,28 @@ export class Observers {
    * reads this object alone, not the array and its storage.
    */
   two: SpinNode | null = null;
-  /** Membership once it outgrew {@link SMALL} (null: the array alone holds it). */
-  private set: Set<SpinNode> | null = null;
   /**
-   * Small: the members, or null while {@link one} and {@link two} hold them (made by the third
-   * member or by {@link list}). Large: the members as an array, or null after a change (see
-   * {@link list}).
+   * The members, or null while {@link one} and {@link two} hold them (a small set, until the third
+   * member or {@link list} makes it). In a large set ({@link keys} not null), a member's index is
+   * {@link at} of its slot in the table.
    */
   private arr: SpinNode[] | null = null;
+  /**
+   * Large sets: the table, two numbers a slot: the number of the member it holds (0: empty;
+   * linear probing from the number's hash, no tombstones: a delete shifts the run after it back)
+   * and the member's index in {@link arr}. Null while the set is small. (Small integers in one
+   * array: a typed array per field took more instructions an access.)
+   */
+  private tab: number[] | null = null;
+  /** Large sets: the slot of the member at each index of {@link arr} (a delete moves the last member without a lookup). */
+  private pos: number[] | null = null;
+  /** Large sets: the number of slots less one (a power of two less one). */
+  private mask = 0;
+  /** Large sets: 32 - log2 of the number of slots (a hash is the top bits of the product). */
+  private shift = 0;
 
   /** Number of members. */
   get size(): number {
-    const set = this.set;
-    if (set !== null) return set.size;
     const arr = this.arr;
     if (arr !== null) return arr.length;
     return this.one === null ? 0 : this.two === null ? 1 : 2;
@@ -54,13 +89,6 @@ export class Observers {
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
-    const set = this.set;
-    if (set !== null) {
-      const before = set.size;
-      set.add(o); // one hash lookup: a member already there leaves the size as it was
-      if (set.size !== before) this.arr = null;
-      return;
-    }
     const arr = this.arr;
     if (arr === null) {
       // the pair alone holds the members
@@ -72,13 +100,15 @@ export class Observers {
       }
       return;
     }
+    if (this.tab !== null) {
+      this.addLarge(arr, o);
+      return;
+    }
     const n = arr.length;
     for (let i = 0; i < n; i++) if (arr[i] === o) return;
     if (n >= SMALL) {
-      const big = new Set<SpinNode>(arr);
-      big.add(o);
-      this.set = big;
-      this.arr = null;
+      arr.push(o);
+      this.rehash(arr, FIRST_SLOTS);
       return;
     }
     arr.push(o);
@@ -92,14 +122,9 @@ export class Observers {
 
   /** Remove `o`; returns whether it was a member. */
   delete(o: SpinNode): boolean {
-    const set = this.set;
-    if (set !== null) {
-      if (!set.delete(o)) return false;
-      this.arr = null;
-      return true;
-    }
     const arr = this.arr;
     if (arr === null) return this.deleteFromPair(o);
+    if (this.tab !== null) return this.deleteLarge(arr, o);
     const n = arr.length;
     let at = -1;
     for (let i = 0; i < n; i++)
@@ -115,10 +140,11 @@ export class Observers {
     return true;
   }
 
-  // (`toArray` and `deleteFromPair` are methods of their own: written out in `add` and `delete`,
-  // they made those too large for V8 to inline them where a subscription is made or dropped, and
-  // `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic 1000x12 measured 5,231,938
-  // optimized instructions an operation against 5,075,333 before the pair)
+  // (`toArray`, `deleteFromPair` and the large set's paths are methods of their own: written out
+  // in `add` and `delete`, they made those too large for V8 to inline them where a subscription
+  // is made or dropped, and `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic
+  // 1000x12 measured 5,231,938 optimized instructions an operation against 5,075,333 before the
+  // pair)
 
   /** {@link delete} while the pair alone holds the members. */
   private deleteFromPair(o: SpinNode): boolean {
@@ -137,37 +163,125 @@ export class Observers {
     this.two = null;
   }
 
+  /** {@link add} to a large set. */
+  private addLarge(arr: SpinNode[], o: SpinNode): void {
+    const num = numOf(o);
+    const tab = this.tab!;
+    const mask = this.mask;
+    let h = Math.imul(num, GOLDEN) >>> this.shift;
+    let k: number;
+    while ((k = tab[h << 1]!) !== 0) {
+      if (k === num && arr[tab[(h << 1) + 1]!] === o) return; // (a number repeats only after 2^32 nodes)
+      h = (h + 1) & mask;
+    }
+    tab[h << 1] = num;
+    tab[(h << 1) + 1] = arr.length;
+    this.pos!.push(h);
+    arr.push(o);
+    if (arr.length * 2 > mask + 1) this.rehash(arr, (mask + 1) * 2);
+  }
+
+  /** {@link delete} from a large set: the last member moves into `o`'s place. */
+  private deleteLarge(arr: SpinNode[], o: SpinNode): boolean {
+    const num = o.num;
+    if (num === 0) return false; // never joined a large set
+    const tab = this.tab!;
+    const mask = this.mask;
+    const shift = this.shift;
+    let h = Math.imul(num, GOLDEN) >>> shift;
+    let k: number;
+    while ((k = tab[h << 1]!) !== num || arr[tab[(h << 1) + 1]!] !== o) {
+      if (k === 0) return false;
+      h = (h + 1) & mask;
+    }
+    const i = tab[(h << 1) + 1]!;
+    const pos = this.pos!;
+    const last = arr.pop()!;
+    const g = pos.pop()!;
+    const n = arr.length;
+    if (i < n) {
+      arr[i] = last;
+      pos[i] = g;
+      tab[(g << 1) + 1] = i;
+    }
+    // empty slot `h`: move back each later member of the run whose home slot is not cyclically
+    // within (h, j]
+    for (let j = (h + 1) & mask; (k = tab[j << 1]!) !== 0; j = (j + 1) & mask) {
+      if (((j - (Math.imul(k, GOLDEN) >>> shift)) & mask) >= ((j - h) & mask)) {
+        const x = tab[(j << 1) + 1]!;
+        tab[h << 1] = k;
+        tab[(h << 1) + 1] = x;
+        pos[x] = h;
+        h = j;
+      }
+    }
+    tab[h << 1] = 0;
+    if (n * 8 <= mask + 1) this.shrink(arr, mask + 1);
+    return true;
+  }
+
+  /** A large set down to an eighth of its slots: half the slots, or the array alone from {@link SHRINK} members. */
+  private shrink(arr: SpinNode[], slots: number): void {
+    if (arr.length > SHRINK) {
+      this.rehash(arr, slots >> 1);
+      return;
+    }
+    this.tab = null;
+    this.pos = null;
+    const n = arr.length;
+    this.one = n === 1 || n === 2 ? arr[0]! : null;
+    this.two = n === 2 ? arr[1]! : null;
+  }
+
+  /** Make a table of `slots` slots (a power of two, at least twice the members) for the members in `arr`. */
+  private rehash(arr: SpinNode[], slots: number): void {
+    const tab = emptyList<number>();
+    for (let i = 0; i < slots * 2; i++) tab.push(0);
+    const pos = emptyList<number>();
+    const mask = slots - 1;
+    const shift = 32 - Math.log2(slots);
+    for (let i = 0; i < arr.length; i++) {
+      const num = numOf(arr[i]!);
+      let h = Math.imul(num, GOLDEN) >>> shift;
+      while (tab[h << 1] !== 0) h = (h + 1) & mask;
+      tab[h << 1] = num;
+      tab[(h << 1) + 1] = i;
+      pos.push(h);
+    }
+    this.tab = tab;
+    this.pos = pos;
+    this.mask = mask;
+    this.shift = shift;
+    this.one = null;
+    this.two = null;
+  }
+
   /**
-   * The members as an array, in insertion order. Not to be mutated, and not to be held across a
-   * change of the membership (a small set changes this very array).
+   * The members as an array: in insertion order while the set is small, in no given order once it
+   * is large. Not to be mutated, and not to be held across a change of the membership (the set
+   * changes this very array).
    */
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
-    if (this.set === null) {
-      const one = this.one;
-      if (one === null) return NONE;
-      const a = emptyList<SpinNode>();
-      a.push(one);
-      if (this.two !== null) a.push(this.two);
-      this.arr = a; // kept from now on: the next write of a signal reads it again
-      return a;
-    }
-    const out = emptyList<SpinNode>();
-    for (const o of this.set as Set<SpinNode>) out.push(o);
-    this.arr = out;
-    return out;
+    const one = this.one;
+    if (one === null) return NONE;
+    const a = emptyList<SpinNode>();
+    a.push(one);
+    if (this.two !== null) a.push(this.two);
+    this.arr = a; // kept from now on: the next write of a signal reads it again
+    return a;
   }
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
-    if (this.set === null && this.arr === null) {
+    const arr = this.arr;
+    if (arr === null) {
       const a: SpinNode[] = [];
       if (this.one !== null) a.push(this.one);
       if (this.two !== null) a.push(this.two);
       return a[Symbol.iterator]();
     }
-    const arr = this.list();
-    return (this.set === null ? arr.slice() : arr)[Symbol.iterator]();
+    return arr.slice()[Symbol.iterator]();
   }
 }

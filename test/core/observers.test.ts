@@ -115,7 +115,7 @@ describe("Observers", () => {
         obs.delete(o);
         obs.add(nodes[20]!);
       }
-      expect(seen).toEqual(nodes.slice(0, count));
+      same(seen, new Set(nodes.slice(0, count)), count <= 8); // (a large set's order is its table's)
       expect(obs.list()).toEqual([nodes[20]!]);
     }
   });

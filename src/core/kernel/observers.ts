@@ -62,19 +62,18 @@ export class Observers {
   two: SpinNode | null = null;
   /**
    * The members, or null while {@link one} and {@link two} hold them (a small set, until the third
-   * member or {@link list} makes it). In a large set ({@link keys} not null), a member's index is
-   * {@link at} of its slot in the table.
+   * member or {@link list} makes it). In a large set, a copy of the table's members made by
+   * {@link list}, or null after a change.
    */
   private arr: SpinNode[] | null = null;
   /**
-   * Large sets: the table, two numbers a slot: the number of the member it holds (0: empty;
-   * linear probing from the number's hash, no tombstones: a delete shifts the run after it back)
-   * and the member's index in {@link arr}. Null while the set is small. (Small integers in one
-   * array: a typed array per field took more instructions an access.)
+   * Large sets: the table, two elements a slot: the number ({@link SpinNode.num}) of the member it
+   * holds (0: empty) and the member. Linear probing from the number's hash, no tombstones (a
+   * delete shifts the run after it back). Null while the set is small.
    */
-  private tab: number[] | null = null;
-  /** Large sets: the slot of the member at each index of {@link arr} (a delete moves the last member without a lookup). */
-  private pos: number[] | null = null;
+  private tab: (number | SpinNode)[] | null = null;
+  /** Large sets: the number of members. */
+  private count = 0;
   /** Large sets: the number of slots less one (a power of two less one). */
   private mask = 0;
   /** Large sets: 32 - log2 of the number of slots (a hash is the top bits of the product). */
@@ -82,6 +81,7 @@ export class Observers {
 
   /** Number of members. */
   get size(): number {
+    if (this.tab !== null) return this.count;
     const arr = this.arr;
     if (arr !== null) return arr.length;
     return this.one === null ? 0 : this.two === null ? 1 : 2;
@@ -89,6 +89,10 @@ export class Observers {
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
+    if (this.tab !== null) {
+      this.addLarge(o);
+      return;
+    }
     const arr = this.arr;
     if (arr === null) {
       // the pair alone holds the members
@@ -100,15 +104,12 @@ export class Observers {
       }
       return;
     }
-    if (this.tab !== null) {
-      this.addLarge(arr, o);
-      return;
-    }
     const n = arr.length;
     for (let i = 0; i < n; i++) if (arr[i] === o) return;
     if (n >= SMALL) {
       arr.push(o);
       this.rehash(arr, FIRST_SLOTS);
+      this.arr = null;
       return;
     }
     arr.push(o);
@@ -122,9 +123,9 @@ export class Observers {
 
   /** Remove `o`; returns whether it was a member. */
   delete(o: SpinNode): boolean {
+    if (this.tab !== null) return this.deleteLarge(o);
     const arr = this.arr;
     if (arr === null) return this.deleteFromPair(o);
-    if (this.tab !== null) return this.deleteLarge(arr, o);
     const n = arr.length;
     let at = -1;
     for (let i = 0; i < n; i++)
@@ -164,92 +165,93 @@ export class Observers {
   }
 
   /** {@link add} to a large set. */
-  private addLarge(arr: SpinNode[], o: SpinNode): void {
+  private addLarge(o: SpinNode): void {
     const num = numOf(o);
     const tab = this.tab!;
     const mask = this.mask;
-    let h = Math.imul(num, GOLDEN) >>> this.shift;
-    let k: number;
-    while ((k = tab[h << 1]!) !== 0) {
-      if (k === num && arr[tab[(h << 1) + 1]!] === o) return; // (a number repeats only after 2^32 nodes)
-      h = (h + 1) & mask;
+    let h = (Math.imul(num, GOLDEN) >>> this.shift) << 1;
+    let k: number | SpinNode;
+    while ((k = tab[h]!) !== 0) {
+      if (k === num && tab[h + 1] === o) return; // (a number repeats only after 2^32 nodes)
+      h = (h + 2) & mask;
     }
-    tab[h << 1] = num;
-    tab[(h << 1) + 1] = arr.length;
-    this.pos!.push(h);
-    arr.push(o);
-    if (arr.length * 2 > mask + 1) this.rehash(arr, (mask + 1) * 2);
+    tab[h] = num;
+    tab[h + 1] = o;
+    this.arr = null;
+    if (++this.count * 4 > mask + 1) this.grow(tab, mask + 1);
   }
 
-  /** {@link delete} from a large set: the last member moves into `o`'s place. */
-  private deleteLarge(arr: SpinNode[], o: SpinNode): boolean {
+  /** {@link delete} from a large set. */
+  private deleteLarge(o: SpinNode): boolean {
     const num = o.num;
     if (num === 0) return false; // never joined a large set
     const tab = this.tab!;
     const mask = this.mask;
     const shift = this.shift;
-    let h = Math.imul(num, GOLDEN) >>> shift;
-    let k: number;
-    while ((k = tab[h << 1]!) !== num || arr[tab[(h << 1) + 1]!] !== o) {
+    let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
+    let k: number | SpinNode;
+    while ((k = tab[h]!) !== num || tab[h + 1] !== o) {
       if (k === 0) return false;
-      h = (h + 1) & mask;
-    }
-    const i = tab[(h << 1) + 1]!;
-    const pos = this.pos!;
-    const last = arr.pop()!;
-    const g = pos.pop()!;
-    const n = arr.length;
-    if (i < n) {
-      arr[i] = last;
-      pos[i] = g;
-      tab[(g << 1) + 1] = i;
+      h = (h + 2) & mask;
     }
     // empty slot `h`: move back each later member of the run whose home slot is not cyclically
     // within (h, j]
-    for (let j = (h + 1) & mask; (k = tab[j << 1]!) !== 0; j = (j + 1) & mask) {
-      if (((j - (Math.imul(k, GOLDEN) >>> shift)) & mask) >= ((j - h) & mask)) {
-        const x = tab[(j << 1) + 1]!;
-        tab[h << 1] = k;
-        tab[(h << 1) + 1] = x;
-        pos[x] = h;
+    for (let j = (h + 2) & mask; (k = tab[j]!) !== 0; j = (j + 2) & mask) {
+      if (((j - ((Math.imul(k as number, GOLDEN) >>> shift) << 1)) & mask) >= ((j - h) & mask)) {
+        tab[h] = k;
+        tab[h + 1] = tab[j + 1]!;
         h = j;
       }
     }
-    tab[h << 1] = 0;
-    if (n * 8 <= mask + 1) this.shrink(arr, mask + 1);
+    tab[h] = 0;
+    tab[h + 1] = 0;
+    this.arr = null;
+    if (--this.count * 16 <= mask + 1) this.shrink(tab, mask + 1);
     return true;
   }
 
+  /** A large set past half its slots: twice the slots. */
+  private grow(tab: (number | SpinNode)[], size: number): void {
+    this.rehash(this.members(tab), size);
+  }
+
   /** A large set down to an eighth of its slots: half the slots, or the array alone from {@link SHRINK} members. */
-  private shrink(arr: SpinNode[], slots: number): void {
+  private shrink(tab: (number | SpinNode)[], size: number): void {
+    const arr = this.members(tab);
     if (arr.length > SHRINK) {
-      this.rehash(arr, slots >> 1);
+      this.rehash(arr, size >> 2);
       return;
     }
     this.tab = null;
-    this.pos = null;
+    this.arr = arr;
     const n = arr.length;
     this.one = n === 1 || n === 2 ? arr[0]! : null;
     this.two = n === 2 ? arr[1]! : null;
   }
 
+  /** The members in table `tab`. */
+  private members(tab: (number | SpinNode)[]): SpinNode[] {
+    const out = emptyList<SpinNode>();
+    for (let h = 0; h < tab.length; h += 2) if (tab[h] !== 0) out.push(tab[h + 1] as SpinNode);
+    return out;
+  }
+
   /** Make a table of `slots` slots (a power of two, at least twice the members) for the members in `arr`. */
-  private rehash(arr: SpinNode[], slots: number): void {
-    const tab = emptyList<number>();
+  private rehash(arr: readonly SpinNode[], slots: number): void {
+    const tab = emptyList<number | SpinNode>();
     for (let i = 0; i < slots * 2; i++) tab.push(0);
-    const pos = emptyList<number>();
-    const mask = slots - 1;
+    const mask = slots * 2 - 1;
     const shift = 32 - Math.log2(slots);
     for (let i = 0; i < arr.length; i++) {
-      const num = numOf(arr[i]!);
-      let h = Math.imul(num, GOLDEN) >>> shift;
-      while (tab[h << 1] !== 0) h = (h + 1) & mask;
-      tab[h << 1] = num;
-      tab[(h << 1) + 1] = i;
-      pos.push(h);
+      const o = arr[i]!;
+      const num = numOf(o);
+      let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
+      while (tab[h] !== 0) h = (h + 2) & mask;
+      tab[h] = num;
+      tab[h + 1] = o;
     }
     this.tab = tab;
-    this.pos = pos;
+    this.count = arr.length;
     this.mask = mask;
     this.shift = shift;
     this.one = null;
@@ -264,6 +266,8 @@ export class Observers {
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
+    const tab = this.tab;
+    if (tab !== null) return (this.arr = this.members(tab)); // kept until the membership changes
     const one = this.one;
     if (one === null) return NONE;
     const a = emptyList<SpinNode>();
@@ -275,6 +279,7 @@ export class Observers {
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
+    if (this.tab !== null) return this.list()[Symbol.iterator](); // a copy: a change makes another
     const arr = this.arr;
     if (arr === null) {
       const a: SpinNode[] = [];

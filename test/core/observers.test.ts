@@ -126,7 +126,9 @@ describe("Observers", () => {
     const many = Array.from({ length: 400 }, (_, i) => ({ id: `m${i}`, num: 0 }) as unknown as SpinNode);
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 399 })), { maxLength: 3000 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 399 })), {
+          maxLength: 3000,
+        }),
         (ops) => {
           const obs = new Observers();
           const ref = new Set<SpinNode>();

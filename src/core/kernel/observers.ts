@@ -94,30 +94,16 @@ export class Observers {
       return;
     }
     const arr = this.arr;
-    if (arr === null) {
-      // the pair alone holds the members
-      const one = this.one;
-      if (one === null) this.one = o;
-      else if (one !== o && this.two !== o) {
-        if (this.two === null) this.two = o;
-        else this.toArray(o);
-      }
+    if (arr !== null) {
+      this.addToArray(arr, o);
       return;
     }
-    const n = arr.length;
-    for (let i = 0; i < n; i++) if (arr[i] === o) return;
-    if (n >= SMALL) {
-      arr.push(o);
-      this.rehash(arr, FIRST_SLOTS);
-      this.arr = null;
-      return;
-    }
-    arr.push(o);
-    if (n === 0) this.one = o;
-    else if (n === 1) this.two = o;
-    else {
-      this.one = null;
-      this.two = null;
+    // the pair alone holds the members
+    const one = this.one;
+    if (one === null) this.one = o;
+    else if (one !== o && this.two !== o) {
+      if (this.two === null) this.two = o;
+      else this.toArray(o);
     }
   }
 
@@ -125,7 +111,33 @@ export class Observers {
   delete(o: SpinNode): boolean {
     if (this.tab !== null) return this.deleteLarge(o);
     const arr = this.arr;
-    if (arr === null) return this.deleteFromPair(o);
+    return arr === null ? this.deleteFromPair(o) : this.deleteFromArray(arr, o);
+  }
+
+  // (Every path but the pair's is a method of its own: written out in `add` and `delete`, they
+  // made those too large for V8 to inline them where a subscription is made or dropped, and
+  // `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic 1000x12 measured 5,231,938
+  // optimized instructions an operation against 5,075,333 before the pair; a fork's `track` and
+  // `pruneByMarks` called `add` and `delete` of 212 and 187 bytes of bytecode)
+
+  /** {@link add} while the array alone holds the members. */
+  private addToArray(arr: SpinNode[], o: SpinNode): void {
+    const n = arr.length;
+    for (let i = 0; i < n; i++) if (arr[i] === o) return;
+    arr.push(o);
+    if (n >= SMALL) {
+      this.rehash(arr, FIRST_SLOTS);
+      this.arr = null;
+    } else if (n === 0) this.one = o;
+    else if (n === 1) this.two = o;
+    else {
+      this.one = null;
+      this.two = null;
+    }
+  }
+
+  /** {@link delete} while the array alone holds the members. */
+  private deleteFromArray(arr: SpinNode[], o: SpinNode): boolean {
     const n = arr.length;
     let at = -1;
     for (let i = 0; i < n; i++)
@@ -140,12 +152,6 @@ export class Observers {
     this.two = n === 3 ? arr[1]! : null;
     return true;
   }
-
-  // (`toArray`, `deleteFromPair` and the large set's paths are methods of their own: written out
-  // in `add` and `delete`, they made those too large for V8 to inline them where a subscription
-  // is made or dropped, and `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic
-  // 1000x12 measured 5,231,938 optimized instructions an operation against 5,075,333 before the
-  // pair)
 
   /** {@link delete} while the pair alone holds the members. */
   private deleteFromPair(o: SpinNode): boolean {

@@ -26,7 +26,11 @@ const N = 30;
 const SOURCES = 6;
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ kind: fc.constant("write" as const), sig: fc.nat(SOURCES - 1), value: fc.integer({ min: -9, max: 9 }) }),
+  fc.record({
+    kind: fc.constant("write" as const),
+    sig: fc.nat(SOURCES - 1),
+    value: fc.integer({ min: -9, max: 9 }),
+  }),
   fc.record({ kind: fc.constant("mode" as const) }),
   fc.record({ kind: fc.constant("control" as const), which: fc.nat(2), value: fc.nat(5) }),
   fc.record({ kind: fc.constant("observe" as const), which: fc.nat(N - 1) }),

@@ -44,27 +44,6 @@ function numOf(o: SpinNode): number {
   return num;
 }
 
-/**
- * The hash table of a large {@link Observers}: two elements a slot, the number
- * ({@link SpinNode.num}) of the member it holds (0: empty) and the member. Linear probing from the
- * number's hash, no tombstones (a delete shifts the run after it back). Internal.
- */
-class Table {
-  /**
-   * @param tab the slots (small integers and nodes in one array: a typed array of numbers beside
-   *   an array of members took more instructions an access)
-   * @param count the number of members
-   * @param mask the length of `tab` less one (the slots, a power of two, times two, less one)
-   * @param shift 32 - log2 of the number of slots (a hash is the top bits of the product)
-   */
-  constructor(
-    readonly tab: (number | SpinNode)[],
-    public count: number,
-    readonly mask: number,
-    readonly shift: number,
-  ) {}
-}
-
 /** A set of observer nodes with an array view for iteration. Internal. */
 export class Observers {
   /**
@@ -88,15 +67,21 @@ export class Observers {
    */
   private arr: SpinNode[] | null = null;
   /**
-   * Large sets: the table of the members (null while the set is small). An object of its own: its
-   * four fields in each set made a graph of small sets larger (cellx 1000: 5.392 -> 5.479 MB).
+   * Large sets: the hash table of the members (null while the set is small). Two elements a slot,
+   * the number ({@link SpinNode.num}) of the member it holds (0: empty) and the member; linear
+   * probing from the number's hash, no tombstones (a delete shifts the run after it back). The
+   * slots are a power of two, and one more element after them holds the number of members (see
+   * {@link sizeOf}). (Small integers and nodes in one array: a typed array of numbers beside an
+   * array of members took more instructions an access. The count in the array and not in a field:
+   * three more fields in every set made a graph of small sets larger, cellx 1000 5.392 -> 5.479
+   * MB, and the table as an object of its own cost 20 instructions a join or leave)
    */
-  private big: Table | null = null;
+  private tab: (number | SpinNode)[] | null = null;
 
   /** Number of members. */
   get size(): number {
-    const big = this.big;
-    if (big !== null) return big.count;
+    const tab = this.tab;
+    if (tab !== null) return tab[tab.length - 1] as number;
     const arr = this.arr;
     if (arr !== null) return arr.length;
     return this.one === null ? 0 : this.two === null ? 1 : 2;
@@ -104,9 +89,9 @@ export class Observers {
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
-    const big = this.big;
-    if (big !== null) {
-      this.addLarge(big, o);
+    const tab = this.tab;
+    if (tab !== null) {
+      this.addLarge(tab, o);
       return;
     }
     const arr = this.arr;
@@ -125,8 +110,8 @@ export class Observers {
 
   /** Remove `o`; returns whether it was a member. */
   delete(o: SpinNode): boolean {
-    const big = this.big;
-    if (big !== null) return this.deleteLarge(big, o);
+    const tab = this.tab;
+    if (tab !== null) return this.deleteLarge(tab, o);
     const arr = this.arr;
     return arr === null ? this.deleteFromPair(o) : this.deleteFromArray(arr, o);
   }
@@ -188,11 +173,10 @@ export class Observers {
   }
 
   /** {@link add} to a large set. */
-  private addLarge(big: Table, o: SpinNode): void {
+  private addLarge(tab: (number | SpinNode)[], o: SpinNode): void {
     const num = numOf(o);
-    const tab = big.tab;
-    const mask = big.mask;
-    let h = (Math.imul(num, GOLDEN) >>> big.shift) << 1;
+    const mask = tab.length - 2; // the slots times two, less one
+    let h = (Math.imul(num, GOLDEN) >>> (Math.clz32(mask) + 1)) << 1;
     let k: number | SpinNode;
     while ((k = tab[h]!) !== 0) {
       if (k === num && tab[h + 1] === o) return; // (a number repeats only after 2^32 nodes)
@@ -201,16 +185,17 @@ export class Observers {
     tab[h] = num;
     tab[h + 1] = o;
     this.arr = null;
-    if (++big.count * 4 > mask + 1) this.grow(tab, mask + 1);
+    const count = (tab[mask + 1] as number) + 1;
+    tab[mask + 1] = count;
+    if (count * 4 > mask + 1) this.grow(tab, mask + 1);
   }
 
   /** {@link delete} from a large set. */
-  private deleteLarge(big: Table, o: SpinNode): boolean {
+  private deleteLarge(tab: (number | SpinNode)[], o: SpinNode): boolean {
     const num = o.num;
     if (num === 0) return false; // never joined a large set
-    const tab = big.tab;
-    const mask = big.mask;
-    const shift = big.shift;
+    const mask = tab.length - 2;
+    const shift = Math.clz32(mask) + 1; // 32 - log2 of the slots
     let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
     let k: number | SpinNode;
     while ((k = tab[h]!) !== num || tab[h + 1] !== o) {
@@ -229,7 +214,9 @@ export class Observers {
     tab[h] = 0;
     tab[h + 1] = 0;
     this.arr = null;
-    if (--big.count * 16 <= mask + 1) this.shrink(tab, mask + 1);
+    const count = (tab[mask + 1] as number) - 1;
+    tab[mask + 1] = count;
+    if (count * 16 <= mask + 1) this.shrink(tab, mask + 1);
     return true;
   }
 
@@ -245,7 +232,7 @@ export class Observers {
       this.rehash(arr, size >> 2);
       return;
     }
-    this.big = null;
+    this.tab = null;
     this.arr = arr;
     const n = arr.length;
     this.one = n === 1 || n === 2 ? arr[0]! : null;
@@ -255,7 +242,7 @@ export class Observers {
   /** The members in table `tab`. */
   private members(tab: (number | SpinNode)[]): SpinNode[] {
     const out = emptyList<SpinNode>();
-    for (let h = 0; h < tab.length; h += 2) if (tab[h] !== 0) out.push(tab[h + 1] as SpinNode);
+    for (let h = 0; h < tab.length - 1; h += 2) if (tab[h] !== 0) out.push(tab[h + 1] as SpinNode);
     return out;
   }
 
@@ -273,7 +260,8 @@ export class Observers {
       tab[h] = num;
       tab[h + 1] = o;
     }
-    this.big = new Table(tab, arr.length, mask, shift);
+    tab.push(arr.length);
+    this.tab = tab;
     this.one = null;
     this.two = null;
   }
@@ -286,8 +274,8 @@ export class Observers {
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
-    const big = this.big;
-    if (big !== null) return (this.arr = this.members(big.tab)); // kept until the membership changes
+    const tab = this.tab;
+    if (tab !== null) return (this.arr = this.members(tab)); // kept until the membership changes
     const one = this.one;
     if (one === null) return NONE;
     const a = emptyList<SpinNode>();
@@ -299,7 +287,7 @@ export class Observers {
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
-    if (this.big !== null) return this.list()[Symbol.iterator](); // a copy: a change makes another
+    if (this.tab !== null) return this.list()[Symbol.iterator](); // a copy: a change makes another
     const arr = this.arr;
     if (arr === null) {
       const a: SpinNode[] = [];

@@ -1,16 +1,24 @@
 /**
- * A source's observer set keeps a few members in an array alone and moves to a `Set` past eight:
- * whatever the sequence of adds and deletes, it behaves as a `Set` in insertion order, and an
- * iteration started before a change sees the members as they were. `one` and `two` (what the
- * staleness walk reads first) are the members of a set of one or two, in order, or null: never
- * members of a larger set or ones that left.
+ * A source's observer set keeps a few members in an array alone and adds a hash table of their
+ * positions past eight (back to the array alone at four): whatever the sequence of adds and
+ * deletes, it behaves as a `Set` (in insertion order until it first grew large: a delete from a
+ * large set moves the last member into the hole), and an iteration started before a change sees
+ * the members as they were. `one` and `two` (what the staleness walk reads first) are the members
+ * of a set of one or two, or null: never members of a larger set or ones that left.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { SpinNode } from "../../src/core/kernel/node.js";
 import { Observers } from "../../src/core/kernel/observers.js";
 
-const nodes = Array.from({ length: 24 }, (_, i) => ({ id: `n${i}` }) as unknown as SpinNode);
+const nodes = Array.from({ length: 24 }, (_, i) => ({ id: `n${i}`, num: 0 }) as unknown as SpinNode);
+
+/** `actual` holds the members of `ref`: in its order while `ordered`. */
+function same(actual: readonly SpinNode[], ref: Set<SpinNode>, ordered: boolean): void {
+  if (ordered) expect(actual).toEqual([...ref]);
+  else expect(new Set(actual)).toEqual(ref);
+  expect(actual.length).toBe(ref.size);
+}
 
 describe("Observers", () => {
   it("behaves as an insertion-ordered Set through the small and large forms", () => {
@@ -20,17 +28,18 @@ describe("Observers", () => {
         (ops) => {
           const obs = new Observers();
           const ref = new Set<SpinNode>();
+          let big = false; // grew past 8 members: the order is no longer insertion order
           for (const [add, k] of ops) {
             const n = nodes[k]!;
             if (add) {
               obs.add(n);
               ref.add(n);
             } else expect(obs.delete(n)).toBe(ref.delete(n));
+            big ||= ref.size > 8;
             expect(obs.size).toBe(ref.size);
-            expect(obs.list()).toEqual([...ref]);
+            same(obs.list(), ref, !big);
             const small = [obs.one, obs.two].filter((o) => o !== null);
-            // (a set that moved to the `Set` form stays there: its pair stays null)
-            if (small.length > 0) expect(small).toEqual([...ref]);
+            if (small.length > 0) same(small, ref, !big);
             if (obs.one === null) expect(obs.two).toBe(null);
           }
         },
@@ -51,19 +60,19 @@ describe("Observers", () => {
         (ops) => {
           const obs = new Observers();
           const ref = new Set<SpinNode>();
-          let big = false; // moved to the `Set` form (past 8 members): its pair stays null
+          let big = false; // grew past 8 members: the order is no longer insertion order
           for (const [op, k] of ops) {
             const n = nodes[k]!;
             if (op === 0) {
               obs.add(n);
               ref.add(n);
             } else if (op === 1) expect(obs.delete(n)).toBe(ref.delete(n));
-            else if (k % 4 === 0) expect(obs.list()).toEqual([...ref]);
+            else if (k % 4 === 0) same(obs.list(), ref, !big);
             big ||= ref.size > 8;
             expect(obs.size).toBe(ref.size);
-            expect([...obs]).toEqual([...ref]);
+            same([...obs], ref, !big);
             const small = [obs.one, obs.two].filter((o) => o !== null);
-            if (small.length > 0) expect(small).toEqual([...ref]);
+            if (small.length > 0) same(small, ref, !big);
             if (!big && ref.size <= 2) expect(small.length).toBe(ref.size);
             if (obs.one === null) expect(obs.two).toBe(null);
           }
@@ -106,8 +115,44 @@ describe("Observers", () => {
         obs.delete(o);
         obs.add(nodes[20]!);
       }
-      expect(seen).toEqual(nodes.slice(0, count));
+      same(seen, new Set(nodes.slice(0, count)), count <= 8); // (a large set's order is its table's)
       expect(obs.list()).toEqual([nodes[20]!]);
     }
+  });
+
+  it("a large set stays a set through growth, shrinking and back to the array (hundreds of members)", () => {
+    // the table of a large set: joins past half its slots double it, leaves below an eighth halve
+    // it, and four members go back to the array alone; a delete shifts the probe run after it back
+    const many = Array.from({ length: 400 }, (_, i) => ({ id: `m${i}`, num: 0 }) as unknown as SpinNode);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 399 })), {
+          maxLength: 3000,
+        }),
+        (ops) => {
+          const obs = new Observers();
+          const ref = new Set<SpinNode>();
+          for (const [op, k] of ops) {
+            const n = many[k]!;
+            if (op < 5) {
+              obs.add(n);
+              ref.add(n);
+            } else if (op < 9) expect(obs.delete(n)).toBe(ref.delete(n));
+            else {
+              // leave down to a few: the shrinking path
+              for (const m of [...ref].slice(3)) {
+                expect(obs.delete(m)).toBe(true);
+                ref.delete(m);
+              }
+            }
+            expect(obs.size).toBe(ref.size);
+          }
+          same(obs.list(), ref, false);
+          for (const m of many) expect(obs.delete(m)).toBe(ref.has(m));
+          expect(obs.size).toBe(0);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });

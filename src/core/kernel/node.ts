@@ -135,6 +135,11 @@ export class SpinNode {
   refGen = 0;
   /** Scratch stamp of `prune` (engine.ts): the node is a source of the log being pruned against. */
   mark = 0;
+  /**
+   * The node's number in the hash tables of large observer sets (observers.ts), given when it
+   * first joins one (0: never did).
+   */
+  num = 0;
   /** Consumers waiting on the run in flight (parked runs, `ctx.value` callers): cancellation does not cascade while > 0. */
   holds = 0;
   /** Drain bookkeeping for cycle detection. */

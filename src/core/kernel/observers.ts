@@ -4,19 +4,46 @@
  * others: no array and no storage for it, 72 bytes and more a node of cellx 1000), until a
  * third arrives or something asks for the members as an array ({@link Observers.list}: a write
  * of a signal). A few members live in an array alone (most sources have one to a handful of
- * observers: no `Set` to allocate, and the array is the view the staleness walk iterates); past
- * {@link SMALL} members, membership moves to a `Set` and the array becomes a copy of it, rebuilt
- * only after the membership changed (iterating a `Set` cost a tenth of a chain's propagation; a
- * graph that rewires on every write rebuilds the copies it walks). Internal.
+ * observers: no `Set` to allocate, and the array is the view the staleness walk iterates). Past
+ * {@link SMALL} members, they live in an open-addressing hash table of their numbers
+ * ({@link SpinNode.num}) in one plain array, and the array view is a copy made after a change. A
+ * graph that rewires on every write (dynamic 1000x12: a thousand nodes leave six sources of 500
+ * observers and join six others) spent a third of its time in the builtin `Set` that held such a
+ * membership before (35-40 ns an insert or delete; the table: a probe or two, whole-process
+ * instructions of a root's operation 7.9M -> 5.9M). A large set's order is not insertion order.
+ * Internal.
  * @module
  */
 import { emptyList, type SpinNode } from "./node.js";
 
-/** Members kept in the array alone; more move to a `Set` (linear scans stay short). */
+/** Members kept in the array alone; more move to the table (linear scans stay short). */
 const SMALL = 8;
+
+/** A large set that shrinks to this many members goes back to the array alone. */
+const SHRINK = 4;
+
+/** Slots of a new table (a power of two; at most half of them used). */
+const FIRST_SLOTS = 32;
+
+/** Fibonacci hashing: the product's top bits index the table. */
+const GOLDEN = -1640531535; // 0x9e3779b1 as an int32
 
 /** {@link Observers.list} of a set without members and without an array (never written). */
 const NONE: readonly SpinNode[] = Object.freeze(emptyList<SpinNode>());
+
+/** The last {@link SpinNode.num} given. */
+let lastNum = 0;
+
+/** `o`'s number, given now if it has none (numbers are hashes: a repeat after 2^32 is harmless). */
+function numOf(o: SpinNode): number {
+  let num = o.num;
+  if (num === 0) {
+    num = lastNum = (lastNum + 1) | 0;
+    if (num === 0) num = lastNum = 1;
+    o.num = num;
+  }
+  return num;
+}
 
 /** A set of observer nodes with an array view for iteration. Internal. */
 export class Observers {
@@ -34,19 +61,28 @@ export class Observers {
    * reads this object alone, not the array and its storage.
    */
   two: SpinNode | null = null;
-  /** Membership once it outgrew {@link SMALL} (null: the array alone holds it). */
-  private set: Set<SpinNode> | null = null;
   /**
-   * Small: the members, or null while {@link one} and {@link two} hold them (made by the third
-   * member or by {@link list}). Large: the members as an array, or null after a change (see
-   * {@link list}).
+   * The members, or null while {@link one} and {@link two} hold them (a small set, until the third
+   * member or {@link list} makes it). In a large set, a copy of the table's members made by
+   * {@link list}, or null after a change.
    */
   private arr: SpinNode[] | null = null;
+  /**
+   * Large sets: the hash table of the members (null while the set is small). Two elements a slot,
+   * the number ({@link SpinNode.num}) of the member it holds (0: empty) and the member; linear
+   * probing from the number's hash, no tombstones (a delete shifts the run after it back). The
+   * slots are a power of two, and one more element after them holds the number of members (see
+   * {@link size}). (Small integers and nodes in one array: a typed array of numbers beside an
+   * array of members took more instructions an access. The count in the array and not in a field:
+   * three more fields in every set made a graph of small sets larger, cellx 1000 5.392 -> 5.479
+   * MB, and the table as an object of its own cost 20 instructions a join or leave)
+   */
+  private tab: (number | SpinNode)[] | null = null;
 
   /** Number of members. */
   get size(): number {
-    const set = this.set;
-    if (set !== null) return set.size;
+    const tab = this.tab;
+    if (tab !== null) return tab[tab.length - 1] as number;
     const arr = this.arr;
     if (arr !== null) return arr.length;
     return this.one === null ? 0 : this.two === null ? 1 : 2;
@@ -54,35 +90,48 @@ export class Observers {
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
-    const set = this.set;
-    if (set !== null) {
-      const before = set.size;
-      set.add(o); // one hash lookup: a member already there leaves the size as it was
-      if (set.size !== before) this.arr = null;
+    const tab = this.tab;
+    if (tab !== null) {
+      this.addLarge(tab, o);
       return;
     }
     const arr = this.arr;
-    if (arr === null) {
-      // the pair alone holds the members
-      const one = this.one;
-      if (one === null) this.one = o;
-      else if (one !== o && this.two !== o) {
-        if (this.two === null) this.two = o;
-        else this.toArray(o);
-      }
+    if (arr !== null) {
+      this.addToArray(arr, o);
       return;
     }
+    // the pair alone holds the members
+    const one = this.one;
+    if (one === null) this.one = o;
+    else if (one !== o && this.two !== o) {
+      if (this.two === null) this.two = o;
+      else this.toArray(o);
+    }
+  }
+
+  /** Remove `o`; returns whether it was a member. */
+  delete(o: SpinNode): boolean {
+    const tab = this.tab;
+    if (tab !== null) return this.deleteLarge(tab, o);
+    const arr = this.arr;
+    return arr === null ? this.deleteFromPair(o) : this.deleteFromArray(arr, o);
+  }
+
+  // (Every path but the pair's is a method of its own: written out in `add` and `delete`, they
+  // made those too large for V8 to inline them where a subscription is made or dropped, and
+  // `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic 1000x12 measured 5,231,938
+  // optimized instructions an operation against 5,075,333 before the pair; a fork's `track` and
+  // `pruneByMarks` called `add` and `delete` of 212 and 187 bytes of bytecode)
+
+  /** {@link add} while the array alone holds the members. */
+  private addToArray(arr: SpinNode[], o: SpinNode): void {
     const n = arr.length;
     for (let i = 0; i < n; i++) if (arr[i] === o) return;
-    if (n >= SMALL) {
-      const big = new Set<SpinNode>(arr);
-      big.add(o);
-      this.set = big;
-      this.arr = null;
-      return;
-    }
     arr.push(o);
-    if (n === 0) this.one = o;
+    if (n >= SMALL) {
+      this.rehash(arr, FIRST_SLOTS);
+      this.arr = null;
+    } else if (n === 0) this.one = o;
     else if (n === 1) this.two = o;
     else {
       this.one = null;
@@ -90,16 +139,8 @@ export class Observers {
     }
   }
 
-  /** Remove `o`; returns whether it was a member. */
-  delete(o: SpinNode): boolean {
-    const set = this.set;
-    if (set !== null) {
-      if (!set.delete(o)) return false;
-      this.arr = null;
-      return true;
-    }
-    const arr = this.arr;
-    if (arr === null) return this.deleteFromPair(o);
+  /** {@link delete} while the array alone holds the members. */
+  private deleteFromArray(arr: SpinNode[], o: SpinNode): boolean {
     const n = arr.length;
     let at = -1;
     for (let i = 0; i < n; i++)
@@ -114,11 +155,6 @@ export class Observers {
     this.two = n === 3 ? arr[1]! : null;
     return true;
   }
-
-  // (`toArray` and `deleteFromPair` are methods of their own: written out in `add` and `delete`,
-  // they made those too large for V8 to inline them where a subscription is made or dropped, and
-  // `_trackSignal` into `track`, `pruneByMarks` into `prune`: dynamic 1000x12 measured 5,231,938
-  // optimized instructions an operation against 5,075,333 before the pair)
 
   /** {@link delete} while the pair alone holds the members. */
   private deleteFromPair(o: SpinNode): boolean {
@@ -137,37 +173,129 @@ export class Observers {
     this.two = null;
   }
 
+  /** {@link add} to a large set. */
+  private addLarge(tab: (number | SpinNode)[], o: SpinNode): void {
+    const num = numOf(o);
+    const mask = tab.length - 2; // the slots times two, less one
+    let h = (Math.imul(num, GOLDEN) >>> (Math.clz32(mask) + 1)) << 1;
+    let k: number | SpinNode;
+    while ((k = tab[h]!) !== 0) {
+      if (k === num && tab[h + 1] === o) return; // (a number repeats only after 2^32 nodes)
+      h = (h + 2) & mask;
+    }
+    tab[h] = num;
+    tab[h + 1] = o;
+    this.arr = null;
+    const count = (tab[mask + 1] as number) + 1;
+    tab[mask + 1] = count;
+    if (count * 4 > mask + 1) this.grow(tab, mask + 1);
+  }
+
+  /** {@link delete} from a large set. */
+  private deleteLarge(tab: (number | SpinNode)[], o: SpinNode): boolean {
+    const num = o.num;
+    if (num === 0) return false; // never joined a large set
+    const mask = tab.length - 2;
+    const shift = Math.clz32(mask) + 1; // 32 - log2 of the slots
+    let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
+    let k: number | SpinNode;
+    while ((k = tab[h]!) !== num || tab[h + 1] !== o) {
+      if (k === 0) return false;
+      h = (h + 2) & mask;
+    }
+    // empty slot `h`: move back each later member of the run whose home slot is not cyclically
+    // within (h, j]
+    for (let j = (h + 2) & mask; (k = tab[j]!) !== 0; j = (j + 2) & mask) {
+      if (((j - ((Math.imul(k as number, GOLDEN) >>> shift) << 1)) & mask) >= ((j - h) & mask)) {
+        tab[h] = k;
+        tab[h + 1] = tab[j + 1]!;
+        h = j;
+      }
+    }
+    tab[h] = 0;
+    tab[h + 1] = 0;
+    this.arr = null;
+    const count = (tab[mask + 1] as number) - 1;
+    tab[mask + 1] = count;
+    if (count * 16 <= mask + 1) this.shrink(tab, mask + 1);
+    return true;
+  }
+
+  /** A large set past half its slots: twice the slots. */
+  private grow(tab: (number | SpinNode)[], size: number): void {
+    this.rehash(this.members(tab), size);
+  }
+
+  /** A large set down to an eighth of its slots: half the slots, or the array alone from {@link SHRINK} members. */
+  private shrink(tab: (number | SpinNode)[], size: number): void {
+    const arr = this.members(tab);
+    if (arr.length > SHRINK) {
+      this.rehash(arr, size >> 2);
+      return;
+    }
+    this.tab = null;
+    this.arr = arr;
+    const n = arr.length;
+    this.one = n === 1 || n === 2 ? arr[0]! : null;
+    this.two = n === 2 ? arr[1]! : null;
+  }
+
+  /** The members in table `tab`. */
+  private members(tab: (number | SpinNode)[]): SpinNode[] {
+    const out = emptyList<SpinNode>();
+    for (let h = 0; h < tab.length - 1; h += 2) if (tab[h] !== 0) out.push(tab[h + 1] as SpinNode);
+    return out;
+  }
+
+  /** Make a table of `slots` slots (a power of two, at least twice the members) for the members in `arr`. */
+  private rehash(arr: readonly SpinNode[], slots: number): void {
+    const tab = emptyList<number | SpinNode>();
+    for (let i = 0; i < slots * 2; i++) tab.push(0);
+    const mask = slots * 2 - 1;
+    const shift = 32 - Math.log2(slots);
+    for (let i = 0; i < arr.length; i++) {
+      const o = arr[i]!;
+      const num = numOf(o);
+      let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
+      while (tab[h] !== 0) h = (h + 2) & mask;
+      tab[h] = num;
+      tab[h + 1] = o;
+    }
+    tab.push(arr.length);
+    this.tab = tab;
+    this.one = null;
+    this.two = null;
+  }
+
   /**
-   * The members as an array, in insertion order. Not to be mutated, and not to be held across a
-   * change of the membership (a small set changes this very array).
+   * The members as an array: in insertion order while the set is small, in no given order once it
+   * is large. Not to be mutated, and not to be held across a change of the membership (a small set
+   * changes this very array).
    */
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
-    if (this.set === null) {
-      const one = this.one;
-      if (one === null) return NONE;
-      const a = emptyList<SpinNode>();
-      a.push(one);
-      if (this.two !== null) a.push(this.two);
-      this.arr = a; // kept from now on: the next write of a signal reads it again
-      return a;
-    }
-    const out = emptyList<SpinNode>();
-    for (const o of this.set as Set<SpinNode>) out.push(o);
-    this.arr = out;
-    return out;
+    const tab = this.tab;
+    if (tab !== null) return (this.arr = this.members(tab)); // kept until the membership changes
+    const one = this.one;
+    if (one === null) return NONE;
+    const a = emptyList<SpinNode>();
+    a.push(one);
+    if (this.two !== null) a.push(this.two);
+    this.arr = a; // kept from now on: the next write of a signal reads it again
+    return a;
   }
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
-    if (this.set === null && this.arr === null) {
+    if (this.tab !== null) return this.list()[Symbol.iterator](); // a copy: a change makes another
+    const arr = this.arr;
+    if (arr === null) {
       const a: SpinNode[] = [];
       if (this.one !== null) a.push(this.one);
       if (this.two !== null) a.push(this.two);
       return a[Symbol.iterator]();
     }
-    const arr = this.list();
-    return (this.set === null ? arr.slice() : arr)[Symbol.iterator]();
+    return arr.slice()[Symbol.iterator]();
   }
 }

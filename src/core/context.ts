@@ -907,8 +907,7 @@ export class Context {
     // looked up only on a miss: a cell listed by its context is not indexed by id until then)
     for (let c: Context | null = this; c !== null; c = c.parent) {
       if (sig._ctx === c) return sig._cell!;
-      // (the default context's cells are handles: its table would keep them from being collected)
-      const cell = c.isDefault ? c.cells.get(sig.id) : c.ownCellOf(sig);
+      const cell = c.ownCellOf(sig);
       if (cell !== undefined) return cell;
     }
     return undefined;

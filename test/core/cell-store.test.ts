@@ -6,7 +6,7 @@
  * snapshots, the size, dropping by id; and, through contexts, a fork reading its root's listed
  * cells after some were reaped.
  */
-import { createContext, defaultContext, restoreSnapshot, type Signal, signal, spin } from "spindel";
+import { createContext, restoreSnapshot, type Signal, signal, spin } from "spindel";
 import { expect, test } from "vitest";
 import { CellStore, type Listing } from "../../src/core/cell-store.js";
 import { createCell } from "../../src/core/kernel/cell.js";
@@ -86,12 +86,3 @@ test.runIf(gc !== undefined)(
     expect(fork.read(t)).toBe(101);
   },
 );
-
-test("a fork of the default context that finds a signal's cell there does not put it in the default context's table", () => {
-  const fork = defaultContext().fork();
-  const s = signal(1);
-  s.value = 2; // the default context holds it (its cell is the handle)
-  expect(fork.get(s)).toBe(2); // found through the default context
-  // the table would hold the handle strongly, and nothing reaps the default context's entries
-  expect(defaultContext().ownCache?.includes(s) ?? false).toBe(false);
-});

@@ -902,15 +902,7 @@ export class Context {
    * handle no context of the tree can hold a cell for (see {@link cellless}).
    */
   private visibleCellOf(sig: Signal<unknown>): Cell | undefined {
-    if (cellless(sig, this.root)) return undefined;
-    // by the handle: the cell of its first root on the handle, a fork's own in its table (ids are
-    // looked up only on a miss: a cell listed by its context is not indexed by id until then)
-    for (let c: Context | null = this; c !== null; c = c.parent) {
-      if (sig._ctx === c) return sig._cell!;
-      const cell = c.ownCellOf(sig);
-      if (cell !== undefined) return cell;
-    }
-    return undefined;
+    return cellless(sig, this.root) ? undefined : this.visibleCell(sig.id);
   }
 
   /**
@@ -969,12 +961,9 @@ export class Context {
     this._drainSoon();
   }
 
-  /**
-   * @internal version of a signal visible here (0: never written); `src`: its handle when known
-   * (a log entry's), which finds the cell without looking the id up
-   */
-  _versionOf(id: string, src: object | null): number {
-    return (src !== null ? this.visibleCellOf(src as Signal<unknown>) : this.visibleCell(id))?.version ?? 0;
+  /** @internal version of a signal visible here (0: never written) */
+  _versionOf(id: string): number {
+    return this.visibleCell(id)?.version ?? 0;
   }
 
   /** @internal the fork's own cell of a signal (copy-on-write) */

@@ -218,7 +218,7 @@ export function inputsAsRead(ctx: Context, n: SpinNode): boolean {
   for (const e of n.log) {
     const kind = kindOf(e);
     if (kind === Kind.Signal) {
-      if (ctx._versionOf(e.id, e.src) !== e.version) return false;
+      if (ctx._versionOf(e.id) !== e.version) return false;
     } else if (kind === Kind.Spin) {
       // with the entry's handle: a copy made here is released and reaped by it
       const c = resolveNode(ctx, e.id, (e.src as Spin<unknown> | null) ?? undefined, false);

@@ -288,7 +288,7 @@ function changePoint(n: SpinNode, log: readonly Entry[], since = 0): number {
     const kind = e.bits & (Bits.KIND | Bits.SETTLED);
     if (kind < Bits.SETTLED) return -1; // pending
     if (kind === (Kind.Signal | Bits.SETTLED)) {
-      const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id, e.src);
+      const v = refs && e.ref !== null ? (e.ref as Cell).version : ctx._versionOf(e.id);
       if (v !== e.version && (since === 0 || v > since)) return i;
     } else if (kind === (Kind.Spin | Bits.SETTLED)) {
       const child = readNode(ctx, e);
@@ -890,7 +890,7 @@ function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode
     const bits = e.bits;
     if ((bits & (Bits.SETTLED | Bits.OK)) !== (Bits.SETTLED | Bits.OK)) continue;
     if ((bits & Bits.KIND) === Kind.Signal) {
-      if (ctx._versionOf(e.id, e.src) !== e.version) return true;
+      if (ctx._versionOf(e.id) !== e.version) return true;
     } else if ((bits & Bits.KIND) === Kind.Spin) {
       const child = readNode(ctx, e);
       if (child === undefined || child.version !== e.version) return true;

@@ -22,8 +22,8 @@ export interface KernelHost {
   _busy(delta: number): void;
   /** Report an error nobody handles (the context's `onError`). */
   _report(source: string, error: unknown): void;
-  /** Version of the signal with this id as seen here (0: never written); `src`: its handle, when known. */
-  _versionOf(id: string, src: object | null): number;
+  /** Version of the signal with this id as seen here (0: never written). */
+  _versionOf(id: string): number;
   /**
    * The node serving spin `id` here: own, or an ancestor's still valid here (`own`: always own).
    * `handle`: the spin's handle when known (a log entry's), so that a node made for it here is

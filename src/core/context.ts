@@ -859,11 +859,12 @@ export class Context {
       return sig;
     }
     const cell = createCell(sig.init, 0);
-    root.keepNewCell(sig, cell);
+    root.cells.set(sig.id, cell, true);
     if (sig._ctx === null) {
       sig._ctx = root;
       sig._cell = cell;
     }
+    if (!sig.keyed) watchSignal(sig, root.weak, sig.id);
     if (root.extSig !== null) root.adoptExt(sig.id, cell);
     if (root.lentUnstored) G.shadowGen++; // forks may reference an unstored cell of the signal
     return cell;
@@ -977,22 +978,12 @@ export class Context {
     cell.deltasBase = inh.deltasBase;
     cell.deltas = inh.deltas;
     if (this.extSig !== null) this.adoptExt(sig.id, cell);
-    this.keepNewCell(sig, cell);
+    this.cells.set(sig.id, cell, true);
     this.cacheOwn(sig._uid, cell);
+    if (!sig.keyed) watchSignal(sig, this.weak, sig.id);
     const shape = this.root.shape;
     if (shape !== null) shape.value++;
     return cell;
-  }
-
-  /**
-   * Hold `cell`, made here for `sig`: an unkeyed handle is registered for reaping, and the first
-   * context to register it lists the cell (`CellStore.list`: no map entry); a keyed signal's cell,
-   * or one of a context that joined the handle's registration, goes in the map by id.
-   */
-  private keepNewCell(sig: Signal<unknown>, cell: Cell): void {
-    const held = sig.keyed ? null : watchSignal(sig, this.weak, sig.id);
-    if (held !== null) this.cells.list(held, cell);
-    else this.cells.set(sig.id, cell, true);
   }
 
   /** A cell made here for signal `id`: the nodes waiting for it (see {@link extSig}) observe it. */

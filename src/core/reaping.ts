@@ -7,7 +7,6 @@
  * ancestors, so disposing one of them reaches the fork's runs. Internal.
  * @module
  */
-import type { Listing } from "./cell-store.js";
 import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { prune, runCleanups } from "./kernel/engine.js";
@@ -21,11 +20,9 @@ import type { Spin } from "./spin.js";
  * only ever have one, and an array for it was one more object per handle, kept with the registration
  * until the handle is collected. Internal.
  */
-export class SignalHeld implements Listing {
+export class SignalHeld {
   /** Contexts after the first that made a cell for the handle (null: none). */
   more: WeakRef<Context>[] | null = null;
-  /** Where the first context lists its cell (`CellStore.list`; -1: not listed). */
-  slot = -1;
   /**
    * @param id the signal's id
    * @param ctx the first context that made a cell for it
@@ -51,8 +48,7 @@ export class SignalWatch {
 }
 
 const signalRegistry = new FinalizationRegistry<SignalHeld>((held) => {
-  const ctx = held.ctx.deref();
-  if (ctx !== undefined) reapListed(ctx, held);
+  reapCellIn(held.ctx, held.id);
   if (held.more !== null) for (const ref of held.more) reapCellIn(ref, held.id);
 });
 
@@ -227,30 +223,21 @@ function flushWatches(): void {
  * registered once, by the first context that makes a cell for it; later contexts (a fork writing
  * it, another root) join that registration: a registration costs far more than the cell (it is
  * what the collector processes), and a fork's write would otherwise make a second one.
- * @returns the registration's new {@link SignalHeld} when `ctx` is the first context: the context
- * lists its cell by it (`CellStore.list`); null when `ctx` joined a registration (its cell goes in
- * its map by id)
  * @internal
  */
-export function watchSignal(
-  handle: { _held: SignalWatch | null },
-  ctx: WeakRef<Context>,
-  id: string,
-): SignalHeld | null {
+export function watchSignal(handle: { _held: SignalWatch | null }, ctx: WeakRef<Context>, id: string): void {
   const watch = handle._held;
   if (watch === null) {
-    const held = new SignalHeld(id, ctx);
-    const fresh = new SignalWatch(held);
+    const fresh = new SignalWatch(new SignalHeld(id, ctx));
     handle._held = fresh;
-    signalRegistry.register(fresh, held);
-    return held;
+    signalRegistry.register(fresh, fresh.held);
+    return;
   }
   const held = watch.held;
   if (held.ctx !== ctx) {
     const more = (held.more ??= []);
     if (!more.includes(ctx)) more.push(ctx);
   }
-  return null;
 }
 
 /**
@@ -265,22 +252,6 @@ export function quiescent(n: SpinNode): boolean {
     n.holds <= 0 &&
     (n.observers === null || n.observers.size === 0)
   );
-}
-
-/**
- * The handle of an unkeyed signal was collected: the first context that made a cell for it drops
- * the cell it listed under `held` unless something still tracks it.
- */
-function reapListed(ctx: Context, held: SignalHeld): void {
-  const cell = ctx.cells.listed(held);
-  if (cell === undefined) {
-    reapCell(ctx, held.id); // (not listed: a cell by id, as a later context's)
-    return;
-  }
-  if (cell.observers === null || cell.observers.size === 0) {
-    ctx.cells.unlist(held);
-    ctx._uncacheCell(cell);
-  }
 }
 
 /** The handle of an unkeyed signal was collected: drop its cell unless something still tracks it. */

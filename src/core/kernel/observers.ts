@@ -5,13 +5,13 @@
  * third arrives or something asks for the members as an array ({@link Observers.list}: a write
  * of a signal). A few members live in an array alone (most sources have one to a handful of
  * observers: no `Set` to allocate, and the array is the view the staleness walk iterates). Past
- * {@link SMALL} members, they live in an open-addressing hash table of their numbers
- * ({@link SpinNode.num}) in one plain array, and the array view is a copy made after a change. A
+ * {@link SMALL} members, the array stays the view and an open-addressing hash table of their
+ * numbers ({@link SpinNode.num}) in one plain array gives each one's place in it. A
  * graph that rewires on every write (dynamic 1000x12: a thousand nodes leave six sources of 500
  * observers and join six others) spent a third of its time in the builtin `Set` that held such a
  * membership before (35-40 ns an insert or delete; the table: a probe or two, whole-process
- * instructions of a root's operation 7.9M -> 5.9M). A large set's order is not insertion order.
- * Internal.
+ * instructions of a root's operation 7.9M -> 5.9M). A large set's order is insertion order but
+ * for the last member taking the place of one that left. Internal.
  * @module
  */
 import { emptyList, type SpinNode } from "./node.js";
@@ -63,26 +63,23 @@ export class Observers {
   two: SpinNode | null = null;
   /**
    * The members, or null while {@link one} and {@link two} hold them (a small set, until the third
-   * member or {@link list} makes it). In a large set, a copy of the table's members made by
-   * {@link list}, or null after a change.
+   * member or {@link list} makes it). In a large set, the members too: the view {@link list} returns,
+   * in the order they joined but for the last member taking a leaver's place.
    */
   private arr: SpinNode[] | null = null;
   /**
-   * Large sets: the hash table of the members (null while the set is small). Two elements a slot,
-   * the number ({@link SpinNode.num}) of the member it holds (0: empty) and the member; linear
-   * probing from the number's hash, no tombstones (a delete shifts the run after it back). The
-   * slots are a power of two, and one more element after them holds the number of members (see
-   * {@link size}). (Small integers and nodes in one array: a typed array of numbers beside an
-   * array of members took more instructions an access. The count in the array and not in a field:
-   * three more fields in every set made a graph of small sets larger, cellx 1000 5.392 -> 5.479
-   * MB, and the table as an object of its own cost 20 instructions a join or leave)
+   * Large sets: the hash table of the members' places in {@link arr} (null while the set is small).
+   * Two numbers a slot: the number ({@link SpinNode.num}) of the member it holds (0: empty) and the
+   * member's index in {@link arr}; linear probing from the number's hash, no tombstones (a delete
+   * shifts the run after it back). The slots are a power of two. (The table holds places, not the
+   * members: the members' array stays the view in join order, with no copy to make after a change.
+   * Iterated in the table's order instead, a fan-out of 1,000 effects walked its nodes in hash
+   * order: 150-210 -> 290-350 us an operation, the same optimized instructions.)
    */
-  private tab: (number | SpinNode)[] | null = null;
+  private tab: number[] | null = null;
 
   /** Number of members. */
   get size(): number {
-    const tab = this.tab;
-    if (tab !== null) return tab[tab.length - 1] as number;
     const arr = this.arr;
     if (arr !== null) return arr.length;
     return this.one === null ? 0 : this.two === null ? 1 : 2;
@@ -90,14 +87,11 @@ export class Observers {
 
   /** Add `o` (no-op if present). */
   add(o: SpinNode): void {
-    const tab = this.tab;
-    if (tab !== null) {
-      this.addLarge(tab, o);
-      return;
-    }
     const arr = this.arr;
     if (arr !== null) {
-      this.addToArray(arr, o);
+      const tab = this.tab;
+      if (tab !== null) this.addLarge(tab, arr, o);
+      else this.addToArray(arr, o);
       return;
     }
     // the pair alone holds the members
@@ -111,10 +105,10 @@ export class Observers {
 
   /** Remove `o`; returns whether it was a member. */
   delete(o: SpinNode): boolean {
-    const tab = this.tab;
-    if (tab !== null) return this.deleteLarge(tab, o);
     const arr = this.arr;
-    return arr === null ? this.deleteFromPair(o) : this.deleteFromArray(arr, o);
+    if (arr === null) return this.deleteFromPair(o);
+    const tab = this.tab;
+    return tab === null ? this.deleteFromArray(arr, o) : this.deleteLarge(tab, arr, o);
   }
 
   // (Every path but the pair's is a method of its own: written out in `add` and `delete`, they
@@ -128,10 +122,8 @@ export class Observers {
     const n = arr.length;
     for (let i = 0; i < n; i++) if (arr[i] === o) return;
     arr.push(o);
-    if (n >= SMALL) {
-      this.rehash(arr, FIRST_SLOTS);
-      this.arr = null;
-    } else if (n === 0) this.one = o;
+    if (n >= SMALL) this.rehash(arr, FIRST_SLOTS);
+    else if (n === 0) this.one = o;
     else if (n === 1) this.two = o;
     else {
       this.one = null;
@@ -174,39 +166,39 @@ export class Observers {
   }
 
   /** {@link add} to a large set. */
-  private addLarge(tab: (number | SpinNode)[], o: SpinNode): void {
+  private addLarge(tab: number[], arr: SpinNode[], o: SpinNode): void {
     const num = numOf(o);
-    const mask = tab.length - 2; // the slots times two, less one
+    const mask = tab.length - 1; // the slots times two, less one
     let h = (Math.imul(num, GOLDEN) >>> (Math.clz32(mask) + 1)) << 1;
-    let k: number | SpinNode;
+    let k: number;
     while ((k = tab[h]!) !== 0) {
-      if (k === num && tab[h + 1] === o) return; // (a number repeats only after 2^32 nodes)
+      if (k === num && arr[tab[h + 1]!] === o) return; // (a number repeats only after 2^32 nodes)
       h = (h + 2) & mask;
     }
+    const at = arr.length;
     tab[h] = num;
-    tab[h + 1] = o;
-    this.arr = null;
-    const count = (tab[mask + 1] as number) + 1;
-    tab[mask + 1] = count;
-    if (count * 4 > mask + 1) this.grow(tab, mask + 1);
+    tab[h + 1] = at;
+    arr.push(o);
+    if (at * 4 >= mask + 1) this.rehash(arr, mask + 1);
   }
 
-  /** {@link delete} from a large set. */
-  private deleteLarge(tab: (number | SpinNode)[], o: SpinNode): boolean {
+  /** {@link delete} from a large set: the last member takes the leaver's place in the array. */
+  private deleteLarge(tab: number[], arr: SpinNode[], o: SpinNode): boolean {
     const num = o.num;
     if (num === 0) return false; // never joined a large set
-    const mask = tab.length - 2;
+    const mask = tab.length - 1;
     const shift = Math.clz32(mask) + 1; // 32 - log2 of the slots
     let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
-    let k: number | SpinNode;
-    while ((k = tab[h]!) !== num || tab[h + 1] !== o) {
+    let k: number;
+    while ((k = tab[h]!) !== num || arr[tab[h + 1]!] !== o) {
       if (k === 0) return false;
       h = (h + 2) & mask;
     }
+    const at = tab[h + 1]!;
     // empty slot `h`: move back each later member of the run whose home slot is not cyclically
     // within (h, j]
     for (let j = (h + 2) & mask; (k = tab[j]!) !== 0; j = (j + 2) & mask) {
-      if (((j - ((Math.imul(k as number, GOLDEN) >>> shift) << 1)) & mask) >= ((j - h) & mask)) {
+      if (((j - ((Math.imul(k, GOLDEN) >>> shift) << 1)) & mask) >= ((j - h) & mask)) {
         tab[h] = k;
         tab[h + 1] = tab[j + 1]!;
         h = j;
@@ -214,69 +206,58 @@ export class Observers {
     }
     tab[h] = 0;
     tab[h + 1] = 0;
-    this.arr = null;
-    const count = (tab[mask + 1] as number) - 1;
-    tab[mask + 1] = count;
-    if (count * 16 <= mask + 1) this.shrink(tab, mask + 1);
+    const last = arr.length - 1;
+    if (at !== last) {
+      const m = arr[last]!;
+      arr[at] = m;
+      const mnum = m.num;
+      let g = (Math.imul(mnum, GOLDEN) >>> shift) << 1;
+      while (tab[g] !== mnum || tab[g + 1] !== last) g = (g + 2) & mask;
+      tab[g + 1] = at;
+    }
+    arr.pop();
+    if (last * 16 <= mask + 1) this.shrink(arr, mask + 1);
     return true;
   }
 
-  /** A large set past half its slots: twice the slots. */
-  private grow(tab: (number | SpinNode)[], size: number): void {
-    this.rehash(this.members(tab), size);
-  }
-
   /** A large set down to an eighth of its slots: half the slots, or the array alone from {@link SHRINK} members. */
-  private shrink(tab: (number | SpinNode)[], size: number): void {
-    const arr = this.members(tab);
+  private shrink(arr: SpinNode[], size: number): void {
     if (arr.length > SHRINK) {
       this.rehash(arr, size >> 2);
       return;
     }
     this.tab = null;
-    this.arr = arr;
     const n = arr.length;
     this.one = n === 1 || n === 2 ? arr[0]! : null;
     this.two = n === 2 ? arr[1]! : null;
   }
 
-  /** The members in table `tab`. */
-  private members(tab: (number | SpinNode)[]): SpinNode[] {
-    const out = emptyList<SpinNode>();
-    for (let h = 0; h < tab.length - 1; h += 2) if (tab[h] !== 0) out.push(tab[h + 1] as SpinNode);
-    return out;
-  }
-
   /** Make a table of `slots` slots (a power of two, at least twice the members) for the members in `arr`. */
   private rehash(arr: readonly SpinNode[], slots: number): void {
-    const tab = emptyList<number | SpinNode>();
+    const tab = emptyList<number>();
     for (let i = 0; i < slots * 2; i++) tab.push(0);
     const mask = slots * 2 - 1;
     const shift = 32 - Math.log2(slots);
     for (let i = 0; i < arr.length; i++) {
-      const o = arr[i]!;
-      const num = numOf(o);
+      const num = numOf(arr[i]!);
       let h = (Math.imul(num, GOLDEN) >>> shift) << 1;
       while (tab[h] !== 0) h = (h + 2) & mask;
       tab[h] = num;
-      tab[h + 1] = o;
+      tab[h + 1] = i;
     }
-    tab.push(arr.length);
     this.tab = tab;
     this.one = null;
     this.two = null;
   }
 
   /**
-   * The members as an array: in insertion order while the set is small, in no given order once it
-   * is large. Not to be mutated, and not to be held across a change of the membership (a small set
-   * changes this very array).
+   * The members as an array: in insertion order while the set is small; once it is large, in
+   * insertion order but for the last member taking the place of one that left. Not to be mutated,
+   * and not to be held across a change of the membership (the set changes this very array).
    */
   list(): readonly SpinNode[] {
     const arr = this.arr;
     if (arr !== null) return arr;
-    const tab = this.tab;
-    if (tab !== null) return (this.arr = this.members(tab)); // kept until the membership changes
     const one = this.one;
     if (one === null) return NONE;
     const a = emptyList<SpinNode>();
@@ -288,7 +269,6 @@ export class Observers {
 
   /** The members at the time of the call (safe to change the set while iterating). */
   [Symbol.iterator](): Iterator<SpinNode> {
-    if (this.tab !== null) return this.list()[Symbol.iterator](); // a copy: a change makes another
     const arr = this.arr;
     if (arr === null) {
       const a: SpinNode[] = [];

@@ -257,6 +257,19 @@ test("an async fork tree, written while runs are in flight, agrees with a model 
             { kind: "read", ctx: 3, spin: 0 },
           ],
         ],
+        // seed 1655870581: the fork's run of c awaited the root's settled a; the root then wrote
+        // a's signal and the fork's a re-ran; c's commit skipped a (a run in flight, its version
+        // still the one c read) and handed c over the old a to the fork's read
+        [
+          [
+            { kind: "fork", ctx: 0 },
+            { kind: "read", ctx: 0, spin: 0 },
+            { kind: "observe", ctx: 3, spin: 2 },
+            { kind: "write", ctx: 0, sig: 0, value: 2, settle: false },
+            { kind: "observe", ctx: 1, spin: 0 },
+            { kind: "read", ctx: 1, spin: 2 },
+          ],
+        ],
       ],
     },
   );

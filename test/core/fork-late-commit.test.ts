@@ -81,6 +81,22 @@ describe("a fork's run in flight across an ancestor's write", () => {
     }
   });
 
+  test("an awaited spin the root's write sends re-running in the fork: the awaiting run's read gets the new value", async () => {
+    // seed 1655870581: the commit of `c` in the fork skipped `a`, whose run was in flight with the
+    // version `c` had read, and handed `c`'s result over the old `a` to its reader
+    const { root, fork, s, a } = trackingSpin();
+    const b = signal(10);
+    const c = spin(async ($) => (await $.await(a)) - $.track(b));
+    expect(await root.value(a)).toBe(2);
+    const stopC = fork.observe(c, () => {}); // its run awaits the root's settled `a` (2)
+    root.set(s, 2);
+    const stopA = fork.observe(a, () => {}); // the fork's `a` re-runs: in flight as `c` commits
+    expect(await fork.value(c)).toBe(-7);
+    expect(await root.value(c)).toBe(-7);
+    stopC();
+    stopA();
+  });
+
   test("nothing changed: one run, delivered as it settles", async () => {
     const { root, fork, a, runs } = trackingSpin();
     fork.rerun(a);

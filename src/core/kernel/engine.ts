@@ -891,9 +891,11 @@ function commit(n: SpinNode, run: Run, ok: boolean, value: unknown): void {
 /**
  * Whether something `n`'s committed log read has another version in `n`'s context now: a signal by
  * its visible cell, a spin by its version or, recursively, by what its own log read. Nothing is run
- * (the re-check that follows does that), a spin with a run in flight is left to a later read of
- * `n` (it may be waiting on `n`), and entries that read an error are not followed (a cycle's spins
- * read each other's errors).
+ * or waited on (the re-check that follows does that), and entries that read an error are not
+ * followed (a cycle's spins read each other's errors). A spin with a run in flight is followed too,
+ * through the log of its last commit (a run writes its own array, never that log: see `startRun`): a
+ * fork's node that an ancestor's write sent re-running has the version `n` read until it commits,
+ * and skipping it handed `n`'s result over the old value to `n`'s readers (seed 1655870581).
  */
 function readsChanged(n: SpinNode): boolean {
   return changedSince(n.ctx, n.log, new Set<SpinNode>().add(n));
@@ -910,7 +912,7 @@ function changedSince(ctx: KernelHost, log: readonly Entry[], seen: Set<SpinNode
     } else if ((bits & Bits.KIND) === Kind.Spin) {
       const child = readNode(ctx, e);
       if (child === undefined || child.version !== e.version) return true;
-      if (child.run !== null || seen.has(child)) continue;
+      if (seen.has(child)) continue;
       seen.add(child);
       if (changedSince(ctx, child.log, seen)) return true;
     }

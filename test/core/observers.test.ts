@@ -155,4 +155,24 @@ describe("Observers", () => {
       { numRuns: 40 },
     );
   });
+  it("a large set's view is its members in join order; a leaver's place goes to the last member", () => {
+    // the staleness walk and the drain take a write's observers in this order: near join order,
+    // the nodes of a fan-out are walked in the order they were made (hash order scattered them over
+    // memory: twice the time an operation)
+    const many = Array.from({ length: 1000 }, (_, i) => ({ id: `j${i}`, num: 0 }) as unknown as SpinNode);
+    const obs = new Observers();
+    for (const m of many) obs.add(m);
+    expect(obs.list()).toEqual(many);
+    expect(obs.delete(many[10]!)).toBe(true);
+    const after = obs.list();
+    expect(after.length).toBe(999);
+    expect(after[10]).toBe(many[999]);
+    expect(after.slice(0, 10)).toEqual(many.slice(0, 10));
+    expect(after.slice(11)).toEqual(many.slice(11, 999));
+    expect(obs.delete(many[999]!)).toBe(true); // the moved member leaves from its new place
+    expect(obs.list().length).toBe(998);
+    expect(obs.list()[10]).toBe(many[998]);
+    obs.add(many[10]!);
+    expect(obs.list()[998]).toBe(many[10]);
+  });
 });

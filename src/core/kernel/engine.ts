@@ -21,7 +21,7 @@ import {
   type Subscriber,
   whenReady,
 } from "./node.js";
-import { Run } from "./run.js";
+import { checkWaitsOn, Run } from "./run.js";
 import type { SpinHandle } from "./spin-handle.js";
 
 /** What a log walk can answer besides an ordinal. */
@@ -392,6 +392,20 @@ function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): 
     return;
   }
   if (n.run === null && passAbandoned(n, child, log)) return;
+  if (
+    run === null &&
+    log === n.log &&
+    n.run === null &&
+    (child.flags & Flag.CHECKING) !== 0 &&
+    checkWaitsOn(child) === n
+  ) {
+    // two checks waiting on each other (an await cycle formed across runs, in a fork whose commit
+    // re-checks what the run read): `n` re-runs from `child`'s entry, and its await of `child`,
+    // checking on `n`, fails with `ERR_CYCLE` (see `Run.checkCycle`)
+    n.flags &= ~Flag.CHECKING;
+    rerunAt(n, child);
+    return;
+  }
   whenReady(child, () => {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);

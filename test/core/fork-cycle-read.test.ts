@@ -103,3 +103,35 @@ test.each(["root", "fork"])(
     }
   },
 );
+
+// The root observes both and writes: its runs are in flight when the fork reads, and the fork's
+// copies adopt their logs. The fork's check of an adopted log ran the other spin, whose run started
+// a run of the checking node below its check: left checking once that run committed, it was never
+// ready, or (`n` read first) the check waited on `n`'s run, which awaited the checking node
+test.each([
+  ["child", "n"],
+  ["n", "child"],
+])("a fork reading %s, then %s, while the root's await cycle forms fails with ERR_CYCLE", async (first) => {
+  const root = createContext();
+  const fork = root.fork();
+  const { s, child, n } = acrossRuns(false);
+  const seen: string[] = [];
+  root.observe(
+    child,
+    () => {},
+    (e) => seen.push(`child ${(e as { code?: string }).code}`),
+  );
+  root.observe(
+    n,
+    () => {},
+    (e) => seen.push(`n ${(e as { code?: string }).code}`),
+  );
+  root.set(s, 1);
+  const both = first === "child" ? [fork.value(child), fork.value(n)] : [fork.value(n), fork.value(child)];
+  expect(await Promise.all(both.map(outcome))).toEqual(["ERR_CYCLE", "ERR_CYCLE"]);
+  expect(await Promise.all([root.value(child), root.value(n)].map(outcome))).toEqual([
+    "ERR_CYCLE",
+    "ERR_CYCLE",
+  ]);
+  expect(seen.sort()).toEqual(["child ERR_CYCLE", "n ERR_CYCLE"]);
+});

@@ -176,6 +176,13 @@ export function refresh(n: SpinNode): void {
     n.adopt = null;
     const p = changePoint(n, log);
     if (p === Check.WAITING) {
+      if (n.run !== null) {
+        // a run of `n` started below its check (an await cycle through it, the run's reads
+        // awaited `n`): that run serves, the check's wait is moot. Left checking, it was never
+        // ready once the run committed, and what awaited it waited for ever
+        n.flags &= ~Flag.CHECKING;
+        return;
+      }
       n.adopt = log;
       return;
     }
@@ -194,7 +201,10 @@ export function refresh(n: SpinNode): void {
   // of walking the two logs without end (a fork's clean node is otherwise re-checked at a new epoch)
   n.checkedAt = epoch;
   const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
-  if (p === Check.WAITING) return;
+  if (p === Check.WAITING) {
+    if (n.run !== null) n.flags &= ~Flag.CHECKING; // a run started below the check (see above)
+    return;
+  }
   if (p < 0) {
     if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
     flushReady(n);

@@ -953,13 +953,14 @@ function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {
 }
 
 /**
- * The node serving the spin entry of checking node `n`'s committed log that its check waits on:
- * the first that is not ready (the entries before it are unchanged), or null if none.
+ * The node serving the spin entry that checking node `n`'s check waits on: the first of the log it
+ * checks (an in-flight log to adopt, kept while the check waits, else its committed log) that is
+ * not ready (the entries before it are unchanged), or null if none.
  * @internal
  */
 export function checkWaitsOn(n: SpinNode): SpinNode | null {
   const ctx = n.ctx;
-  for (const e of n.log) {
+  for (const e of n.adopt ?? n.log) {
     if ((e.bits & Bits.KIND) !== Kind.Spin) continue;
     const ref = e.ref as SpinNode | null;
     const m =

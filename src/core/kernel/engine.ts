@@ -21,7 +21,7 @@ import {
   type Subscriber,
   whenReady,
 } from "./node.js";
-import { Run } from "./run.js";
+import { checkWaitsOn, Run } from "./run.js";
 import type { SpinHandle } from "./spin-handle.js";
 
 /** What a log walk can answer besides an ordinal. */
@@ -176,6 +176,13 @@ export function refresh(n: SpinNode): void {
     n.adopt = null;
     const p = changePoint(n, log);
     if (p === Check.WAITING) {
+      if (n.run !== null) {
+        // a run of `n` started below its check (an await cycle through it, the run's reads
+        // awaited `n`): that run serves, the check's wait is moot. Left checking, it was never
+        // ready once the run committed, and what awaited it waited for ever
+        n.flags &= ~Flag.CHECKING;
+        return;
+      }
       n.adopt = log;
       return;
     }
@@ -194,7 +201,10 @@ export function refresh(n: SpinNode): void {
   // of walking the two logs without end (a fork's clean node is otherwise re-checked at a new epoch)
   n.checkedAt = epoch;
   const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
-  if (p === Check.WAITING) return;
+  if (p === Check.WAITING) {
+    if (n.run !== null) n.flags &= ~Flag.CHECKING; // a run started below the check (see above)
+    return;
+  }
   if (p < 0) {
     if ((n.flags & (Flag.STALE | Flag.CHECKING)) === 0) n.checkedAt = epoch;
     flushReady(n);
@@ -392,6 +402,20 @@ function recheckWhenReady(n: SpinNode, child: SpinNode, log: readonly Entry[]): 
     return;
   }
   if (n.run === null && passAbandoned(n, child, log)) return;
+  if (
+    run === null &&
+    log === n.log &&
+    n.run === null &&
+    (child.flags & Flag.CHECKING) !== 0 &&
+    checkWaitsOn(child) === n
+  ) {
+    // two checks waiting on each other (an await cycle formed across runs, in a fork whose commit
+    // re-checks what the run read): `n` re-runs from `child`'s entry, and its await of `child`,
+    // checking on `n`, fails with `ERR_CYCLE` (see `Run.checkCycle`)
+    n.flags &= ~Flag.CHECKING;
+    rerunAt(n, child);
+    return;
+  }
   whenReady(child, () => {
     n.flags = (n.flags & ~Flag.CHECKING) | Flag.STALE;
     refresh(n);

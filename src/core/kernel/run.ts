@@ -695,6 +695,15 @@ export class Run implements SpinScope {
       e.bits = Kind.Spin | Bits.SETTLED;
       return Promise.reject(cycle);
     }
+    const checking = this.checkCycle(child);
+    if (checking !== null) {
+      // read as an error at the version `child` has: it re-runs this node once `child` commits
+      // another result, not at every check (each re-run would fail it again with a new error)
+      e.version = child.version;
+      e.value = checking;
+      e.bits = Kind.Spin | Bits.SETTLED;
+      return Promise.reject(checking);
+    }
     return this.waitSpin(e, child);
   }
 
@@ -743,6 +752,21 @@ export class Run implements SpinScope {
       return null;
     };
     const path = walk(child, [me.label, child.label]);
+    return path === null ? null : cycleError(path.slice(0, -1), me.label);
+  }
+
+  /**
+   * `child`, with no run in flight, is checking its committed log and waits on a spin entry that is
+   * this run's node or whose run waits on it (an await cycle formed across runs: `child`'s last run
+   * read this node, whose new run now awaits `child`): the check would wait on this run and this run
+   * on the check, and neither settled.
+   */
+  private checkCycle(child: SpinNode): SpindelError | null {
+    if (child.run !== null || (child.flags & Flag.CHECKING) === 0) return null;
+    const me = this.node;
+    const m = checkWaitsOn(child);
+    if (m === null) return null;
+    const path = waitPath(m, me, [me.label, child.label, m.label], new Set());
     return path === null ? null : cycleError(path.slice(0, -1), me.label);
   }
 
@@ -926,6 +950,45 @@ function settleFrom<T>(out: PromiseLike<T> | T, waiter: Waiter<unknown>): void {
   } else {
     waiter.resolve(out);
   }
+}
+
+/**
+ * The node serving the spin entry that checking node `n`'s check waits on: the first of the log it
+ * checks (an in-flight log to adopt, kept while the check waits, else its committed log) that is
+ * not ready (the entries before it are unchanged), or null if none.
+ * @internal
+ */
+export function checkWaitsOn(n: SpinNode): SpinNode | null {
+  const ctx = n.ctx;
+  for (const e of n.adopt ?? n.log) {
+    if ((e.bits & Bits.KIND) !== Kind.Spin) continue;
+    const ref = e.ref as SpinNode | null;
+    const m =
+      ref !== null && ref.ctx === ctx
+        ? ref
+        : ctx._node(e.id, (e.src as SpinHandle | null) ?? undefined, false);
+    if (m === undefined) return null;
+    if (!isReady(m)) return m;
+  }
+  return null;
+}
+
+/**
+ * The labels of the spins from `n` to `target` through the runs in flight and the spins they
+ * await (`path`: the labels up to `n`'s), or null if `n` does not wait on `target`.
+ */
+function waitPath(n: SpinNode, target: SpinNode, path: string[], seen: Set<SpinNode>): string[] | null {
+  if (n === target) return path;
+  if (seen.has(n) || n.run === null) return null;
+  seen.add(n);
+  const parks = n.run.more !== null ? n.run.more.parks : null;
+  if (parks === null) return null;
+  for (const p of parks) {
+    if (p.child === null) continue;
+    const found = waitPath(p.child, target, [...path, p.child.label], seen);
+    if (found !== null) return found;
+  }
+  return null;
 }
 
 function cycleError(path: string[], back: string): SpindelError {

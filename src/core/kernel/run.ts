@@ -737,21 +737,7 @@ export class Run implements SpinScope {
   /** `child`'s run waits (through awaited spins) on this run's node: awaiting it would never settle. */
   private awaitCycle(child: SpinNode): SpindelError | null {
     const me = this.node;
-    const seen = new Set<SpinNode>();
-    const walk = (n: SpinNode, path: string[]): string[] | null => {
-      if (n === me) return path;
-      if (seen.has(n) || n.run === null) return null;
-      seen.add(n);
-      const parks = n.run.more !== null ? n.run.more.parks : null;
-      if (parks === null) return null;
-      for (const p of parks) {
-        if (p.child === null) continue;
-        const found = walk(p.child, [...path, p.child.label]);
-        if (found !== null) return found;
-      }
-      return null;
-    };
-    const path = walk(child, [me.label, child.label]);
+    const path = waitPath(child, me, [me.label, child.label], new Set());
     return path === null ? null : cycleError(path.slice(0, -1), me.label);
   }
 

@@ -714,7 +714,9 @@ function leanRun(n: SpinNode, run: Run, p: number): void {
     if (prevRun === null) flushPendingDrains();
     return;
   }
-  // (the stores of null: see startRun)
+  // (the stores of null: see startRun; written out here as there: a shared helper, inlined into
+  // both, measured root diamond 3,611 -> 3,627, chain 732,402 -> 737,200 and fan-out
+  // 1,562,050 -> 1,570,709 optimized instructions an operation)
   if (prevRun === null) G.run = null;
   else {
     G.run = prevRun;

@@ -8,7 +8,7 @@ import type { Context } from "./context.js";
 import { G } from "./globals.js";
 import { isReady, markStale } from "./kernel/engine.js";
 import { Flag } from "./kernel/flags.js";
-import { installLog, Kind, kindOf, SpinNode } from "./kernel/node.js";
+import { installLog, Kind, kindOf, SpinNode, verifiedAt } from "./kernel/node.js";
 import { Observers } from "./kernel/observers.js";
 import { deferMapEntry, registerLive, watchHandle, watchSoon } from "./reaping.js";
 import type { Spin, SpinBody } from "./spin.js";
@@ -204,7 +204,7 @@ function inheritable(ctx: Context, n: SpinNode): boolean {
     isReady(n) &&
     ((n.ctx.parent === null && (n.flags & Flag.DETACHED) === 0) ||
       (n.flags & Flag.CANCELLED) !== 0 ||
-      n.checkedAt === G.epoch) &&
+      verifiedAt(n, G.epoch)) &&
     inputsAsRead(ctx, n)
   );
 }

@@ -163,7 +163,9 @@ export function refresh(n: SpinNode): void {
     (flags & Flag.STALE) === 0 &&
     ((flags & Flag.CANCELLED) !== 0 ||
       (n.ctx.parent === null && (flags & Flag.DETACHED) === 0) ||
-      n.checkedAt === G.epoch)
+      // (`verifiedAt`, written out: V8 guards a module function it inlines, see leanRefresh)
+      n.checkedAt === G.epoch ||
+      n.checkEpoch === G.epoch)
   )
     return;
   n.flags = flags & ~Flag.STALE;
@@ -196,10 +198,12 @@ export function refresh(n: SpinNode): void {
   }
   // a cancelled node only counts input changes made after its cancellation completed
   const epoch = G.epoch;
-  // taken for verified while its log is checked: a check that comes back to it (two spins whose
-  // logs read each other, as an await cycle's spins read each other's errors) stops there instead
-  // of walking the two logs without end (a fork's clean node is otherwise re-checked at a new epoch)
-  n.checkedAt = epoch;
+  // marked as checking (`SpinNode.checkEpoch`) and taken for verified while its log is checked: a
+  // check that comes back to it (two spins whose logs read each other, as an await cycle's spins
+  // read each other's errors) stops there instead of walking the two logs without end (a fork's
+  // clean node is otherwise re-checked at a new epoch), and a run the check started that starts
+  // reading it is on a cycle (`Run.checking`)
+  n.checkEpoch = epoch;
   const p = changePoint(n, n.log, (flags & Flag.CANCELLED) !== 0 ? n.cancelVersion : 0);
   if (p === Check.WAITING) {
     if (n.run !== null) n.flags &= ~Flag.CHECKING; // a run started below the check (see above)
@@ -226,7 +230,7 @@ export function refresh(n: SpinNode): void {
  */
 function leanRefresh(n: SpinNode, flags: number): void {
   const epoch = G.epoch;
-  n.checkedAt = epoch;
+  n.checkEpoch = epoch; // checking (see refresh)
   let p = -1;
   if ((flags & Flag.LEAN_FORK) === 0) {
     // the lean log check of a root's node, written out here (its only caller; V8 guards every
@@ -442,6 +446,7 @@ function passAbandoned(n: SpinNode, child: SpinNode, log: readonly Entry[]): boo
   const q = changePoint(n, rest);
   if (q === Check.WAITING) return true; // waits on a later entry's spin (or went on past it)
   if (q < 0) {
+    if (n.checkEpoch === G.epoch) n.checkedAt = G.epoch; // verified: no longer checking
     flushReady(n);
     return true;
   }

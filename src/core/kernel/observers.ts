@@ -77,14 +77,6 @@ export class Observers {
    * order: 150-210 -> 290-350 us an operation, the same optimized instructions.)
    */
   private tab: number[] | null = null;
-  /**
-   * Large sets: each member's slot in {@link tab} (the index of its number there), at the member's
-   * index in {@link arr} (the table's slots long: the members never reach half of them). A delete
-   * moves the last member into the leaver's place and reads that member's slot here instead of
-   * probing the table for it a second time. Kept by every write of a slot: an add, the back-shift
-   * of a delete, a rehash.
-   */
-  private pos: Int32Array | null = null;
 
   /** Number of members. */
   get size(): number {
@@ -98,7 +90,7 @@ export class Observers {
     const arr = this.arr;
     if (arr !== null) {
       const tab = this.tab;
-      if (tab !== null) this.addLarge(tab, this.pos!, arr, o);
+      if (tab !== null) this.addLarge(tab, arr, o);
       else this.addToArray(arr, o);
       return;
     }
@@ -116,7 +108,7 @@ export class Observers {
     const arr = this.arr;
     if (arr === null) return this.deleteFromPair(o);
     const tab = this.tab;
-    return tab === null ? this.deleteFromArray(arr, o) : this.deleteLarge(tab, this.pos!, arr, o);
+    return tab === null ? this.deleteFromArray(arr, o) : this.deleteLarge(tab, arr, o);
   }
 
   // (Every path but the pair's is a method of its own: written out in `add` and `delete`, they
@@ -174,7 +166,7 @@ export class Observers {
   }
 
   /** {@link add} to a large set. */
-  private addLarge(tab: number[], pos: Int32Array, arr: SpinNode[], o: SpinNode): void {
+  private addLarge(tab: number[], arr: SpinNode[], o: SpinNode): void {
     const num = numOf(o);
     const mask = tab.length - 1; // the slots times two, less one
     let h = (Math.imul(num, GOLDEN) >>> (Math.clz32(mask) + 1)) << 1;
@@ -186,13 +178,12 @@ export class Observers {
     const at = arr.length;
     tab[h] = num;
     tab[h + 1] = at;
-    pos[at] = h;
     arr.push(o);
     if (at * 4 >= mask + 1) this.rehash(arr, mask + 1);
   }
 
   /** {@link delete} from a large set: the last member takes the leaver's place in the array. */
-  private deleteLarge(tab: number[], pos: Int32Array, arr: SpinNode[], o: SpinNode): boolean {
+  private deleteLarge(tab: number[], arr: SpinNode[], o: SpinNode): boolean {
     const num = o.num;
     if (num === 0) return false; // never joined a large set
     const mask = tab.length - 1;
@@ -208,10 +199,8 @@ export class Observers {
     // within (h, j]
     for (let j = (h + 2) & mask; (k = tab[j]!) !== 0; j = (j + 2) & mask) {
       if (((j - ((Math.imul(k, GOLDEN) >>> shift) << 1)) & mask) >= ((j - h) & mask)) {
-        const i = tab[j + 1]!;
         tab[h] = k;
-        tab[h + 1] = i;
-        pos[i] = h;
+        tab[h + 1] = tab[j + 1]!;
         h = j;
       }
     }
@@ -219,10 +208,12 @@ export class Observers {
     tab[h + 1] = 0;
     const last = arr.length - 1;
     if (at !== last) {
-      arr[at] = arr[last]!;
-      const g = pos[last]!;
+      const m = arr[last]!;
+      arr[at] = m;
+      const mnum = m.num;
+      let g = (Math.imul(mnum, GOLDEN) >>> shift) << 1;
+      while (tab[g] !== mnum || tab[g + 1] !== last) g = (g + 2) & mask;
       tab[g + 1] = at;
-      pos[at] = g;
     }
     arr.pop();
     if (last * 16 <= mask + 1) this.shrink(arr, mask + 1);
@@ -236,7 +227,6 @@ export class Observers {
       return;
     }
     this.tab = null;
-    this.pos = null;
     const n = arr.length;
     this.one = n === 1 || n === 2 ? arr[0]! : null;
     this.two = n === 2 ? arr[1]! : null;
@@ -246,7 +236,6 @@ export class Observers {
   private rehash(arr: readonly SpinNode[], slots: number): void {
     const tab = emptyList<number>();
     for (let i = 0; i < slots * 2; i++) tab.push(0);
-    const pos = new Int32Array(slots);
     const mask = slots * 2 - 1;
     const shift = 32 - Math.log2(slots);
     for (let i = 0; i < arr.length; i++) {
@@ -255,10 +244,8 @@ export class Observers {
       while (tab[h] !== 0) h = (h + 2) & mask;
       tab[h] = num;
       tab[h + 1] = i;
-      pos[i] = h;
     }
     this.tab = tab;
-    this.pos = pos;
     this.one = null;
     this.two = null;
   }

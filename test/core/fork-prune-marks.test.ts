@@ -5,8 +5,9 @@
  * own: a read of the one replaced by a read of the other is the same signal, and keeps its
  * subscription.
  */
-import { createContext, signal, spin } from "spindel";
+import { createContext, type Signal, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
+import type { Cell } from "../../src/core/kernel/cell.js";
 
 describe("a fork's prune by the cells its entries reference", () => {
   test("a read moved from one keyed handle to another of the same key keeps its subscription", () => {
@@ -50,5 +51,48 @@ describe("a fork's prune by the cells its entries reference", () => {
     fork.set(s[1]!, 7);
     stop();
     expect(seen).toEqual([1, 5, 32, 101, 107]);
+  });
+
+  test("a read left in a fork drops its subscription, to an inherited signal and to the fork's own", () => {
+    // the prune takes the node from the set of the cell its entry references; a fork's node is in
+    // no ancestor's set: leaving an inherited signal falls back to the fork's map of observers of
+    // inherited sources, which the fork's first cell of that signal would adopt
+    const root = createContext();
+    const fork = root.fork();
+    const mode = signal(false);
+    const own = signal(1);
+    const inherited = signal(2);
+    fork.set(mode, false);
+    fork.set(own, 1);
+    let runs = 0;
+    const c = spin(($) => {
+      runs++;
+      return $.track(mode) ? $.track(own) : $.track(inherited);
+    });
+    const seen: number[] = [];
+    const stop = fork.observe(c, (v) => {
+      seen.push(v);
+    });
+    /** the observers of the fork's own cell of `s` (internal: the context's store of cells) */
+    const ownObservers = (s: Signal<number>) =>
+      (fork as unknown as { cells: { get(id: string): Cell | undefined } }).cells.get(s.id)?.observers
+        ?.size ?? 0;
+    expect(fork.extSig?.get(inherited.id)?.size).toBe(1);
+    expect(ownObservers(own)).toBe(0);
+    fork.set(mode, true); // leaves the inherited signal
+    expect(fork.extSig?.get(inherited.id)).toBe(undefined);
+    expect(ownObservers(own)).toBe(1);
+    const before = runs;
+    fork.set(inherited, 20); // the fork's first cell of it: no observer adopted, no re-run
+    expect(runs).toBe(before);
+    fork.set(mode, false); // leaves the own cell
+    expect(ownObservers(own)).toBe(0);
+    expect(ownObservers(inherited)).toBe(1);
+    fork.set(own, 10); // no re-run
+    root.set(own, 11);
+    expect(runs).toBe(before + 1);
+    fork.set(inherited, 21);
+    stop();
+    expect(seen).toEqual([2, 1, 20, 21]);
   });
 });

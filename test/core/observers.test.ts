@@ -128,6 +128,7 @@ describe("Observers", () => {
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 399 })), {
           maxLength: 3000,
+          size: "max", // (fast-check's default size keeps arrays to a few dozen operations)
         }),
         (ops) => {
           const obs = new Observers();

@@ -7,22 +7,7 @@
  */
 import { batch, type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { rootAndFork } from "./helpers.js";
-
-/** `p`'s outcome ("ok <value>" or the error's code), or "pending" if it has not settled within 50 turns. */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  let out = "pending";
-  p.then(
-    (v) => {
-      out = `ok ${String(v)}`;
-    },
-    (e: unknown) => {
-      out = (e as { code?: string }).code ?? String(e);
-    },
-  );
-  for (let i = 0; i < 50 && out === "pending"; i++) await new Promise((r) => setImmediate(r));
-  return out;
-}
+import { outcome, rootAndFork } from "./helpers.js";
 
 interface Pair {
   s: Signal<number>;

@@ -6,7 +6,7 @@
  */
 import { createContext, deferred, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { rootAndFork } from "./helpers.js";
+import { outcome, rootAndFork } from "./helpers.js";
 
 test("reads in a fork after an await cycle and a write report the cycle, not a stack overflow", async () => {
   const root = createContext();
@@ -32,21 +32,6 @@ test("reads in a fork after an await cycle and a write report the cycle, not a s
   fork.set(s, 3); // the fork's own write
   await expect(fork.value(a)).rejects.toMatchObject({ code: "ERR_CYCLE" });
 });
-
-/** `p`'s outcome ("ok <value>" or the error's code), or "pending" if it has not settled within 50 turns. */
-async function outcome(p: Promise<unknown>): Promise<string> {
-  let out = "pending";
-  p.then(
-    (v) => {
-      out = `ok ${String(v)}`;
-    },
-    (e: unknown) => {
-      out = (e as { code?: string }).code ?? String(e);
-    },
-  );
-  for (let i = 0; i < 50 && out === "pending"; i++) await new Promise((r) => setImmediate(r));
-  return out;
-}
 
 /**
  * `child` awaits `n` once `s` is set (after another await when `gap`), and `n` awaits `child`: an

@@ -66,3 +66,18 @@ export async function collectUntil(cond: () => boolean): Promise<boolean> {
   }
   return cond();
 }
+
+/** `p`'s outcome ("ok <value>" or the error's code), or "pending" if it has not settled within 50 turns. */
+export async function outcome(p: Promise<unknown>): Promise<string> {
+  let out = "pending";
+  p.then(
+    (v) => {
+      out = `ok ${String(v)}`;
+    },
+    (e: unknown) => {
+      out = (e as { code?: string }).code ?? String(e);
+    },
+  );
+  for (let i = 0; i < 50 && out === "pending"; i++) await new Promise((r) => setImmediate(r));
+  return out;
+}

@@ -7,7 +7,7 @@
  */
 import { batch, type Context, createContext, type Signal, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { outcome, rootAndFork } from "./helpers.js";
+import { acrossRuns, outcome, rootAndFork } from "./helpers.js";
 
 interface Pair {
   s: Signal<number>;
@@ -15,21 +15,9 @@ interface Pair {
   n: Spin<number>;
 }
 
-/** `child` awaits `n` once `s` is not 0, `n` awaits `child` (the `acrossRuns(false)` of fork-cycle-read.test.ts). */
+/** `child` awaits `n` once `s` is not 0, `n` awaits `child` (helpers.ts, `acrossRuns` with no await between). */
 function asyncPair(): Pair {
-  const s = signal(0);
-  const box: { n: Spin<number> | null } = { n: null };
-  const child = spin(
-    async ($) => {
-      const v = $.track(s);
-      if (v === 0) return v;
-      return (await $.await(box.n!)) + v;
-    },
-    { name: "child" },
-  );
-  const n = spin(async ($) => (await $.await(child)) + 1, { name: "n" });
-  box.n = n;
-  return { s, child, n };
+  return acrossRuns(false);
 }
 
 /** The same two spins, synchronous (`$.track`). */

@@ -4,9 +4,9 @@
  * read: for these two, each check came back to the other without end (a stack overflow) on the
  * first read after any write. A node is taken for verified while its own check runs.
  */
-import { createContext, deferred, type Signal, type Spin, signal, spin } from "spindel";
+import { createContext, deferred, type Spin, signal, spin } from "spindel";
 import { describe, expect, test } from "vitest";
-import { outcome, rootAndFork } from "./helpers.js";
+import { acrossRuns, outcome, rootAndFork } from "./helpers.js";
 
 test("reads in a fork after an await cycle and a write report the cycle, not a stack overflow", async () => {
   const root = createContext();
@@ -32,27 +32,6 @@ test("reads in a fork after an await cycle and a write report the cycle, not a s
   fork.set(s, 3); // the fork's own write
   await expect(fork.value(a)).rejects.toMatchObject({ code: "ERR_CYCLE" });
 });
-
-/**
- * `child` awaits `n` once `s` is set (after another await when `gap`), and `n` awaits `child`: an
- * await cycle that forms across runs, `n`'s committed log reading `child`.
- */
-function acrossRuns(gap: boolean): { s: Signal<number>; child: Spin<number>; n: Spin<number> } {
-  const s = signal(0);
-  const box: { n: Spin<number> | null } = { n: null };
-  const child = spin(
-    async ($) => {
-      const v = $.track(s);
-      if (v === 0) return v;
-      if (gap) await $.await(Promise.resolve(0));
-      return (await $.await(box.n!)) + v;
-    },
-    { name: "child" },
-  );
-  const n = spin(async ($) => (await $.await(child)) + 1, { name: "n" });
-  box.n = n;
-  return { s, child, n };
-}
 
 describe.each(rootAndFork)("an await cycle formed across runs, in a %s context", (_label, make) => {
   // `n`'s check waits on `child`'s run, and that run, after an await, awaited `n`, checking:

@@ -1,5 +1,15 @@
 /** Test helpers: a controllable promise and a one-shot source that counts how often it is waited on. */
-import { type Context, createContext, type OnceSource, WAIT, type Waiter } from "spindel";
+import {
+  type Context,
+  createContext,
+  type OnceSource,
+  type Signal,
+  type Spin,
+  signal,
+  spin,
+  WAIT,
+  type Waiter,
+} from "spindel";
 
 /** The two kinds of context every kernel law must hold in, for `describe.each`: a root and a fork. */
 export const rootAndFork: [string, () => Context][] = [
@@ -80,4 +90,25 @@ export async function outcome(p: Promise<unknown>): Promise<string> {
   );
   for (let i = 0; i < 50 && out === "pending"; i++) await new Promise((r) => setImmediate(r));
   return out;
+}
+
+/**
+ * `child` awaits `n` once `s` is set (after another await when `gap`), and `n` awaits `child`: an
+ * await cycle that forms across runs, `n`'s committed log reading `child`.
+ */
+export function acrossRuns(gap: boolean): { s: Signal<number>; child: Spin<number>; n: Spin<number> } {
+  const s = signal(0);
+  const box: { n: Spin<number> | null } = { n: null };
+  const child = spin(
+    async ($) => {
+      const v = $.track(s);
+      if (v === 0) return v;
+      if (gap) await $.await(Promise.resolve(0));
+      return (await $.await(box.n!)) + v;
+    },
+    { name: "child" },
+  );
+  const n = spin(async ($) => (await $.await(child)) + 1, { name: "n" });
+  box.n = n;
+  return { s, child, n };
 }

@@ -24,7 +24,7 @@ describe("Observers", () => {
   it("behaves as an insertion-ordered Set through the small and large forms", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 23 })), { maxLength: 200 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 23 })), { maxLength: 200, size: "max" }),
         (ops) => {
           const obs = new Observers();
           const ref = new Set<SpinNode>();

@@ -4,6 +4,8 @@
  * bignum size, and an allowlist of tags (the ones the shared codec emits).
  * @module
  */
+
+import { shown } from "../core/errors.js";
 import { isExtensionTag } from "../core/persist/codec-tags.js";
 import { RemoteError } from "./errors.js";
 
@@ -63,7 +65,7 @@ export function resolveLimits(partial?: Partial<WireLimits>): WireLimits {
     const v = partial[key];
     if (v === undefined) continue;
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v <= 0)
-      throw new RangeError(`wire limit ${key} must be a positive integer, got ${String(v)}`);
+      throw new RangeError(`wire limit ${key} must be a positive integer, got ${shown(v)}`);
     out[key] = v;
   }
   return out;

@@ -9,7 +9,7 @@
 import type { Clock, TimerHandle } from "../core/clock.js";
 import type { Context } from "../core/context.js";
 import { defaultContext } from "../core/context.js";
-import { invalidArgument } from "../core/errors.js";
+import { invalidArgument, shown } from "../core/errors.js";
 import { encodeCbor } from "../core/persist/codec.js";
 import { type Signal, signal } from "../core/signal.js";
 import { type Spin, spin } from "../core/spin.js";
@@ -154,7 +154,7 @@ function checkMs(name: string, v: number | undefined, dflt: number, allowInfinit
   if (v === undefined) return dflt;
   if (typeof v !== "number" || Number.isNaN(v) || v < 0 || (!allowInfinity && !Number.isFinite(v)))
     invalidArgument(
-      `${name} must be a non-negative number${allowInfinity ? " or Infinity" : ""}, got ${String(v)}`,
+      `${name} must be a non-negative number${allowInfinity ? " or Infinity" : ""}, got ${shown(v)}`,
     );
   return v;
 }

@@ -127,6 +127,10 @@ describe("checkCbor", () => {
     expect(() => resolveLimits({ maxDepth: 0 })).toThrow(/positive integer/);
     expect(() => resolveLimits({ maxDepth: 1.5 })).toThrow(/positive integer/);
     expect(() => resolveLimits({ nope: 1 } as unknown as Partial<WireLimits>)).toThrow(/unknown wire limit/);
+    // a value `String()` cannot show (it threw a TypeError from the message before the RangeError)
+    const odd = { maxDepth: Object.create(null) } as unknown as Partial<WireLimits>;
+    expect(() => resolveLimits(odd)).toThrow(RangeError);
+    expect(() => resolveLimits(odd)).toThrow(/got a value of type object/);
   });
 });
 

@@ -9,6 +9,7 @@
  * still decodes.
  * @module
  */
+import { shown } from "../../core/errors.js";
 import { ByteReader, ByteWriter, IntColumn, IntColumnReader } from "./columns.js";
 import { badArgument, decodeCheck } from "./errors.js";
 import type { OpId, RefOp, Scalar } from "./ref.js";
@@ -51,7 +52,7 @@ function isName(s: unknown): s is string {
 }
 
 const notAName = (s: unknown): string =>
-  `a ref op refers to ${typeof s === "string" ? JSON.stringify(s) : String(s)}, not to "counter:actor"`;
+  `a ref op refers to ${typeof s === "string" ? JSON.stringify(s) : shown(s)}, not to "counter:actor"`;
 
 /** Why scalar `v` cannot be a ref op's value, or `undefined` when it can. */
 export function valueFault(v: unknown): string | undefined {

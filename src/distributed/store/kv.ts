@@ -7,6 +7,8 @@
  * Deletes leave a tombstone (flag) so replication can replay them to a replica that was away.
  * @module
  */
+
+import { shown } from "../../core/errors.js";
 import { decodeCbor, encodeCbor } from "../../core/persist/codec.js";
 import { StoreError } from "./errors.js";
 
@@ -189,7 +191,7 @@ const utf8 = new TextEncoder();
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!Number.isSafeInteger(v) || v <= 0)
-    throw new StoreError("ERR_INVALID_ARGUMENT", `${name} must be a positive integer, got ${String(v)}`);
+    throw new StoreError("ERR_INVALID_ARGUMENT", `${name} must be a positive integer, got ${shown(v)}`);
   return v;
 }
 

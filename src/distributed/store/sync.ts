@@ -7,6 +7,7 @@
  * @module
  */
 
+import { shown } from "../../core/errors.js";
 import { decodeCbor } from "../../core/persist/codec.js";
 import type { ProtocolHost, ProtocolLink } from "../peer/protocols.js";
 import { TopicError } from "../sync/errors.js";
@@ -115,7 +116,7 @@ const STATE_WINDOW = 4;
 function positive(name: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
   if (!Number.isSafeInteger(v) || v <= 0)
-    throw new StoreError("ERR_INVALID_ARGUMENT", `${name} must be a positive integer, got ${String(v)}`);
+    throw new StoreError("ERR_INVALID_ARGUMENT", `${name} must be a positive integer, got ${shown(v)}`);
   return v;
 }
 

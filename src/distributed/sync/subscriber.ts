@@ -8,6 +8,7 @@
  * @module
  */
 import type { Clock, TimerHandle } from "../../core/clock.js";
+import { shown } from "../../core/errors.js";
 import type { ProtocolLink } from "../peer/protocols.js";
 import { seededRandom, stringSeed } from "../random.js";
 import { isThenable } from "./authorize.js";
@@ -58,7 +59,7 @@ export function resolveNoTopicRetry(
   const ms = (name: string, x: unknown, dflt: number): number => {
     if (x === undefined) return dflt;
     if (typeof x !== "number" || !(x > 0) || !(x <= MAX_TIMER_MS))
-      bad(`.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], got ${String(x)}`);
+      bad(`.${name} must be a number of ms in (0, ${MAX_TIMER_MS}], got ${shown(x)}`);
     return x as number;
   };
   const maxDelayMs = ms("maxDelayMs", v.maxDelayMs, DEFAULT_NO_TOPIC_RETRY.maxDelayMs);

@@ -377,3 +377,31 @@ describe("a counter near 2^53", () => {
     expect(() => r.swap(() => 3)).toThrow(expect.objectContaining({ code: "ERR_COUNTER_EXHAUSTED" }));
   });
 });
+
+describe("an op whose reference is an object that cannot be made a string", () => {
+  // `{"toString": 0}` off the wire (JSON or CBOR) or an object without a prototype: `String()`
+  // of it throws a TypeError, which the refusal's message used to raise in place of the typed error
+  // (found by the merge property at FC_SIZE=large, seed 2030)
+  const odd = [JSON.parse('{"toString": 0}') as unknown, Object.create(null) as unknown, [{ toString: 0 }]];
+  test.each(odd.map((v, i) => [i, v]))(
+    "value %i: the codec and merge refuse it with a CrdtError",
+    (_i, v) => {
+      const r = ref({ items: [1] });
+      const before = JSON.stringify(r.value);
+      const log = r.log();
+      for (const field of ["after", "obj"] as const) {
+        const op = {
+          op: "ins",
+          id: [99, "zz"],
+          obj: "0:",
+          after: null,
+          value: 1,
+          [field]: v,
+        } as unknown as RefOp;
+        expect(() => encodeRefOps([...log, op])).toThrow(CrdtError);
+        expect(() => r.merge({ ops: [op] })).toThrow(CrdtError);
+        expect(JSON.stringify(r.value)).toBe(before);
+      }
+    },
+  );
+});

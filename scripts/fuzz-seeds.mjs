@@ -36,6 +36,16 @@ const suites = [
     file: "test/core/rewiring-properties.test.ts",
     env: (seed, size) => ({ SEED: seed, RUNS: "1000", FC_SIZE: size }),
   },
+  // the convergent datatypes' laws and the converge ref's properties (a ref merge refusing a patch
+  // with a TypeError in place of its CrdtError was found at size "large", 2026-12-08)
+  {
+    file: "test/distributed/crdt/laws.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "500", FC_SIZE: size }),
+  },
+  {
+    file: "test/distributed/crdt/ref.test.ts",
+    env: (seed, size) => ({ SEED: seed, RUNS: "500", FC_SIZE: size }),
+  },
   // the simulated network's fuzz takes a first seed and a count (its seeds are consecutive)
   {
     file: "test/distributed/sync/fuzz.test.ts",

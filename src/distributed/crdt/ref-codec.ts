@@ -378,11 +378,13 @@ function encodeColumns(ops: readonly RefOp[], runs: boolean): { data: unknown; b
         }
         k = Kind.Ins;
         value(op.value);
-        // the inserts that follow, each right after the one before with the next counter
+        // the inserts that follow, each right after the one before with the next counter (an op
+        // that is no op ends the run, and the loop above refuses it: its fields are not read here)
         let n = 1;
         for (let prev = op; i < ops.length; i++, n++) {
           const o = ops[i] as RefOp;
           if (
+            opFault(o) !== undefined ||
             o.op !== "ins" ||
             o.node !== undefined ||
             o.id[1] !== who ||

@@ -44,7 +44,15 @@ function roundTrip<S>(s: S): S {
   return decodeCbor(encodeCbor(s)) as S;
 }
 
-/** Runs the lattice laws for `spec` with a fixed seed and a bounded number of runs. */
+/**
+ * fast-check's seed and number of runs for a property: the fixed ones, or `SEED` and `RUNS` from
+ * the environment (`npm run fuzz:seeds` runs the suites on fresh seeds, with `FC_SIZE` larger).
+ */
+export function fcRun(seed: number, numRuns: number): { seed: number; numRuns: number } {
+  return { seed: Number(process.env.SEED ?? seed), numRuns: Number(process.env.RUNS ?? numRuns) };
+}
+
+/** Runs the lattice laws for `spec` with a fixed seed (or `SEED`) and a bounded number of runs (or `RUNS`). */
 export function checkLaws<S extends Convergent<S, S>>(spec: LawSpec<S>, numRuns = 150): void {
   fc.assert(
     fc.property(fc.array(step, { maxLength: 30 }), fc.nat(), (steps, seed) => {
@@ -91,6 +99,6 @@ export function checkLaws<S extends Convergent<S, S>>(spec: LawSpec<S>, numRuns 
       if (!roundTrip(a).join(b).equals(a.join(b))) throw new Error("a decoded value joins differently");
       if (back.join(full) !== back) throw new Error("a decoded value is not a fixpoint of its original");
     }),
-    { seed: 0x5eed, numRuns },
+    fcRun(0x5eed, numRuns),
   );
 }

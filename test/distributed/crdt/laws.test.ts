@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { CDVCS, GSet, LWWRegister, ORMap, ORSet, PNCounter, VersionedMap } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
-import { checkLaws } from "./harness.js";
+import { checkLaws, fcRun } from "./harness.js";
 
 describe("lattice laws (fast-check, fixed seed)", () => {
   test("GSet", () => {
@@ -96,7 +96,7 @@ describe("ORSet laws beyond the lattice (fast-check, fixed seed)", () => {
         expect(added.applyDelta(removed.delta ?? removed).has(x)).toBe(true);
         expect(removed.applyDelta(added.delta as ORSet<number>).has(x)).toBe(true);
       }),
-      { seed: 0x5eed, numRuns: 150 },
+      fcRun(0x5eed, 150),
     );
   });
 
@@ -130,7 +130,7 @@ describe("ORSet laws beyond the lattice (fast-check, fixed seed)", () => {
         }
         expect(setDelta.canonical()).toBe(mapDelta.canonical());
       }),
-      { seed: 0x5eed, numRuns: 150 },
+      fcRun(0x5eed, 150),
     );
   });
 });

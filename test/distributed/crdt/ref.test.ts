@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { CrdtError, decodeRefOps, encodeRefOps, type Ref, type RefOp, ref, refFromOps } from "spindel/crdt";
 import { describe, expect, test } from "vitest";
 import { decodeCbor, encodeCbor } from "../../../src/core/persist/codec.js";
-import { shuffle } from "./harness.js";
+import { fcRun, shuffle } from "./harness.js";
 import { NOT_A_TREE, play, session, show, TREE_BASE } from "./ref-cases.js";
 
 type Doc = { name: string; items: number[] };
@@ -164,7 +164,7 @@ describe("converge ref", () => {
         expect(finals[1]).toEqual(finals[0]);
         expect(finals[2]).toEqual(finals[0]);
       }),
-      { seed: 0x2ef, numRuns: 120 },
+      fcRun(0x2ef, 120),
     );
   });
 });
@@ -346,7 +346,7 @@ describe("converge ref: merge refuses what no ref could have written, and merges
           else expect(show(r.value)).toBe(show(refFromOps(r.log()).value));
         },
       ),
-      { seed: 0x7ee, numRuns: 300 },
+      fcRun(0x7ee, 300),
     );
   });
 });
@@ -404,4 +404,19 @@ describe("an op whose reference is an object that cannot be made a string", () =
       }
     },
   );
+});
+
+test("a malformed op right after an insert is refused by the codec with a CrdtError (seed 12345)", () => {
+  // the encoder reads the ops after an insert to join a run of inserts: it read their fields
+  // before anything checked them (`id: undefined` raised a TypeError)
+  const head: RefOp[] = [
+    { op: "list", id: [1, "a"] },
+    { op: "set", id: [2, "a"], obj: "0:", key: "l", node: "1:a" },
+    { op: "ins", id: [3, "a"], obj: "1:a", after: null, value: 1 },
+  ];
+  expect(() => encodeRefOps(head)).not.toThrow();
+  const next: RefOp = { op: "ins", id: [4, "a"], obj: "1:a", after: "3:a", value: 2 };
+  for (const bad of [null, 7, { ...next, id: undefined }, { ...next, id: [4] }, { ...next, after: 5 }])
+    expect(() => encodeRefOps([...head, bad as unknown as RefOp])).toThrow(CrdtError);
+  expect(() => encodeRefOps([...head, next])).not.toThrow();
 });

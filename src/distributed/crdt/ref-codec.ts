@@ -378,17 +378,23 @@ function encodeColumns(ops: readonly RefOp[], runs: boolean): { data: unknown; b
         }
         k = Kind.Ins;
         value(op.value);
-        // the inserts that follow, each right after the one before with the next counter (an op
-        // that is no op ends the run, and the loop above refuses it: its fields are not read here)
+        // the inserts that follow, each right after the one before with the next counter. What
+        // is not an object with an id array ends the run before its fields are read (the loop above
+        // refuses it); the tests that follow check the rest of what `opFault` would, and `value`
+        // the value. (`opFault` itself on every op of a run: encoding a 5,000-insert log 0.25-0.29 ->
+        // 0.41-0.42 ms, median of 400, three processes; these tests: 0.27-0.28)
         let n = 1;
         for (let prev = op; i < ops.length; i++, n++) {
           const o = ops[i] as RefOp;
           if (
-            opFault(o) !== undefined ||
+            typeof o !== "object" ||
+            o === null ||
+            !Array.isArray(o.id) ||
             o.op !== "ins" ||
             o.node !== undefined ||
             o.id[1] !== who ||
             o.id[0] !== prev.id[0] + 1 ||
+            !Number.isSafeInteger(o.id[0]) ||
             o.obj !== op.obj ||
             !isIdOf(o.after, prev.id[0], who)
           )
@@ -430,8 +436,8 @@ function encodeColumns(ops: readonly RefOp[], runs: boolean): { data: unknown; b
 }
 
 /** Whether `s` is `"counter:actor"` (without building that string). */
-function isIdOf(s: string | null, counter: number, actor: string): boolean {
-  if (s === null || s.length <= actor.length || !s.endsWith(actor)) return false;
+function isIdOf(s: unknown, counter: number, actor: string): boolean {
+  if (typeof s !== "string" || s.length <= actor.length || !s.endsWith(actor)) return false;
   const at = s.length - actor.length - 1;
   if (s.charCodeAt(at) !== 58) return false;
   let n = 0;

@@ -478,7 +478,8 @@ export class Run implements SpinScope {
     // is in progress (`SpinNode.checkEpoch`), ready: this run may be one that check started, a
     // cycle forming (see `checking`). Tested on such reads alone: a repeated read of a stale spin
     // (a re-run's usual read of what changed) takes this path too, and the test of the marks
-    // there measured 3.6 optimized instructions a `track` in root diamond
+    // there measured 3.6 optimized instructions a `track` in root diamond. (`checkInProgress`,
+    // written out as `refresh` writes out `verifiedAt`: V8 guards a module function it inlines)
     if (known === null && child.checkEpoch === G.epoch && child.checkedAt !== G.epoch && isReady(child)) {
       const cycle = this.checking(child, i, source as Spin<T>);
       if (cycle !== null) {
